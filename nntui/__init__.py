@@ -1,3 +1,3 @@
-"""nntui: watch the network from Chapter 1 of *Neural Networks and Deep Learning* learn, in your terminal."""
+"""nntui: watch the network of Nielsen's *Neural Networks and Deep Learning* learn, live."""
 
 __version__ = "0.1.0"
