@@ -247,16 +247,23 @@ class Network:
         """True while every weight and bias is a finite number."""
         return all(np.isfinite(p).all() for p in (*self.weights, *self.biases))
 
+    @classmethod
+    def from_parameters(
+        cls, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray]
+    ) -> Network:
+        """A network with the given weights (n_out, n_in) and biases (n_out, 1), e.g. loaded."""
+        net = cls.__new__(cls)
+        net.sizes = [weights[0].shape[1], *(w.shape[0] for w in weights)]
+        net.num_layers = len(net.sizes)
+        net.dtype = np.dtype(weights[0].dtype)
+        net.weights = [np.array(w, net.dtype) for w in weights]
+        net.biases = [np.array(b, net.dtype) for b in biases]
+        net._workspaces = {}
+        return net
+
     def copy(self) -> Network:
         """A deep copy (weights and biases copied, buffers not shared)."""
-        twin = Network.__new__(Network)
-        twin.sizes = list(self.sizes)
-        twin.num_layers = self.num_layers
-        twin.dtype = self.dtype
-        twin.weights = [w.copy() for w in self.weights]
-        twin.biases = [b.copy() for b in self.biases]
-        twin._workspaces = {}
-        return twin
+        return Network.from_parameters(self.weights, self.biases)
 
     @staticmethod
     def _sigmoid_prime_from_activation(a: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -1,0 +1,57 @@
+"""The ``nntui`` command: the dashboard by default, and subcommands for headless work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nntui import __version__
+from nntui.cli.console import DataOption, OneLineErrors
+from nntui.cli.data import data_app
+from nntui.cli.train import EXAMPLES, train
+
+app = typer.Typer(
+    name="nntui",
+    cls=OneLineErrors,
+    help="Watch the network of Chapter 1 of Neural Networks and Deep Learning learn to read "
+    "handwritten digits, live in your terminal.",
+    epilog="Run 'nntui' alone for the dashboard, or 'nntui train' for a headless run.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+    no_args_is_help=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+app.command(epilog=EXAMPLES)(train)
+app.add_typer(data_app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nntui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def dashboard(
+    ctx: typer.Context,
+    data: DataOption = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Open the training dashboard (when no command is given)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    # Imported here so that `nntui train` never pays for loading Textual.
+    from nntui.tui.app import run_dashboard
+
+    run_dashboard(data_path=data)
+
+
+def main() -> None:
+    """Entry point of the ``nntui`` console script."""
+    app()

@@ -1,0 +1,325 @@
+"""``nntui train``: the book's run, headless, with a progress bar on a terminal."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, print_error
+from nntui.cli.data import load_data_with_progress
+from nntui.config import TrainConfig, parse_hidden, parse_sizes
+from nntui.errors import ConfigError
+from nntui.events import (
+    BatchProgress,
+    EpochDone,
+    SettingChanged,
+    TrainingEvent,
+    TrainingFinished,
+    TrainingStarted,
+)
+from nntui.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
+from nntui.model_file import SavedModel, load_model, save_model
+from nntui.training import Trainer
+
+EXAMPLES = """
+Examples:
+
+  nntui train                                  # the book: [784,30,10], eta 3.0, 30 epochs, m=10
+
+  nntui train --hidden 100                     # the book's 100 hidden neurons (96.59%)
+
+  nntui train --eta 0.001 --epochs 5           # too small a learning rate: it crawls
+
+  nntui train --train-size 5000 --epochs 3     # a quick look on a subset
+
+  nntui train --save net.npz --metrics run.csv # keep the model and the history
+
+  nntui train --resume net.npz --epochs 10     # ten more epochs of a saved model
+"""
+
+
+class EvalSet(StrEnum):
+    test = "test"
+    validation = "validation"
+
+
+def train(
+    sizes: Annotated[
+        str | None,
+        typer.Option(help="Neurons per layer, input first: 784,30,10 (the book's network)."),
+    ] = None,
+    hidden: Annotated[
+        str | None,
+        typer.Option(help="Only the hidden layers, e.g. 30 or 100 or 100,30; 0 for none."),
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", "-e", help="Passes over the training set. [book: 30]")
+    ] = None,
+    mini_batch_size: Annotated[
+        int | None,
+        typer.Option("--mini-batch-size", "-m", help="Images per gradient step, m. [book: 10]"),
+    ] = None,
+    eta: Annotated[
+        float | None, typer.Option(help="Learning rate eta, greater than 0. [book: 3.0]")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for the initial weights and the shuffles. [random]")
+    ] = None,
+    train_size: Annotated[
+        int | None,
+        typer.Option(help="Train on the first N of the 50,000 training images. [50000]"),
+    ] = None,
+    eval_on: Annotated[
+        EvalSet | None,
+        typer.Option(help="Evaluate each epoch on the test set (as the book does) or validation."),
+    ] = None,
+    per_sample: Annotated[
+        bool,
+        typer.Option(
+            "--per-sample", help="Use the book's per-sample backprop loop (slow, for comparison)."
+        ),
+    ] = False,
+    save: Annotated[
+        Path | None, typer.Option(help="Save the trained network here (.npz), also on Ctrl-C.")
+    ] = None,
+    metrics: Annotated[
+        Path | None,
+        typer.Option(help="Write the per-epoch history here, as .json or .csv, also on Ctrl-C."),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Continue training a saved model (its config unless overridden)."),
+    ] = None,
+    data: DataOption = None,
+) -> None:
+    """Train the network headless and print the book's "Epoch j: n / 10000" lines.
+
+    With no options this is Chapter 1's run: Network([784, 30, 10]), 30 epochs,
+    mini-batches of 10, eta = 3.0, evaluated on the 10,000 test images. On a
+    terminal a progress bar shows each epoch; when piped, only the epoch lines
+    are printed. Ctrl-C stops after the current mini-batch and still writes
+    --save and --metrics.
+    """
+    if sizes is not None and hidden is not None:
+        raise ConfigError("give --sizes or --hidden, not both")
+    layer_sizes = parse_sizes(sizes) if sizes is not None else None
+    if hidden is not None:
+        layer_sizes = parse_hidden(hidden)
+    saved = load_model(resume) if resume is not None else None
+    base = _base_config(saved, layer_sizes)
+    overrides: dict[str, Any] = {
+        "sizes": layer_sizes,
+        "epochs": epochs,
+        "mini_batch_size": mini_batch_size,
+        "eta": eta,
+        "seed": seed,
+        "train_size": train_size,
+        "eval_on": eval_on.value if eval_on else None,
+        "backprop": "per-sample" if per_sample else None,
+    }
+    if saved is not None and base.backprop == "per-sample" and not per_sample:
+        overrides["backprop"] = "matrix"
+    config = base.with_changes(**{k: v for k, v in overrides.items() if v is not None})
+    config.validate()
+    if save is not None:
+        check_writable(save, "model file")
+    if metrics is not None:
+        check_metrics_path(metrics)
+
+    dataset = load_data_with_progress(data, err_console)
+    trainer = Trainer(
+        dataset,
+        config,
+        network=saved.network if saved else None,
+        seed=config.seed if config.seed is not None else (saved.seed if saved else None),
+        first_epoch=saved.epochs_done + 1 if saved else 1,
+    )
+    records: list[dict[str, Any]] = list(saved.history) if saved else []
+    out = Console(highlight=False)
+    report = _TerminalReport(out) if out.is_terminal else _PlainReport(out)
+    finished: TrainingFinished | None = None
+    with _stop_on_signals(trainer) as stop:
+        for event in trainer.run():
+            report.handle(event)
+            if isinstance(event, EpochDone):
+                records.append(epoch_record(event))
+            elif isinstance(event, TrainingFinished):
+                finished = event
+    status = finished.status if finished else "stopped"
+    if save is not None:
+        save_model(save, trainer.network, config=config, seed=trainer.seed, history=records)
+    if metrics is not None:
+        write_metrics(metrics, config=config, seed=trainer.seed, history=records, status=status)
+    _summary(config, trainer.seed, records, finished, save, metrics)
+    if stop.signum is not None:
+        raise typer.Exit(EXIT_SIGTERM if stop.signum == signal.SIGTERM else EXIT_SIGINT)
+    if status == "diverged":
+        raise typer.Exit(1)
+
+
+def _base_config(saved: SavedModel | None, layer_sizes: tuple[int, ...] | None) -> TrainConfig:
+    if saved is None:
+        return TrainConfig()
+    net_sizes = tuple(saved.network.sizes)
+    if layer_sizes is not None and layer_sizes != net_sizes:
+        raise ConfigError(
+            f"the saved model has layer sizes {','.join(map(str, net_sizes))}; "
+            "--sizes/--hidden cannot change them when resuming"
+        )
+    return (saved.config or TrainConfig()).with_changes(sizes=net_sizes)
+
+
+class _StopState:
+    signum: int | None = None
+
+
+@contextlib.contextmanager
+def _stop_on_signals(trainer: Trainer) -> Iterator[_StopState]:
+    """Ctrl-C or SIGTERM: finish the current mini-batch, then stop. A second Ctrl-C aborts."""
+    state = _StopState()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if state.signum is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        state.signum = signum
+        trainer.cancel()
+        err_console.print(
+            "\nStopping after this mini-batch (Ctrl-C again to abort without saving)...",
+            markup=False,
+        )
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield state
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+class _PlainReport:
+    """Piped output: the book's lines on stdout, nothing that animates."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+
+    def handle(self, event: TrainingEvent) -> None:
+        if isinstance(event, TrainingStarted):
+            _describe_start(event)
+        elif isinstance(event, EpochDone):
+            print(event.book_line(), flush=True)
+        elif isinstance(event, SettingChanged):
+            err_console.print(f"{event.name} changed from {event.old:g} to {event.new:g}")
+        elif isinstance(event, TrainingFinished) and event.status == "diverged":
+            print_error(event.message)
+
+    def close(self) -> None:
+        pass
+
+
+class _TerminalReport(_PlainReport):
+    """On a terminal: a Rich progress bar per epoch, the book's lines above it."""
+
+    def __init__(self, out: Console) -> None:
+        super().__init__(out)
+        self.progress = Progress(
+            TextColumn("[bold]Epoch {task.fields[epoch]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[speed]} img/s"),
+            TextColumn("cost {task.fields[cost]}"),
+            TimeRemainingColumn(),
+            console=out,
+            transient=True,
+        )
+        self.task: Any = None
+
+    def handle(self, event: TrainingEvent) -> None:
+        if isinstance(event, TrainingStarted):
+            _describe_start(event)
+            self.progress.start()
+            self.task = self.progress.add_task(
+                "train", total=event.train_size, epoch="", speed="-", cost="-"
+            )
+        elif isinstance(event, BatchProgress):
+            self.progress.update(
+                self.task,
+                completed=event.images_done,
+                epoch=f"{event.epoch}/{event.epochs}",
+                speed=f"{event.images_per_second:,.0f}",
+                cost=f"{event.running_cost:.4f}",
+            )
+        elif isinstance(event, EpochDone):
+            self.progress.console.print(
+                f"{event.book_line()}  [dim]{100 * event.accuracy:6.2f}%  "
+                f"cost {event.train_cost:.4f}  {event.train_seconds:.2f} s[/dim]"
+            )
+            self.progress.reset(self.task, total=self.progress.tasks[0].total)
+        elif isinstance(event, SettingChanged):
+            self.progress.console.print(f"{event.name} changed from {event.old:g} to {event.new:g}")
+        elif isinstance(event, TrainingFinished):
+            self.progress.stop()
+            if event.status == "diverged":
+                print_error(event.message)
+
+
+def _describe_start(event: TrainingStarted) -> None:
+    c = event.config
+    resumed = f", resuming at epoch {event.first_epoch}" if event.first_epoch > 1 else ""
+    err_console.print(
+        f"Network({list(c.sizes)}): eta {c.eta:g}, mini-batch {c.mini_batch_size}, "
+        f"{c.epochs} epochs, {event.train_size:,} training images, "
+        f"{c.eval_on} set of {event.eval_size:,}, {c.backprop} backprop, "
+        f"seed {event.seed}{resumed}",
+        markup=False,
+    )
+
+
+def _summary(
+    config: TrainConfig,
+    seed: int,
+    records: list[dict[str, Any]],
+    finished: TrainingFinished | None,
+    save: Path | None,
+    metrics: Path | None,
+) -> None:
+    table = Table(title="Summary", show_header=False, box=None, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    status = finished.status if finished else "stopped"
+    table.add_row("status", status)
+    if records:
+        best = max(records, key=lambda r: r["correct"])
+        last = records[-1]
+        share = f"{100 * best['accuracy']:.2f}%"
+        table.add_row(
+            "best", f"{best['correct']} / {best['total']} ({share}), epoch {best['epoch']}"
+        )
+        table.add_row("last", f"{last['correct']} / {last['total']}, epoch {last['epoch']}")
+        seconds = sum(r["train_seconds"] for r in records)
+        table.add_row("training time", f"{seconds:.1f} s for {len(records)} epochs")
+    else:
+        table.add_row("epochs", "none completed")
+    table.add_row("seed", f"{seed} (repeat with --seed {seed})")
+    if save is not None:
+        table.add_row("model", str(save))
+    if metrics is not None:
+        table.add_row("metrics", str(metrics))
+    err_console.print(table)

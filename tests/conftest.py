@@ -1,0 +1,22 @@
+"""Shared fixtures: small learnable MNIST-shaped data made by the tests themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nntui.dataset import MnistData
+from tests.fakedata import expected_data, write_book_pickle
+
+
+@pytest.fixture(scope="session")
+def tiny_data() -> MnistData:
+    """500 training, 100 validation and 100 test images of blob 'digits'."""
+    return expected_data(500, 100, 100, seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same kind of data as a book-format mnist.pkl.gz on disk."""
+    return write_book_pickle(tmp_path_factory.mktemp("data") / "mnist.pkl.gz", 500, 100, 100)
