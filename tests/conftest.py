@@ -20,3 +20,9 @@ def tiny_data() -> MnistData:
 def tiny_data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same kind of data as a book-format mnist.pkl.gz on disk."""
     return write_book_pickle(tmp_path_factory.mktemp("data") / "mnist.pkl.gz", 500, 100, 100)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep tests away from the user's runs and data: each test gets its own runs directory."""
+    monkeypatch.setenv("NNTUI_RUNS", str(tmp_path_factory.mktemp("runs")))
