@@ -289,6 +289,7 @@ def _describe_start(event: TrainingStarted) -> None:
         f"{c.eval_on} set of {event.eval_size:,}, {c.backprop} backprop, "
         f"seed {event.seed}{resumed}",
         markup=False,
+        soft_wrap=True,
     )
 
 

@@ -1,0 +1,48 @@
+"""On the real MNIST: found or downloaded the way a user's machine gets it.
+
+Locally, point NNTUI_DATA at a copy to skip the download. In CI (CI=true) a
+missing data set is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from nntui.config import TrainConfig
+from nntui.dataset import MnistData
+from nntui.datastore import ensure_data
+from nntui.errors import DataError
+from nntui.events import EpochDone
+from nntui.mnist import load_mnist
+from nntui.training import Trainer
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture(scope="module")
+def mnist() -> MnistData:
+    try:
+        path = ensure_data()
+    except DataError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"real MNIST not available here: {exc}")
+    return load_mnist(path)
+
+
+def test_the_books_split(mnist):
+    assert (len(mnist.training), len(mnist.validation), len(mnist.test)) == (50_000, 10_000, 10_000)
+    assert mnist.training.images.shape == (50_000, 784)
+    assert 0.0 <= float(mnist.test.images.min()) and float(mnist.test.images.max()) < 1.0
+
+
+def test_one_seeded_epoch_on_all_50000_images_reaches_90_percent(mnist):
+    # With the book's N(0, 1) initial weights some seeds start with saturated
+    # output neurons and need a few epochs to recover (over seeds 1-8 the first
+    # epoch gave 73.6% to 91.2%), so the test pins a seed, as the issue asks.
+    trainer = Trainer(mnist, TrainConfig(epochs=1, seed=1), progress_every=1000)
+    done = [e for e in trainer.run() if isinstance(e, EpochDone)]
+    assert len(done) == 1 and done[0].total == 10_000
+    assert done[0].correct >= 9000, done[0].book_line()
