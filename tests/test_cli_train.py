@@ -176,3 +176,19 @@ def test_a_signal_stops_training_saves_what_was_done_and_exits_128_plus_n(
     assert len(doc["epochs"]) >= 3
     assert load_model(tmp_path / "net.npz").epochs_done == len(doc["epochs"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "net.npz"]
+
+
+def test_a_full_disk_on_save_is_reported_in_one_line(tiny_data_file, tmp_path, monkeypatch):
+    import numpy as np
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", no_space)
+    model = tmp_path / "net.npz"
+    result = run("train", "--data", str(tiny_data_file), *QUICK, "--save", str(model))
+    assert result.exit_code == 1
+    assert f"nntui: error: could not write the model to {model}: No space left on device" in (
+        result.stderr
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -164,9 +164,11 @@ def train(
                 finished = event
     status = finished.status if finished else "stopped"
     if save is not None:
-        save_model(save, trainer.network, config=config, seed=trainer.seed, history=records)
+        with _reporting_write_errors(save, "the model"):
+            save_model(save, trainer.network, config=config, seed=trainer.seed, history=records)
     if metrics is not None:
-        write_metrics(metrics, config=config, seed=trainer.seed, history=records, status=status)
+        with _reporting_write_errors(metrics, "the metrics"):
+            write_metrics(metrics, config=config, seed=trainer.seed, history=records, status=status)
     _summary(config, trainer.seed, records, finished, save, metrics)
     if stop.signum is not None:
         raise typer.Exit(EXIT_SIGTERM if stop.signum == signal.SIGTERM else EXIT_SIGINT)
@@ -184,6 +186,16 @@ def _base_config(saved: SavedModel | None, layer_sizes: tuple[int, ...] | None) 
             "--sizes/--hidden cannot change them when resuming"
         )
     return (saved.config or TrainConfig()).with_changes(sizes=net_sizes)
+
+
+@contextlib.contextmanager
+def _reporting_write_errors(path: Path, what: str) -> Iterator[None]:
+    """A full disk or a vanished directory: say so in one line, exit 1, leave no partial file."""
+    try:
+        yield
+    except OSError as exc:
+        print_error(f"could not write {what} to {path}: {exc.strerror or exc}")
+        raise typer.Exit(1) from None
 
 
 class _StopState:
