@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +75,9 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
             arrays = {key: archive[key] for key in archive.files}
     except PermissionError:
         raise ModelFileError(f"{name}: permission denied") from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except Exception as exc:
+        # A corrupt archive can fail anywhere in zipfile, zlib or NumPy's header
+        # parser (even with SyntaxError); whatever it is, the file is not a model.
         raise ModelFileError(f"{name}: not an nntui model file ({_reason(exc)})") from None
     try:
         meta = json.loads(str(arrays.pop("meta")[()]))
@@ -107,7 +108,10 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         isinstance(h, dict) and isinstance(h.get("epoch"), int) for h in history
     ):
         raise ModelFileError(f"{name}: the saved history is invalid")
-    return SavedModel(network=network, config=config, seed=meta.get("seed"), history=history)
+    seed = meta.get("seed")
+    if seed is not None and not (isinstance(seed, int) and 0 <= seed < 2**32):
+        raise ModelFileError(f"{name}: the saved seed is invalid")
+    return SavedModel(network=network, config=config, seed=seed, history=history)
 
 
 def _array(arrays: dict[str, np.ndarray], key: str, shape: tuple[int, int]) -> np.ndarray:
