@@ -14,8 +14,10 @@ build numpy arrays and nothing else.
 from __future__ import annotations
 
 import gzip
+import math
 import pickle
 import struct
+import warnings
 import zlib
 from collections.abc import Callable
 from enum import StrEnum
@@ -47,10 +49,9 @@ IDX_NAMES = {
 }
 
 # Far above any real MNIST-like file (the book's pickle is 220 MB unpacked,
-# EMNIST has ~800,000 images) but low enough that a small hostile gzip cannot
-# make us allocate unbounded memory.
+# EMNIST's largest IDX file 550 MB) but low enough that a small hostile file
+# cannot make us allocate unbounded memory.
 _MAX_UNPACKED_BYTES = 1 << 30
-_MAX_IDX_ITEMS = 1_000_000
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _IDX_MAGICS = {
@@ -99,8 +100,9 @@ def load_mnist(path: str | Path) -> MnistData:
 def locate(path: str | Path) -> tuple[Path, Format]:
     """Return the data file (or IDX directory) that `path` points at, and its format.
 
-    A directory is searched with `find_in_dir`. Only the first bytes are read,
-    so this is cheap; the full checks happen when the file is loaded.
+    A directory is searched with `find_in_dir`; one IDX file gives its directory.
+    Only the first bytes are read, so this is cheap; the full checks happen
+    when the file is loaded.
     """
     path = Path(path)
     if path.is_dir():
@@ -110,7 +112,9 @@ def locate(path: str | Path) -> tuple[Path, Format]:
         path = found
         if path.is_dir():
             return path, Format.IDX
-    return path, detect_format(path)
+    fmt = detect_format(path)
+    # One IDX file stands for the set of four around it.
+    return (path.parent if fmt is Format.IDX else path), fmt
 
 
 def find_in_dir(directory: str | Path) -> Path | None:
@@ -286,7 +290,10 @@ def load_keras_npz(path: str | Path) -> MnistData:
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
         # allow_pickle=False: an npz may only hold plain arrays, never objects.
-        with np.load(path, allow_pickle=False) as npz:
+        # Odd headers make numpy warn; this module reports problems only by raising.
+        # The file is opened here because np.load leaks its own handle if the zip is bad.
+        with warnings.catch_warnings(), path.open("rb") as f, np.load(f, allow_pickle=False) as npz:
+            warnings.simplefilter("ignore")
             missing = [k for k in keys if k not in npz.files]
             if missing:
                 has = ", ".join(npz.files) or "nothing"
@@ -329,15 +336,27 @@ def load_idx(path: str | Path) -> MnistData:
     )
 
 
-def idx_files(directory: str | Path) -> list[Path]:
-    """The IDX files present in `directory` (any of the four, gzipped or not)."""
-    found = (_find_idx_file(Path(directory), base) for base in IDX_NAMES.values())
-    return [p for p in found if p is not None]
+def idx_files(directory: str | Path, every_spelling: bool = False) -> list[Path]:
+    """The IDX files in `directory` that `load_idx` would read (some may be missing).
+
+    With `every_spelling`, also the other spellings of the same files (gzipped
+    or not, "-idx" or ".idx") that are shadowed by the ones read.
+    """
+    directory = Path(directory)
+    found = []
+    for base in IDX_NAMES.values():
+        present = [directory / n for n in _idx_spellings(base) if (directory / n).is_file()]
+        found += present if every_spelling else present[:1]
+    return found
+
+
+def _idx_spellings(base: str) -> tuple[str, ...]:
+    dotted = base.replace("-idx", ".idx")
+    return (base, base + ".gz", dotted, dotted + ".gz")
 
 
 def _find_idx_file(directory: Path, base: str) -> Path | None:
-    dotted = base.replace("-idx", ".idx")
-    for name in (base, base + ".gz", dotted, dotted + ".gz"):
+    for name in _idx_spellings(base):
         if (directory / name).is_file():
             return directory / name
     return None
@@ -356,12 +375,13 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
                 )
             ndim = header[3]
             dims = struct.unpack(f">{ndim}I", _read_exactly(f, path, 4 * ndim))
-            if dims[0] > _MAX_IDX_ITEMS:
-                raise DataError(f"{path}: header claims {dims[0]:,} {kind}, more than MNIST can be")
-            expected = int(np.prod(dims, dtype=np.int64))
+            expected = math.prod(dims)
+            if expected > _MAX_UNPACKED_BYTES:
+                shape = " x ".join(f"{d:,}" for d in dims)
+                raise DataError(f"{path}: header claims {shape} {kind}, more than MNIST can be")
             # Ask for one byte more than the header promises, to catch extra data
             # and (for gzip) to read through to the end-of-stream check.
-            body = f.read(expected + 1)
+            body = _read_at_most(f, expected + 1)
     except DataError:
         raise
     except gzip.BadGzipFile as exc:
@@ -376,6 +396,15 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
             f"but the body has {len(body):,}{'+' if len(body) > expected else ''} bytes"
         )
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
+
+
+def _read_at_most(f: IO[bytes], n: int) -> bytes:
+    # In pieces: f.read(n) allocates n bytes up front, whatever the file really holds.
+    parts = []
+    while n > 0 and (part := f.read(min(n, 1 << 22))):
+        parts.append(part)
+        n -= len(part)
+    return b"".join(parts)
 
 
 def _read_exactly(f: IO[bytes], path: Path, n: int) -> bytes:
