@@ -9,6 +9,7 @@ import typer
 from nntui import __version__
 from nntui.cli.console import DataOption, OneLineErrors
 from nntui.cli.data import data_app
+from nntui.cli.models import eval_, predict, runs
 from nntui.cli.train import EXAMPLES, train
 
 app = typer.Typer(
@@ -25,6 +26,9 @@ app = typer.Typer(
 )
 app.command(epilog=EXAMPLES)(train)
 app.add_typer(data_app)
+app.command()(runs)
+app.command("eval")(eval_)
+app.command()(predict)
 
 
 def _version(value: bool) -> None:
