@@ -119,9 +119,10 @@ def read_image(path: str | os.PathLike[str]) -> DigitImage:
     Other formats Pillow reads (JPEG, BMP...) work too; colour is converted to
     gray and transparency is laid over white. If most of the border is bright
     the image is taken to be dark ink on paper and inverted. A 28x28 image is
-    returned as it is (the caller may still `center_and_scale` it); any other
-    size is centred and scaled into 28x28. Gray paper, as in a photo, is
-    levelled to black first. Every problem raises `DataError` with one line naming the file.
+    returned as it is (the caller may still `center_and_scale` it). Any other
+    size, such as a photo or a scan, has its gray paper levelled to black and
+    is centred and scaled into 28x28. Every problem raises `DataError` with
+    one line naming the file.
     """
     path = Path(path)
     name = str(path)
@@ -149,9 +150,11 @@ def read_image(path: str | os.PathLike[str]) -> DigitImage:
     inverted = _background_is_light(gray)
     if inverted:
         gray = 1.0 - gray
-    gray = _level_background(gray)
     shape = (int(gray.shape[0]), int(gray.shape[1]))
-    pixels = gray.astype(np.float32) if shape == (SIDE, SIDE) else center_and_scale(gray)
+    if shape == (SIDE, SIDE):
+        pixels = gray.astype(np.float32)
+    else:
+        pixels = center_and_scale(_level_background(gray))
     return DigitImage(pixels=pixels, original_size=shape, inverted=inverted)
 
 
