@@ -154,18 +154,30 @@ class Run:
         """Write ``model.npz`` (if ``network`` is given) and ``run.json``, each atomically.
 
         A ``status`` other than "running" marks the run finished, with the time.
+        Raises `ModelFileError` if the files cannot be written (say, the disk is full).
         """
         if status is not None:
             if status not in STATUSES:
                 raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
             self.status = status
             self.finished = None if status == "running" else _now().isoformat(timespec="seconds")
-        if network is not None:
-            # The model first: run.json never counts an epoch that model.npz lacks.
-            save_model(
-                self.model_path, network, config=self.config, seed=self.seed, history=self.history
-            )
-        doc = {
+        try:
+            if network is not None:
+                # The model first: run.json never counts an epoch that model.npz lacks.
+                save_model(
+                    self.model_path,
+                    network,
+                    config=self.config,
+                    seed=self.seed,
+                    history=self.history,
+                )
+            with atomic_write(self.path / RUN_FILE, "w") as f:
+                f.write(json.dumps(self._document(), indent=1) + "\n")
+        except OSError as exc:
+            raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
+
+    def _document(self) -> dict[str, Any]:
+        return {
             "format": FORMAT,
             "version": VERSION,
             "name": self.name,
@@ -180,8 +192,6 @@ class Run:
             "host": socket.gethostname(),
             "epochs": self.history,
         }
-        with atomic_write(self.path / RUN_FILE, "w") as f:
-            f.write(json.dumps(doc, indent=1) + "\n")
 
     def finish(self, status: str, network: Network | None = None) -> None:
         """Record how the run ended ("completed", "stopped" or "diverged")."""

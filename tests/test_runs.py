@@ -182,6 +182,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(store, monkeypatch)
     assert sorted(os.listdir(run.path)) == ["run.json"]
 
 
+def test_a_run_whose_folder_vanished_is_a_one_line_error(store):
+    run = store.create(CONFIG, seed=1)
+    (run.path / "run.json").unlink()
+    run.path.rmdir()
+    with pytest.raises(ModelFileError, match="cannot save the run") as err:
+        run.record_epoch(record(1, 10), Network(CONFIG.sizes, seed=1))
+    assert "\n" not in str(err.value)
+
+
 def test_read_run_rejects_unknown_status(store):
     run = store.create(CONFIG, seed=1)
     doc = json.loads((run.path / "run.json").read_text())
