@@ -192,3 +192,16 @@ def test_a_full_disk_on_save_is_reported_in_one_line(tiny_data_file, tmp_path, m
         result.stderr
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_run_is_kept_and_can_be_resumed_by_name(tiny_data_file):
+    from nntui.runs import RunStore
+
+    assert run("train", "--data", str(tiny_data_file), *QUICK).exit_code == 0
+    (kept,) = RunStore().list()
+    assert kept.status == "completed" and kept.seed == 1 and kept.epochs_done == 2
+    assert kept.model_path is not None and load_model(kept.model_path).epochs_done == 2
+    result = run("train", "--data", str(tiny_data_file), "--resume", kept.name, "--epochs", "1")
+    assert result.exit_code == 0, result.output
+    assert epoch_lines(result.stdout)[0].startswith("Epoch 3: ")
+    assert len(RunStore().list()) == 2

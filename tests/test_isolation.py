@@ -16,6 +16,9 @@ ENGINE = [
     "nntui.datastore",
     "nntui.model_file",
     "nntui.metrics",
+    "nntui.runs",
+    "nntui.analysis",
+    "nntui.digits",
 ]
 
 

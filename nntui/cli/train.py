@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -25,7 +25,7 @@ from rich.table import Table
 from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, print_error
 from nntui.cli.data import load_data_with_progress
 from nntui.config import TrainConfig, parse_hidden, parse_sizes
-from nntui.errors import ConfigError
+from nntui.errors import ConfigError, ModelFileError
 from nntui.events import (
     BatchProgress,
     EpochDone,
@@ -36,6 +36,7 @@ from nntui.events import (
 )
 from nntui.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
 from nntui.model_file import SavedModel, load_model, save_model
+from nntui.runs import Run, RunStore, find_model
 from nntui.training import Trainer
 
 EXAMPLES = """
@@ -52,6 +53,8 @@ Examples:
   nntui train --save net.npz --metrics run.csv # keep the model and the history
 
   nntui train --resume net.npz --epochs 10     # ten more epochs of a saved model
+
+Every run is also kept in the runs directory ('nntui runs' lists them).
 """
 
 
@@ -105,7 +108,10 @@ def train(
     ] = None,
     resume: Annotated[
         Path | None,
-        typer.Option(help="Continue training a saved model (its config unless overridden)."),
+        typer.Option(
+            help="Continue a saved model: a .npz file or a run name from 'nntui runs' "
+            "(its config unless overridden)."
+        ),
     ] = None,
     data: DataOption = None,
 ) -> None:
@@ -122,7 +128,7 @@ def train(
     layer_sizes = parse_sizes(sizes) if sizes is not None else None
     if hidden is not None:
         layer_sizes = parse_hidden(hidden)
-    saved = load_model(resume) if resume is not None else None
+    saved = load_model(find_model(str(resume))) if resume is not None else None
     base = _base_config(saved, layer_sizes)
     overrides: dict[str, Any] = {
         "sizes": layer_sizes,
@@ -152,6 +158,7 @@ def train(
         first_epoch=saved.epochs_done + 1 if saved else 1,
     )
     records: list[dict[str, Any]] = list(saved.history) if saved else []
+    run = _start_run(config, trainer.seed, records, resume)
     out = Console(highlight=False)
     report = _TerminalReport(out) if out.is_terminal else _PlainReport(out)
     finished: TrainingFinished | None = None
@@ -160,16 +167,20 @@ def train(
             report.handle(event)
             if isinstance(event, EpochDone):
                 records.append(epoch_record(event))
+                if run is not None:
+                    run = _keep(run, lambda r: r.record_epoch(records[-1], trainer.network))
             elif isinstance(event, TrainingFinished):
                 finished = event
     status = finished.status if finished else "stopped"
+    if run is not None:
+        run = _keep(run, lambda r: r.finish(status, trainer.network))
     if save is not None:
         with _reporting_write_errors(save, "the model"):
             save_model(save, trainer.network, config=config, seed=trainer.seed, history=records)
     if metrics is not None:
         with _reporting_write_errors(metrics, "the metrics"):
             write_metrics(metrics, config=config, seed=trainer.seed, history=records, status=status)
-    _summary(config, trainer.seed, records, finished, save, metrics)
+    _summary(config, trainer.seed, records, finished, save, metrics, run)
     if stop.signum is not None:
         raise typer.Exit(EXIT_SIGTERM if stop.signum == signal.SIGTERM else EXIT_SIGINT)
     if status == "diverged":
@@ -196,6 +207,28 @@ def _reporting_write_errors(path: Path, what: str) -> Iterator[None]:
     except OSError as exc:
         print_error(f"could not write {what} to {path}: {exc.strerror or exc}")
         raise typer.Exit(1) from None
+
+
+def _start_run(
+    config: TrainConfig, seed: int, history: list[dict[str, Any]], resume: Path | None
+) -> Run | None:
+    """Every run is kept in the runs directory; if that cannot be written, train anyway."""
+    try:
+        return RunStore().create(
+            config, seed, history=history, resumed_from=str(resume) if resume else None
+        )
+    except ModelFileError as exc:
+        err_console.print(f"nntui: warning: this run will not be kept: {exc}", markup=False)
+        return None
+
+
+def _keep(run: Run, write: Callable[[Run], None]) -> Run | None:
+    try:
+        write(run)
+        return run
+    except ModelFileError as exc:
+        err_console.print(f"nntui: warning: stopped keeping this run: {exc}", markup=False)
+        return None
 
 
 class _StopState:
@@ -312,6 +345,7 @@ def _summary(
     finished: TrainingFinished | None,
     save: Path | None,
     metrics: Path | None,
+    run: Run | None,
 ) -> None:
     table = Table(title="Summary", show_header=False, box=None, title_justify="left")
     table.add_column(style="bold")
@@ -335,4 +369,6 @@ def _summary(
         table.add_row("model", str(save))
     if metrics is not None:
         table.add_row("metrics", str(metrics))
+    if run is not None:
+        table.add_row("run", f"{run.name} (see 'nntui runs')")
     err_console.print(table)
