@@ -1,0 +1,110 @@
+"""A 28x28 MNIST image as terminal characters: Rich `Text`, no Textual.
+
+Two drawings, both at the image's full resolution of 28x28 pixels:
+
+* `half_blocks`: 28 columns x 14 rows of ``▀``, each cell showing two pixels
+  (the upper one in the foreground colour, the lower one in the background),
+  in 16 shades of grey. The most faithful drawing, for roomy screens.
+* `braille`: 14 columns x 7 rows of braille characters, each cell a 2x4 block
+  of pixels drawn as dots where the ink is brighter than a threshold. A quarter
+  of the area, for small terminals.
+
+Both are used by the dashboard's digit gallery and by ``nntui predict``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+
+SIDE = 28  # MNIST images are 28x28 pixels
+SHADES = 16  # grey levels of the half-block drawing
+INK_THRESHOLD = 0.35  # a pixel brighter than this is a braille dot
+
+ArtStyle = Literal["half", "braille"]
+# Columns and rows each drawing takes in the terminal.
+ART_SIZE: dict[ArtStyle, tuple[int, int]] = {
+    "half": (SIDE, SIDE // 2),
+    "braille": (SIDE // 2, SIDE // 4),
+}
+
+# Paper and ink: a near-black square with white strokes reads on dark and light themes alike.
+_PAPER = (16, 16, 16)
+_INK = (255, 255, 255)
+
+# Braille dot bits (Unicode U+2800 block) by (row, column) inside a 4x2 cell.
+_BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.int32)
+
+
+def _check(image: np.ndarray) -> np.ndarray:
+    a = np.asarray(image, dtype=np.float32)
+    if a.shape == (SIDE * SIDE,):
+        a = a.reshape(SIDE, SIDE)
+    if a.shape != (SIDE, SIDE):
+        raise ValueError(f"expected a 28x28 image (or 784 pixels), got shape {a.shape}")
+    return np.nan_to_num(np.clip(a, 0.0, 1.0))
+
+
+def _shades(image: np.ndarray, levels: int) -> np.ndarray:
+    """Pixel intensities in [0, 1] as integer levels 0..levels-1."""
+    return np.rint(image * (levels - 1)).astype(np.intp)
+
+
+@lru_cache(maxsize=SHADES)
+def _grey(level: int, levels: int = SHADES) -> Color:
+    t = level / (levels - 1)
+    r, g, b = (round(p + t * (i - p)) for p, i in zip(_PAPER, _INK, strict=True))
+    return Color.from_rgb(r, g, b)
+
+
+@lru_cache(maxsize=SHADES * SHADES)
+def _cell_style(top: int, bottom: int) -> Style:
+    return Style(color=_grey(top), bgcolor=_grey(bottom))
+
+
+def half_blocks(image: np.ndarray) -> Text:
+    """Draw a (28, 28) image in [0, 1] as 14 lines of 28 ``▀`` cells in shades of grey."""
+    levels = _shades(_check(image), SHADES)  # (28, 28)
+    lines = []
+    for top_row, bottom_row in zip(levels[0::2].tolist(), levels[1::2].tolist(), strict=True):
+        line = Text(no_wrap=True, overflow="crop")
+        for top, bottom in zip(top_row, bottom_row, strict=True):
+            # Two equal pixels need no glyph: a space in the background colour.
+            line.append("▀" if top != bottom else " ", _cell_style(top, bottom))
+        lines.append(line)
+    return Text("\n", no_wrap=True, overflow="crop").join(lines)
+
+
+def braille(image: np.ndarray, threshold: float = INK_THRESHOLD) -> Text:
+    """Draw a (28, 28) image as 7 lines of 14 braille cells, a dot per pixel above ``threshold``."""
+    a = _check(image)
+    # (7 cell rows, 4 dot rows, 14 cell columns, 2 dot columns)
+    cells = a.reshape(SIDE // 4, 4, SIDE // 2, 2)
+    on = cells > threshold
+    codes = np.einsum("rdce,de->rc", on.astype(np.int32), _BRAILLE_BITS)  # (7, 14)
+    # Each cell is as bright as its brightest pixel: faint strokes look faint.
+    brightness = _shades(cells.max(axis=(1, 3)), SHADES)  # (7, 14)
+    lines = []
+    for code_row, level_row in zip(codes.tolist(), brightness.tolist(), strict=True):
+        line = Text(no_wrap=True, overflow="crop")
+        for code, level in zip(code_row, level_row, strict=True):
+            if code:
+                line.append(chr(0x2800 + code), Style(color=_grey(max(level, SHADES // 2))))
+            else:
+                line.append(" ")
+        lines.append(line)
+    return Text("\n", no_wrap=True, overflow="crop").join(lines)
+
+
+def digit_art(image: np.ndarray, style: ArtStyle = "half") -> Text:
+    """Draw an image in the given style: ``"half"`` (28x14 cells) or ``"braille"`` (14x7)."""
+    if style == "half":
+        return half_blocks(image)
+    if style == "braille":
+        return braille(image)
+    raise ValueError(f"unknown digit style {style!r}: use 'half' or 'braille'")
