@@ -1,0 +1,1 @@
+"""The Textual dashboard: ``nntui`` with no command. See `nntui.tui.app`."""

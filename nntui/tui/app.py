@@ -1,0 +1,66 @@
+"""The ``nntui`` dashboard: the Textual app, and the function the CLI calls to run it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from nntui.config import TrainConfig
+from nntui.dataset import MnistData
+from nntui.tui.screens.help import HelpScreen
+from nntui.tui.screens.main import MainScreen
+
+
+class NntuiApp(App[None]):
+    """Train Chapter 1's network and watch it learn.
+
+    ``data`` skips finding and loading MNIST (tests pass small arrays);
+    otherwise it is looked for at ``data_path``, then where `nntui.datastore`
+    looks, and downloaded if need be. ``deterministic`` hides clocks, timings
+    and speeds and fixes the gallery's digits, so snapshots repeat.
+    """
+
+    TITLE = "nntui"
+    CSS_PATH = "nntui.tcss"
+    # Nothing focused at first, so the keys in the footer work until an input is clicked.
+    AUTO_FOCUS = None
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        # Textual's default ctrl+c only says how to quit; here it quits, even from an input.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        data: MnistData | None = None,
+        data_path: Path | None = None,
+        config: TrainConfig = TrainConfig(),  # noqa: B008 - frozen, so one shared default is safe
+        deterministic: bool = False,
+    ) -> None:
+        super().__init__()
+        self._data = data
+        self._data_path = data_path
+        self._config = config.validate()
+        self.deterministic = deterministic
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(
+            data=self._data,
+            data_path=self._data_path,
+            config=self._config,
+            deterministic=self.deterministic,
+        )
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def run_dashboard(data_path: Path | None = None, config: TrainConfig = TrainConfig()) -> None:  # noqa: B008
+    """Open the dashboard (what ``nntui`` with no command does)."""
+    NntuiApp(data_path=data_path, config=config).run()

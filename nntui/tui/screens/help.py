@@ -1,0 +1,75 @@
+"""The ``?`` screen: each control and each hyperparameter in a sentence tied to the book."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# nntui: Chapter 1's network, learning while you watch
+
+## Controls
+
+- `s` **Start**: trains with the settings on the left by mini-batch stochastic gradient
+  descent, the book's `SGD`. After a run ends, Start trains the same network further.
+- `space` **Pause / Resume**: waits between two mini-batches; nothing is lost.
+- `x` **Stop**: ends the run after the current mini-batch; that epoch is not evaluated.
+- `r` **Reset**: throws the network away and draws new weights and biases from a Gaussian
+  with mean 0 and standard deviation 1, as the book's `Network.__init__` does.
+- `n` **New digits**: picks other test images for the gallery.
+- `d` **Digits / charts**: on small terminals, switches between the charts and the gallery.
+- `?` **Help**: this screen (`escape` closes it).
+- `q` or `ctrl+c` **Quit**: stops training after the current mini-batch and leaves.
+
+Enter or `escape` leaves an input, so that the keys above work again. The buttons,
+inputs and the keys in the footer also work with the mouse.
+
+## Hyperparameters
+
+- **layers**: neurons per layer, input first. `784,30,10` is the book's `Network([784, 30, 10])`:
+  784 inputs (28 x 28 pixels), 30 hidden neurons and 10 outputs, one per digit.
+  With 100 hidden neurons the book reaches 96.59%.
+- **eta**: the learning rate η in the update rule w → w - (η/m) Σ ∂C_x/∂w (Eqs. 20 and 21).
+  The book uses 3.0; with 0.001 learning crawls, with 100 it is unstable.
+  It may be changed during a run (press Enter): it applies from the next mini-batch.
+- **epochs**: passes over the training set. The book trains for 30 epochs; its best is 95.42%.
+- **mini-batch**: m, the number of images whose gradients are averaged for one step. The book
+  uses 10. It may be changed during a run, like eta.
+- **train size**: train on the first n of the 50,000 training images (the book keeps the other
+  10,000 of MNIST's 60,000 aside as the validation set).
+- **seed**: fixes the random initial weights and the order of the mini-batches, so that a run
+  can be repeated; empty for a random seed. It applies to a new network (Reset, or the first Start).
+- **eval on**: the book reports accuracy on the 10,000 test images after each epoch; the
+  validation set is the one to tune hyperparameters on (Chapter 3).
+
+## What you see
+
+- **Accuracy**: the fraction of evaluation images whose most active output neuron is the right
+  digit, after each epoch, the book's `Epoch j: n / 10000`. Dashed: the book's 95.42%.
+- **Cost**: the quadratic cost C = 1/2n Σ ‖y(x) - a‖² (Eq. 6) of the mini-batches of the current
+  epoch, each point the mean over about 1,000 images. Gradient descent pushes it down.
+- **Digits**: test images, each with its label and the network's guess (its most active output),
+  green when right and red when wrong, redrawn after every epoch. ✱ marks a guess that changed
+  since the previous epoch.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Help over the dashboard; ``escape`` or ``?`` closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark", "dismiss", "Close help"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Markdown(HELP)
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").border_title = "Help"
+        self.query_one("#help-body").border_subtitle = "escape to close"

@@ -1,0 +1,181 @@
+"""The two live charts: accuracy per epoch, and the training cost within the current epoch.
+
+Both are `PlotextPlot`s that keep their points as plain lists and rebuild the
+plot only when Textual renders them. New points ask for a redraw, but at most
+`REDRAW_INTERVAL` apart: a plot costs a few milliseconds, and progress can
+arrive twenty times a second.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.timer import Timer
+from textual_plotext import PlotextPlot
+
+BOOK_ACCURACY = 95.42  # percent: the book's best epoch for Network([784, 30, 10])
+REDRAW_INTERVAL = 0.25  # seconds: charts redraw at most four times a second
+
+
+class ThrottledPlot(PlotextPlot):
+    """A plot whose `request_redraw` refreshes at most every `REDRAW_INTERVAL` seconds."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._last_redraw = 0.0
+        self._pending: Timer | None = None
+
+    def request_redraw(self, *, now: bool = False) -> None:
+        """Redraw soon; with ``now`` (an epoch ended, a run finished) without waiting."""
+        wait = REDRAW_INTERVAL - (time.monotonic() - self._last_redraw)
+        if now or wait <= 0:
+            self._redraw()
+        elif self._pending is None:
+            self._pending = self.set_timer(wait, self._redraw)
+
+    def _redraw(self) -> None:
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
+        self._last_redraw = time.monotonic()
+        self.update_titles()  # a new border title repaints the widget: only here, throttled
+        self.refresh()
+
+    def on_mount(self) -> None:
+        self.update_titles()
+
+    def update_titles(self) -> None:
+        """Set the border title and subtitle from the points."""
+
+    def render(self) -> Any:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        self.draw()
+        return super().render()
+
+    def draw(self) -> None:
+        """Put the current points into ``self.plt``."""
+        raise NotImplementedError
+
+
+class AccuracyChart(ThrottledPlot):
+    """Accuracy on the evaluation set after each epoch, with the book's 95.42% dashed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.epochs: list[int] = []
+        self.accuracy: list[float] = []  # percent
+        self.last_epoch = 30  # the x axis runs to the end of the current run
+        self.eval_name = "test"
+
+    def set_run(self, last_epoch: int, eval_name: str) -> None:
+        """A run started that will end at ``last_epoch``, evaluated on ``eval_name``."""
+        self.last_epoch, self.eval_name = last_epoch, eval_name
+        self.request_redraw(now=True)
+
+    def add_point(self, epoch: int, accuracy_percent: float) -> None:
+        self.epochs.append(epoch)
+        self.accuracy.append(accuracy_percent)
+        self.request_redraw()
+
+    def clear(self) -> None:
+        self.epochs.clear()
+        self.accuracy.clear()
+        self.request_redraw(now=True)
+
+    def update_titles(self) -> None:
+        title = f"{self.eval_name.capitalize()} accuracy"
+        if self.accuracy:
+            title += f" {self.accuracy[-1]:.2f}% · epoch {self.epochs[-1]}"
+        self.border_title = title
+        self.border_subtitle = f"┄ book {BOOK_ACCURACY}%"
+
+    def draw(self) -> None:
+        plt = self.plt
+        first = 1
+        last = max(self.last_epoch, self.epochs[-1] if self.epochs else 1, first + 1)
+        ys = self.accuracy
+        lo = min([*ys, BOOK_ACCURACY]) - 0.5
+        hi = min(100.0, max([*ys, BOOK_ACCURACY]) + 0.5)
+        plt.plot([first, last], [BOOK_ACCURACY] * 2, marker="┄", color="red")
+        if ys:
+            plt.plot(self.epochs, ys, marker="braille", color="green")
+            plt.scatter(self.epochs, ys, marker="•", color="green")
+        plt.xlim(first, last)
+        plt.ylim(lo, hi)
+        plt.xticks(_int_ticks(first, last, max(2, self.size.width // 10)))
+        ticks = [lo, BOOK_ACCURACY, hi] if hi - lo > 2 else [BOOK_ACCURACY]
+        plt.yticks(ticks, [f"{t:.2f}" if t == BOOK_ACCURACY else f"{t:.0f}" for t in ticks])
+        plt.xlabel("epoch")
+        plt.ylabel("accuracy %")
+
+
+class CostChart(ThrottledPlot):
+    """The quadratic cost C of the mini-batches of the current epoch, as it trains."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.epoch = 0
+        self.images_total = 0
+        self.points: tuple[tuple[int, float], ...] = ()  # (images done, mean cost so far)
+
+    def set_points(
+        self, epoch: int, images_total: int, points: tuple[tuple[int, float], ...]
+    ) -> None:
+        self.epoch, self.images_total, self.points = epoch, images_total, points
+        self.request_redraw()
+
+    def clear(self) -> None:
+        self.epoch, self.points = 0, ()
+        self.request_redraw(now=True)
+
+    def update_titles(self) -> None:
+        if self.points:
+            mean = self.points[-1][1]
+            self.border_title = f"Cost in epoch {self.epoch}: mean {mean:.4f}"
+        else:
+            self.border_title = "Cost in the current epoch"
+        self.border_subtitle = "C over the last ~1,000 images"
+
+    def draw(self) -> None:
+        plt = self.plt
+        xs = [done / 1000 for done, _ in self.points]
+        ys = window_costs(self.points)
+        if xs:
+            plt.plot(xs, ys, marker="braille", color="cyan")
+            plt.ylim(0, max(ys) * 1.1 or 1.0)
+        else:
+            plt.ylim(0, 0.1)
+        plt.xlim(0, max(self.images_total / 1000, 1e-3))
+        plt.xlabel("thousand images this epoch")
+        plt.ylabel("cost")
+
+
+def window_costs(points: tuple[tuple[int, float], ...]) -> list[float]:
+    """Mean cost over each stretch between two points, from running means over the epoch.
+
+    The trainer reports the mean over everything so far; the difference of two
+    running totals is the cost of the mini-batches in between, which shows the
+    network improving within an epoch rather than a slowly settling average.
+    """
+    costs = []
+    done_before, total_before = 0, 0.0
+    for done, mean in points:
+        total = mean * done
+        costs.append((total - total_before) / (done - done_before) if done > done_before else mean)
+        done_before, total_before = done, total
+    return costs
+
+
+def _int_ticks(first: int, last: int, count: int) -> list[int]:
+    """About ``count`` whole-number ticks from ``first`` to ``last``, both included."""
+    step = max(1, round((last - first) / max(1, count - 1)))
+    ticks = list(range(first, last + 1, step))
+    if ticks[-1] != last:
+        if last - ticks[-1] < step / 2:
+            ticks[-1] = last
+        else:
+            ticks.append(last)
+    return ticks

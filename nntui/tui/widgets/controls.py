@@ -1,0 +1,56 @@
+"""Start, Pause/Resume, Stop and Reset, and a line saying what the dashboard is doing.
+
+The buttons only post `Button.Pressed`; the screen runs the same actions as
+the key bindings. Which buttons are enabled follows `state`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Button, Static
+
+RunState = Literal["loading", "ready", "running", "paused", "stopping", "finished", "no-data"]
+
+# Buttons enabled in each state.
+_ENABLED: dict[str, set[str]] = {
+    "loading": set(),
+    "no-data": set(),
+    "ready": {"start", "reset"},
+    "running": {"pause", "stop", "reset"},
+    "paused": {"pause", "stop", "reset"},
+    "stopping": set(),
+    "finished": {"start", "reset"},
+}
+
+
+class Controls(Vertical):
+    """The run's buttons and its status line."""
+
+    state: reactive[RunState] = reactive("loading", init=False)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="buttons"):
+            yield Button("Start", id="start", variant="success", compact=True, tooltip="s")
+            yield Button("Pause", id="pause", variant="warning", compact=True, tooltip="space")
+            yield Button("Stop", id="stop", variant="error", compact=True, tooltip="x")
+            yield Button("Reset", id="reset", variant="primary", compact=True, tooltip="r")
+        yield Static("", id="status")
+
+    def on_mount(self) -> None:
+        self.watch_state(self.state)
+
+    def watch_state(self, state: RunState) -> None:
+        enabled = _ENABLED[state]
+        for button in self.query(Button):
+            button.disabled = button.id not in enabled
+        self.query_one("#pause", Button).label = "Resume" if state == "paused" else "Pause"
+
+    def set_status(self, text: str, *, warning: bool = False) -> None:
+        """Say what is happening; a warning (a refused Start) stands out."""
+        status = self.query_one("#status", Static)
+        status.update(text)
+        status.set_class(warning, "-warning")

@@ -1,0 +1,38 @@
+"""The run's log: the book's ``Epoch j: n / 10000`` lines, and what happened around them.
+
+Lines are appended, never redrawn: writing one costs the same after a
+thousand epochs as after one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+
+class EpochLog(RichLog):
+    """An append-only log. With ``show_timings`` off (snapshot tests) durations are left out."""
+
+    def __init__(self, *, show_timings: bool = True, **kwargs: Any) -> None:
+        super().__init__(
+            max_lines=2_000, min_width=1, wrap=True, markup=False, highlight=False, **kwargs
+        )
+        self.show_timings = show_timings
+        self.lines_written: list[str] = []  # plain text of every line, for tests and copying
+
+    def on_mount(self) -> None:
+        self.border_title = "Log"
+
+    def add(self, text: str | Text, style: str = "") -> None:
+        line = text if isinstance(text, Text) else Text(text, style=style)
+        self.lines_written.append(line.plain)
+        self.write(line)
+
+    def epoch(self, book_line: str, seconds: float) -> None:
+        """One epoch: the book's line and (when timings show) how long the epoch took."""
+        line = Text(book_line)
+        if self.show_timings:
+            line.append(f"  {seconds:.2f}s", style="dim")
+        self.add(line)

@@ -1,0 +1,110 @@
+"""A gallery of test digits with their labels and the network's current guesses.
+
+The screen hands over `DigitCard`s whose drawings are already made (by
+`nntui.digit_art`); the gallery only arranges them. It draws the 28x14
+half-block pictures when they all fit, and the 14x7 braille ones otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+from nntui.digit_art import ART_SIZE, ArtStyle
+
+
+@dataclass(frozen=True)
+class DigitCard:
+    """One digit as the gallery shows it: plain values and two ready drawings."""
+
+    index: int  # position in the evaluation set
+    label: int
+    prediction: int
+    changed: bool  # the prediction differs from the one after the previous epoch
+    half: Text  # 28 columns x 14 rows
+    braille: Text  # 14 columns x 7 rows
+
+    @property
+    def correct(self) -> bool:
+        return self.prediction == self.label
+
+
+def _gaps(style: ArtStyle) -> tuple[int, int]:
+    """Blank columns between cards, and blank lines between rows of cards."""
+    return (2, 1) if style == "half" else (1, 0)
+
+
+def fits(style: ArtStyle, count: int, width: int, height: int) -> bool:
+    """Whether ``count`` cards drawn in ``style`` fit in ``width`` x ``height`` cells."""
+    art_w, art_h = ART_SIZE[style]
+    col_gap, row_gap = _gaps(style)
+    per_row = (width + col_gap) // (art_w + col_gap)
+    if per_row < 1:
+        return False
+    rows = math.ceil(count / per_row)
+    return rows * (art_h + 1) + (rows - 1) * row_gap <= height
+
+
+class DigitGallery(Widget):
+    """Cards in rows, each a picture over ``label→guess``, green when right and red when wrong."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.cards: tuple[DigitCard, ...] = ()
+        self.epoch: int | None = None
+
+    def on_mount(self) -> None:
+        self.border_title = "Digits"
+        self.border_subtitle = "label→guess  ✱ changed  n: new sample"
+
+    def show(self, cards: tuple[DigitCard, ...], epoch: int) -> None:
+        """Show these cards, predicted after ``epoch`` (0: by the untrained network)."""
+        self.cards, self.epoch = cards, epoch
+        right = sum(card.correct for card in cards)
+        when = "untrained network" if epoch == 0 else f"after epoch {epoch}"
+        self.border_title = f"Digits, {when}: {right}/{len(cards)} right"
+        self.refresh()
+
+    @property
+    def art_style(self) -> ArtStyle:
+        """Half blocks when every card fits at that size, braille otherwise."""
+        width, height = self.size
+        return "half" if fits("half", len(self.cards), width, height) else "braille"
+
+    def render(self) -> RenderableType:
+        if not self.cards:
+            return Text("Waiting for the data…", style="dim")
+        style = self.art_style
+        art_w, art_h = ART_SIZE[style]
+        col_gap, row_gap = _gaps(style)
+        width = self.size.width
+        per_row = max(1, (width + col_gap) // (art_w + col_gap))
+        used = min(per_row, len(self.cards)) * (art_w + col_gap) - col_gap
+        indent = " " * max(0, (width - used) // 2)
+        gap = " " * col_gap
+        lines: list[Text] = []
+        for start in range(0, len(self.cards), per_row):
+            row = self.cards[start : start + per_row]
+            arts = [(card.half if style == "half" else card.braille).split("\n") for card in row]
+            if start:
+                lines.extend(Text() for _ in range(row_gap))
+            for i in range(art_h):
+                lines.append(Text(indent).append(Text(gap).join(art[i] for art in arts)))
+            lines.append(Text(indent).append(Text(gap).join(_caption(c, art_w) for c in row)))
+        return Text("\n", no_wrap=True, overflow="crop").join(lines)
+
+
+def _caption(card: DigitCard, width: int) -> Text:
+    mark = "✓" if card.correct else "✗"
+    text = Text(
+        f"{card.label}→{card.prediction} {mark}", style="bold green" if card.correct else "bold red"
+    )
+    if card.changed:
+        text.append(" ✱", style="bold yellow")
+    text.align("center", width)
+    return text

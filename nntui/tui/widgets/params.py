@@ -1,0 +1,172 @@
+"""The hyperparameter panel: one line per setting, checked as it is typed.
+
+Each input is parsed by the same ``nntui.config.parse_*`` function the CLI
+uses; its `ConfigError` message appears under the input. While a run is in
+progress only eta and the mini-batch size stay editable: a valid new value is
+sent to the screen as a `LiveSetting` when Enter is pressed or the field is
+left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Input, Label, Select, Static
+
+from nntui.config import (
+    TrainConfig,
+    parse_epochs,
+    parse_eta,
+    parse_mini_batch_size,
+    parse_seed,
+    parse_sizes,
+    parse_train_size,
+)
+from nntui.errors import ConfigError
+from nntui.tui.messages import LiveSetting, ParamsChanged
+
+LIVE = ("eta", "mini_batch_size")  # what the trainer re-reads before every mini-batch
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the TrainConfig field, and the input's id
+    label: str
+    parse: Callable[[str, dict[str, Any]], Any]  # (text, values parsed so far) -> value
+    show: Callable[[TrainConfig], str]
+    placeholder: str = ""
+
+
+FIELDS = (
+    Field("sizes", "layers", lambda t, _: parse_sizes(t), lambda c: ",".join(map(str, c.sizes))),
+    Field("eta", "eta", lambda t, _: parse_eta(t), lambda c: f"{c.eta:g}"),
+    Field("epochs", "epochs", lambda t, _: parse_epochs(t), lambda c: str(c.epochs)),
+    Field(
+        "mini_batch_size",
+        "mini-batch",
+        # Checked against the training-set size, when that one is valid.
+        lambda t, v: parse_mini_batch_size(t, v.get("train_size") or TrainConfig.train_size),
+        lambda c: str(c.mini_batch_size),
+    ),
+    Field(
+        "train_size", "train size", lambda t, _: parse_train_size(t), lambda c: str(c.train_size)
+    ),
+    Field(
+        "seed",
+        "seed",
+        lambda t, _: parse_seed(t),
+        lambda c: "" if c.seed is None else str(c.seed),
+        placeholder="random",
+    ),
+)
+EVAL_SETS = (("test", "test"), ("validation", "validation"))
+
+
+class HyperParams(Vertical):
+    """An input per `TrainConfig` field the book varies, each with its reason when invalid."""
+
+    running: reactive[bool] = reactive(False, init=False)
+    """A run is in progress: lock everything except eta and the mini-batch size."""
+
+    def __init__(self, config: TrainConfig, *, cursor_blink: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._base = config
+        self._cursor_blink = cursor_blink
+        self._applied: dict[str, float] = {
+            "eta": config.eta,
+            "mini_batch_size": config.mini_batch_size,
+        }
+        self._errors: dict[str, str] = {}
+        self._values: dict[str, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        for field in FIELDS:
+            with Horizontal(classes="field"):
+                yield Label(field.label, classes="name")
+                yield Input(
+                    field.show(self._base),
+                    placeholder=field.placeholder,
+                    id=field.name,
+                    compact=True,
+                    select_on_focus=False,
+                )
+            yield Static("", id=f"{field.name}-error", classes="error")
+        with Horizontal(classes="field"):
+            yield Label("eval on", classes="name")
+            yield Select(
+                EVAL_SETS, value=self._base.eval_on, allow_blank=False, compact=True, id="eval_on"
+            )
+
+    def on_mount(self) -> None:
+        self.border_title = "Hyperparameters"
+        for node in self.query(Input):
+            node.cursor_blink = self._cursor_blink
+        self._check()
+
+    # Reading ----------------------------------------------------------------------------
+
+    def read(self) -> tuple[TrainConfig | None, str | None, str | None]:
+        """The config the inputs describe, or (None, first reason, its field) if any is invalid."""
+        for field in FIELDS:
+            if field.name in self._errors:
+                return None, self._errors[field.name], field.name
+        eval_on = self.query_one("#eval_on", Select).value
+        return self._base.with_changes(**self._values, eval_on=eval_on), None, None
+
+    def focus_field(self, name: str) -> None:
+        self.query_one(f"#{name}", Input).focus()
+
+    # Checking as it is typed --------------------------------------------------------------
+
+    def _check(self) -> None:
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        # The mini-batch size is checked last: its limit is the training-set size.
+        for field in sorted(FIELDS, key=lambda f: f.name == "mini_batch_size"):
+            text = self.query_one(f"#{field.name}", Input).value
+            try:
+                values[field.name] = field.parse(text, values)
+            except ConfigError as exc:
+                errors[field.name] = str(exc)
+        self._values, self._errors = values, errors
+        for field in FIELDS:
+            reason = errors.get(field.name, "")
+            self.query_one(f"#{field.name}", Input).set_class(bool(reason), "-invalid")
+            note = self.query_one(f"#{field.name}-error", Static)
+            note.update(reason)
+            note.set_class(bool(reason), "-shown")
+        config, error, _ = self.read()
+        self.post_message(ParamsChanged(config, error))
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self, event: Input.Changed | Select.Changed) -> None:
+        event.stop()
+        self._check()
+
+    @on(Input.Submitted)
+    @on(Input.Blurred)
+    def _maybe_apply(self, event: Input.Submitted | Input.Blurred) -> None:
+        event.stop()
+        name = event.input.id or ""
+        if not self.running or name not in LIVE or name in self._errors:
+            return
+        value = self._values[name]
+        if value != self._applied[name]:
+            self._applied[name] = value
+            self.post_message(LiveSetting(name, value))
+
+    # Locking while a run is in progress ----------------------------------------------------
+
+    def watch_running(self, running: bool) -> None:
+        for field in FIELDS:
+            self.query_one(f"#{field.name}", Input).disabled = running and field.name not in LIVE
+        self.query_one("#eval_on", Select).disabled = running
+        if running:  # what the new run starts with
+            self._applied = {name: self._values[name] for name in LIVE}

@@ -1,0 +1,122 @@
+"""The bridge between the engine and the dashboard: runs in a worker thread, only posts messages.
+
+`run_training` drives `Trainer.run()` -- the same loop as ``nntui train`` --
+and turns each event into a message from `nntui.tui.messages`. It never
+touches a widget. Two things keep the UI responsive while it runs on a
+2-core machine:
+
+* BLAS is held to one thread: at these matrix sizes more threads gain nothing
+  and fight the UI for the cores.
+* Progress is batched: the trainer yields a `BatchProgress` about every
+  `PROGRESS_IMAGES` images, and at most one `RunProgress` per
+  `PROGRESS_INTERVAL` seconds is posted (plus the last of each epoch). Epoch
+  events are always posted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.message import Message
+from threadpoolctl import threadpool_limits
+
+from nntui.dataset import MnistData
+from nntui.download import Progress
+from nntui.events import (
+    BatchProgress,
+    EpochDone,
+    Paused,
+    Resumed,
+    SamplesPredicted,
+    SettingChanged,
+    TrainingEvent,
+    TrainingFinished,
+    TrainingStarted,
+)
+from nntui.training import Trainer
+from nntui.tui.messages import (
+    DataProgress,
+    EpochFinished,
+    RunFinished,
+    RunPaused,
+    RunProgress,
+    RunResumed,
+    RunStarted,
+    SamplesReady,
+    SettingApplied,
+)
+
+PROGRESS_IMAGES = 1_000  # ask the trainer for a progress event about this often (100 batches of 10)
+PROGRESS_INTERVAL = 0.05  # seconds: post progress at most 20 times a second
+
+Post = Callable[[Message], object]
+
+
+def progress_every(mini_batch_size: int) -> int:
+    """Mini-batches between two progress events, for about `PROGRESS_IMAGES` images."""
+    return max(1, round(PROGRESS_IMAGES / mini_batch_size))
+
+
+def run_training(
+    trainer: Trainer,
+    post: Post,
+    is_cancelled: Callable[[], bool] = lambda: False,
+    interval: float = PROGRESS_INTERVAL,
+) -> TrainingFinished | None:
+    """Run the trainer to the end, posting a message per event; return how it ended."""
+    trainer.progress_every = progress_every(trainer.mini_batch_size)
+    costs: list[tuple[int, float]] = []
+    epoch = None
+    last_post = 0.0
+    finished = None
+    with threadpool_limits(limits=1):
+        for event in trainer.run():
+            if is_cancelled():
+                trainer.cancel()  # stops after this mini-batch; the loop still yields its end
+            if isinstance(event, BatchProgress):
+                if event.epoch != epoch:
+                    epoch, costs = event.epoch, []
+                costs.append((event.images_done, event.running_cost))
+                now = time.perf_counter()
+                if now - last_post >= interval or event.images_done >= event.images_total:
+                    last_post = now
+                    post(RunProgress(event, tuple(costs)))
+                continue
+            if isinstance(event, SettingChanged) and event.name == "mini_batch_size":
+                trainer.progress_every = progress_every(int(event.new))
+            if isinstance(event, TrainingFinished):
+                finished = event
+            message = _message_for(event)
+            if message is not None:
+                post(message)
+    return finished
+
+
+def _message_for(event: TrainingEvent) -> Message | None:
+    if isinstance(event, EpochDone):
+        return EpochFinished(event)
+    if isinstance(event, SamplesPredicted):
+        return SamplesReady(event)
+    if isinstance(event, SettingChanged):
+        return SettingApplied(event)
+    if isinstance(event, Paused):
+        return RunPaused(event)
+    if isinstance(event, Resumed):
+        return RunResumed(event)
+    if isinstance(event, TrainingStarted):
+        return RunStarted(event)
+    if isinstance(event, TrainingFinished):
+        return RunFinished(event)
+    return None  # NetworkSnapshot: nothing in the dashboard looks inside the weights yet
+
+
+def load_data(path: Path | None, post: Post) -> MnistData:
+    """Find, download if needed, and load MNIST, posting the downloader's progress."""
+    from nntui.datastore import load_data as find_and_load
+
+    def on_progress(progress: Progress) -> None:
+        post(DataProgress(progress))
+
+    return find_and_load(path, on_progress=on_progress)
