@@ -24,7 +24,7 @@ from rich.table import Table
 
 from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, print_error
 from nntui.cli.data import load_data_with_progress
-from nntui.config import TrainConfig, parse_hidden, parse_sizes
+from nntui.config import TrainConfig, check_sizes, parse_hidden, parse_sizes
 from nntui.errors import ConfigError, ModelFileError
 from nntui.events import (
     BatchProgress,
@@ -128,8 +128,9 @@ def train(
     layer_sizes = parse_sizes(sizes) if sizes is not None else None
     if hidden is not None:
         layer_sizes = parse_hidden(hidden)
-    saved = load_model(find_model(str(resume))) if resume is not None else None
-    base = _base_config(saved, layer_sizes)
+    model_path = find_model(str(resume)) if resume is not None else None
+    saved = load_model(model_path) if model_path is not None else None
+    base = _base_config(saved, layer_sizes, model_path)
     overrides: dict[str, Any] = {
         "sizes": layer_sizes,
         "epochs": epochs,
@@ -187,10 +188,16 @@ def train(
         raise typer.Exit(1)
 
 
-def _base_config(saved: SavedModel | None, layer_sizes: tuple[int, ...] | None) -> TrainConfig:
+def _base_config(
+    saved: SavedModel | None, layer_sizes: tuple[int, ...] | None, path: Path | None
+) -> TrainConfig:
     if saved is None:
         return TrainConfig()
     net_sizes = tuple(saved.network.sizes)
+    try:  # a network of another architecture (say 4 inputs) cannot learn MNIST
+        check_sizes(net_sizes)
+    except ConfigError as exc:
+        raise ModelFileError(f"{path}: cannot train this network on MNIST: {exc}") from None
     if layer_sizes is not None and layer_sizes != net_sizes:
         raise ConfigError(
             f"the saved model has layer sizes {','.join(map(str, net_sizes))}; "
