@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+# A temporary file this old was left by a writer that was killed (SIGKILL, a power
+# cut) before it could remove it. A live writer touches its file far more often.
+STALE_SECONDS = 3600.0
 
 
 @contextlib.contextmanager
@@ -17,9 +23,11 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     The temporary file lives in the same directory so the final `os.replace`
     is a rename on one file system, which POSIX makes atomic. If the body
     raises (including KeyboardInterrupt), the temporary file is removed and
-    `path` is left as it was.
+    `path` is left as it was. Temporary files of `path` that a killed writer
+    left behind more than `STALE_SECONDS` ago are removed first.
     """
     target = Path(path)
+    remove_stale_temp_files(target)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode) as handle:
@@ -31,3 +39,30 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def remove_stale_temp_files(
+    target: Path, suffix: str = ".tmp", older_than: float = STALE_SECONDS
+) -> list[Path]:
+    """Remove ``.NAME.XXXXXXXX<suffix>`` files next to `target` not modified for `older_than` s.
+
+    Only names `tempfile.mkstemp` makes for this very target match, so the
+    temporary files of another target (or of a writer still at work) are kept.
+    Returns what was removed; a file that cannot be removed is left alone.
+    """
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}{re.escape(suffix)}")
+    removed = []
+    now = time.time()
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return removed
+    for name in names:
+        if not pattern.fullmatch(name):
+            continue
+        stale = target.parent / name
+        with contextlib.suppress(OSError):
+            if now - stale.stat().st_mtime > older_than:
+                stale.unlink()
+                removed.append(stale)
+    return removed
