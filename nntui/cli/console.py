@@ -13,10 +13,12 @@ from typer.core import TyperGroup
 
 from nntui.errors import NntuiError
 
-try:  # typer >= 0.25 carries its own copy of click
+try:  # typer >= 0.25 carries its own copy of click, with Abort in typer.exceptions
     from typer._click import exceptions as click_exceptions
+    from typer.exceptions import Abort
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
+    from click.exceptions import Abort  # type: ignore[no-redef,assignment]
 
 # Diagnostics, progress and summaries go to stderr so stdout carries only the
 # book's "Epoch j: n / 10000" lines and can be piped or redirected cleanly.
@@ -73,7 +75,7 @@ class OneLineErrors(TyperGroup):
         except NntuiError as exc:
             print_error(str(exc))
             sys.exit(EXIT_USAGE)
-        except (KeyboardInterrupt, click_exceptions.Abort):
+        except (KeyboardInterrupt, Abort):
             print_error("interrupted")
             sys.exit(EXIT_SIGINT)
         sys.exit(code if isinstance(code, int) else 0)
