@@ -148,7 +148,7 @@ class Trainer:
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Output activations (n, 10) for images (n, 784), between mini-batches."""
-        with self.lock:
+        with self.lock, np.errstate(over="ignore", invalid="ignore"):
             return self.network.feedforward(np.asarray(images, self.network.dtype).T).T.copy()
 
     def predict_samples(self, indices: Sequence[int], epoch: int) -> SamplesPredicted:
@@ -228,7 +228,9 @@ class Trainer:
                     xb, yb = _batch_buffers(len(idx), x_all, y_all)
                 np.take(x_all, idx, axis=0, out=xb)
                 np.take(y_all, idx, axis=0, out=yb)
-                with self.lock:
+                # A huge eta overflows to inf and then NaN: that is caught after the epoch and
+                # reported as divergence, so NumPy's warnings about it would only be noise.
+                with self.lock, np.errstate(over="ignore", invalid="ignore"):
                     # x is (784, m): the transposes are views, and matmul reads them as they are.
                     cost_sum += update(xb.T, yb.T, eta)
                 done += len(idx)
@@ -247,7 +249,7 @@ class Trainer:
                 )
                 return
             eval_start = time.perf_counter()
-            with self.lock:
+            with self.lock, np.errstate(over="ignore", invalid="ignore"):  # huge but finite weights
                 predictions = net.predict(self.eval_set.images).astype(np.int8)
             correct = int(np.count_nonzero(predictions == self.eval_set.labels))
             done_event = EpochDone(
