@@ -71,7 +71,8 @@ TABLE = [
         "mini-batch size must be from 1 to the training-set size (100), got 101",
         app=(("train_size", "100"), ("mini_batch_size", "101"))),
     row("train --mini-batch-size 50001", "training-set size (50,000), got 50001",
-        app=(("mini_batch_size", "50001"),)),
+        app=(("mini_batch_size", "50001"),),  # the dashboard's data has 500 training images
+        app_says="mini-batch size must be from 1 to the training-set size (500), got 50001"),
     row("train --sizes 784,,10", SIZES_RULE, "got '784,,10'", app=(("sizes", "784,,10"),)),
     row("train --sizes 784,thirty,10", "each layer size must be a whole number, got 'thirty'",
         app=(("sizes", "784,thirty,10"),)),
@@ -256,3 +257,45 @@ def test_a_bad_input_gets_one_specific_line_and_exit_code_2(bad: Bad, files):
 def test_the_table_is_wide_enough():
     assert len(TABLE) >= 20
     assert sum(p.values[0].app_inputs is not None for p in TABLE) >= 15
+
+
+# --- the same mistakes typed into the dashboard ------------------------------------------------
+
+APP_ROWS = [p.values[0] for p in TABLE if p.values[0].app_inputs is not None]
+
+
+async def test_the_dashboard_shows_each_reason_next_to_its_input_and_refuses_start(tiny_data):
+    from textual.widgets import Input, Static
+
+    from nntui.tui.app import NntuiApp
+
+    app = NntuiApp(data=tiny_data, config=TrainConfig(train_size=500, seed=1), deterministic=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert screen.state == "ready"
+        original = {i.id: i.value for i in app.query(Input)}
+        for bad in APP_ROWS:
+            for field, text in bad.app_inputs:
+                # As if typed: Input.Changed runs the same check as each key press does.
+                app.query_one(f"#{field}", Input).value = text
+            await pilot.pause()
+            field = bad.app_inputs[-1][0]
+            shown = str(app.query_one(f"#{field}-error", Static).render())
+            assert bad.app_says in shown, (bad.args, shown)
+            assert "\n" not in shown.strip() and "Traceback" not in shown
+            assert app.query_one(f"#{field}", Input).has_class("-invalid")
+
+            await pilot.press("escape", "s")  # leave the field (a refusal focuses it), Start
+            assert screen.state == "ready" and screen.trainer is None, bad.args
+            status = str(app.query_one("#status", Static).render())
+            assert status.startswith("Start refused: ") and bad.app_says in status, status
+
+            for field, _ in bad.app_inputs:  # put the good values back for the next row
+                app.query_one(f"#{field}", Input).value = original[field]
+        await pilot.pause()
+        for field in original:
+            assert str(app.query_one(f"#{field}-error", Static).render()).strip() == ""
+        # After all that, the same app still trains.
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        assert screen.state in ("running", "finished") and screen.session.history
