@@ -146,9 +146,9 @@ class DrawPad(Widget, can_focus=True):
 
     def _pen(self, event: events.MouseEvent) -> tuple[float, float]:
         """The pointer in pixel coordinates: x in [0, 28), y in [0, 28), two rows a cell."""
-        gutter = self.gutter.top_left
-        x = event.pointer_x - gutter.x
-        y = event.pointer_y - gutter.y
+        left, top = self.gutter.top_left
+        x = event.pointer_x - left
+        y = event.pointer_y - top
         # Without pixel reports the pointer is a whole cell: aim at its middle.
         if x == int(x) and y == int(y):
             x, y = x + 0.5, y + 0.5

@@ -17,11 +17,11 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from rich.color import Color
-from rich.console import RenderableType
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.geometry import Size
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widget import Widget
 
 SIDE = 28
@@ -72,8 +72,10 @@ def _halve(weights: tuple[float, ...]) -> tuple[float, ...]:
     )
 
 
-def weight_map(weights: tuple[float, ...], scale: float, zoom: Zoom = "full") -> list[Text]:
-    """One neuron's map as lines of half blocks, ``scale`` the weight drawn darkest."""
+def weight_map(
+    weights: tuple[float, ...], scale: float, zoom: Zoom = "full"
+) -> list[list[Segment]]:
+    """One neuron's map as lines of half-block segments, ``scale`` the weight drawn darkest."""
     if len(weights) != SIDE * SIDE:
         raise ValueError(f"expected {SIDE * SIDE} weights, got {len(weights)}")
     side = SIDE
@@ -82,16 +84,20 @@ def weight_map(weights: tuple[float, ...], scale: float, zoom: Zoom = "full") ->
     levels = _levels(weights, scale)
     lines = []
     for row in range(0, side, 2):
-        line = Text(no_wrap=True, overflow="crop")
+        line = []
         for col in range(side):
             top, bottom = levels[row * side + col], levels[(row + 1) * side + col]
-            line.append("▀" if top != bottom else " ", _cell_style(top, bottom))
+            line.append(Segment("▀" if top != bottom else " ", _cell_style(top, bottom)))
         lines.append(line)
     return lines
 
 
 class HeatmapGrid(Widget):
-    """A map per hidden neuron with its number underneath, wrapped to the width."""
+    """A map per hidden neuron with its number underneath, wrapped to the width.
+
+    It draws line by line (Textual's line API), so only the rows in view are
+    drawn: a hundred full-size maps are 750 lines, of which a screen shows 40.
+    """
 
     DEFAULT_CSS = """
     HeatmapGrid {
@@ -105,11 +111,13 @@ class HeatmapGrid(Widget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.weights: tuple[tuple[float, ...], ...] = ()
-        self._maps: dict[tuple[Zoom, bool], list[list[Text]]] = {}
+        self._largest: list[float] = []
+        self._maps: dict[tuple[int, Zoom, bool], list[list[Segment]]] = {}
 
     def show(self, weights: tuple[tuple[float, ...], ...]) -> None:
         """Show these neurons: one tuple of 784 input weights each."""
         self.weights = weights
+        self._largest = [max((abs(w) for w in ws), default=0.0) for ws in weights]
         self._maps.clear()
         self.refresh(layout=True)
 
@@ -128,37 +136,33 @@ class HeatmapGrid(Widget):
         rows = -(-self.count // self.per_row(width))
         return rows * (map_h + 1)
 
-    def _neuron_maps(self) -> list[list[Text]]:
-        key = (self.zoom, self.shared)
+    def _map(self, neuron: int) -> list[list[Segment]]:
+        """A neuron's map lines, drawn the first time they come into view."""
+        key = (neuron, self.zoom, self.shared)
         if key not in self._maps:
-            biggest = [max((abs(w) for w in ws), default=0.0) for ws in self.weights]
-            top = max(biggest, default=0.0)
-            self._maps[key] = [
-                weight_map(ws, top if self.shared else b, self.zoom)
-                for ws, b in zip(self.weights, biggest, strict=True)
-            ]
+            scale = max(self._largest) if self.shared else self._largest[neuron]
+            self._maps[key] = weight_map(self.weights[neuron], scale, self.zoom)
         return self._maps[key]
 
-    def render(self) -> RenderableType:
-        if not self.weights:
-            return Text("No network yet.", style="dim")
-        maps = self._neuron_maps()
-        map_w, map_h = MAP_SIZE[self.zoom]
+    def render_line(self, y: int) -> Strip:
         width = self.content_size.width
+        base = self.rich_style
+        if not self.weights:
+            text = "No network yet." if y == 0 else ""
+            return Strip([Segment(text, base + Style(dim=True))]).crop_extend(0, width, base)
+        map_w, map_h = MAP_SIZE[self.zoom]
         per_row = self.per_row(width)
+        row, line = divmod(y, map_h + 1)
+        neurons = range(row * per_row, min((row + 1) * per_row, self.count))
+        if not neurons:
+            return Strip.blank(width, base)
         used = min(per_row, self.count) * (map_w + GAP) - GAP
-        indent = " " * max(0, (width - used) // 2)
-        gap = Text(" " * GAP)
-        lines: list[Text] = []
-        for start in range(0, self.count, per_row):
-            row = range(start, min(start + per_row, self.count))
-            for i in range(map_h):
-                lines.append(Text(indent).append(gap.join(maps[n][i] for n in row)))
-            lines.append(Text(indent).append(gap.join(_caption(n, map_w) for n in row)))
-        return Text("\n", no_wrap=True, overflow="crop").join(lines)
-
-
-def _caption(neuron: int, width: int) -> Text:
-    text = Text(f"{neuron}", style="bold")
-    text.align("center", width)
-    return text
+        segments = [Segment(" " * max(0, (width - used) // 2), base)]
+        for n in neurons:
+            if n != neurons.start:
+                segments.append(Segment(" " * GAP, base))
+            if line < map_h:
+                segments.extend(self._map(n)[line])
+            else:
+                segments.append(Segment(f"{n:^{map_w}}", base + Style(bold=True)))
+        return Strip(segments).crop_extend(0, width, base)
