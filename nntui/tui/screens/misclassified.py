@@ -1,0 +1,141 @@
+"""Page through digits one at a time: the picture, its label, the guess and all ten outputs.
+
+`MisclassifiedScreen` pages through every evaluation image the network gets
+wrong at the latest epoch (the list is taken again after each epoch);
+`DigitPagerScreen` through any given images, such as one cell of the
+confusion matrix. ``left``/``right`` step, ``pageup``/``pagedown`` jump ten,
+``home``/``end`` go to the ends.
+
+    app.push_screen(MisclassifiedScreen(session))
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+
+from nntui.tui.follow import FollowingScreen
+from nntui.tui.inspect import DigitView, Subject, digit_views, wrong
+from nntui.tui.session import Session
+from nntui.tui.widgets.activation_bars import ActivationBars
+from nntui.tui.widgets.gallery import DigitCard, DigitGallery
+
+STRIP_DIGITS = 12  # the ones after the current digit, under it, on tall terminals
+
+
+class DigitPagerScreen(FollowingScreen):
+    """One digit of ``indices`` (into the evaluation set) at a time, with its outputs."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,p", "step(-1)", "Previous"),
+        Binding("right,n", "step(1)", "Next"),
+        Binding("pageup", "step(-10)", "-10", show=False),
+        Binding("pagedown", "step(10)", "+10", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+    ]
+    # The strip of the next digits shows only where there is room for it.
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (34, "-tall")]
+
+    def __init__(
+        self, source: Session | Subject, indices: tuple[int, ...] = (), *, title: str = "Digits"
+    ) -> None:
+        super().__init__(source)
+        self.indices = indices
+        self.position = 0
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="pager-body"):
+            yield Static(id="digit")
+            with Vertical(id="digit-outputs"):
+                yield ActivationBars()
+                yield Static(id="digit-info")
+        yield Static(id="pager-status")
+        yield DigitGallery(id="pager-strip")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#digit-outputs").border_title = "Outputs"
+        super().on_mount()
+
+    def current_indices(self) -> tuple[int, ...]:
+        """The images to page through, read again after each epoch."""
+        return self.indices
+
+    def update_view(self) -> None:
+        index = self.indices[self.position] if self.indices else None
+        self.indices = self.current_indices()
+        # Stay on the same image if it is still in the list.
+        if index in self.indices:
+            self.position = self.indices.index(index)
+        self.position = min(self.position, max(0, len(self.indices) - 1))
+        self._show()
+
+    def action_step(self, by: int) -> None:
+        self._go(self.position + by)
+
+    def action_first(self) -> None:
+        self._go(0)
+
+    def action_last(self) -> None:
+        self._go(len(self.indices) - 1)
+
+    def _go(self, position: int) -> None:
+        self.position = min(max(position, 0), max(0, len(self.indices) - 1))
+        self._show()
+
+    def _show(self) -> None:
+        digit = self.query_one("#digit", Static)
+        bars = self.query_one(ActivationBars)
+        info = self.query_one("#digit-info", Static)
+        status = self.query_one("#pager-status", Static)
+        strip = 1 + (STRIP_DIGITS if self.has_class("-tall") else 0)
+        views = digit_views(self.subject, self.indices[self.position : self.position + strip])
+        self._strip(views[1:])
+        count = len(self.indices)
+        status.update(
+            f"{self.title_text}: {count:,} images  [dim]({self.subject.title})  "
+            "←/→ step, pgup/pgdn ±10, home/end[/]"
+        )
+        if not views:
+            digit.update("[dim]No digits here.[/]")
+            digit.border_title = self.title_text
+            digit.border_subtitle = ""
+            bars.show(None)
+            info.update("")
+            return
+        v = views[0]
+        digit.update(v.half)
+        digit.border_title = f"{self.position + 1:,} of {count:,}"
+        digit.border_subtitle = f"image {v.index:,}"
+        bars.show(v.activations, truth=v.label)
+        verdict = "[green]right[/]" if v.prediction == v.label else "[red]wrong[/]"
+        info.update(
+            f"label [b]{v.label}[/], guess [b]{v.prediction}[/]: {verdict}\n"
+            f"[dim]output {v.label}: {v.activations[v.label]:.2f}, "
+            f"output {v.prediction}: {v.activations[v.prediction]:.2f}[/]"
+        )
+
+    def _strip(self, views: tuple[DigitView, ...]) -> None:
+        gallery = self.query_one(DigitGallery)
+        cards = tuple(
+            DigitCard(v.index, v.label, v.prediction, False, v.half, v.braille) for v in views
+        )
+        gallery.show(cards, 1)
+        gallery.border_title = "Next" if cards else "No more"
+        gallery.border_subtitle = "label→guess"
+
+
+class MisclassifiedScreen(DigitPagerScreen):
+    """Every evaluation image the network gets wrong, one at a time."""
+
+    def __init__(self, source: Session | Subject) -> None:
+        super().__init__(source, title="Misclassified")
+
+    def current_indices(self) -> tuple[int, ...]:
+        return wrong(self.subject)
