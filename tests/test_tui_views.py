@@ -157,6 +157,21 @@ def test_bars_are_drawn_to_an_eighth_of_a_cell() -> None:
     assert bar(0.5, 4) == "██  "
     assert bar(1 / 32, 4) == "▏   "
     assert bar(7.0, 2) == "██"  # clipped
+    assert bar(float("nan"), 3) == "   "  # a diverged network
+
+
+async def test_a_diverged_network_is_drawn_without_errors(tiny_data: MnistData) -> None:
+    session = trained_session(tiny_data, TrainConfig(epochs=1, train_size=500, seed=1))
+    assert session.network is not None
+    for w in session.network.weights:
+        w[...] = np.nan
+    for make in (DrawScreen, ConfusionScreen, MisclassifiedScreen, NeuronsScreen):
+        app = Host(lambda make=make: make(session))
+        async with app.run_test(size=(80, 24)) as pilot:
+            if make is DrawScreen:
+                await pilot.click(DrawPad, offset=(10, 5))
+            await pilot.pause()
+            assert isinstance(app.screen, make)
 
 
 # --- confusion -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ when known, is marked with ``◂ true`` so a wrong answer shows both.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.console import RenderableType
@@ -20,6 +21,8 @@ _EIGHTHS = " ▏▎▍▌▋▊▉"  # partial blocks, in eighths of a cell
 
 def bar(fraction: float, width: int) -> str:
     """A horizontal bar ``fraction`` (0..1) of ``width`` cells long, to an eighth of a cell."""
+    if not math.isfinite(fraction):  # a diverged network's outputs are NaN: no bar
+        fraction = 0.0
     eighths = round(min(max(fraction, 0.0), 1.0) * width * 8)
     full, rest = divmod(eighths, 8)
     text = "█" * full + (_EIGHTHS[rest] if rest else "")
