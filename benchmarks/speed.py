@@ -1,0 +1,346 @@
+"""Seconds per training epoch of the Chapter 1 network, four ways.
+
+One epoch is the book's: 50,000 training images, mini-batches of m = 10,
+eta = 3.0, for [784, 30, 10] and [784, 100, 10]. Every method trains one
+untimed warm-up epoch, then ``--repeats`` timed epochs; the methods take turns
+epoch by epoch, so a burst of load from elsewhere hits them alike. The table
+shows the best epoch of each (the least disturbed), the log line the median.
+
+(a) nntui's matrix backprop as the real `Trainer` runs it (shuffling, gathering
+    mini-batches, the lock, progress events every 100 mini-batches): the
+    ``train_seconds`` of each `EpochDone`, so evaluation is not counted. Also
+    `Network.update_mini_batch` in a bare loop, to show what the Trainer adds.
+(b) a tight NumPy loop written out below for one hidden layer: the same maths
+    and float32, preallocated buffers, no abstraction. The floor to compare (a) with.
+(c) nntui's per-sample backprop (the book's loop over `backprop_single`), float32
+    and float64, through the same `Trainer` on the first ``--sample-images``
+    training images, scaled to 50,000.
+(d) the book's own network.py (float64, its sigmoid, a list of (x, y) column
+    vectors), written out below, on ``--sample-images`` images, scaled to 50,000.
+
+    python benchmarks/speed.py --data /path/to/mnist.pkl.gz [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator
+
+import _common
+import numpy as np
+
+from nntui.config import Backprop, TrainConfig
+from nntui.dataset import MnistData
+from nntui.events import EpochDone
+from nntui.network import Network
+from nntui.training import Trainer, one_hot
+
+NETWORKS = ((784, 30, 10), (784, 100, 10))
+EPOCH_IMAGES = 50_000  # the book's training set
+M = 10  # mini-batch size
+ETA = 3.0
+SEED = 1
+
+
+# Each timer yields the seconds of one 50,000-image epoch per next(), endlessly or
+# for at least 1 + repeats epochs; the first is the warm-up.
+Timer = Callable[[MnistData, tuple[int, ...], int, int], Iterator[float]]
+
+
+def nntui_trainer(
+    data: MnistData,
+    sizes: tuple[int, ...],
+    repeats: int,
+    n: int,
+    backprop: Backprop = "matrix",
+    dtype: type[np.floating] = np.float32,
+) -> Iterator[float]:
+    """The real Trainer on the first n images: train_seconds per epoch, scaled to 50,000."""
+    config = TrainConfig(sizes, 1 + repeats, M, ETA, SEED, n, "test", backprop)
+    trainer = Trainer(data, config, network=Network(sizes, seed=SEED, dtype=dtype))
+    for event in trainer.run():
+        if isinstance(event, EpochDone):
+            yield event.train_seconds * EPOCH_IMAGES / n
+
+
+def nntui_matrix(data: MnistData, sizes: tuple[int, ...], repeats: int, _: int) -> Iterator[float]:
+    return nntui_trainer(data, sizes, repeats, EPOCH_IMAGES)
+
+
+def nntui_per_sample(
+    data: MnistData, sizes: tuple[int, ...], repeats: int, n: int
+) -> Iterator[float]:
+    return nntui_trainer(data, sizes, repeats, n, "per-sample")
+
+
+def nntui_per_sample64(
+    data: MnistData, sizes: tuple[int, ...], repeats: int, n: int
+) -> Iterator[float]:
+    return nntui_trainer(data, sizes, repeats, n, "per-sample", np.float64)
+
+
+def nntui_bare(data: MnistData, sizes: tuple[int, ...], _: int, __: int) -> Iterator[float]:
+    """`Network.update_mini_batch` over shuffled, gathered mini-batches, as the Trainer
+    calls it, without the Trainer's pause/cancel checks, lock and progress events."""
+    net = Network(sizes, seed=SEED)
+    X = np.asarray(data.training.images[:EPOCH_IMAGES], np.float32)  # (n, 784)
+    Y = one_hot(data.training.labels[:EPOCH_IMAGES])  # (n, 10)
+    xb, yb = np.empty((M, X.shape[1]), np.float32), np.empty((M, 10), np.float32)
+    rng = np.random.default_rng(SEED)
+    while True:
+        perm = rng.permutation(EPOCH_IMAGES)
+        start = time.perf_counter()
+        for k in range(0, EPOCH_IMAGES, M):
+            idx = perm[k : k + M]
+            np.take(X, idx, axis=0, out=xb)
+            np.take(Y, idx, axis=0, out=yb)
+            net.update_mini_batch(xb.T, yb.T, ETA)
+        yield time.perf_counter() - start
+
+
+def reference(data: MnistData, sizes: tuple[int, ...], _: int, __: int) -> Iterator[float]:
+    """A tight float32 loop for [784, h, 10], everything written out."""
+    n_in, n_h, n_out = sizes
+    f32 = np.float32
+    rng = np.random.default_rng(SEED)
+    w1 = rng.standard_normal((n_h, n_in)).astype(f32)
+    b1 = rng.standard_normal((n_h, 1)).astype(f32)
+    w2 = rng.standard_normal((n_out, n_h)).astype(f32)
+    b2 = rng.standard_normal((n_out, 1)).astype(f32)
+    X = np.asarray(data.training.images[:EPOCH_IMAGES], f32)  # (n, 784)
+    Y = one_hot(data.training.labels[:EPOCH_IMAGES], f32)  # (n, 10)
+    xb, yb = np.empty((M, n_in), f32), np.empty((M, n_out), f32)  # gathered mini-batch
+    a1, d1, p1 = (np.empty((n_h, M), f32) for _ in range(3))  # z, then sigma(z), in place
+    a2, d2, p2 = (np.empty((n_out, M), f32) for _ in range(3))
+    nb1, nw1 = np.empty((n_h, 1), f32), np.empty((n_h, n_in), f32)
+    nb2, nw2 = np.empty((n_out, 1), f32), np.empty((n_out, n_h), f32)
+    scale = ETA / M
+    while True:
+        perm = rng.permutation(EPOCH_IMAGES)
+        start = time.perf_counter()
+        cost = 0.0
+        for k in range(0, EPOCH_IMAGES, M):
+            idx = perm[k : k + M]
+            np.take(X, idx, axis=0, out=xb)
+            np.take(Y, idx, axis=0, out=yb)
+            x, y = xb.T, yb.T  # (784, m), (10, m): views
+            # forward, sigma(z) = 0.5 tanh(0.5 z) + 0.5
+            np.matmul(w1, x, out=a1)
+            a1 += b1
+            a1 *= 0.5
+            np.tanh(a1, out=a1)
+            a1 *= 0.5
+            a1 += 0.5
+            np.matmul(w2, a1, out=a2)
+            a2 += b2
+            a2 *= 0.5
+            np.tanh(a2, out=a2)
+            a2 *= 0.5
+            a2 += 0.5
+            # output error, the running cost the Trainer reports, then eta/m once
+            np.subtract(a2, y, out=d2)
+            cost += 0.5 * float(np.vdot(d2, d2))
+            np.subtract(1, a2, out=p2)
+            p2 *= a2
+            d2 *= p2
+            d2 *= scale
+            np.add.reduce(d2, axis=1, keepdims=True, out=nb2)  # np.sum, minus a wrapper
+            np.matmul(d2, a1.T, out=nw2)
+            np.matmul(w2.T, d2, out=d1)
+            np.subtract(1, a1, out=p1)
+            p1 *= a1
+            d1 *= p1
+            np.add.reduce(d1, axis=1, keepdims=True, out=nb1)
+            np.matmul(d1, xb, out=nw1)
+            w2 -= nw2
+            b2 -= nb2
+            w1 -= nw1
+            b1 -= nb1
+        seconds = time.perf_counter() - start
+        if not np.isfinite(cost):
+            raise RuntimeError("the reference loop diverged")
+        yield seconds
+
+
+# The book's network.py (Python 3), the parts one epoch of SGD runs. ------------------
+
+
+def sigmoid(z):
+    """The sigmoid function."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def sigmoid_prime(z):
+    """Derivative of the sigmoid function."""
+    return sigmoid(z) * (1 - sigmoid(z))
+
+
+class BookNetwork:
+    def __init__(self, sizes, rng):
+        self.num_layers = len(sizes)
+        self.sizes = sizes
+        self.biases = [rng.standard_normal((y, 1)) for y in sizes[1:]]
+        self.weights = [
+            rng.standard_normal((y, x))
+            for x, y in zip(sizes[:-1], sizes[1:], strict=True)  # noqa: RUF007 (the book's)
+        ]
+
+    def SGD_epoch(self, training_data, mini_batch_size, eta, shuffle):
+        """One epoch of the book's ``SGD``, without the evaluation."""
+        n = len(training_data)
+        shuffle(training_data)
+        mini_batches = [
+            training_data[k : k + mini_batch_size] for k in range(0, n, mini_batch_size)
+        ]
+        for mini_batch in mini_batches:
+            self.update_mini_batch(mini_batch, eta)
+
+    def update_mini_batch(self, mini_batch, eta):
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        for x, y in mini_batch:
+            delta_nabla_b, delta_nabla_w = self.backprop(x, y)
+            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b, strict=True)]
+            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w, strict=True)]
+        self.weights = [
+            w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w, strict=True)
+        ]
+        self.biases = [
+            b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b, strict=True)
+        ]
+
+    def backprop(self, x, y):
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        # feedforward
+        activation = x
+        activations = [x]
+        zs = []
+        for b, w in zip(self.biases, self.weights, strict=True):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = sigmoid(z)
+            activations.append(activation)
+        # backward pass
+        delta = self.cost_derivative(activations[-1], y) * sigmoid_prime(zs[-1])
+        nabla_b[-1] = delta
+        nabla_w[-1] = np.dot(delta, activations[-2].transpose())
+        for l in range(2, self.num_layers):
+            z = zs[-l]
+            sp = sigmoid_prime(z)
+            delta = np.dot(self.weights[-l + 1].transpose(), delta) * sp
+            nabla_b[-l] = delta
+            nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())
+        return (nabla_b, nabla_w)
+
+    def cost_derivative(self, output_activations, y):
+        return output_activations - y
+
+
+def vectorized_result(j):
+    e = np.zeros((10, 1))
+    e[j] = 1.0
+    return e
+
+
+def book(data: MnistData, sizes: tuple[int, ...], _: int, n: int) -> Iterator[float]:
+    # As the book's load_data_wrapper: x is the file's float32 row as a (784, 1) column.
+    training_data = [
+        (np.reshape(x, (784, 1)), vectorized_result(y))
+        for x, y in zip(data.training.images[:n], data.training.labels[:n], strict=True)
+    ]
+    net = BookNetwork(list(sizes), np.random.default_rng(SEED))
+    shuffle = random.Random(SEED).shuffle
+    while True:
+        start = time.perf_counter()
+        net.SGD_epoch(training_data, M, ETA, shuffle)
+        yield (time.perf_counter() - start) * EPOCH_IMAGES / n
+
+
+# The report. ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    _common.add_data_option(parser)
+    _common.add_threads_option(parser)
+    parser.add_argument("--repeats", type=int, default=5, help="timed epochs per method (best)")
+    parser.add_argument(
+        "--sample-images",
+        type=int,
+        default=10_000,
+        help="images the per-sample and book loops train on, scaled to 50,000 (default 10,000)",
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.sample_images <= EPOCH_IMAGES or args.repeats < 1:
+        parser.error("--sample-images must be 1..50000 and --repeats at least 1")
+    wall = time.perf_counter()
+    data, source = _common.load_data(args.data)
+    n = args.sample_images
+    methods: list[tuple[str, Timer]] = [
+        ("(a) nntui matrix, Trainer.run", nntui_matrix),
+        ("(a) nntui matrix, bare update_mini_batch loop", nntui_bare),
+        ("(b) tight NumPy reference", reference),
+        (f"(c) nntui per-sample, float32 ({n:,} imgs, scaled)", nntui_per_sample),
+        (f"(c) nntui per-sample, float64 ({n:,} imgs, scaled)", nntui_per_sample64),
+        (f"(d) book's network.py, float64 ({n:,} imgs, scaled)", book),
+    ]
+    with _common.blas_threads(args.threads):
+        for line in _common.environment_lines():
+            print(line)
+        print(f"data: {source}")
+        print(f"BLAS threads: {args.threads or 'library default'} (--threads)")
+        print(f"seconds per 50,000-image epoch; best of {args.repeats} after one warm-up epoch")
+        print()
+        timers = {
+            (name, sizes): timer(data, sizes, args.repeats, n)
+            for name, timer in methods
+            for sizes in NETWORKS
+        }
+        times: dict[tuple[str, tuple[int, ...]], list[float]] = {run: [] for run in timers}
+        for round_ in range(1 + args.repeats):  # round 0 is the warm-up
+            for run, timer in timers.items():
+                seconds = next(timer)
+                if round_:
+                    times[run].append(seconds)
+            print(f"  round {round_}/{args.repeats} done, {time.perf_counter() - wall:.0f} s")
+        print()
+        for (name, sizes), ts in times.items():
+            each = " ".join(f"{t:.3f}" for t in ts)
+            median = statistics.median(ts)
+            print(f"  {name:<52} {sizes_label(sizes):<12} {each}  (median {median:.3f})")
+        best = {run: min(t) for run, t in times.items()}
+    print()
+    print("| method | " + " | ".join(f"{sizes_label(s)} s/epoch" for s in NETWORKS) + " |")
+    print("|---|" + "---:|" * len(NETWORKS))
+    for name, _ in methods:
+        print(f"| {name} | " + " | ".join(f"{best[name, s]:.3f}" for s in NETWORKS) + " |")
+    a, bare, b, c32, c64, d = (name for name, _ in methods)
+    ratios = [
+        ("nntui matrix (Trainer) / reference, target <= 1.2", a, b, lambda r: r <= 1.2),
+        ("nntui bare loop / reference", bare, b, None),
+        ("per-sample float32 / nntui matrix, target >= 15", c32, a, lambda r: r >= 15),
+        ("per-sample float64 / nntui matrix", c64, a, None),
+        ("book / nntui matrix", d, a, None),
+    ]
+    for label, top, bottom, target in ratios:
+        cells = []
+        for s in NETWORKS:
+            r = best[top, s] / best[bottom, s]
+            verdict = "" if target is None else (" met" if target(r) else " **missed**")
+            cells.append((f"{r:.3f}x" if r < 2 else f"{r:.1f}x") + verdict)
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\ntotal wall time {time.perf_counter() - wall:.0f} s; load average at the end {load}")
+
+
+def sizes_label(sizes: tuple[int, ...]) -> str:
+    return "[" + ",".join(map(str, sizes)) + "]"
+
+
+if __name__ == "__main__":
+    main()
