@@ -28,6 +28,7 @@ class NntuiApp(App[None]):
     CSS_PATH = "nntui.tcss"
     # Nothing focused at first, so the keys in the footer work until an input is clicked.
     AUTO_FOCUS = None
+    ENABLE_COMMAND_PALETTE = False  # every action has a key in the footer
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),

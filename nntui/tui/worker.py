@@ -9,8 +9,7 @@ touches a widget. Two things keep the UI responsive while it runs on a
   and fight the UI for the cores.
 * Progress is batched: the trainer yields a `BatchProgress` about every
   `PROGRESS_IMAGES` images, and at most one `RunProgress` per
-  `PROGRESS_INTERVAL` seconds is posted (plus the last of each epoch). Epoch
-  events are always posted.
+  `PROGRESS_INTERVAL` seconds is posted. Epoch events are always posted.
 """
 
 from __future__ import annotations
@@ -50,6 +49,7 @@ from nntui.tui.messages import (
 
 PROGRESS_IMAGES = 1_000  # ask the trainer for a progress event about this often (100 batches of 10)
 PROGRESS_INTERVAL = 0.05  # seconds: post progress at most 20 times a second
+SAMPLES_INTERVAL = 0.25  # seconds: redraw the gallery at most 4 times a second
 
 Post = Callable[[Message], object]
 
@@ -65,11 +65,19 @@ def run_training(
     is_cancelled: Callable[[], bool] = lambda: False,
     interval: float = PROGRESS_INTERVAL,
 ) -> TrainingFinished | None:
-    """Run the trainer to the end, posting a message per event; return how it ended."""
+    """Run the trainer to the end, posting messages; return how it ended.
+
+    Every event becomes a message, except that progress is posted at most once
+    per ``interval`` seconds and the gallery's predictions at most once per
+    `SAMPLES_INTERVAL`: when epochs take milliseconds (a small training set)
+    the UI could not draw them all. The newest of each held back is posted
+    before the run pauses or ends, so the screen always shows the final state.
+    """
     trainer.progress_every = progress_every(trainer.mini_batch_size)
+    progress = _Throttle(post, interval)
+    samples = _Throttle(post, SAMPLES_INTERVAL)
     costs: list[tuple[int, float]] = []
     epoch = None
-    last_post = 0.0
     finished = None
     with threadpool_limits(limits=1):
         for event in trainer.run():
@@ -79,11 +87,14 @@ def run_training(
                 if event.epoch != epoch:
                     epoch, costs = event.epoch, []
                 costs.append((event.images_done, event.running_cost))
-                now = time.perf_counter()
-                if now - last_post >= interval or event.images_done >= event.images_total:
-                    last_post = now
-                    post(RunProgress(event, tuple(costs)))
+                progress.offer(RunProgress(event, tuple(costs)))
                 continue
+            if isinstance(event, SamplesPredicted):
+                samples.offer(SamplesReady(event))
+                continue
+            if isinstance(event, Paused | TrainingFinished):
+                progress.flush()
+                samples.flush()
             if isinstance(event, SettingChanged) and event.name == "mini_batch_size":
                 trainer.progress_every = progress_every(int(event.new))
             if isinstance(event, TrainingFinished):
@@ -92,6 +103,31 @@ def run_training(
             if message is not None:
                 post(message)
     return finished
+
+
+class _Throttle:
+    """Posts a message at most once per ``interval``; keeps the newest one held back."""
+
+    def __init__(self, post: Post, interval: float) -> None:
+        self._post = post
+        self._interval = interval
+        self._last = -float("inf")
+        self._held: Message | None = None
+
+    def offer(self, message: Message) -> None:
+        now = time.perf_counter()
+        if now - self._last >= self._interval:
+            self._last = now
+            self._held = None
+            self._post(message)
+        else:
+            self._held = message
+
+    def flush(self) -> None:
+        if self._held is not None:
+            self._post(self._held)
+            self._held = None
+            self._last = time.perf_counter()
 
 
 def _message_for(event: TrainingEvent) -> Message | None:

@@ -21,7 +21,7 @@ HELP = """\
 - `x` **Stop**: ends the run after the current mini-batch; that epoch is not evaluated.
 - `r` **Reset**: throws the network away and draws new weights and biases from a Gaussian
   with mean 0 and standard deviation 1, as the book's `Network.__init__` does.
-- `n` **New digits**: picks other test images for the gallery.
+- `n` **Resample**: picks other test images for the gallery.
 - `d` **Digits / charts**: on small terminals, switches between the charts and the gallery.
 - `?` **Help**: this screen (`escape` closes it).
 - `q` or `ctrl+c` **Quit**: stops training after the current mini-batch and leaves.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -67,7 +68,7 @@ class MainScreen(Screen[None]):
         Binding("space", "resume", "Resume"),
         Binding("x", "stop", "Stop"),
         Binding("r", "reset", "Reset"),
-        Binding("n", "new_sample", "New digits"),
+        Binding("n", "new_sample", "Resample"),
         Binding("d", "toggle_digits", "Digits"),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
@@ -94,6 +95,8 @@ class MainScreen(Screen[None]):
         self.trainer: Trainer | None = None  # the run in progress, if any
         self._reset_after_run = False
         self._last_epoch_seconds: float | None = None
+        self._shown_predictions: dict[int, int] = {}  # gallery index -> guess on screen
+        self._art: dict[int, tuple[Text, Text]] = {}  # drawings of the gallery's images
 
     def compose(self) -> ComposeResult:
         timings = not self._deterministic
@@ -120,9 +123,12 @@ class MainScreen(Screen[None]):
             self._load_data()
 
     def on_unmount(self) -> None:
-        # The worker thread must not outlive the app: stop it after this mini-batch.
-        if self.trainer is not None:
-            self.trainer.cancel()
+        # The worker thread must not outlive the app: stop it after this mini-batch, even
+        # if paused. (By now Textual may have marked the worker cancelled and `self.trainer`
+        # be None, while its thread still waits: the session keeps the trainer.)
+        for trainer in (self.trainer, self.session and self.session.trainer):
+            if trainer is not None:
+                trainer.cancel()
 
     def on_resize(self, event: Resize) -> None:
         self.refresh_bindings()  # `d` exists only on small terminals
@@ -188,9 +194,15 @@ class MainScreen(Screen[None]):
 
     def _data_ready(self, data: MnistData) -> None:
         self.session = Session(data, sample_seed=0 if self._deterministic else None)
-        config, _, _ = self.query_one(HyperParams).read()
+        params = self.query_one(HyperParams)
+        config = params.read()[0] or self._config
+        available = len(data.training)
+        if config.train_size > available:  # smaller data than the book's: use all of it
+            params.set_text("train_size", str(available))
+            config = config.with_changes(train_size=available)
+            self.query_one(EpochLog).add(f"The data has {available:,} training images")
         try:
-            self.session.reset(config or self._config)
+            self.session.reset(config)
         except ConfigError as exc:
             self._status(str(exc), warning=True)
         else:
@@ -227,7 +239,7 @@ class MainScreen(Screen[None]):
         self.query_one(CostChart).clear()
         self._last_epoch_seconds = None
         self.state = "running"
-        self._status("Training…  space pauses, x stops.")
+        self._status("Training…")
         self._train(self.trainer)
 
     @on(Button.Pressed, "#pause")
@@ -247,7 +259,7 @@ class MainScreen(Screen[None]):
         if self.trainer is not None and self.state == "paused":
             self.trainer.resume()
             self.state = "running"
-            self._status("Training…  space pauses, x stops.")
+            self._status("Training…")
 
     @on(Button.Pressed, "#stop")
     def action_stop(self) -> None:
@@ -317,6 +329,7 @@ class MainScreen(Screen[None]):
         session = self.session
         if session is None or session.network is None:
             return
+        self._shown_predictions = {}
         sizes = ",".join(map(str, session.network.sizes))
         self.query_one(EpochLog).add(f"New network {sizes}, seed {session.seed}", style="bold cyan")
         predicted = session.predict_samples()
@@ -419,6 +432,7 @@ class MainScreen(Screen[None]):
             self.query_one(EpochLog).add(f"Training failed: {worker.error!r}", style="bold red")
         for chart in (self.query_one(AccuracyChart), self.query_one(CostChart)):
             chart.request_redraw(now=True)
+        self.query_one(EpochLog).flush()
         self.state = "finished"
         finished = worker.result if worker.state == WorkerState.SUCCESS else None
         if self._reset_after_run:
@@ -434,15 +448,25 @@ class MainScreen(Screen[None]):
     # The gallery ---------------------------------------------------------------------
 
     def _show_samples(self, predicted: SamplesPredicted) -> None:
+        # "Changed" compares with the guesses on screen, which are the previous epoch's
+        # unless epochs come faster than the gallery is redrawn (see nntui.tui.worker).
+        before = self._shown_predictions
+        # The images stay the same from epoch to epoch: draw each once.
+        art = {s.index: self._art.get(s.index) for s in predicted.samples}
+        self._art = {
+            i: drawn or (half_blocks(s.image), braille(s.image))
+            for (i, drawn), s in zip(art.items(), predicted.samples, strict=True)
+        }
         cards = tuple(
             DigitCard(
                 index=s.index,
                 label=s.label,
                 prediction=s.prediction,
-                changed=s.changed,
-                half=half_blocks(s.image),
-                braille=braille(s.image),
+                changed=before.get(s.index, s.prediction) != s.prediction,
+                half=self._art[s.index][0],
+                braille=self._art[s.index][1],
             )
             for s in predicted.samples
         )
+        self._shown_predictions = {s.index: s.prediction for s in predicted.samples}
         self.query_one(DigitGallery).show(cards, predicted.epoch)

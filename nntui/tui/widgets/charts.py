@@ -106,7 +106,9 @@ class AccuracyChart(ThrottledPlot):
         plt.xlim(first, last)
         plt.ylim(lo, hi)
         plt.xticks(_int_ticks(first, last, max(2, self.size.width // 10)))
-        ticks = [lo, BOOK_ACCURACY, hi] if hi - lo > 2 else [BOOK_ACCURACY]
+        # Label the book's line, and the ends only where they cannot be mistaken for it.
+        ticks = [t for t in (lo, hi) if abs(t - BOOK_ACCURACY) > (hi - lo) / 3]
+        ticks = sorted([*ticks, BOOK_ACCURACY])
         plt.yticks(ticks, [f"{t:.2f}" if t == BOOK_ACCURACY else f"{t:.0f}" for t in ticks])
         plt.xlabel("epoch")
         plt.ylabel("accuracy %")

@@ -21,6 +21,11 @@ class DataPanel(Vertical):
         yield ProgressBar(total=None, show_eta=False, id="data-bar")
         yield Static("", id="data-notes")
         yield Static("", id="data-error")
+        yield Static(
+            "To use a file you have: nntui --data PATH, or set NNTUI_DATA=PATH, or "
+            "nntui data import PATH. To fetch it: nntui data download. Then press Try again.",
+            id="data-fix",
+        )
         yield Button("Try again", id="retry", variant="primary", compact=True)
 
     def on_mount(self) -> None:
@@ -64,4 +69,5 @@ class DataPanel(Vertical):
 
     def _error(self, text: str) -> None:
         self.query_one("#data-error", Static).update(text)
+        self.query_one("#data-fix").display = bool(text)
         self.query_one("#retry").display = bool(text)

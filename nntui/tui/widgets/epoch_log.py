@@ -1,7 +1,8 @@
 """The run's log: the book's ``Epoch j: n / 10000`` lines, and what happened around them.
 
-Lines are appended, never redrawn: writing one costs the same after a
-thousand epochs as after one.
+Lines are appended, never redrawn. They are written in batches, at most
+`FLUSH_INTERVAL` apart: each write of a `RichLog` lays out the screen again,
+and with a small training set epochs can end hundreds of times a second.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import RichLog
+
+FLUSH_INTERVAL = 0.1  # seconds
 
 
 class EpochLog(RichLog):
@@ -21,6 +25,8 @@ class EpochLog(RichLog):
         )
         self.show_timings = show_timings
         self.lines_written: list[str] = []  # plain text of every line, for tests and copying
+        self._pending: list[Text] = []
+        self._flush_timer: Timer | None = None
 
     def on_mount(self) -> None:
         self.border_title = "Log"
@@ -28,7 +34,9 @@ class EpochLog(RichLog):
     def add(self, text: str | Text, style: str = "") -> None:
         line = text if isinstance(text, Text) else Text(text, style=style)
         self.lines_written.append(line.plain)
-        self.write(line)
+        self._pending.append(line)
+        if self._flush_timer is None:
+            self._flush_timer = self.set_timer(FLUSH_INTERVAL, self.flush)
 
     def epoch(self, book_line: str, seconds: float) -> None:
         """One epoch: the book's line and (when timings show) how long the epoch took."""
@@ -36,3 +44,12 @@ class EpochLog(RichLog):
         if self.show_timings:
             line.append(f"  {seconds:.2f}s", style="dim")
         self.add(line)
+
+    def flush(self) -> None:
+        """Write the lines added since the last flush."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        if self._pending:
+            self.write(Text("\n").join(self._pending))
+            self._pending.clear()

@@ -119,6 +119,11 @@ class HyperParams(Vertical):
         eval_on = self.query_one("#eval_on", Select).value
         return self._base.with_changes(**self._values, eval_on=eval_on), None, None
 
+    def set_text(self, name: str, text: str) -> None:
+        """Put ``text`` in an input, as if typed, and check it at once."""
+        self.query_one(f"#{name}", Input).value = text
+        self._check()
+
     def focus_field(self, name: str) -> None:
         self.query_one(f"#{name}", Input).focus()
 
@@ -151,6 +156,11 @@ class HyperParams(Vertical):
         self._check()
 
     @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        # Enter ends the edit: leaving the field hands the keys back to the dashboard.
+        self.screen.set_focus(None)
+        self._maybe_apply(event)
+
     @on(Input.Blurred)
     def _maybe_apply(self, event: Input.Submitted | Input.Blurred) -> None:
         event.stop()
