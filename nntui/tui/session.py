@@ -117,7 +117,7 @@ class Session:
             config,
             network=self.network,
             seed=self.seed,
-            progress_every=progress_every(config.mini_batch_size),
+            progress_every=progress_every(config.mini_batch_size, config.train_size),
             sample_indices=self.sample_indices,
             first_epoch=self.epochs_done + 1,
             history=self.history,

@@ -48,15 +48,17 @@ from nntui.tui.messages import (
 )
 
 PROGRESS_IMAGES = 1_000  # ask the trainer for a progress event about this often (100 batches of 10)
+COST_POINTS = 50  # ...or more often on a small training set, for a cost curve of ~50 points
 PROGRESS_INTERVAL = 0.05  # seconds: post progress at most 20 times a second
 SAMPLES_INTERVAL = 0.25  # seconds: redraw the gallery at most 4 times a second
 
 Post = Callable[[Message], object]
 
 
-def progress_every(mini_batch_size: int) -> int:
-    """Mini-batches between two progress events, for about `PROGRESS_IMAGES` images."""
-    return max(1, round(PROGRESS_IMAGES / mini_batch_size))
+def progress_every(mini_batch_size: int, train_size: int) -> int:
+    """Mini-batches between two progress events: `PROGRESS_IMAGES` images, or fewer."""
+    images = min(PROGRESS_IMAGES, train_size / COST_POINTS)
+    return max(1, round(images / mini_batch_size))
 
 
 def run_training(
@@ -73,7 +75,8 @@ def run_training(
     the UI could not draw them all. The newest of each held back is posted
     before the run pauses or ends, so the screen always shows the final state.
     """
-    trainer.progress_every = progress_every(trainer.mini_batch_size)
+    train_size = trainer.config.train_size
+    trainer.progress_every = progress_every(trainer.mini_batch_size, train_size)
     progress = _Throttle(post, interval)
     samples = _Throttle(post, SAMPLES_INTERVAL)
     costs: list[tuple[int, float]] = []
@@ -96,7 +99,7 @@ def run_training(
                 progress.flush()
                 samples.flush()
             if isinstance(event, SettingChanged) and event.name == "mini_batch_size":
-                trainer.progress_every = progress_every(int(event.new))
+                trainer.progress_every = progress_every(int(event.new), train_size)
             if isinstance(event, TrainingFinished):
                 finished = event
             message = _message_for(event)

@@ -347,7 +347,7 @@ class MainScreen(Screen[None]):
         event, c = message.event, message.event.config
         verb = "Continuing" if event.first_epoch > 1 else "Training"
         self.query_one(EpochLog).add(
-            f"{verb}: eta {c.eta:g}, mini-batch {c.mini_batch_size}, {c.epochs} epochs, "
+            f"{verb}: eta {c.eta:g}, mini-batch {c.mini_batch_size}, {_count(c.epochs, 'epoch')}, "
             f"{event.train_size:,} images, {c.eval_on} set",
             style="cyan",
         )
@@ -400,8 +400,10 @@ class MainScreen(Screen[None]):
         e = message.event
         log = self.query_one(EpochLog)
         if e.status == "completed":
-            best = f"best {e.best_correct} / {e.total}" if e.total else ""
-            log.add(f"Done: {e.message}, {best}", style="bold green")
+            log.add(
+                f"Done: {_count(e.epochs_done, 'epoch')}, best {e.best_correct} / {e.total}",
+                style="bold green",
+            )
         elif e.status == "stopped":
             log.add(f"Stopped after epoch {e.epochs_done}", style="yellow")
         else:
@@ -443,7 +445,7 @@ class MainScreen(Screen[None]):
                 "Diverged: press r for a new network, perhaps with a smaller eta.", warning=True
             )
         else:
-            self._status("Finished: s trains this network further, r starts afresh.")
+            self._status("Finished. s: train on, r: new network")
 
     # The gallery ---------------------------------------------------------------------
 
@@ -470,3 +472,7 @@ class MainScreen(Screen[None]):
         )
         self._shown_predictions = {s.index: s.prediction for s in predicted.samples}
         self.query_one(DigitGallery).show(cards, predicted.epoch)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -139,7 +139,8 @@ class CostChart(ThrottledPlot):
             self.border_title = f"Cost in epoch {self.epoch}: mean {mean:.4f}"
         else:
             self.border_title = "Cost in the current epoch"
-        self.border_subtitle = "C over the last ~1,000 images"
+        step = self.points[0][0] if self.points else 1_000
+        self.border_subtitle = f"mean C per {step:,} images"
 
     def draw(self) -> None:
         plt = self.plt

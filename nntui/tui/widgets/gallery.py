@@ -13,9 +13,12 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 
 from nntui.digit_art import ART_SIZE, ArtStyle
+
+GALLERY_SIZE = 8  # cards to make room for before the first arrive
 
 
 @dataclass(frozen=True)
@@ -39,15 +42,21 @@ def _gaps(style: ArtStyle) -> tuple[int, int]:
     return (2, 1) if style == "half" else (1, 0)
 
 
-def fits(style: ArtStyle, count: int, width: int, height: int) -> bool:
-    """Whether ``count`` cards drawn in ``style`` fit in ``width`` x ``height`` cells."""
+def height_needed(style: ArtStyle, count: int, width: int) -> int | None:
+    """Lines that ``count`` cards drawn in ``style`` take at ``width``; None if none fits."""
     art_w, art_h = ART_SIZE[style]
     col_gap, row_gap = _gaps(style)
     per_row = (width + col_gap) // (art_w + col_gap)
     if per_row < 1:
-        return False
+        return None
     rows = math.ceil(count / per_row)
-    return rows * (art_h + 1) + (rows - 1) * row_gap <= height
+    return rows * (art_h + 1) + (rows - 1) * row_gap
+
+
+def fits(style: ArtStyle, count: int, width: int, height: int) -> bool:
+    """Whether ``count`` cards drawn in ``style`` fit in ``width`` x ``height`` cells."""
+    needed = height_needed(style, count, width)
+    return needed is not None and needed <= height
 
 
 class DigitGallery(Widget):
@@ -64,11 +73,20 @@ class DigitGallery(Widget):
 
     def show(self, cards: tuple[DigitCard, ...], epoch: int) -> None:
         """Show these cards, predicted after ``epoch`` (0: by the untrained network)."""
+        relayout = len(cards) != len(self.cards)
         self.cards, self.epoch = cards, epoch
         right = sum(card.correct for card in cards)
         when = "untrained network" if epoch == 0 else f"after epoch {epoch}"
         self.border_title = f"Digits, {when}: {right}/{len(cards)} right"
-        self.refresh()
+        self.refresh(layout=relayout)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """With ``height: auto``: big digits if they take at most 60% of the screen."""
+        count = len(self.cards) or GALLERY_SIZE
+        half = height_needed("half", count, width)
+        if half is not None and half <= viewport.height * 0.6:
+            return half
+        return height_needed("braille", count, width) or 1
 
     @property
     def art_style(self) -> ArtStyle:
