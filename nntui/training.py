@@ -226,8 +226,8 @@ class Trainer:
                 idx = perm[done : done + m]
                 if len(idx) < m:  # the last, smaller mini-batch of an epoch
                     xb, yb = _batch_buffers(len(idx), x_all, y_all)
-                np.take(x_all, idx, axis=0, out=xb)
-                np.take(y_all, idx, axis=0, out=yb)
+                x_all.take(idx, axis=0, out=xb)  # the method skips np.take's wrapper
+                y_all.take(idx, axis=0, out=yb)
                 # A huge eta overflows to inf and then NaN: that is caught after the epoch and
                 # reported as divergence, so NumPy's warnings about it would only be noise.
                 with self.lock, np.errstate(over="ignore", invalid="ignore"):
