@@ -25,7 +25,7 @@ class NntuiApp(App[None]):
     """
 
     TITLE = "nntui"
-    CSS_PATH = "nntui.tcss"
+    CSS_PATH = Path(__file__).parent / "nntui.tcss"  # absolute: subclasses elsewhere find it
     # Nothing focused at first, so the keys in the footer work until an input is clicked.
     AUTO_FOCUS = None
     ENABLE_COMMAND_PALETTE = False  # every action has a key in the footer

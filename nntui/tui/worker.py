@@ -49,7 +49,7 @@ from nntui.tui.messages import (
 
 PROGRESS_IMAGES = 1_000  # ask the trainer for a progress event about this often (100 batches of 10)
 COST_POINTS = 50  # ...or more often on a small training set, for a cost curve of ~50 points
-PROGRESS_INTERVAL = 0.05  # seconds: post progress at most 20 times a second
+PROGRESS_INTERVAL = 0.1  # seconds: post progress at most 10 times a second
 SAMPLES_INTERVAL = 0.25  # seconds: redraw the gallery at most 4 times a second
 
 Post = Callable[[Message], object]

@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
 BOOK_ACCURACY = 95.42  # percent: the book's best epoch for Network([784, 30, 10])
-REDRAW_INTERVAL = 0.25  # seconds: charts redraw at most four times a second
+REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a second
 
 
 class ThrottledPlot(PlotextPlot):
