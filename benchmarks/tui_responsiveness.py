@@ -39,6 +39,7 @@ import uuid
 from pathlib import Path
 
 from _common import REPO, add_data_option, environment_lines, load_data
+from threadpoolctl import threadpool_limits
 
 from nntui.config import TrainConfig
 from nntui.events import EpochDone
@@ -65,13 +66,15 @@ def percentile(values: list[float], q: float) -> float:
 # --- headless ---------------------------------------------------------------------------
 
 
-def run_headless(data, epochs: int) -> list[tuple[int, float]]:
+def run_headless(data, epochs: int, blas_threads: int | None = None) -> list[tuple[int, float]]:
+    """``nntui train``'s loop; ``blas_threads=1`` is what the app allows itself."""
     trainer = Trainer(data, config_for(epochs))
-    return [
-        (trainer.config.train_size, e.train_seconds)
-        for e in trainer.run()
-        if isinstance(e, EpochDone)
-    ]
+    with threadpool_limits(blas_threads):
+        return [
+            (trainer.config.train_size, e.train_seconds)
+            for e in trainer.run()
+            if isinstance(e, EpochDone)
+        ]
 
 
 # --- the app, in a tmux pane --------------------------------------------------------------
@@ -191,19 +194,23 @@ def main() -> None:
     print(f"data: {where}; {args.epochs} epochs of the book's config, {args.rounds} rounds")
 
     headless: list[float] = []
+    headless_1: list[float] = []
     app: list[float] = []
     lags: list[float] = []
     latencies: list[float] = []
     for round_ in range(1, args.rounds + 1):
         h = images_per_second(run_headless(data, args.epochs))
+        h1 = images_per_second(run_headless(data, args.epochs, blas_threads=1))
         result = run_in_tmux(data_path, args.epochs, (width, height))
         a = images_per_second([tuple(e) for e in result["epochs"]])
         print(
-            f"round {round_}: headless {statistics.median(h):,.0f} img/s, "
+            f"round {round_}: headless {statistics.median(h):,.0f} img/s "
+            f"(1 BLAS thread {statistics.median(h1):,.0f}), "
             f"app {statistics.median(a):,.0f} img/s, {len(result['lags'])} lag samples, "
             f"{len(result['latencies'])} key presses"
         )
         headless += h
+        headless_1 += h1
         app += a
         lags += result["lags"]
         latencies += result["latencies"]
@@ -225,6 +232,11 @@ def main() -> None:
     print(
         f"  throughput          app {statistics.median(app):,.0f} img/s, "
         f"headless {statistics.median(headless):,.0f} img/s: {ratio:.0%} (target >= 85%)"
+    )
+    ratio_1 = statistics.median(app) / statistics.median(headless_1)
+    print(
+        f"                      headless with BLAS held to 1 thread as in the app "
+        f"{statistics.median(headless_1):,.0f} img/s: app at {ratio_1:.0%}"
     )
 
 
