@@ -200,3 +200,27 @@ def test_read_run_rejects_unknown_status(store):
         read_run(run.path)
     with pytest.raises(ValueError):
         run.save(status="sleeping")
+
+
+def test_a_recorder_keeps_a_run_and_a_broken_store_only_warns(tiny_data, tmp_path):
+    from nntui.config import TrainConfig
+    from nntui.runs import RunRecorder, RunStore
+    from nntui.training import Trainer
+
+    config = TrainConfig(epochs=2, seed=5, train_size=500)
+    trainer = Trainer(tiny_data, config)
+    warnings: list[str] = []
+    recorder = RunRecorder(config, 5, warn=warnings.append, store=RunStore(tmp_path / "runs"))
+    for event in trainer.run():
+        recorder.handle(event, trainer.network)
+    (kept,) = RunStore(tmp_path / "runs").list()
+    assert kept.status == "completed" and kept.epochs_done == 2 and warnings == []
+    assert kept.load().network.weights[0].tobytes() == trainer.network.weights[0].tobytes()
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the runs directory should be")
+    broken = RunRecorder(config, 5, warn=warnings.append, store=RunStore(blocker))
+    assert broken.run is None and len(warnings) == 1
+    assert warnings[0].startswith("this run will not be kept:")
+    for event in Trainer(tiny_data, config).run():
+        broken.handle(event, trainer.network)  # trains on, writes nothing

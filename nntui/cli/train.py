@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -36,7 +36,7 @@ from nntui.events import (
 )
 from nntui.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
 from nntui.model_file import SavedModel, load_model, save_model
-from nntui.runs import Run, RunStore, find_model
+from nntui.runs import Run, RunRecorder, find_model
 from nntui.training import Trainer
 
 EXAMPLES = """
@@ -159,29 +159,32 @@ def train(
         first_epoch=saved.epochs_done + 1 if saved else 1,
     )
     records: list[dict[str, Any]] = list(saved.history) if saved else []
-    run = _start_run(config, trainer.seed, records, resume)
+    recorder = RunRecorder(
+        config,
+        trainer.seed,
+        warn=_warn,
+        history=records,
+        resumed_from=str(resume) if resume else None,
+    )
     out = Console(highlight=False)
     report = _TerminalReport(out) if out.is_terminal else _PlainReport(out)
     finished: TrainingFinished | None = None
     with _stop_on_signals(trainer) as stop:
         for event in trainer.run():
             report.handle(event)
+            recorder.handle(event, trainer.network)
             if isinstance(event, EpochDone):
                 records.append(epoch_record(event))
-                if run is not None:
-                    run = _keep(run, lambda r: r.record_epoch(records[-1], trainer.network))
             elif isinstance(event, TrainingFinished):
                 finished = event
     status = finished.status if finished else "stopped"
-    if run is not None:
-        run = _keep(run, lambda r: r.finish(status, trainer.network))
     if save is not None:
         with _reporting_write_errors(save, "the model"):
             save_model(save, trainer.network, config=config, seed=trainer.seed, history=records)
     if metrics is not None:
         with _reporting_write_errors(metrics, "the metrics"):
             write_metrics(metrics, config=config, seed=trainer.seed, history=records, status=status)
-    _summary(config, trainer.seed, records, finished, save, metrics, run)
+    _summary(config, trainer.seed, records, finished, save, metrics, recorder.run)
     if stop.signum is not None:
         raise typer.Exit(EXIT_SIGTERM if stop.signum == signal.SIGTERM else EXIT_SIGINT)
     if status == "diverged":
@@ -216,26 +219,8 @@ def _reporting_write_errors(path: Path, what: str) -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _start_run(
-    config: TrainConfig, seed: int, history: list[dict[str, Any]], resume: Path | None
-) -> Run | None:
-    """Every run is kept in the runs directory; if that cannot be written, train anyway."""
-    try:
-        return RunStore().create(
-            config, seed, history=history, resumed_from=str(resume) if resume else None
-        )
-    except ModelFileError as exc:
-        err_console.print(f"nntui: warning: this run will not be kept: {exc}", markup=False)
-        return None
-
-
-def _keep(run: Run, write: Callable[[Run], None]) -> Run | None:
-    try:
-        write(run)
-        return run
-    except ModelFileError as exc:
-        err_console.print(f"nntui: warning: stopped keeping this run: {exc}", markup=False)
-        return None
+def _warn(message: str) -> None:
+    err_console.print(f"nntui: warning: {message}", markup=False, soft_wrap=True)
 
 
 class _StopState:
