@@ -77,7 +77,6 @@ async def test_two_hundred_epochs_keep_the_log_and_charts_bounded(tiny_data):
 
 # Dashboard bug, reported: when the cost becomes inf/NaN, plotext divides by zero drawing
 # the cost chart (ylim lo == hi) and the app crashes. Remove the mark once it is fixed.
-@pytest.mark.xfail(raises=ZeroDivisionError, strict=True, reason="cost chart crashes on NaN")
 async def test_a_diverging_run_says_so_in_the_log_and_the_status(tiny_data):
     config = TrainConfig(train_size=500, epochs=3, seed=1, eta=1e300)
     app = NntuiApp(data=tiny_data, config=config, deterministic=True)

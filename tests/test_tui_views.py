@@ -46,7 +46,7 @@ def trained_session(data: MnistData, config: TrainConfig = CONFIG) -> Session:
     session.reset(config)
     for event in session.start(config).run():
         if isinstance(event, EpochDone):
-            session.record(event)
+            session.record(event, config)
     return session
 
 
@@ -135,7 +135,7 @@ async def test_the_drawing_is_classified_again_as_the_network_trains(
         # Another epoch, as the training worker would run it, on the same network.
         for event in session.start(CONFIG).run():
             if isinstance(event, EpochDone):
-                session.record(event)
+                session.record(event, CONFIG)
         screen.poll()
         await pilot.pause()
         after = screen.query_one(ActivationBars).activations
@@ -273,7 +273,7 @@ async def test_the_misclassified_list_follows_the_epochs(tiny_data: MnistData) -
         assert len(screen.indices) == 100 - session.history[-1].correct
         for event in session.start(CONFIG).run():
             if isinstance(event, EpochDone):
-                session.record(event)
+                session.record(event, CONFIG)
         screen.poll()
         await pilot.pause()
         assert len(screen.indices) == 100 - session.history[-1].correct

@@ -111,6 +111,13 @@ class RunFinished(Message, bubble=False):
     event: TrainingFinished
 
 
+@dataclass
+class RunNote(Message, bubble=False):
+    """A line for the log from the training worker: say, the run could not be kept."""
+
+    text: str
+
+
 # --- from widgets ------------------------------------------------------------------------
 
 

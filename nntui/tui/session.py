@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from nntui.config import TrainConfig
+from nntui.analysis import RANDOM_GUESS, darkness_baseline
+from nntui.config import MAX_TRAIN_SIZE, TrainConfig
 from nntui.dataset import MnistData
 from nntui.errors import ConfigError
 from nntui.events import EpochDone, SamplesPredicted
+from nntui.model_file import SavedModel
 from nntui.network import Network
 from nntui.training import Trainer, new_seed, seeded_network
 from nntui.tui.worker import progress_every
@@ -32,6 +34,12 @@ class Session:
         self.history: list[EpochDone] = []
         self.diverged = False
         self.trainer: Trainer | None = None  # the current run's, or one for predictions
+        self.earlier_epochs = 0  # epochs of a loaded model, trained before this session
+        self.earlier_records: list[dict] = []  # their per-epoch records, as the runs keep them
+        self.loaded_from: str | None = None  # the run or file a loaded model came from
+        # Seconds per 50,000 training images, by backprop: the speed comparison.
+        self.epoch_seconds: dict[str, list[float]] = {}
+        self._baselines: dict[str, dict[str, float]] = {}
         self.eval_on = "test"
         self.sample_indices: tuple[int, ...] = ()
         self._gallery_size = gallery_size
@@ -39,7 +47,7 @@ class Session:
 
     @property
     def epochs_done(self) -> int:
-        return len(self.history)
+        return self.earlier_epochs + len(self.history)
 
     def reset(self, config: TrainConfig) -> None:
         """A new random network (from ``config.seed``, or a fresh seed), untrained."""
@@ -47,6 +55,7 @@ class Session:
         self.seed = config.seed if config.seed is not None else new_seed()
         self.network = seeded_network(config, self.seed)
         self.history = []
+        self.earlier_epochs, self.earlier_records, self.loaded_from = 0, [], None
         self.diverged = False
         if config.eval_on != self.eval_on or not self.sample_indices:
             self.eval_on = config.eval_on
@@ -59,7 +68,7 @@ class Session:
             self._check_train_size(config)
         except ConfigError as exc:
             return str(exc)
-        if self.network is None or not self.history:
+        if self.network is None or self.epochs_done == 0:
             return None  # a fresh network is made to measure
         if self.diverged:
             return "the network diverged (its weights are NaN): press r for a new one"
@@ -80,7 +89,7 @@ class Session:
         reason = self.why_not_start(config)
         if reason is not None:
             raise ConfigError(reason)
-        fresh = self.network is None or not self.history
+        fresh = self.network is None or self.epochs_done == 0
         if fresh and (
             self.network is None
             or tuple(self.network.sizes) != config.sizes
@@ -93,8 +102,54 @@ class Session:
         self.trainer = self._trainer(config)
         return self.trainer
 
-    def record(self, event: EpochDone) -> None:
+    def record(self, event: EpochDone, config: TrainConfig) -> None:
+        """Keep a finished epoch of a run with ``config``, and how long its training took."""
         self.history.append(event)
+        if config.train_size:
+            per_book_epoch = event.train_seconds * MAX_TRAIN_SIZE / config.train_size
+            self.epoch_seconds.setdefault(config.backprop, []).append(per_book_epoch)
+
+    def seconds_per_epoch(self) -> dict[str, float]:
+        """The median seconds per 50,000-image epoch measured so far, by backprop."""
+        return {name: float(np.median(times)) for name, times in self.epoch_seconds.items()}
+
+    def load(self, saved: SavedModel, origin: str) -> TrainConfig:
+        """Continue or inspect a saved model: it becomes the session's network.
+
+        Returns the config to show in the inputs (the saved one, if the file has it).
+        """
+        config = (saved.config or TrainConfig()).with_changes(sizes=tuple(saved.network.sizes))
+        config = config.with_changes(train_size=min(config.train_size, len(self.data.training)))
+        self._check_train_size(config)
+        self.network = saved.network
+        self.seed = saved.seed if saved.seed is not None else new_seed()
+        self.history = []
+        self.earlier_epochs = saved.epochs_done
+        self.earlier_records = list(saved.history)
+        self.loaded_from = origin
+        self.diverged = not saved.network.is_finite()
+        if config.eval_on != self.eval_on or not self.sample_indices:
+            self.eval_on = config.eval_on
+            self.new_sample()
+        self.trainer = self._trainer(config)
+        return config
+
+    @property
+    def earlier_curve(self) -> tuple[tuple[int, float], ...]:
+        """(epoch, accuracy) of a loaded model's earlier epochs, for the accuracy chart."""
+        return tuple(
+            (int(r["epoch"]), r["correct"] / r["total"])
+            for r in self.earlier_records
+            if r.get("total")
+        )
+
+    def baselines(self) -> dict[str, float]:
+        """The chapter's simple classifiers on the evaluation set, as fractions correct."""
+        if self.eval_on not in self._baselines:
+            evaluation = self.data.split(self.eval_on)
+            darkness = darkness_baseline(self.data.training, evaluation) / max(1, len(evaluation))
+            self._baselines[self.eval_on] = {"random guess": RANDOM_GUESS, "darkness": darkness}
+        return self._baselines[self.eval_on]
 
     def new_sample(self) -> tuple[int, ...]:
         """Pick new random gallery digits from the evaluation set."""

@@ -34,6 +34,7 @@ from nntui.events import (
     TrainingFinished,
     TrainingStarted,
 )
+from nntui.runs import RunRecorder
 from nntui.training import Trainer
 from nntui.tui.messages import (
     DataProgress,
@@ -66,6 +67,7 @@ def run_training(
     post: Post,
     is_cancelled: Callable[[], bool] = lambda: False,
     interval: float = PROGRESS_INTERVAL,
+    recorder: RunRecorder | None = None,
 ) -> TrainingFinished | None:
     """Run the trainer to the end, posting messages; return how it ended.
 
@@ -74,6 +76,8 @@ def run_training(
     `SAMPLES_INTERVAL`: when epochs take milliseconds (a small training set)
     the UI could not draw them all. The newest of each held back is posted
     before the run pauses or ends, so the screen always shows the final state.
+    ``recorder`` keeps the run in the runs directory, from this thread: between
+    two events the network does not change, so it is saved whole.
     """
     train_size = trainer.config.train_size
     trainer.progress_every = progress_every(trainer.mini_batch_size, train_size)
@@ -86,6 +90,8 @@ def run_training(
         for event in trainer.run():
             if is_cancelled():
                 trainer.cancel()  # stops after this mini-batch; the loop still yields its end
+            if recorder is not None:
+                recorder.handle(event, trainer.network)
             if isinstance(event, BatchProgress):
                 if event.epoch != epoch:
                     epoch, costs = event.epoch, []

@@ -23,6 +23,20 @@ HELP = """\
   with mean 0 and standard deviation 1, as the book's `Network.__init__` does.
 - `n` **Resample**: picks other test images for the gallery.
 - `d` **Digits / charts**: on small terminals, switches between the charts and the gallery.
+- `b` **Baselines**: shows the accuracy chart from 0 to 100% with the chapter's baselines:
+  random guessing (10%) and the average-darkness classifier (the book: 2,225 / 10,000).
+
+## Looking inside (`escape` comes back)
+
+- `p` **Draw**: draw a digit with the mouse (`c` clears, `u` undoes); it is centred and scaled
+  like MNIST's digits and the ten output activations show what the network makes of it.
+- `c` **Confusion**: which digits are taken for which, on the evaluation set; pick a cell to
+  see those images.
+- `m` **Mistakes**: page through the images the network gets wrong, with its ten outputs.
+- `w` **Neurons**: each hidden neuron's 784 input weights as a 28 x 28 picture: what it looks for.
+- `R` **Runs**: every run is kept; overlay their accuracy curves (`space`), look inside a saved
+  network, or `t` to load it here and train it further.
+
 - `?` **Help**: this screen (`escape` closes it).
 - `q` or `ctrl+c` **Quit**: stops training after the current mini-batch and leaves.
 
@@ -46,6 +60,10 @@ inputs and the keys in the footer also work with the mouse.
   can be repeated; empty for a random seed. It applies to a new network (Reset, or the first Start).
 - **eval on**: the book reports accuracy on the 10,000 test images after each epoch; the
   validation set is the one to tune hyperparameters on (Chapter 3).
+- **backprop**: `matrix` computes the gradient of a whole mini-batch with a few matrix products
+  (the "fully matrix-based approach" of Chapter 2); `per-sample` is the book's `backprop`, one
+  image at a time. Same result, different speed: the measured seconds per epoch of each appear
+  under it.
 
 ## What you see
 

@@ -27,6 +27,8 @@ from nntui.dataset import MnistData
 from nntui.digit_art import braille, half_blocks
 from nntui.errors import ConfigError, NntuiError
 from nntui.events import SamplesPredicted, TrainingFinished
+from nntui.metrics import epoch_record
+from nntui.runs import RunInfo, RunRecorder, RunStore
 from nntui.training import Trainer
 from nntui.tui.messages import (
     DataProgress,
@@ -34,6 +36,7 @@ from nntui.tui.messages import (
     LiveSetting,
     ParamsChanged,
     RunFinished,
+    RunNote,
     RunPaused,
     RunProgress,
     RunResumed,
@@ -41,6 +44,11 @@ from nntui.tui.messages import (
     SamplesReady,
     SettingApplied,
 )
+from nntui.tui.screens.confusion import ConfusionScreen
+from nntui.tui.screens.draw import DrawScreen
+from nntui.tui.screens.misclassified import MisclassifiedScreen
+from nntui.tui.screens.neurons import NeuronsScreen
+from nntui.tui.screens.runs import RunsScreen
 from nntui.tui.session import Session
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.controls import Controls, RunState
@@ -68,8 +76,15 @@ class MainScreen(Screen[None]):
         Binding("space", "resume", "Resume"),
         Binding("x", "stop", "Stop"),
         Binding("r", "reset", "Reset"),
-        Binding("n", "new_sample", "Resample"),
+        Binding("n", "new_sample", "New digits"),
         Binding("d", "toggle_digits", "Digits"),
+        # Look inside the network (issue: "the features no peer combines").
+        Binding("p", "inspect('draw')", "Draw"),
+        Binding("c", "inspect('confusion')", "Confusion"),
+        Binding("m", "inspect('misclassified')", "Mistakes"),
+        Binding("w", "inspect('neurons')", "Neurons"),
+        Binding("R", "runs", "Runs"),
+        Binding("b", "baselines", "Baselines"),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
     # Roomy (wide and tall) shows everything at once; otherwise `d` switches views.
@@ -94,6 +109,7 @@ class MainScreen(Screen[None]):
         self.session: Session | None = None
         self.trainer: Trainer | None = None  # the run in progress, if any
         self._reset_after_run = False
+        self._run_config = config  # the run in progress, or the last one
         self._last_epoch_seconds: float | None = None
         self._shown_predictions: dict[int, int] = {}  # gallery index -> guess on screen
         self._art: dict[int, tuple[Text, Text]] = {}  # drawings of the gallery's images
@@ -112,7 +128,7 @@ class MainScreen(Screen[None]):
                     yield AccuracyChart(id="accuracy")
                     yield CostChart(id="cost")
                 yield DigitGallery(id="gallery")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(AccuracyChart).set_run(self._config.epochs, self._config.eval_on)
@@ -157,6 +173,8 @@ class MainScreen(Screen[None]):
             return self.session is not None or None
         if action == "toggle_digits":
             return self.has_class("-narrow") or self.has_class("-short")
+        if action in ("inspect", "runs"):
+            return self.session is not None or None
         return True
 
     def _status(self, text: str, *, warning: bool = False) -> None:
@@ -207,8 +225,9 @@ class MainScreen(Screen[None]):
             self._status(str(exc), warning=True)
         else:
             self._new_network_logged()
-            self._status("Ready: press s to start.")
+            self._status("Ready: press s to start, ? for help.")
         self.query_one(EpochProgress).show_idle("Not started")
+        self._show_baselines()
         self.state = "ready"
 
     # Controls -------------------------------------------------------------------------
@@ -238,9 +257,10 @@ class MainScreen(Screen[None]):
         )
         self.query_one(CostChart).clear()
         self._last_epoch_seconds = None
+        self._run_config = config
         self.state = "running"
         self._status("Training…")
-        self._train(self.trainer)
+        self._train(self.trainer, self._recorder(self.trainer))
 
     @on(Button.Pressed, "#pause")
     def _pause_button(self) -> None:
@@ -290,6 +310,7 @@ class MainScreen(Screen[None]):
         for chart in (self.query_one(AccuracyChart), self.query_one(CostChart)):
             chart.clear()
         self.query_one(AccuracyChart).set_run(config.epochs, config.eval_on)
+        self._show_baselines()
         self.query_one(EpochProgress).show_idle("Not started")
         self._new_network_logged()
         self._status("New network: press s to start.")
@@ -305,6 +326,63 @@ class MainScreen(Screen[None]):
 
     def action_toggle_digits(self) -> None:
         self.toggle_class("-show-digits")
+
+    def action_inspect(self, view: str) -> None:
+        """Push a look-inside screen; it follows the session while training goes on."""
+        if self.session is None:
+            return
+        screens = {
+            "draw": DrawScreen,
+            "confusion": ConfusionScreen,
+            "misclassified": MisclassifiedScreen,
+            "neurons": NeuronsScreen,
+        }
+        self.app.push_screen(screens[view](self.session))
+
+    def action_runs(self) -> None:
+        if self.session is not None:
+            self.app.push_screen(RunsScreen(RunStore(), data=self.session.data), self._run_chosen)
+
+    def action_baselines(self) -> None:
+        self.query_one(AccuracyChart).toggle_full_scale()
+
+    def _run_chosen(self, info: RunInfo | None) -> None:
+        """``t`` on the runs screen: continue that run's network here."""
+        if info is None or self.session is None:
+            return
+        if self.state not in ("ready", "finished"):
+            self._status("Stop the run first (x), then load another.", warning=True)
+            return
+        try:
+            config = self.session.load(info.load(), info.name)
+        except NntuiError as exc:
+            self._status(f"Cannot load {info.name}: {exc}", warning=True)
+            return
+        self.query_one(HyperParams).show_config(config)
+        chart = self.query_one(AccuracyChart)
+        chart.clear()
+        chart.set_run(self.session.epochs_done + config.epochs, config.eval_on)
+        for epoch, accuracy in self.session.earlier_curve:
+            chart.add_point(epoch, 100 * accuracy)
+        self._show_baselines()
+        self.query_one(CostChart).clear()
+        self._shown_predictions = {}
+        self.query_one(EpochLog).add(
+            f"Loaded run {info.name}: {','.join(map(str, config.sizes))}, "
+            f"{_count(self.session.epochs_done, 'epoch')} trained; s trains it further",
+            style="bold cyan",
+        )
+        predicted = self.session.predict_samples()
+        if predicted is not None:
+            self._show_samples(predicted)
+        self._status("Loaded: press s to train it further.")
+        self.state = "ready"
+
+    def _show_baselines(self) -> None:
+        if self.session is not None:
+            baselines = self.session.baselines()
+            chart = self.query_one(AccuracyChart)
+            chart.set_baselines({name: 100 * value for name, value in baselines.items()})
 
     def action_leave_field(self) -> None:
         self.set_focus(None)
@@ -323,7 +401,7 @@ class MainScreen(Screen[None]):
         if message.error is not None:
             self._status(f"Cannot start: {message.error}", warning=True)
         else:
-            self._status("Ready: press s to start.")
+            self._status("Ready: press s to start, ? for help.")
 
     def _new_network_logged(self) -> None:
         session = self.session
@@ -339,9 +417,25 @@ class MainScreen(Screen[None]):
     # Training -------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training", name="training")
-    def _train(self, trainer: Trainer) -> TrainingFinished | None:
+    def _train(self, trainer: Trainer, kept: RunRecorder) -> TrainingFinished | None:
         worker = get_current_worker()
-        return run_training(trainer, self.post_message, lambda: worker.is_cancelled)
+        return run_training(trainer, self.post_message, lambda: worker.is_cancelled, recorder=kept)
+
+    def _recorder(self, trainer: Trainer) -> RunRecorder:
+        """Every run is kept in the runs directory, with the epochs this network had before."""
+        session = self.session
+        assert session is not None
+        earlier = [*session.earlier_records, *(epoch_record(e) for e in session.history)]
+        return RunRecorder(
+            trainer.config,
+            trainer.seed,
+            warn=lambda text: self.post_message(RunNote(text)),
+            history=earlier,
+            resumed_from=session.loaded_from,
+        )
+
+    def on_run_note(self, message: RunNote) -> None:
+        self.query_one(EpochLog).add(message.text, style="yellow")
 
     def on_run_started(self, message: RunStarted) -> None:
         event, c = message.event, message.event.config
@@ -373,7 +467,9 @@ class MainScreen(Screen[None]):
     def on_epoch_finished(self, message: EpochFinished) -> None:
         event = message.event
         if self.session is not None:
-            self.session.record(event)
+            self.session.record(event, self._run_config)
+            if not self._deterministic:  # timings would make snapshots differ
+                self.query_one(HyperParams).show_speeds(self.session.seconds_per_epoch())
         self._last_epoch_seconds = event.train_seconds + event.eval_seconds
         self.query_one(EpochLog).epoch(event.book_line(), event.train_seconds)
         self.query_one(AccuracyChart).add_point(event.epoch, 100 * event.accuracy)

@@ -15,6 +15,7 @@ from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
 BOOK_ACCURACY = 95.42  # percent: the book's best epoch for Network([784, 30, 10])
+BASELINE_COLOURS = ("yellow", "magenta")  # random guess, average darkness
 REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a second
 
 
@@ -61,7 +62,12 @@ class ThrottledPlot(PlotextPlot):
 
 
 class AccuracyChart(ThrottledPlot):
-    """Accuracy on the evaluation set after each epoch, with the book's 95.42% dashed."""
+    """Accuracy on the evaluation set after each epoch, with the book's 95.42% dashed.
+
+    With ``full_scale`` the y axis runs from 0 to 100% and the chapter's
+    baselines (random guessing, the average-darkness classifier) are drawn too,
+    to see how far above them even the first epoch lands.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -69,6 +75,17 @@ class AccuracyChart(ThrottledPlot):
         self.accuracy: list[float] = []  # percent
         self.last_epoch = 30  # the x axis runs to the end of the current run
         self.eval_name = "test"
+        self.baselines: dict[str, float] = {}  # name -> percent
+        self.full_scale = False
+
+    def set_baselines(self, baselines: dict[str, float]) -> None:
+        """The chapter's baselines on this evaluation set, in percent."""
+        self.baselines = dict(baselines)
+        self.request_redraw(now=True)
+
+    def toggle_full_scale(self) -> None:
+        self.full_scale = not self.full_scale
+        self.request_redraw(now=True)
 
     def set_run(self, last_epoch: int, eval_name: str) -> None:
         """A run started that will end at ``last_epoch``, evaluated on ``eval_name``."""
@@ -90,7 +107,9 @@ class AccuracyChart(ThrottledPlot):
         if self.accuracy:
             title += f" {self.accuracy[-1]:.2f}% · epoch {self.epochs[-1]}"
         self.border_title = title
-        self.border_subtitle = f"┄ book {BOOK_ACCURACY}%"
+        lines = [f"book {BOOK_ACCURACY}%"]
+        lines += [f"{name} {percent:.1f}%" for name, percent in self.baselines.items()]
+        self.border_subtitle = "┄ " + " · ".join(lines)
 
     def draw(self) -> None:
         plt = self.plt
@@ -100,6 +119,10 @@ class AccuracyChart(ThrottledPlot):
         lo = min([*ys, BOOK_ACCURACY]) - 0.5
         hi = min(100.0, max([*ys, BOOK_ACCURACY]) + 0.5)
         plt.plot([first, last], [BOOK_ACCURACY] * 2, marker="┄", color="red")
+        if self.full_scale:
+            lo, hi = 0.0, 100.0
+            for percent, colour in zip(self.baselines.values(), BASELINE_COLOURS, strict=False):
+                plt.plot([first, last], [percent] * 2, marker="┄", color=colour)
         if ys:
             plt.plot(self.epochs, ys, marker="braille", color="green")
             plt.scatter(self.epochs, ys, marker="•", color="green")
@@ -107,9 +130,14 @@ class AccuracyChart(ThrottledPlot):
         plt.ylim(lo, hi)
         plt.xticks(_int_ticks(first, last, max(2, self.size.width // 10)))
         # Label the book's line, and the ends only where they cannot be mistaken for it.
-        ticks = [t for t in (lo, hi) if abs(t - BOOK_ACCURACY) > (hi - lo) / 3]
-        ticks = sorted([*ticks, BOOK_ACCURACY])
-        plt.yticks(ticks, [f"{t:.2f}" if t == BOOK_ACCURACY else f"{t:.0f}" for t in ticks])
+        if self.full_scale:
+            ticks = sorted({0.0, 100.0, BOOK_ACCURACY, *self.baselines.values()})
+            plt.yticks(ticks, [f"{t:.0f}" for t in ticks])
+        else:
+            ticks = [t for t in (lo, hi) if abs(t - BOOK_ACCURACY) > (hi - lo) / 3]
+            ticks = sorted([*ticks, BOOK_ACCURACY])
+            labels = [f"{t:.2f}" if t == BOOK_ACCURACY else f"{t:.0f}" for t in ticks]
+            plt.yticks(ticks, labels)
         plt.xlabel("epoch")
         plt.ylabel("accuracy %")
 

@@ -66,6 +66,7 @@ FIELDS = (
     ),
 )
 EVAL_SETS = (("test", "test"), ("validation", "validation"))
+BACKPROPS = (("matrix", "matrix"), ("per-sample", "per-sample"))
 
 
 class HyperParams(Vertical):
@@ -102,6 +103,12 @@ class HyperParams(Vertical):
             yield Select(
                 EVAL_SETS, value=self._base.eval_on, allow_blank=False, compact=True, id="eval_on"
             )
+        with Horizontal(classes="field"):
+            yield Label("backprop", classes="name")
+            yield Select(
+                BACKPROPS, value=self._base.backprop, allow_blank=False, compact=True, id="backprop"
+            )
+        yield Static("", id="speeds", classes="note")
 
     def on_mount(self) -> None:
         self.border_title = "Hyperparameters"
@@ -117,7 +124,25 @@ class HyperParams(Vertical):
             if field.name in self._errors:
                 return None, self._errors[field.name], field.name
         eval_on = self.query_one("#eval_on", Select).value
-        return self._base.with_changes(**self._values, eval_on=eval_on), None, None
+        backprop = self.query_one("#backprop", Select).value
+        config = self._base.with_changes(**self._values, eval_on=eval_on, backprop=backprop)
+        return config, None, None
+
+    def show_config(self, config: TrainConfig) -> None:
+        """Put every value of ``config`` in the inputs (a loaded model's settings)."""
+        for field in FIELDS:
+            self.query_one(f"#{field.name}", Input).value = field.show(config)
+        self.query_one("#eval_on", Select).value = config.eval_on
+        self.query_one("#backprop", Select).value = config.backprop
+        self._check()
+
+    def show_speeds(self, seconds: dict[str, float]) -> None:
+        """The measured seconds per 50,000-image epoch of each backprop, to compare them."""
+        parts = [f"{name} {s:.2f} s" for name, s in sorted(seconds.items())]
+        text = f"per epoch: {', '.join(parts)}" if parts else ""
+        note = self.query_one("#speeds", Static)
+        note.update(text)
+        note.set_class(bool(text), "-shown")
 
     def set_text(self, name: str, text: str) -> None:
         """Put ``text`` in an input, as if typed, and check it at once."""
@@ -178,5 +203,6 @@ class HyperParams(Vertical):
         for field in FIELDS:
             self.query_one(f"#{field.name}", Input).disabled = running and field.name not in LIVE
         self.query_one("#eval_on", Select).disabled = running
+        self.query_one("#backprop", Select).disabled = running
         if running:  # what the new run starts with
             self._applied = {name: self._values[name] for name in LIVE}
