@@ -35,7 +35,7 @@ def mnist() -> MnistData:
 def test_the_books_split(mnist):
     assert (len(mnist.training), len(mnist.validation), len(mnist.test)) == (50_000, 10_000, 10_000)
     assert mnist.training.images.shape == (50_000, 784)
-    assert 0.0 <= float(mnist.test.images.min()) and float(mnist.test.images.max()) < 1.0
+    assert float(mnist.test.images.min()) >= 0.0 and float(mnist.test.images.max()) < 1.0
 
 
 def test_one_seeded_epoch_on_all_50000_images_reaches_90_percent(mnist):

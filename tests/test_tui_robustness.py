@@ -7,7 +7,6 @@ import itertools
 import random
 import time
 
-import pytest
 from textual.events import Resize
 from textual.geometry import Size
 from textual.widgets import Static
