@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from nntui import __version__
+from nntui.atomic import remove_stale_temp_files
 from nntui.errors import DataError
 from nntui.mnist import BOOK_SHA256
 
@@ -188,6 +189,8 @@ class _Stage:
 
     def create(self, filename: str) -> tuple[Path, IO[bytes]]:
         # In the destination directory, so the final rename stays on one file system.
+        # A download killed earlier (SIGKILL, power cut) left its .part file: sweep it.
+        remove_stale_temp_files(self.dest / filename, suffix=".part")
         try:
             fd, name = tempfile.mkstemp(dir=self.dest, prefix=f".{filename}.", suffix=".part")
         except OSError as exc:  # a local problem: no other source will fare better

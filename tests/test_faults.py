@@ -326,3 +326,17 @@ def test_a_corrupt_cached_data_file_is_named_and_import_recovers(
     result = runner.invoke(app, ["train", *QUICK])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Epoch 1: ")
+
+
+def test_a_part_file_left_by_a_killed_download_is_swept_by_the_next_one(tmp_path):
+    from nntui.download import _Stage
+
+    old = tmp_path / ".mnist.pkl.gz.abcd1234.part"
+    old.write_bytes(b"half a download")
+    hour_ago = time.time() - 3700
+    os.utime(old, (hour_ago, hour_ago))
+    fresh = tmp_path / ".mnist.pkl.gz.efgh5678.part"  # another download, still at work
+    fresh.write_bytes(b"in progress")
+    tmp, handle = _Stage(tmp_path).create("mnist.pkl.gz")
+    handle.close()
+    assert not old.exists() and fresh.exists() and tmp.exists()
