@@ -1,15 +1,19 @@
 """The run's log: the book's ``Epoch j: n / 10000`` lines, and what happened around them.
 
 Lines are appended, never redrawn. They are written in batches, at most
-`FLUSH_INTERVAL` apart: each write of a `RichLog` lays out the screen again,
-and with a small training set epochs can end hundreds of times a second.
+`FLUSH_INTERVAL` apart: with a small training set epochs can end hundreds of
+times a second. A write of a `RichLog` asks to lay out the whole screen again
+(about 10 ms of the UI thread's time on the dashboard, taken from the trainer
+through the GIL); the log has a fixed height, so only its scrollbar needs that
+and `EpochLog` updates just the scrollbar.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.timer import Timer
 from textual.widgets import RichLog
 
@@ -27,6 +31,7 @@ class EpochLog(RichLog):
         self.lines_written: list[str] = []  # plain text of every line, for tests and copying
         self._pending: list[Text] = []
         self._flush_timer: Timer | None = None
+        self._writing = False
 
     def on_mount(self) -> None:
         self.border_title = "Log"
@@ -51,5 +56,19 @@ class EpochLog(RichLog):
             self._flush_timer.stop()
             self._flush_timer = None
         if self._pending:
-            self.write(Text("\n").join(self._pending))
+            self._writing = True
+            try:
+                self.write(Text("\n").join(self._pending))
+            finally:
+                self._writing = False
             self._pending.clear()
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        if layout and self._writing and not self.styles.auto_dimensions:
+            # New lines change the virtual size, not the log's size on the screen: update the
+            # scrollbar, as scrolling does. Showing it for the first time still lays out again.
+            layout = False
+            self._scroll_update(self.virtual_size)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)

@@ -141,7 +141,13 @@ class HyperParams(Vertical):
         parts = [f"{name} {s:.2f} s" for name, s in sorted(seconds.items())]
         text = f"per epoch: {', '.join(parts)}" if parts else ""
         note = self.query_one("#speeds", Static)
-        note.update(text)
+        before = str(note.content)
+        if text == before:
+            return
+        # Each epoch changes a figure, rarely the length of a word. Only that can change how
+        # the note wraps, and only then is the screen laid out again (a dozen milliseconds).
+        same_shape = [len(w) for w in text.split()] == [len(w) for w in before.split()]
+        note.update(text, layout=not same_shape)
         note.set_class(bool(text), "-shown")
 
     def set_text(self, name: str, text: str) -> None:
