@@ -3,7 +3,8 @@
 Both are `PlotextPlot`s that keep their points as plain lists and rebuild the
 plot only when Textual renders them. New points ask for a redraw, but at most
 `REDRAW_INTERVAL` apart: a plot costs a few milliseconds, and progress can
-arrive twenty times a second.
+arrive twenty times a second. plotext's coloured output goes to the screen as
+ready-styled runs (`nntui.tui.widgets.strips`), not through a Rich `Text`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
+from nntui.tui.widgets.strips import RunsVisual, ansi_runs
+
 BOOK_ACCURACY = 95.42  # percent: the book's best epoch for Network([784, 30, 10])
 BASELINE_COLOURS = ("yellow", "magenta")  # random guess, average darkness
 REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a second
@@ -22,8 +25,11 @@ REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a seco
 class ThrottledPlot(PlotextPlot):
     """A plot whose `request_redraw` refreshes at most every `REDRAW_INTERVAL` seconds."""
 
+    ALLOW_SELECT = False  # a picture: see `nntui.tui.widgets.strips`
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.auto_links = False
         self._last_redraw = 0.0
         self._pending: Timer | None = None
 
@@ -54,7 +60,12 @@ class ThrottledPlot(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         self.draw()
-        return super().render()
+        # As `PlotextPlot.render`, but without the round trip through a Rich `Text`.
+        width, height = self.size
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
+        return RunsVisual(ansi_runs(plt.build()))
 
     def draw(self) -> None:
         """Put the current points into ``self.plt``."""

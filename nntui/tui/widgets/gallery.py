@@ -3,6 +3,8 @@
 The screen hands over `DigitCard`s whose drawings are already made (by
 `nntui.digit_art`); the gallery only arranges them. It draws the 28x14
 half-block pictures when they all fit, and the 14x7 braille ones otherwise.
+Each drawing is turned into styled runs once (`nntui.tui.widgets.strips`):
+after an epoch only the captions are new.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
 from nntui.digit_art import ART_SIZE, ArtStyle
+from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
 
 GALLERY_SIZE = 8  # cards to make room for before the first arrive
 
@@ -62,10 +65,13 @@ def fits(style: ArtStyle, count: int, width: int, height: int) -> bool:
 class DigitGallery(Widget):
     """Cards in rows, each a picture over ``label→guess``, green when right and red when wrong."""
 
+    ALLOW_SELECT = False  # pictures: see `nntui.tui.widgets.strips`
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.cards: tuple[DigitCard, ...] = ()
         self.epoch: int | None = None
+        self._runs: dict[tuple[int, ArtStyle], tuple[Text, list[Line]]] = {}
 
     def on_mount(self) -> None:
         self.border_title = "Digits"
@@ -74,6 +80,8 @@ class DigitGallery(Widget):
     def show(self, cards: tuple[DigitCard, ...], epoch: int) -> None:
         """Show these cards, predicted after ``epoch`` (0: by the untrained network)."""
         relayout = len(cards) != len(self.cards)
+        shown = {card.index for card in cards}
+        self._runs = {key: runs for key, runs in self._runs.items() if key[0] in shown}
         self.cards, self.epoch = cards, epoch
         right = sum(card.correct for card in cards)
         when = "untrained network" if epoch == 0 else f"after epoch {epoch}"
@@ -103,18 +111,31 @@ class DigitGallery(Widget):
         width = self.size.width
         per_row = max(1, (width + col_gap) // (art_w + col_gap))
         used = min(per_row, len(self.cards)) * (art_w + col_gap) - col_gap
-        indent = " " * max(0, (width - used) // 2)
-        gap = " " * col_gap
-        lines: list[Text] = []
+        indent: list[Run] = [(" " * ((width - used) // 2), None)] if width > used else []
+        gap: Run = (" " * col_gap, None)
+        console = self.app.console
+        lines: list[Line] = []
         for start in range(0, len(self.cards), per_row):
             row = self.cards[start : start + per_row]
-            arts = [(card.half if style == "half" else card.braille).split("\n") for card in row]
+            arts = [self._art_runs(card, style, console) for card in row]
             if start:
-                lines.extend(Text() for _ in range(row_gap))
+                lines.extend([] for _ in range(row_gap))
             for i in range(art_h):
-                lines.append(Text(indent).append(Text(gap).join(art[i] for art in arts)))
-            lines.append(Text(indent).append(Text(gap).join(_caption(c, art_w) for c in row)))
-        return Text("\n", no_wrap=True, overflow="crop").join(lines)
+                line = list(indent)
+                for j, art in enumerate(arts):
+                    line += [gap, *art[i]] if j else art[i]
+                lines.append(line)
+            captions = Text(gap[0]).join(_caption(c, art_w) for c in row)
+            lines.append(indent + text_runs(captions, console)[0])
+        return RunsVisual(lines)
+
+    def _art_runs(self, card: DigitCard, style: ArtStyle, console: Console) -> list[Line]:
+        """A card's drawing as runs, made once per image: only the captions change."""
+        art = card.half if style == "half" else card.braille
+        cached = self._runs.get((card.index, style))
+        if cached is None or cached[0] is not art:
+            cached = self._runs[card.index, style] = (art, text_runs(art, console))
+        return cached[1]
 
 
 def _caption(card: DigitCard, width: int) -> Text:
