@@ -20,6 +20,7 @@ from nntui.tui.widgets.strips import RunsVisual, ansi_runs
 BOOK_ACCURACY = 95.42  # percent: the book's best epoch for Network([784, 30, 10])
 BASELINE_COLOURS = ("yellow", "magenta")  # random guess, average darkness
 REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a second
+REDRAW_GRACE = 0.15  # seconds to wait past the interval for a request to redraw with
 
 
 class ThrottledPlot(PlotextPlot):
@@ -34,12 +35,18 @@ class ThrottledPlot(PlotextPlot):
         self._pending: Timer | None = None
 
     def request_redraw(self, *, now: bool = False) -> None:
-        """Redraw soon; with ``now`` (an epoch ended, a run finished) without waiting."""
+        """Redraw soon; with ``now`` (an epoch ended, a run finished) without waiting.
+
+        A request that comes too early is kept for the next request after the
+        interval, which while training comes with the next progress message or
+        epoch: the chart is then drawn in the same frame as the rest of the
+        screen, not in a frame of its own. A timer draws it if none comes.
+        """
         wait = REDRAW_INTERVAL - (time.monotonic() - self._last_redraw)
         if now or wait <= 0:
             self._redraw()
         elif self._pending is None:
-            self._pending = self.set_timer(wait, self._redraw)
+            self._pending = self.set_timer(wait + REDRAW_GRACE, self._redraw)
 
     def _redraw(self) -> None:
         if self._pending is not None:

@@ -1,15 +1,16 @@
 """The run's log: the book's ``Epoch j: n / 10000`` lines, and what happened around them.
 
-Lines are appended, never redrawn. They are written in batches, at most
-`FLUSH_INTERVAL` apart: with a small training set epochs can end hundreds of
-times a second. A write of a `RichLog` asks to lay out the whole screen again
-(about 10 ms of the UI thread's time on the dashboard, taken from the trainer
-through the GIL); the log has a fixed height, so only its scrollbar needs that
-and `EpochLog` updates just the scrollbar.
+Lines are appended, never redrawn. They are written at once, or in batches at
+most `FLUSH_INTERVAL` apart: with a small training set epochs can end hundreds
+of times a second. A write of a `RichLog` asks to lay out the whole screen
+again (about 10 ms of the UI thread's time on the dashboard, taken from the
+trainer through the GIL); the log has a fixed height, so only its scrollbar
+needs that and `EpochLog` updates just the scrollbar.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, Self
 
 from rich.text import Text
@@ -32,6 +33,7 @@ class EpochLog(RichLog):
         self._pending: list[Text] = []
         self._flush_timer: Timer | None = None
         self._writing = False
+        self._last_flush = -float("inf")
 
     def on_mount(self) -> None:
         self.border_title = "Log"
@@ -40,8 +42,11 @@ class EpochLog(RichLog):
         line = text if isinstance(text, Text) else Text(text, style=style)
         self.lines_written.append(line.plain)
         self._pending.append(line)
-        if self._flush_timer is None:
-            self._flush_timer = self.set_timer(FLUSH_INTERVAL, self.flush)
+        wait = FLUSH_INTERVAL - (time.monotonic() - self._last_flush)
+        if wait <= 0:
+            self.flush()  # in the frame of whatever brought the line: an epoch, say
+        elif self._flush_timer is None:
+            self._flush_timer = self.set_timer(wait, self.flush)
 
     def epoch(self, book_line: str, seconds: float) -> None:
         """One epoch: the book's line and (when timings show) how long the epoch took."""
@@ -56,9 +61,13 @@ class EpochLog(RichLog):
             self._flush_timer.stop()
             self._flush_timer = None
         if self._pending:
+            self._last_flush = time.monotonic()
             self._writing = True
             try:
-                self.write(Text("\n").join(self._pending))
+                # Scrolled to the end at once, not after a refresh: one frame, not two.
+                self.write(Text("\n").join(self._pending), scroll_end=False)
+                if self.auto_scroll:
+                    self.scroll_end(animate=False, immediate=True, x_axis=False)
             finally:
                 self._writing = False
             self._pending.clear()
