@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -278,6 +279,25 @@ async def test_n_picks_new_digits(tiny_data: MnistData) -> None:
         assert main_screen(app).session.trainer.sample_indices == tuple(after)
 
 
+async def test_n_while_training_does_not_wait_for_the_trainer(tiny_data: MnistData) -> None:
+    # The trainer holds its lock while it evaluates each epoch; `n` must not wait for that.
+    app = NntuiApp(data=tiny_data, config=LONG)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: len(screen.session.history) >= 2)
+        gallery = app.query_one(DigitGallery)
+        with screen.trainer.lock:  # as during an evaluation
+            started = time.monotonic()
+            await pilot.press("n")
+            assert time.monotonic() - started < 1.0
+            # New digits, guessed by the network as a recent epoch left it, and titled so.
+            assert [card.index for card in gallery.cards] == list(screen.session.sample_indices)
+            assert 1 <= gallery.epoch <= screen.session.epochs_done
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.state == "finished")
+
+
 async def test_help_explains_the_controls_and_closes(tiny_data: MnistData) -> None:
     app = NntuiApp(data=tiny_data, config=SHORT)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -402,6 +422,16 @@ def test_the_bridge_batches_progress_but_never_drops_an_epoch(tiny_data: MnistDa
     assert progress[-1].costs[-1][1] == progress[-1].event.running_cost
     assert finished is not None and finished.status == "completed"
     assert set(blas_threads) <= {1}  # BLAS held to one thread while training
+
+
+def test_the_bridge_keeps_the_collector_off_old_objects_only_while_it_runs(
+    tiny_data: MnistData,
+) -> None:
+    trainer = Trainer(tiny_data, TrainConfig(train_size=100, epochs=1, seed=3))
+    frozen = []
+    tui_worker.run_training(trainer, lambda message: frozen.append(gc.get_freeze_count()))
+    assert min(frozen) > 0  # everything alive at the start was frozen...
+    assert gc.get_freeze_count() == 0  # ...and is collectable again afterwards
 
 
 def test_progress_messages_replace_each_other_but_epochs_do_not() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,8 +27,9 @@ from nntui.config import TrainConfig
 from nntui.dataset import MnistData
 from nntui.digit_art import braille, half_blocks
 from nntui.errors import ConfigError, NntuiError
-from nntui.events import SamplesPredicted, TrainingFinished
+from nntui.events import DigitSample, SamplesPredicted, TrainingFinished
 from nntui.metrics import epoch_record
+from nntui.network import Network
 from nntui.runs import RunInfo, RunRecorder, RunStore
 from nntui.training import Trainer
 from nntui.tui.messages import (
@@ -113,6 +115,8 @@ class MainScreen(Screen[None]):
         self._last_epoch_seconds: float | None = None
         self._shown_predictions: dict[int, int] = {}  # gallery index -> guess on screen
         self._art: dict[int, tuple[Text, Text]] = {}  # drawings of the gallery's images
+        # While a run goes on: a copy of the network as an epoch left it, and that epoch, for `n`.
+        self._epoch_network: tuple[Network, int] | None = None
 
     def compose(self) -> ComposeResult:
         timings = not self._deterministic
@@ -258,6 +262,7 @@ class MainScreen(Screen[None]):
         self.query_one(CostChart).clear()
         self._last_epoch_seconds = None
         self._run_config = config
+        self._keep_epoch_network()
         self.state = "running"
         self._status("Training…")
         self._train(self.trainer, self._recorder(self.trainer))
@@ -320,7 +325,12 @@ class MainScreen(Screen[None]):
         if self.session is None:
             return
         self.session.new_sample()
-        predicted = self.session.predict_samples()
+        if self._epoch_network is not None and self.state in ("running", "stopping"):
+            # Not the trainer's network: it is locked for a tenth of a second while each
+            # epoch is evaluated, and the key would wait that long to show anything.
+            predicted = self._predict_samples(*self._epoch_network)
+        else:
+            predicted = self.session.predict_samples()
         if predicted is not None:
             self._show_samples(predicted)
 
@@ -471,6 +481,7 @@ class MainScreen(Screen[None]):
             if not self._deterministic:  # timings would make snapshots differ
                 self.query_one(HyperParams).show_speeds(self.session.seconds_per_epoch())
         self._last_epoch_seconds = event.train_seconds + event.eval_seconds
+        self._keep_epoch_network()
         self.query_one(EpochLog).epoch(event.book_line(), event.train_seconds)
         self.query_one(AccuracyChart).add_point(event.epoch, 100 * event.accuracy)
 
@@ -526,6 +537,7 @@ class MainScreen(Screen[None]):
 
     def _training_ended(self, worker: Worker[TrainingFinished | None]) -> None:
         self.trainer = None
+        self._epoch_network = None
         if worker.state == WorkerState.ERROR:
             self.query_one(EpochLog).add(f"Training failed: {worker.error!r}", style="bold red")
         for chart in (self.query_one(AccuracyChart), self.query_one(CostChart)):
@@ -544,6 +556,44 @@ class MainScreen(Screen[None]):
             self._status("Finished. s: train on, r: new network")
 
     # The gallery ---------------------------------------------------------------------
+
+    def _keep_epoch_network(self) -> None:
+        """Copy the run's network (100 kB) between two mini-batches, as an epoch ends.
+
+        If the trainer is busy for longer (evaluating, when this screen lags an
+        epoch behind), the copy of an epoch before will do.
+        """
+        trainer, session = self.trainer, self.session
+        if trainer is None or session is None or not trainer.lock.acquire(timeout=0.01):
+            return
+        try:
+            network = trainer.network.copy()
+        finally:
+            trainer.lock.release()
+        self._epoch_network = (network, session.epochs_done)
+
+    def _predict_samples(self, network: Network, epoch: int) -> SamplesPredicted | None:
+        """The gallery's digits as ``network`` (a copy after ``epoch``, not locked) sees them."""
+        session = self.session
+        if session is None or not session.sample_indices:
+            return None
+        split = session.data.split(session.eval_on)
+        indices = list(session.sample_indices)
+        images = split.images[indices]  # (n, 784)
+        with np.errstate(over="ignore", invalid="ignore"):
+            outputs = network.feedforward(np.asarray(images, network.dtype).T).T  # (n, 10)
+        samples = tuple(
+            DigitSample(
+                index=i,
+                image=image.reshape(28, 28),
+                label=int(split.labels[i]),
+                prediction=int(np.argmax(a)),
+                activations=tuple(float(v) for v in a),
+                changed=False,  # the gallery compares with what it shows
+            )
+            for i, image, a in zip(indices, images, outputs, strict=True)
+        )
+        return SamplesPredicted(epoch=epoch, samples=samples)
 
     def _show_samples(self, predicted: SamplesPredicted) -> None:
         # "Changed" compares with the guesses on screen, which are the previous epoch's
