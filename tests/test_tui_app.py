@@ -298,6 +298,20 @@ async def test_n_while_training_does_not_wait_for_the_trainer(tiny_data: MnistDa
         await wait_for(pilot, lambda: screen.state == "finished")
 
 
+async def test_the_log_shows_its_last_line_after_a_long_run(tiny_data: MnistData) -> None:
+    # More lines than fit, and the status above the log takes a second line at the end.
+    app = NntuiApp(data=tiny_data, config=SHORT.with_changes(epochs=30))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.state == "finished")
+        await pilot.pause(0.3)
+        log = app.query_one(EpochLog)
+        assert log.max_scroll_y > 0
+        assert log.scroll_y == log.max_scroll_y
+        assert log_lines(app)[-1].startswith("Done: 30 epochs")
+
+
 async def test_help_explains_the_controls_and_closes(tiny_data: MnistData) -> None:
     app = NntuiApp(data=tiny_data, config=SHORT)
     async with app.run_test(size=(80, 24)) as pilot:

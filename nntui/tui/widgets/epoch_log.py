@@ -14,6 +14,7 @@ import time
 from typing import Any, Self
 
 from rich.text import Text
+from textual.events import Resize
 from textual.geometry import Region
 from textual.timer import Timer
 from textual.widgets import RichLog
@@ -37,6 +38,12 @@ class EpochLog(RichLog):
 
     def on_mount(self) -> None:
         self.border_title = "Log"
+
+    def on_resize(self, event: Resize) -> None:
+        # Lines are scrolled into view as they are written; keep the last in view when the
+        # log shrinks later (the status above it taking a second line, say).
+        if self.auto_scroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def add(self, text: str | Text, style: str = "") -> None:
         line = text if isinstance(text, Text) else Text(text, style=style)
