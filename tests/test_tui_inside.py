@@ -6,7 +6,10 @@ import pytest
 from textual.widgets import Select
 
 from nntui.analysis import darkness_baseline
+from nntui.config import TrainConfig
 from nntui.dataset import MnistData
+from nntui.events import EpochDone
+from nntui.metrics import epoch_record
 from nntui.runs import RunStore
 from nntui.tui.app import NntuiApp
 from nntui.tui.screens.confusion import ConfusionScreen
@@ -117,3 +120,35 @@ async def test_per_sample_backprop_can_be_chosen_and_both_speeds_are_shown(
         assert set(speeds) == {"matrix", "per-sample"}
         shown = str(app.query_one("#speeds").render())
         assert "matrix" in shown and "per-sample" in shown
+
+
+async def test_the_dashboard_opens_with_a_saved_model(tiny_data: MnistData, tmp_path) -> None:
+    from nntui.model_file import load_model, save_model
+    from nntui.training import Trainer
+
+    trainer = Trainer(tiny_data, SHORT)
+    records = [epoch_record(e) for e in trainer.run() if isinstance(e, EpochDone)]
+    path = tmp_path / "net.npz"
+    save_model(path, trainer.network, config=SHORT, seed=1, history=records)
+    app = NntuiApp(data=tiny_data, config=TrainConfig(), saved=(load_model(path), str(path)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "ready")
+        assert screen.session.epochs_done == 2
+        assert app.query_one("#train_size").value == "500"
+        assert any(
+            line.startswith(f"Loaded {path}") for line in app.query_one(EpochLog).lines_written
+        )
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.state == "finished")
+        assert [e.epoch for e in screen.session.history] == [3, 4]
+
+
+def test_nntui_resume_with_a_bad_model_is_one_line_and_exit_2(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from nntui.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["--resume", str(tmp_path / "missing.npz")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"nntui: error: {tmp_path / 'missing.npz'}: no such model file"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +12,8 @@ from nntui.cli.console import DataOption, OneLineErrors
 from nntui.cli.data import data_app
 from nntui.cli.models import eval_, predict, runs
 from nntui.cli.train import EXAMPLES, train
+from nntui.model_file import load_model
+from nntui.runs import find_model
 
 app = typer.Typer(
     name="nntui",
@@ -41,6 +44,13 @@ def _version(value: bool) -> None:
 def dashboard(
     ctx: typer.Context,
     data: DataOption = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            help="Open the dashboard with a saved model (a .npz or a run name from "
+            "'nntui runs'), to train it further or look inside it."
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -49,10 +59,12 @@ def dashboard(
     """Open the training dashboard (when no command is given)."""
     if ctx.invoked_subcommand is not None:
         return
+    # Checked before the dashboard opens, so a bad path is one line and exit code 2.
+    saved = (load_model(find_model(str(resume))), str(resume)) if resume else None
     # Imported here so that `nntui train` never pays for loading Textual.
     from nntui.tui.app import run_dashboard
 
-    run_dashboard(data_path=data)
+    run_dashboard(data_path=data, saved=saved)
 
 
 def main() -> None:

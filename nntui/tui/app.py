@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from nntui.config import TrainConfig
 from nntui.dataset import MnistData
+from nntui.model_file import SavedModel
 from nntui.tui.screens.help import HelpScreen
 from nntui.tui.screens.main import MainScreen
 
@@ -42,8 +43,10 @@ class NntuiApp(App[None]):
         data_path: Path | None = None,
         config: TrainConfig = TrainConfig(),  # noqa: B008 - frozen, so one shared default is safe
         deterministic: bool = False,
+        saved: tuple[SavedModel, str] | None = None,
     ) -> None:
         super().__init__()
+        self._saved = saved
         self._data = data
         self._data_path = data_path
         self._config = config.validate()
@@ -55,6 +58,7 @@ class NntuiApp(App[None]):
             data_path=self._data_path,
             config=self._config,
             deterministic=self.deterministic,
+            saved=self._saved,
         )
 
     def action_help(self) -> None:
@@ -62,6 +66,10 @@ class NntuiApp(App[None]):
             self.push_screen(HelpScreen())
 
 
-def run_dashboard(data_path: Path | None = None, config: TrainConfig = TrainConfig()) -> None:  # noqa: B008
-    """Open the dashboard (what ``nntui`` with no command does)."""
-    NntuiApp(data_path=data_path, config=config).run()
+def run_dashboard(
+    data_path: Path | None = None,
+    config: TrainConfig = TrainConfig(),  # noqa: B008
+    saved: tuple[SavedModel, str] | None = None,
+) -> None:
+    """Open the dashboard (what ``nntui`` with no command does), perhaps with a saved model."""
+    NntuiApp(data_path=data_path, config=config, saved=saved).run()

@@ -29,6 +29,7 @@ from nntui.digit_art import braille, half_blocks
 from nntui.errors import ConfigError, NntuiError
 from nntui.events import DigitSample, SamplesPredicted, TrainingFinished
 from nntui.metrics import epoch_record
+from nntui.model_file import SavedModel
 from nntui.network import Network
 from nntui.runs import RunInfo, RunRecorder, RunStore
 from nntui.training import Trainer
@@ -102,8 +103,10 @@ class MainScreen(Screen[None]):
         data_path: Path | None,
         config: TrainConfig,
         deterministic: bool,
+        saved: tuple[SavedModel, str] | None = None,
     ) -> None:
         super().__init__()
+        self._saved = saved  # a model to open with, and where it came from
         self._data = data
         self._data_path = data_path
         self._config = config
@@ -233,6 +236,11 @@ class MainScreen(Screen[None]):
         self.query_one(EpochProgress).show_idle("Not started")
         self._show_baselines()
         self.state = "ready"
+        if self._saved is not None:  # nntui --resume MODEL
+            try:
+                self._load_saved(*self._saved)
+            except NntuiError as exc:
+                self._status(f"Cannot load {self._saved[1]}: {exc}", warning=True)
 
     # Controls -------------------------------------------------------------------------
 
@@ -364,10 +372,17 @@ class MainScreen(Screen[None]):
             self._status("Stop the run first (x), then load another.", warning=True)
             return
         try:
-            config = self.session.load(info.load(), info.name)
+            self._load_saved(info.load(), info.name, f"run {info.name}")
         except NntuiError as exc:
             self._status(f"Cannot load {info.name}: {exc}", warning=True)
-            return
+
+    def _load_saved(self, saved: SavedModel, origin: str, what: str | None = None) -> None:
+        """Make a saved network the session's, to train further or look inside.
+
+        ``origin`` (a run name or a file) is recorded as what the next run resumed from.
+        """
+        assert self.session is not None
+        config = self.session.load(saved, origin)
         self.query_one(HyperParams).show_config(config)
         chart = self.query_one(AccuracyChart)
         chart.clear()
@@ -378,7 +393,7 @@ class MainScreen(Screen[None]):
         self.query_one(CostChart).clear()
         self._shown_predictions = {}
         self.query_one(EpochLog).add(
-            f"Loaded run {info.name}: {','.join(map(str, config.sizes))}, "
+            f"Loaded {what or origin}: {','.join(map(str, config.sizes))}, "
             f"{_count(self.session.epochs_done, 'epoch')} trained; s trains it further",
             style="bold cyan",
         )
