@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,7 +73,8 @@ class Tmux:
 def tmux(tmp_path: Path):
     script = tmp_path / "draw_app.py"
     script.write_text(APP.format(root=str(ROOT)))
-    t = Tmux(f"nntui-test-{os.getpid()}")
+    # A server of its own per test: reusing one name races with the last test's kill-server.
+    t = Tmux(f"nntui-test-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     env = f"NNTUI_RUNS={tmp_path / 'runs'}"
     t(
         "new-session",
