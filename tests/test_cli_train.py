@@ -205,3 +205,9 @@ def test_every_run_is_kept_and_can_be_resumed_by_name(tiny_data_file):
     assert result.exit_code == 0, result.output
     assert epoch_lines(result.stdout)[0].startswith("Epoch 3: ")
     assert len(RunStore().list()) == 2
+
+
+def test_data_may_also_be_given_before_the_command(tiny_data_file):
+    result = run("--data", str(tiny_data_file), "train", *QUICK)
+    assert result.exit_code == 0, result.output
+    assert len(epoch_lines(result.stdout)) == 2

@@ -57,6 +57,7 @@ def dashboard(
     ] = False,
 ) -> None:
     """Open the training dashboard (when no command is given)."""
+    ctx.obj = {"data": data}  # so `nntui --data PATH train` works like `nntui train --data PATH`
     if ctx.invoked_subcommand is not None:
         return
     # Checked before the dashboard opens, so a bad path is one line and exit code 2.

@@ -64,6 +64,7 @@ class EvalSet(StrEnum):
 
 
 def train(
+    ctx: typer.Context,
     sizes: Annotated[
         str | None,
         typer.Option(help="Neurons per layer, input first: 784,30,10 (the book's network)."),
@@ -123,6 +124,8 @@ def train(
     are printed. Ctrl-C stops after the current mini-batch and still writes
     --save and --metrics.
     """
+    if data is None and isinstance(ctx.obj, dict):
+        data = ctx.obj.get("data")
     if sizes is not None and hidden is not None:
         raise ConfigError("give --sizes or --hidden, not both")
     layer_sizes = parse_sizes(sizes) if sizes is not None else None
