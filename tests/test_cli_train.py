@@ -82,7 +82,7 @@ def test_options_reach_the_engine(tiny_data_file):
         "--eval-on", "validation", "--per-sample", "--seed", "4",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "Network([784, 12, 10]): eta 1.5, mini-batch 20, 1 epochs, 200 training images" in (
+    assert "Network([784, 12, 10]): eta 1.5, mini-batch 20, 1 epoch, 200 training images" in (
         result.stderr
     )
     assert "validation set of 100" in result.stderr and "per-sample backprop" in result.stderr

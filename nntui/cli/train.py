@@ -325,7 +325,7 @@ def _describe_start(event: TrainingStarted) -> None:
     resumed = f", resuming at epoch {event.first_epoch}" if event.first_epoch > 1 else ""
     err_console.print(
         f"Network({list(c.sizes)}): eta {c.eta:g}, mini-batch {c.mini_batch_size}, "
-        f"{c.epochs} epochs, {event.train_size:,} training images, "
+        f"{_epochs(c.epochs)}, {event.train_size:,} training images, "
         f"{c.eval_on} set of {event.eval_size:,}, {c.backprop} backprop, "
         f"seed {event.seed}{resumed}",
         markup=False,
@@ -356,7 +356,7 @@ def _summary(
         )
         table.add_row("last", f"{last['correct']} / {last['total']}, epoch {last['epoch']}")
         seconds = sum(r["train_seconds"] for r in records)
-        table.add_row("training time", f"{seconds:.1f} s for {len(records)} epochs")
+        table.add_row("training time", f"{seconds:.1f} s for {_epochs(len(records))}")
     else:
         table.add_row("epochs", "none completed")
     table.add_row("seed", f"{seed} (repeat with --seed {seed})")
@@ -367,3 +367,7 @@ def _summary(
     if run is not None:
         table.add_row("run", f"{run.name} (see 'nntui runs')")
     err_console.print(table)
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
