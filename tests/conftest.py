@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from nntui.dataset import MnistData
+from nntui.errors import DataError
 from tests.fakedata import expected_data, write_book_pickle
 
 
@@ -26,3 +28,22 @@ def tiny_data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Keep tests away from the user's runs and data: each test gets its own runs directory."""
     monkeypatch.setenv("NNTUI_RUNS", str(tmp_path_factory.mktemp("runs")))
+
+
+@pytest.fixture(scope="session")
+def real_mnist() -> MnistData:
+    """The real MNIST, found or downloaded the way a user's machine gets it.
+
+    Locally, point NNTUI_DATA at a copy to skip the download. In CI (CI=true) a
+    missing data set is an error, not a skip.
+    """
+    from nntui.datastore import ensure_data
+    from nntui.mnist import load_mnist
+
+    try:
+        path = ensure_data()
+    except DataError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"real MNIST not available here: {exc}")
+    return load_mnist(path)

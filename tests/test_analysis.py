@@ -17,9 +17,6 @@ from nntui.analysis import (
     per_digit_accuracy,
 )
 from nntui.dataset import Split
-from nntui.datastore import find_data
-from nntui.errors import DataError
-from nntui.mnist import load_mnist
 
 LABELS = np.array([0, 0, 1, 2, 2, 2])
 PREDICTIONS = np.array([0, 1, 1, 2, 0, 2])
@@ -97,14 +94,6 @@ def test_random_guess():
 
 
 @pytest.mark.realdata
-def test_darkness_baseline_is_the_books_2225_on_the_real_test_set():
-    try:
-        path = find_data()
-    except DataError as exc:
-        pytest.skip(f"real MNIST not available: {exc}")
-    if path is None:
-        pytest.skip("real MNIST not found (set NNTUI_DATA to the book's mnist.pkl.gz)")
-    mnist = load_mnist(path)
-    if len(mnist.test) != 10_000:
-        pytest.skip(f"{path} is not the full MNIST")
+def test_darkness_baseline_is_the_books_2225_on_the_real_test_set(real_mnist):
+    mnist = real_mnist
     assert darkness_baseline(mnist.training, mnist.test) == BOOK_DARKNESS_CORRECT == 2225

@@ -8,10 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from nntui.datastore import find_data
 from nntui.digits import center_and_scale, read_image, resize
 from nntui.errors import DataError
-from nntui.mnist import load_mnist
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -73,14 +71,8 @@ def test_centring_twice_changes_nothing():
 
 
 @pytest.mark.realdata
-def test_real_mnist_digits_are_already_centred_and_scaled():
-    try:
-        path = find_data()
-    except DataError as exc:
-        pytest.skip(f"real MNIST not available: {exc}")
-    if path is None:
-        pytest.skip("real MNIST not found (set NNTUI_DATA to the book's mnist.pkl.gz)")
-    images = load_mnist(path).test.images[:500].reshape(-1, 28, 28)
+def test_real_mnist_digits_are_already_centred_and_scaled(real_mnist):
+    images = real_mnist.test.images[:500].reshape(-1, 28, 28)
     for image in images:
         np.testing.assert_allclose(center_and_scale(image), image, atol=1e-6)
 

@@ -1,35 +1,20 @@
-"""On the real MNIST: found or downloaded the way a user's machine gets it.
-
-Locally, point NNTUI_DATA at a copy to skip the download. In CI (CI=true) a
-missing data set is a failure, not a skip.
-"""
+"""On the real MNIST, found or downloaded the way a user's machine gets it (see conftest)."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
 from nntui.config import TrainConfig
 from nntui.dataset import MnistData
-from nntui.datastore import ensure_data
-from nntui.errors import DataError
 from nntui.events import EpochDone
-from nntui.mnist import load_mnist
 from nntui.training import Trainer
 
 pytestmark = pytest.mark.realdata
 
 
-@pytest.fixture(scope="module")
-def mnist() -> MnistData:
-    try:
-        path = ensure_data()
-    except DataError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"real MNIST not available here: {exc}")
-    return load_mnist(path)
+@pytest.fixture
+def mnist(real_mnist: MnistData) -> MnistData:
+    return real_mnist
 
 
 def test_the_books_split(mnist):
