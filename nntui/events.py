@@ -93,7 +93,7 @@ class SamplesPredicted:
 
 @dataclass(frozen=True)
 class NetworkSnapshot:
-    """A copy of the weights and biases at the end of an epoch, for views that look inside."""
+    """A copy of the weights and biases, taken between mini-batches (`Trainer.snapshot`)."""
 
     epoch: int
     weights: tuple[np.ndarray, ...] = field(repr=False)
@@ -143,7 +143,6 @@ TrainingEvent = (
     | BatchProgress
     | EpochDone
     | SamplesPredicted
-    | NetworkSnapshot
     | SettingChanged
     | Paused
     | Resumed

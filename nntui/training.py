@@ -268,7 +268,6 @@ class Trainer:
             self.history.append(done_event)
             epochs_done = epoch
             yield done_event
-            yield self.snapshot(epoch)
             if self.sample_indices:
                 yield self.predict_samples(self.sample_indices, epoch)
         yield self._finished("completed", epochs_done, clock, f"trained {config.epochs} epochs")

@@ -171,7 +171,7 @@ def _message_for(event: TrainingEvent) -> Message | None:
         return RunStarted(event)
     if isinstance(event, TrainingFinished):
         return RunFinished(event)
-    return None  # NetworkSnapshot: nothing in the dashboard looks inside the weights yet
+    return None  # BatchProgress and SamplesPredicted are throttled above
 
 
 def load_data(path: Path | None, post: Post) -> MnistData:
