@@ -20,8 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from nntui.dataset import MnistData, Split  # noqa: E402
-from nntui.errors import NntuiError  # noqa: E402
+from nntui.engine.dataset import MnistData, Split  # noqa: E402
+from nntui.engine.errors import NntuiError  # noqa: E402
 
 
 def add_data_option(parser: argparse.ArgumentParser) -> None:
@@ -51,25 +51,25 @@ def blas_threads(threads: int | None) -> contextlib.AbstractContextManager[objec
 def load_data(path: str | None) -> tuple[MnistData, str]:
     """MNIST from ``path``, else $NNTUI_DATA, else wherever nntui looks; and where it came from.
 
-    Uses nntui's own loaders when they exist (`nntui.datastore`, `nntui.mnist`),
+    Uses nntui's own loaders when they exist (`nntui.data.datastore`, `nntui.data.mnist`),
     otherwise reads the book's pickle directly.
     """
     try:
         try:
-            from nntui.datastore import load_data as nntui_load_data
+            from nntui.data.datastore import load_data as nntui_load_data
         except ImportError:
             pass
         else:
             where = path or os.environ.get("NNTUI_DATA") or "nntui's data directory"
-            return nntui_load_data(path), f"{where} (nntui.datastore)"
+            return nntui_load_data(path), f"{where} (nntui.data.datastore)"
         explicit = path or os.environ.get("NNTUI_DATA")
         if not explicit:
             sys.exit("no MNIST file: pass --data PATH/mnist.pkl.gz or set NNTUI_DATA")
         try:
-            from nntui.mnist import load_mnist
+            from nntui.data.mnist import load_mnist
         except ImportError:
             return _load_book_pickle(Path(explicit)), f"{explicit} (benchmarks' own reader)"
-        return load_mnist(Path(explicit)), f"{explicit} (nntui.mnist)"
+        return load_mnist(Path(explicit)), f"{explicit} (nntui.data.mnist)"
     except (NntuiError, OSError, EOFError, pickle.UnpicklingError, ValueError) as e:
         sys.exit(f"cannot load MNIST: {e}")
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import _common
 
-from nntui.config import TrainConfig
-from nntui.dataset import MnistData
-from nntui.events import EpochDone, TrainingFinished
-from nntui.training import Trainer
+from nntui.engine.config import TrainConfig
+from nntui.engine.dataset import MnistData
+from nntui.engine.events import EpochDone, TrainingFinished
+from nntui.engine.training import Trainer
 
 
 @dataclass(frozen=True)

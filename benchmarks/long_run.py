@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from nntui.config import TrainConfig  # noqa: E402
-from nntui.dataset import MnistData  # noqa: E402
+from nntui.engine.config import TrainConfig  # noqa: E402
+from nntui.engine.dataset import MnistData  # noqa: E402
 
 TICK = 0.01  # seconds between two timer callbacks
 CHECKPOINTS = (10, 50, 100, 200)
@@ -38,9 +38,9 @@ def rss_mib() -> float:
 
 
 def load(train_size: int) -> tuple[MnistData, str]:
-    from nntui.datastore import find_data
-    from nntui.errors import NntuiError
-    from nntui.mnist import load_mnist
+    from nntui.data.datastore import find_data
+    from nntui.data.mnist import load_mnist
+    from nntui.engine.errors import NntuiError
 
     try:
         found = find_data(None)  # --data is NNTUI_DATA here; never downloads

@@ -33,11 +33,11 @@ from collections.abc import Callable, Iterator
 import _common
 import numpy as np
 
-from nntui.config import Backprop, TrainConfig
-from nntui.dataset import MnistData
-from nntui.events import EpochDone
-from nntui.network import Network
-from nntui.training import Trainer, one_hot
+from nntui.engine.config import Backprop, TrainConfig
+from nntui.engine.dataset import MnistData
+from nntui.engine.events import EpochDone
+from nntui.engine.network import Network
+from nntui.engine.training import Trainer, one_hot
 
 NETWORKS = ((784, 30, 10), (784, 100, 10))
 EPOCH_IMAGES = 50_000  # the book's training set

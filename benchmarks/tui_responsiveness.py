@@ -54,9 +54,9 @@ from pathlib import Path
 from _common import REPO, add_data_option, environment_lines, load_data
 from threadpoolctl import threadpool_limits
 
-from nntui.config import TrainConfig
-from nntui.events import EpochDone
-from nntui.training import Trainer
+from nntui.engine.config import TrainConfig
+from nntui.engine.events import EpochDone
+from nntui.engine.training import Trainer
 
 PROBE_INTERVAL = 0.010  # seconds the lag probe asks to sleep
 KEY_INTERVAL = 0.3  # seconds between two presses of `n`
@@ -149,7 +149,7 @@ def child(data_path: str, epochs: int, out: Path, *, quiet: bool) -> None:
     from textual import events
     from textual._time import get_time
 
-    from nntui.mnist import load_mnist
+    from nntui.data.mnist import load_mnist
     from nntui.tui.app import NntuiApp
     from nntui.tui.screens.main import MainScreen
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nntui.dataset import MnistData
-from nntui.errors import DataError
+from nntui.engine.dataset import MnistData
+from nntui.engine.errors import DataError
 from tests.fakedata import expected_data, write_book_pickle
 
 
@@ -37,8 +37,8 @@ def real_mnist() -> MnistData:
     Locally, point NNTUI_DATA at a copy to skip the download. In CI (CI=true) a
     missing data set is an error, not a skip.
     """
-    from nntui.datastore import ensure_data
-    from nntui.mnist import load_mnist
+    from nntui.data.datastore import ensure_data
+    from nntui.data.mnist import load_mnist
 
     try:
         path = ensure_data()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nntui.dataset import MnistData, Split
+from nntui.engine.dataset import MnistData, Split
 
 N_TRAIN, N_VAL, N_TEST = 500, 100, 100
 

@@ -12,8 +12,8 @@ from nntui.cli.console import DataOption, OneLineErrors
 from nntui.cli.data import data_app
 from nntui.cli.models import eval_, predict, runs
 from nntui.cli.train import EXAMPLES, train
-from nntui.model_file import load_model
-from nntui.runs import find_model
+from nntui.store.model_file import load_model
+from nntui.store.runs import find_model
 
 app = typer.Typer(
     name="nntui",

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from nntui.errors import NntuiError
+from nntui.engine.errors import NntuiError
 
 try:  # typer >= 0.25 carries its own copy of click, with Abort in typer.exceptions
     from typer._click import exceptions as click_exceptions

@@ -1,6 +1,6 @@
 """`nntui data`: download, inspect and import the MNIST data, with a Rich progress bar.
 
-The work happens in `nntui.datastore` and `nntui.download`; this module only
+The work happens in `nntui.data.datastore` and `nntui.data.download`; this module only
 turns their progress events into a bar and their `DataError`s into one line
 on stderr and exit code 2.
 """
@@ -27,12 +27,12 @@ from rich.progress import (
 from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
-from nntui import datastore
 from nntui.cli.console import EXIT_USAGE, err_console, print_error
-from nntui.dataset import MnistData
-from nntui.download import DEFAULT_TIMEOUT, Progress, download
-from nntui.errors import DataError
-from nntui.mnist import find_in_dir, load_mnist, locate
+from nntui.data import datastore
+from nntui.data.download import DEFAULT_TIMEOUT, Progress, download
+from nntui.data.mnist import find_in_dir, load_mnist, locate
+from nntui.engine.dataset import MnistData
+from nntui.engine.errors import DataError
 
 data_app = typer.Typer(
     name="data",

@@ -1,6 +1,6 @@
 """``nntui runs``, ``nntui eval`` and ``nntui predict``: look at what trained networks learned.
 
-The work happens in `nntui.runs`, `nntui.analysis` and `nntui.digits`; these
+The work happens in `nntui.store.runs`, `nntui.engine.analysis` and `nntui.data.digits`; these
 commands only print. Results go to stdout, notes and the data's progress to
 stderr; every bad input is one line on stderr and exit code 2.
 """
@@ -18,21 +18,21 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nntui.analysis import (
+from nntui.cli.console import DataOption, err_console
+from nntui.cli.data import load_data_with_progress
+from nntui.cli.train import EvalSet
+from nntui.data.digits import center_and_scale, read_image
+from nntui.engine.analysis import (
     RANDOM_GUESS,
     confusion_matrix,
     darkness_baseline,
     per_digit_accuracy,
 )
-from nntui.cli.console import DataOption, err_console
-from nntui.cli.data import load_data_with_progress
-from nntui.cli.train import EvalSet
-from nntui.config import INPUTS, OUTPUTS
-from nntui.digit_art import digit_art
-from nntui.digits import center_and_scale, read_image
-from nntui.errors import ModelFileError
-from nntui.model_file import SavedModel, load_model
-from nntui.runs import RunInfo, RunStore, find_model
+from nntui.engine.config import INPUTS, OUTPUTS
+from nntui.engine.errors import ModelFileError
+from nntui.store.model_file import SavedModel, load_model
+from nntui.store.runs import RunInfo, RunStore, find_model
+from nntui.tui.render.digit_art import digit_art
 
 BAR_WIDTH = 30  # characters for an activation of 1.0
 

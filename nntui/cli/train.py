@@ -24,9 +24,9 @@ from rich.table import Table
 
 from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, print_error
 from nntui.cli.data import load_data_with_progress
-from nntui.config import TrainConfig, check_sizes, parse_hidden, parse_sizes
-from nntui.errors import ConfigError, ModelFileError
-from nntui.events import (
+from nntui.engine.config import TrainConfig, check_sizes, parse_hidden, parse_sizes
+from nntui.engine.errors import ConfigError, ModelFileError
+from nntui.engine.events import (
     BatchProgress,
     EpochDone,
     SettingChanged,
@@ -34,10 +34,10 @@ from nntui.events import (
     TrainingFinished,
     TrainingStarted,
 )
-from nntui.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
-from nntui.model_file import SavedModel, load_model, save_model
-from nntui.runs import Run, RunRecorder, find_model
-from nntui.training import Trainer
+from nntui.engine.training import Trainer
+from nntui.store.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
+from nntui.store.model_file import SavedModel, load_model, save_model
+from nntui.store.runs import Run, RunRecorder, find_model
 
 EXAMPLES = """
 Examples:

@@ -9,9 +9,9 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from nntui.config import TrainConfig
-from nntui.dataset import MnistData
-from nntui.model_file import SavedModel
+from nntui.engine.config import TrainConfig
+from nntui.engine.dataset import MnistData
+from nntui.store.model_file import SavedModel
 from nntui.tui.screens.help import HelpScreen
 from nntui.tui.screens.main import MainScreen
 
@@ -20,7 +20,7 @@ class NntuiApp(App[None]):
     """Train Chapter 1's network and watch it learn.
 
     ``data`` skips finding and loading MNIST (tests pass small arrays);
-    otherwise it is looked for at ``data_path``, then where `nntui.datastore`
+    otherwise it is looked for at ``data_path``, then where `nntui.data.datastore`
     looks, and downloaded if need be. ``deterministic`` hides clocks, timings
     and speeds and fixes the gallery's digits, so snapshots repeat.
     """

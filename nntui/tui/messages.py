@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from nntui.config import TrainConfig
-from nntui.download import Progress
-from nntui.events import (
+from nntui.data.download import Progress
+from nntui.engine.config import TrainConfig
+from nntui.engine.events import (
     BatchProgress,
     EpochDone,
     Paused,

@@ -28,9 +28,9 @@ from pathlib import Path
 from textual.message import Message
 from threadpoolctl import threadpool_limits
 
-from nntui.dataset import MnistData
-from nntui.download import Progress
-from nntui.events import (
+from nntui.data.download import Progress
+from nntui.engine.dataset import MnistData
+from nntui.engine.events import (
     BatchProgress,
     EpochDone,
     Paused,
@@ -41,8 +41,8 @@ from nntui.events import (
     TrainingFinished,
     TrainingStarted,
 )
-from nntui.runs import RunRecorder
-from nntui.training import Trainer
+from nntui.engine.training import Trainer
+from nntui.store.runs import RunRecorder
 from nntui.tui.messages import (
     DataProgress,
     EpochFinished,
@@ -176,7 +176,7 @@ def _message_for(event: TrainingEvent) -> Message | None:
 
 def load_data(path: Path | None, post: Post) -> MnistData:
     """Find, download if needed, and load MNIST, posting the downloader's progress."""
-    from nntui.datastore import load_data as find_and_load
+    from nntui.data.datastore import load_data as find_and_load
 
     def on_progress(progress: Progress) -> None:
         post(DataProgress(progress))

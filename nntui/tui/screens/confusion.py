@@ -16,8 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
-from nntui.tui.follow import FollowingScreen
-from nntui.tui.inspect import cell, confusion, digit_views
+from nntui.tui.model.inspect import cell, confusion, digit_views
+from nntui.tui.screens.base import FollowingScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen
 from nntui.tui.widgets.confusion_grid import ConfusionGrid
 from nntui.tui.widgets.gallery import DigitCard, DigitGallery

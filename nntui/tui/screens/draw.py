@@ -2,7 +2,7 @@
 
 The pad (left) is what you draw; the middle shows it as the network sees it,
 centred by its centre of mass and scaled into a 20x20 box as MNIST's digits
-are (`nntui.digits.center_and_scale`); the bars (right) are the outputs.
+are (`nntui.data.digits.center_and_scale`); the bars (right) are the outputs.
 While training goes on, the drawing is fed forward again at every poll, so
 the bars move as the network learns.
 
@@ -16,8 +16,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from nntui.tui.follow import FollowingScreen
-from nntui.tui.inspect import LiveSubject, guess_drawing
+from nntui.tui.model.inspect import LiveSubject, guess_drawing
+from nntui.tui.screens.base import FollowingScreen
 from nntui.tui.widgets.activation_bars import ActivationBars
 from nntui.tui.widgets.draw_pad import DrawPad
 

@@ -23,16 +23,15 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from nntui.config import TrainConfig
-from nntui.dataset import MnistData
-from nntui.digit_art import braille, half_blocks
-from nntui.errors import ConfigError, NntuiError
-from nntui.events import DigitSample, SamplesPredicted, TrainingFinished
-from nntui.metrics import epoch_record
-from nntui.model_file import SavedModel
-from nntui.network import Network
-from nntui.runs import RunInfo, RunRecorder, RunStore
-from nntui.training import Trainer
+from nntui.engine.config import TrainConfig
+from nntui.engine.dataset import MnistData
+from nntui.engine.errors import ConfigError, NntuiError
+from nntui.engine.events import DigitSample, SamplesPredicted, TrainingFinished
+from nntui.engine.network import Network
+from nntui.engine.training import Trainer
+from nntui.store.metrics import epoch_record
+from nntui.store.model_file import SavedModel
+from nntui.store.runs import RunInfo, RunRecorder, RunStore
 from nntui.tui.messages import (
     DataProgress,
     EpochFinished,
@@ -47,12 +46,13 @@ from nntui.tui.messages import (
     SamplesReady,
     SettingApplied,
 )
+from nntui.tui.model.session import Session
+from nntui.tui.render.digit_art import braille, half_blocks
 from nntui.tui.screens.confusion import ConfusionScreen
 from nntui.tui.screens.draw import DrawScreen
 from nntui.tui.screens.misclassified import MisclassifiedScreen
 from nntui.tui.screens.neurons import NeuronsScreen
 from nntui.tui.screens.runs import RunsScreen
-from nntui.tui.session import Session
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.controls import Controls, RunState
 from nntui.tui.widgets.data_panel import DataPanel

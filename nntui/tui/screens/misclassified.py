@@ -18,9 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from nntui.tui.follow import FollowingScreen
-from nntui.tui.inspect import DigitView, Subject, digit_views, wrong
-from nntui.tui.session import Session
+from nntui.tui.model.inspect import DigitView, Subject, digit_views, wrong
+from nntui.tui.model.session import Session
+from nntui.tui.screens.base import FollowingScreen
 from nntui.tui.widgets.activation_bars import ActivationBars
 from nntui.tui.widgets.gallery import DigitCard, DigitGallery
 

@@ -16,8 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer
 
-from nntui.tui.follow import FollowingScreen
-from nntui.tui.inspect import neuron_weights
+from nntui.tui.model.inspect import neuron_weights
+from nntui.tui.screens.base import FollowingScreen
 from nntui.tui.widgets.heatmap import HeatmapGrid
 
 FULL_SIZE_MIN_MAPS = 4  # full-size maps by default only if this many fit in a row

@@ -27,11 +27,11 @@ from textual.widgets import Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual_plotext import PlotextPlot
 
-from nntui.dataset import MnistData
-from nntui.errors import ModelFileError
-from nntui.runs import RunInfo, RunStore
-from nntui.tui.follow import CSS
-from nntui.tui.inspect import SavedSubject
+from nntui.engine.dataset import MnistData
+from nntui.engine.errors import ModelFileError
+from nntui.store.runs import RunInfo, RunStore
+from nntui.tui.model.inspect import SavedSubject
+from nntui.tui.screens.base import CSS
 from nntui.tui.screens.confusion import ConfusionScreen
 from nntui.tui.screens.draw import DrawScreen
 from nntui.tui.screens.misclassified import MisclassifiedScreen

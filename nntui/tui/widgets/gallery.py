@@ -1,7 +1,7 @@
 """A gallery of test digits with their labels and the network's current guesses.
 
 The screen hands over `DigitCard`s whose drawings are already made (by
-`nntui.digit_art`); the gallery only arranges them. It draws the 28x14
+`nntui.tui.render.digit_art`); the gallery only arranges them. It draws the 28x14
 half-block pictures when they all fit, and the 14x7 braille ones otherwise.
 Each drawing is turned into styled runs once (`nntui.tui.widgets.strips`):
 after an epoch only the captions are new.
@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from nntui.digit_art import ART_SIZE, ArtStyle
+from nntui.tui.render.digit_art import ART_SIZE, ArtStyle
 from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
 
 GALLERY_SIZE = 8  # cards to make room for before the first arrive

@@ -1,6 +1,6 @@
 """The hyperparameter panel: one line per setting, checked as it is typed.
 
-Each input is parsed by the same ``nntui.config.parse_*`` function the CLI
+Each input is parsed by the same ``nntui.engine.config.parse_*`` function the CLI
 uses; its `ConfigError` message appears under the input. While a run is in
 progress only eta and the mini-batch size stay editable: a valid new value is
 sent to the screen as a `LiveSetting` when Enter is pressed or the field is
@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Label, Select, Static
 
-from nntui.config import (
+from nntui.engine.config import (
     TrainConfig,
     parse_epochs,
     parse_eta,
@@ -28,7 +28,7 @@ from nntui.config import (
     parse_sizes,
     parse_train_size,
 )
-from nntui.errors import ConfigError
+from nntui.engine.errors import ConfigError
 from nntui.tui.messages import LiveSetting, ParamsChanged
 
 LIVE = ("eta", "mini_batch_size")  # what the trainer re-reads before every mini-batch

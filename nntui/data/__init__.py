@@ -1,0 +1,1 @@
+"""MNIST: the loaders, the downloader, where the data lives, and digits read from images."""

@@ -1,0 +1,189 @@
+"""Where nntui's MNIST lives: find it, download it, import it, describe it.
+
+The data is looked for, in order, at
+  1. an explicit path (the CLI's `--data PATH`),
+  2. the `NNTUI_DATA` environment variable (a file, or a directory holding one),
+  3. the local data directory (`data_dir()`),
+and downloaded into the local data directory if none of these has it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from nntui.data.download import ProgressCallback, Source, download
+from nntui.data.mnist import (
+    BOOK_FILENAME,
+    BOOK_SHA256,
+    KERAS_FILENAME,
+    Format,
+    find_in_dir,
+    idx_files,
+    load_mnist,
+    locate,
+)
+from nntui.engine.dataset import MnistData
+from nntui.engine.errors import DataError
+from nntui.store.atomic import atomic_write
+
+ENV_VAR = "NNTUI_DATA"
+
+
+def data_dir() -> Path:
+    """The local data directory: `data/` in a source checkout, else a per-user directory.
+
+    A checkout is recognised by `data/README.md` next to `pyproject.toml`, beside
+    the package; otherwise `$XDG_DATA_HOME/nntui` or `~/.local/share/nntui`.
+    The directory may not exist yet.
+    """
+    return _local_data_dir(Path(__file__).resolve().parent.parent, os.environ)
+
+
+def _local_data_dir(package_dir: Path, environ: Mapping[str, str]) -> Path:
+    root = package_dir.parent
+    if (root / "pyproject.toml").is_file() and (root / "data" / "README.md").is_file():
+        return root / "data"
+    xdg = environ.get("XDG_DATA_HOME", "")
+    # The XDG spec says to ignore a relative XDG_DATA_HOME.
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    return base / "nntui"
+
+
+def find_data(explicit: str | Path | None = None) -> Path | None:
+    """Return the MNIST data to load, or None if there is none yet.
+
+    A given `explicit` path or `NNTUI_DATA` must exist and hold MNIST: if it
+    does not, this raises `DataError` rather than quietly looking elsewhere.
+    """
+    if explicit is not None:
+        return _resolve(explicit, None)
+    env = os.environ.get(ENV_VAR, "")
+    if env:
+        return _resolve(env, ENV_VAR)
+    local = data_dir()
+    return find_in_dir(local) if local.is_dir() else None
+
+
+def _resolve(path: str | Path, origin: str | None) -> Path:
+    path = Path(path).expanduser()
+    if not path.exists():
+        where = f" (from {origin})" if origin else ""
+        raise DataError(f"{path}: no such file or directory{where}")
+    try:
+        located, _ = locate(path)  # reads a few bytes: unreadable or empty files fail here
+    except DataError as exc:
+        raise DataError(f"{exc} (from {origin})" if origin else str(exc)) from None
+    return located
+
+
+def ensure_data(
+    explicit: str | Path | None = None,
+    on_progress: ProgressCallback | None = None,
+    sources: Sequence[Source] | None = None,
+) -> Path:
+    """Find the data (see `find_data`), downloading it into `data_dir()` if there is none."""
+    found = find_data(explicit)
+    if found is not None:
+        return found
+    return download(data_dir(), sources=sources, on_progress=on_progress)
+
+
+def load_data(
+    explicit: str | Path | None = None, on_progress: ProgressCallback | None = None
+) -> MnistData:
+    """Find or download the data, then load it."""
+    return load_mnist(ensure_data(explicit, on_progress))
+
+
+def import_file(src: str | Path) -> Path:
+    """Check that `src` loads as MNIST, then copy it into `data_dir()`; return the copy.
+
+    `src` may be any format `load_mnist` reads (for IDX, a directory or one of
+    the four files). A file that does not load raises `DataError` before
+    anything in the data directory is touched. Afterwards the imported data
+    is what `find_data` returns: cached data of a format it would prefer is
+    removed, but only once the new copy is complete.
+    """
+    located, fmt = locate(Path(src).expanduser())
+    load_mnist(located)
+    dest = data_dir()
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{dest}: cannot create the data directory ({exc.strerror})") from None
+
+    if fmt is Format.IDX:
+        copies = [(f, dest / f.name) for f in idx_files(located)]
+    else:
+        name = BOOK_FILENAME if fmt is Format.BOOK else KERAS_FILENAME
+        copies = [(located, dest / name)]
+    for source, target in copies:
+        _copy(source, target)
+    if fmt is Format.IDX:
+        # Another spelling of the same IDX file (say, not gzipped) would be read instead.
+        keep = {target for _, target in copies}
+        for stale in idx_files(dest, every_spelling=True):
+            if stale not in keep:
+                stale.unlink()
+    # find_in_dir prefers the book's file, then the npz, then IDX files: drop the
+    # cached formats it would pick over the one just imported.
+    preferred = {
+        Format.BOOK: (),
+        Format.KERAS: (BOOK_FILENAME,),
+        Format.IDX: (BOOK_FILENAME, KERAS_FILENAME),
+    }[fmt]
+    for name in preferred:
+        (dest / name).unlink(missing_ok=True)
+    return dest if fmt is Format.IDX else copies[0][1]
+
+
+def _copy(source: Path, target: Path) -> None:
+    if target.exists() and os.path.samefile(source, target):
+        return
+    try:
+        with source.open("rb") as src, atomic_write(target, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+        os.chmod(target, 0o644)  # the temp file was private; data files are not secret
+    except OSError as exc:
+        raise DataError(f"{target}: cannot copy {source} there ({exc.strerror})") from None
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What `nntui data info` shows about a dataset."""
+
+    path: Path  # the file, or the directory of IDX files
+    format: Format
+    size: int  # bytes on disk, all files together
+    sha256: dict[str, str]  # file name -> hex sha256
+    counts: dict[str, int]  # split name -> number of images
+    is_book_file: bool  # byte-identical to the book's mnist.pkl.gz
+
+
+def data_info(path: str | Path) -> DataInfo:
+    """Load the data at `path` (checking it fully) and describe it."""
+    located, fmt = locate(Path(path).expanduser())
+    data = load_mnist(located)
+    files = idx_files(located) if fmt is Format.IDX else [located]
+    sums = {f.name: _sha256(f) for f in files}
+    return DataInfo(
+        path=located,
+        format=fmt,
+        size=sum(f.stat().st_size for f in files),
+        sha256=sums,
+        counts={name: len(data.split(name)) for name in ("training", "validation", "test")},
+        is_book_file=fmt is Format.BOOK and sums[located.name] == BOOK_SHA256,
+    )
+
+
+def _sha256(path: Path) -> str:
+    try:
+        with path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None

@@ -1,0 +1,1 @@
+"""What nntui keeps on disk: runs, saved models, metrics, all written atomically."""

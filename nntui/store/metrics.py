@@ -1,0 +1,91 @@
+"""Per-epoch metrics of a run, as JSON or CSV, for plotting and comparing runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nntui.engine.config import TrainConfig
+from nntui.engine.errors import ConfigError
+from nntui.engine.events import EpochDone
+from nntui.store.atomic import atomic_write
+
+FORMATS = (".json", ".csv")
+
+
+def epoch_record(e: EpochDone) -> dict[str, Any]:
+    """One epoch as plain values (the predictions array is left out)."""
+    return {
+        "epoch": e.epoch,
+        "correct": e.correct,
+        "total": e.total,
+        "accuracy": round(e.accuracy, 6),
+        "train_cost": round(e.train_cost, 6),
+        "eta": e.eta,
+        "mini_batch_size": e.mini_batch_size,
+        "train_seconds": round(e.train_seconds, 4),
+        "eval_seconds": round(e.eval_seconds, 4),
+    }
+
+
+def check_metrics_path(path: str | os.PathLike[str]) -> Path:
+    """Refuse a metrics path we could not write, before any training time is spent."""
+    p = Path(path)
+    if p.suffix.lower() not in FORMATS:
+        raise ConfigError(f"metrics file must end in .json or .csv, got {str(p)!r}")
+    return check_writable(p, "metrics file")
+
+
+def check_writable(path: Path, what: str) -> Path:
+    """A path we can create or replace: not a directory, in a writable directory that exists."""
+    if path.is_dir():
+        raise ConfigError(f"{what} {str(path)!r} is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"{what} {str(path)!r}: directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"{what} {str(path)!r}: directory {str(parent)!r} is not writable")
+    return path
+
+
+def write_metrics(
+    path: str | os.PathLike[str],
+    *,
+    config: TrainConfig,
+    seed: int,
+    history: Sequence[dict[str, Any]],
+    status: str,
+) -> None:
+    """Write the run's history to ``path`` atomically, as JSON or CSV by its extension.
+
+    JSON holds ``{"config", "seed", "status", "epochs": [...]}``. CSV has one row
+    per epoch with the config and seed repeated on every row, so each row stands
+    on its own in a spreadsheet or a data frame.
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".csv":
+        buf = io.StringIO()
+        fixed = {
+            "sizes": "-".join(map(str, config.sizes)),
+            "seed": seed,
+            "train_size": config.train_size,
+            "eval_on": config.eval_on,
+            "backprop": config.backprop,
+        }
+        fields = ["epoch", "correct", "total", "accuracy", "train_cost", "eta", "mini_batch_size"]
+        fields += ["train_seconds", "eval_seconds", *fixed]
+        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for record in history:
+            writer.writerow({**record, **fixed})
+        text = buf.getvalue()
+    else:
+        doc = {"config": config.to_dict(), "seed": seed, "status": status, "epochs": list(history)}
+        text = json.dumps(doc, indent=2) + "\n"
+    with atomic_write(p, "w") as f:
+        f.write(text)

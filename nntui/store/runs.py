@@ -1,0 +1,447 @@
+"""The runs store: every training run kept on disk, to list, compare, inspect and continue.
+
+A run is a folder in the runs directory, named by its start time and a short
+config, such as ``2026-11-25T13-20-05_784-30-10_eta3``. It holds
+
+* ``run.json``: the config, seed, status, start and finish times and one
+  record per epoch (`nntui.store.metrics.epoch_record`), and
+* ``model.npz``: the network as `nntui.store.model_file.save_model` writes it.
+
+Both are rewritten atomically after every epoch, so a crash loses at most the
+epoch in progress. The runs directory is ``$NNTUI_RUNS`` if set, else
+``$XDG_DATA_HOME/nntui/runs`` or ``~/.local/share/nntui/runs``.
+
+    store = RunStore()
+    run = store.create(config, seed)
+    for each epoch: run.record_epoch(epoch_record(event), trainer.network)
+    run.finish("completed", trainer.network)
+    store.list()                      # -> [RunInfo, ...], oldest first
+    store.get("2026-11-25T13")        # a name, a unique prefix of one, or a folder
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from nntui.engine.config import TrainConfig
+from nntui.engine.errors import ConfigError, ModelFileError
+from nntui.engine.events import EpochDone, TrainingEvent, TrainingFinished
+from nntui.engine.network import Network
+from nntui.store.atomic import atomic_write
+from nntui.store.metrics import epoch_record
+from nntui.store.model_file import SavedModel, load_model, save_model
+
+ENV_VAR = "NNTUI_RUNS"
+RUN_FILE = "run.json"
+MODEL_FILE = "model.npz"
+FORMAT = "nntui-run"
+VERSION = 1
+# "running" is written while training goes on; the others are TrainingFinished's statuses.
+STATUSES = ("running", "completed", "stopped", "diverged")
+INTERRUPTED = "interrupted"  # shown for a "running" run whose process is gone (it crashed)
+
+
+def runs_dir() -> Path:
+    """The runs directory (it may not exist yet)."""
+    env = os.environ.get(ENV_VAR, "")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    # The XDG spec says to ignore a relative XDG_DATA_HOME.
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    return base / "nntui" / "runs"
+
+
+def short_config(config: TrainConfig) -> str:
+    """The config part of a run's name: layer sizes and eta, e.g. ``784-30-10_eta3``."""
+    return f"{'-'.join(map(str, config.sizes))}_eta{config.eta:g}"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What `RunStore.list` and `RunStore.get` know about one stored run."""
+
+    name: str  # the folder's name
+    path: Path  # the folder
+    config: TrainConfig
+    seed: int | None
+    status: str  # one of STATUSES, or INTERRUPTED
+    history: tuple[dict[str, Any], ...] = field(repr=False)  # epoch_record dicts, in order
+    started: str  # ISO 8601 with the UTC offset
+    finished: str | None
+    resumed_from: str | None = None  # the run or model file this one continued
+
+    @property
+    def epochs_done(self) -> int:
+        return int(self.history[-1]["epoch"]) if self.history else 0
+
+    @property
+    def best(self) -> dict[str, Any] | None:
+        """The epoch record with the most correct answers (the earliest of equals)."""
+        return max(self.history, key=lambda r: r["correct"], default=None)
+
+    @property
+    def best_accuracy(self) -> float | None:
+        """The best epoch's fraction correct, 0..1, or None before the first epoch."""
+        best = self.best
+        return best["correct"] / best["total"] if best and best["total"] else None
+
+    @property
+    def curve(self) -> tuple[tuple[int, float], ...]:
+        """(epoch, accuracy) for each epoch, for an accuracy chart."""
+        return tuple(
+            (r["epoch"], r["correct"] / r["total"] if r["total"] else 0.0) for r in self.history
+        )
+
+    @property
+    def model_path(self) -> Path | None:
+        """The saved network, or None if the run has not finished an epoch yet."""
+        path = self.path / MODEL_FILE
+        return path if path.is_file() else None
+
+    @property
+    def label(self) -> str:
+        """A short legend for charts: ``784-30-10 eta 3 m 10``."""
+        c = self.config
+        return f"{'-'.join(map(str, c.sizes))} eta {c.eta:g} m {c.mini_batch_size}"
+
+    def load(self) -> SavedModel:
+        """Load the run's network (to inspect it or continue training); `ModelFileError` if none."""
+        path = self.model_path
+        if path is None:
+            raise ModelFileError(f"run {self.name} has no saved model yet")
+        return load_model(path)
+
+
+class Run:
+    """A run being recorded. Create one with `RunStore.create`; use it from one thread."""
+
+    def __init__(
+        self,
+        path: Path,
+        config: TrainConfig,
+        seed: int | None,
+        started: datetime,
+        history: Sequence[dict[str, Any]] = (),
+        resumed_from: str | None = None,
+    ) -> None:
+        self.path = path
+        self.name = path.name
+        self.config = config
+        self.seed = seed
+        self.started = started.isoformat(timespec="microseconds")  # orders runs of one second
+        self.finished: str | None = None
+        self.status = "running"
+        self.history: list[dict[str, Any]] = [dict(r) for r in history]
+        self.resumed_from = resumed_from
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / MODEL_FILE
+
+    def record_epoch(self, record: dict[str, Any], network: Network | None = None) -> None:
+        """Add one epoch's record; save ``network`` with it, if given, then ``run.json``."""
+        self.history.append(dict(record))
+        self.save(network)
+
+    def save(self, network: Network | None = None, status: str | None = None) -> None:
+        """Write ``model.npz`` (if ``network`` is given) and ``run.json``, each atomically.
+
+        A ``status`` other than "running" marks the run finished, with the time.
+        Raises `ModelFileError` if the files cannot be written (say, the disk is full).
+        """
+        if status is not None:
+            if status not in STATUSES:
+                raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
+            self.status = status
+            self.finished = None if status == "running" else _now().isoformat(timespec="seconds")
+        try:
+            if network is not None:
+                # The model first: run.json never counts an epoch that model.npz lacks.
+                save_model(
+                    self.model_path,
+                    network,
+                    config=self.config,
+                    seed=self.seed,
+                    history=self.history,
+                )
+            with atomic_write(self.path / RUN_FILE, "w") as f:
+                f.write(json.dumps(self._document(), indent=1) + "\n")
+        except OSError as exc:
+            raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
+
+    def _document(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "name": self.name,
+            "config": self.config.to_dict(),
+            "seed": self.seed,
+            "status": self.status,
+            "started": self.started,
+            "finished": self.finished,
+            "resumed_from": self.resumed_from,
+            # Who is training it, so that a run left "running" by a crash can be told apart.
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "epochs": self.history,
+        }
+
+    def finish(self, status: str, network: Network | None = None) -> None:
+        """Record how the run ended ("completed", "stopped" or "diverged")."""
+        self.save(network, status)
+
+    def info(self) -> RunInfo:
+        """The run as `RunStore.list` would show it."""
+        return read_run(self.path)
+
+
+class RunStore:
+    """The runs directory: create runs in it, list them, find one by name."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else runs_dir()
+
+    def create(
+        self,
+        config: TrainConfig,
+        seed: int | None,
+        *,
+        history: Sequence[dict[str, Any]] = (),
+        resumed_from: str | None = None,
+    ) -> Run:
+        """Start a new run: make its folder and write its ``run.json`` (status "running").
+
+        ``history`` and ``resumed_from`` are for a run that continues a saved
+        model: its earlier epochs, and the run name or file it came from.
+        Raises `ModelFileError` if the runs directory cannot be written.
+        """
+        started = _now()
+        base = f"{started.strftime('%Y-%m-%dT%H-%M-%S')}_{short_config(config)}"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            for n in range(1, 1000):
+                path = self.root / (base if n == 1 else f"{base}-{n}")
+                try:
+                    path.mkdir()
+                    break
+                except FileExistsError:
+                    continue
+            else:  # pragma: no cover - a thousand runs in one second
+                raise ModelFileError(f"{self.root}: too many runs named {base}")
+        except OSError as exc:
+            raise ModelFileError(
+                f"{self.root}: cannot create a run in the runs directory ({_reason(exc)}); "
+                f"set {ENV_VAR} to a writable directory"
+            ) from None
+        run = Run(path, config, seed, started, history, resumed_from)
+        run.save()
+        return run
+
+    def list(self, skipped: list[str] | None = None) -> list[RunInfo]:
+        """Every readable run, oldest first. Never raises for a broken or foreign folder.
+
+        Folders that are not readable runs are left out; if ``skipped`` is given,
+        one line saying which and why is appended to it for each. Hidden folders
+        (a leading dot) and plain files are passed over silently.
+        """
+        try:
+            entries = sorted(self.root.iterdir())
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            if skipped is not None:
+                skipped.append(f"{self.root}: cannot list the runs directory ({_reason(exc)})")
+            return []
+        runs = []
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            try:
+                runs.append(read_run(entry))
+            except ModelFileError as exc:
+                if skipped is not None:
+                    skipped.append(f"skipped {exc}")
+        runs.sort(key=lambda r: (_sort_time(r.started), r.name))
+        return runs
+
+    def get(self, name: str | os.PathLike[str]) -> RunInfo:
+        """The run with this folder name, a unique prefix of one, or at this folder path.
+
+        Raises `ModelFileError` if there is none, or the prefix fits several.
+        """
+        text = os.fspath(name)
+        if not text.strip():
+            raise ModelFileError("no run name given (see 'nntui runs')")
+        path = Path(text).expanduser()
+        if os.sep in text or (path.is_dir() and (path / RUN_FILE).exists()):
+            if path.is_dir():
+                return read_run(path)
+            raise ModelFileError(f"{text}: no such run folder")
+        direct = self.root / text
+        if direct.is_dir():
+            return read_run(direct)
+        matches = [r for r in self.list() if r.name.startswith(text)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise ModelFileError(f"{text}: no run of that name in {self.root} (see 'nntui runs')")
+        names = ", ".join(r.name for r in matches[:3]) + (", ..." if len(matches) > 3 else "")
+        raise ModelFileError(f"{text}: {len(matches)} runs start with that ({names}); say which")
+
+
+def find_model(spec: str | os.PathLike[str], store: RunStore | None = None) -> Path:
+    """The model file ``spec`` means: a path to a ``.npz``, a run folder, or a run's name.
+
+    Raises `ModelFileError` if it is none of these, or the run has no model yet.
+    """
+    text = os.fspath(spec)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path
+    if path.is_dir() and not (path / RUN_FILE).exists():
+        raise ModelFileError(f"{text}: is a directory, not a model file or a run")
+    if path.suffix == ".npz" or (os.sep in text and not path.is_dir()):
+        raise ModelFileError(f"{text}: no such model file")
+    store = store or RunStore()
+    if not any(r.name.startswith(text) for r in store.list()) and not path.is_dir():
+        raise ModelFileError(f"{text}: no such model file or run (see 'nntui runs' for the runs)")
+    info = store.get(text)  # one run, or an error saying the name fits several
+    if info.model_path is None:
+        raise ModelFileError(f"run {info.name} has no saved model yet (no epoch finished)")
+    return info.model_path
+
+
+def read_run(path: str | os.PathLike[str]) -> RunInfo:
+    """Read the run in folder ``path``; raise `ModelFileError` (one line) if it is not one."""
+    path = Path(path)
+    where = f"{path.name}"
+    try:
+        text = (path / RUN_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelFileError(f"{where}: not a run (no {RUN_FILE})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{where}: cannot read {RUN_FILE} ({_reason(exc)})") from None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise ModelFileError(f"{where}: {RUN_FILE} is not valid JSON") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ModelFileError(f"{where}: {RUN_FILE} is not an nntui run")
+    if doc.get("version") != VERSION:
+        raise ModelFileError(f"{where}: run version {doc.get('version')!r} is not supported")
+    try:
+        config = TrainConfig.from_dict(doc["config"]).validate()
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+        raise ModelFileError(f"{where}: the config in {RUN_FILE} is invalid ({exc})") from None
+    history = doc.get("epochs")
+    if not isinstance(history, list) or not all(_is_record(r) for r in history):
+        raise ModelFileError(f"{where}: the epochs in {RUN_FILE} are invalid")
+    status = doc.get("status")
+    if status not in STATUSES:
+        raise ModelFileError(f"{where}: unknown status {status!r} in {RUN_FILE}")
+    if status == "running" and _process_gone(doc.get("pid"), doc.get("host")):
+        status = INTERRUPTED
+    seed = doc.get("seed")
+    started = doc.get("started")
+    finished = doc.get("finished")
+    resumed_from = doc.get("resumed_from")
+    return RunInfo(
+        name=path.name,
+        path=path,
+        config=config,
+        seed=seed if isinstance(seed, int) else None,
+        status=status,
+        history=tuple(history),
+        started=started if isinstance(started, str) else "",
+        finished=finished if isinstance(finished, str) else None,
+        resumed_from=resumed_from if isinstance(resumed_from, str) else None,
+    )
+
+
+def _is_record(r: Any) -> bool:
+    return isinstance(r, dict) and all(
+        isinstance(r.get(k), int) and not isinstance(r.get(k), bool)
+        for k in ("epoch", "correct", "total")
+    )
+
+
+def _process_gone(pid: Any, host: Any) -> bool:
+    """True if ``pid`` on this host has exited (so its "running" run will never finish)."""
+    if not isinstance(pid, int) or host != socket.gethostname() or pid <= 0:
+        return False  # another machine's run (a shared home directory): we cannot tell
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. PermissionError: it exists, as another user's process
+        return False
+    return False
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _sort_time(started: str) -> float:
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(started).timestamp()
+    return float("-inf")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+class RunRecorder:
+    """Keeps one training run in the store as its events go by (used by the CLI and the app).
+
+    Call `handle` with every event from `Trainer.run`, from the thread that runs
+    it: between two events the network does not change, so it is saved whole.
+    A runs directory that cannot be written stops the keeping, never the
+    training; ``warn`` is told why, in one line.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        seed: int,
+        *,
+        warn: Callable[[str], object],
+        history: Sequence[dict[str, Any]] = (),
+        resumed_from: str | None = None,
+        store: RunStore | None = None,
+    ) -> None:
+        self._warn = warn
+        self.run: Run | None = None
+        try:
+            self.run = (store or RunStore()).create(
+                config, seed, history=history, resumed_from=resumed_from
+            )
+        except ModelFileError as exc:
+            warn(f"this run will not be kept: {exc}")
+
+    def handle(self, event: TrainingEvent, network: Network) -> None:
+        if self.run is None:
+            return
+        try:
+            if isinstance(event, EpochDone):
+                self.run.record_epoch(epoch_record(event), network)
+            elif isinstance(event, TrainingFinished):
+                self.run.finish(event.status, network)
+        except ModelFileError as exc:
+            self._warn(f"stopped keeping this run: {exc}")
+            self.run = None

@@ -1,0 +1,1 @@
+"""The dashboard's state and the look-inside computations: plain Python, no widgets."""

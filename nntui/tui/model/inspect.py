@@ -1,0 +1,262 @@
+"""The NumPy side of the "look inside" screens: session or saved model in, plain values out.
+
+A `Subject` is the network a look-inside screen shows: the dashboard's live
+one (`LiveSubject`, which follows the `Session` as it trains) or one loaded
+from a run (`SavedSubject`). Screens ask it for plain tuples and Rich `Text`
+drawings, so widgets never see an array. The live subject reads the network
+through `Trainer.predict` and `Trainer.snapshot`, which take the trainer's
+lock: they wait for at most the mini-batch in progress, never for an epoch.
+
+Screens poll `Subject.version()` a few times a second and redraw when it
+changes (an epoch ended, the network was reset), so the app has nothing to
+forward to them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from rich.text import Text
+
+from nntui.data.digits import center_and_scale
+from nntui.engine.analysis import cell_indices, confusion_matrix, misclassified, per_digit_accuracy
+from nntui.engine.dataset import MnistData, Split
+from nntui.engine.network import Network
+from nntui.tui.model.session import Session
+from nntui.tui.render.digit_art import braille, half_blocks
+
+Pixels = tuple[float, ...]  # 784 intensities in [0, 1], row by row
+
+
+class Subject(Protocol):
+    """What the look-inside screens need to know about a network."""
+
+    @property
+    def title(self) -> str:
+        """Which network this is, for screen titles: ``live network, epoch 3``."""
+        ...
+
+    @property
+    def eval_set(self) -> Split | None:
+        """The evaluation images and labels, or None without data."""
+        ...
+
+    def version(self) -> object:
+        """Anything that changes when the network or its latest evaluation does."""
+        ...
+
+    def predict(self, images: np.ndarray) -> np.ndarray | None:
+        """Output activations (n, 10) for images (n, 784), or None without a network."""
+        ...
+
+    def predictions(self) -> np.ndarray | None:
+        """The predicted digit (n_eval,) of each evaluation image at the latest epoch."""
+        ...
+
+    def first_layer(self) -> np.ndarray | None:
+        """A copy of the hidden neurons' input weights, (n_hidden, 784)."""
+        ...
+
+
+class LiveSubject:
+    """The dashboard's network, followed while it trains."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def title(self) -> str:
+        s = self.session
+        if s.network is None:
+            return "no network yet"
+        when = f"after epoch {s.epochs_done}" if s.epochs_done else "untrained"
+        return f"live network {'-'.join(map(str, s.network.sizes))}, {when}"
+
+    @property
+    def eval_set(self) -> Split:
+        return self.session.data.split(self.session.eval_on)
+
+    def version(self) -> object:
+        s = self.session
+        return (id(s.network), s.epochs_done, s.eval_on)
+
+    def predict(self, images: np.ndarray) -> np.ndarray | None:
+        s = self.session
+        if s.trainer is not None and s.trainer.network is s.network:
+            return s.trainer.predict(images)  # takes the trainer's lock
+        if s.network is None:
+            return None
+        return s.network.feedforward(np.asarray(images, s.network.dtype).T).T
+
+    def predictions(self) -> np.ndarray | None:
+        s = self.session
+        if s.history and len(s.history[-1].predictions) == len(self.eval_set):
+            return s.history[-1].predictions
+        # An untrained network has no EpochDone yet: evaluate it now (milliseconds).
+        outputs = self.predict(self.eval_set.images)
+        return None if outputs is None else np.argmax(outputs, axis=1)
+
+    def first_layer(self) -> np.ndarray | None:
+        s = self.session
+        if s.trainer is not None and s.trainer.network is s.network:
+            return s.trainer.snapshot(s.epochs_done).weights[0]
+        return None if s.network is None else s.network.weights[0].copy()
+
+
+class SavedSubject:
+    """A network loaded from a model file or a run; it never changes."""
+
+    def __init__(
+        self, network: Network, name: str, data: MnistData | None, eval_on: str = "test"
+    ) -> None:
+        self.network = network
+        self.name = name
+        self.data = data
+        self.eval_on = eval_on
+        self._predictions: np.ndarray | None = None
+
+    @property
+    def title(self) -> str:
+        return f"saved {'-'.join(map(str, self.network.sizes))} from {self.name}"
+
+    @property
+    def eval_set(self) -> Split | None:
+        return None if self.data is None else self.data.split(self.eval_on)
+
+    def version(self) -> object:
+        return 0
+
+    def predict(self, images: np.ndarray) -> np.ndarray | None:
+        return self.network.feedforward(np.asarray(images, self.network.dtype).T).T
+
+    def predictions(self) -> np.ndarray | None:
+        split = self.eval_set
+        if split is None:
+            return None
+        if self._predictions is None:
+            self._predictions = self.network.predict(split.images)
+        return self._predictions
+
+    def first_layer(self) -> np.ndarray | None:
+        return self.network.weights[0].copy()
+
+
+def as_subject(source: Session | Subject) -> Subject:
+    """A `Subject` for a session (followed live) or one already made."""
+    return LiveSubject(source) if isinstance(source, Session) else source
+
+
+# --- drawing pad ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Guess:
+    """The network's answer for a drawing."""
+
+    seen: Text  # the drawing centred and scaled as MNIST's digits are, as half blocks
+    activations: tuple[float, ...] | None  # the 10 outputs, or None for a blank pad
+
+
+def guess_drawing(subject: Subject, pixels: Pixels) -> Guess:
+    """Centre and scale the drawing like MNIST, then feed it forward."""
+    image = center_and_scale(np.asarray(pixels, np.float32).reshape(28, 28))  # (28, 28)
+    if not image.any():
+        return Guess(half_blocks(image), None)
+    outputs = subject.predict(image.reshape(1, 784))
+    activations = None if outputs is None else tuple(float(a) for a in outputs[0])
+    return Guess(half_blocks(image), activations)
+
+
+# --- confusion matrix ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Confusion:
+    counts: tuple[tuple[int, ...], ...]  # [true][predicted]
+    accuracy: tuple[float | None, ...]  # per true digit, None for a digit with no images
+    correct: int
+    total: int
+
+
+def confusion(subject: Subject) -> Confusion | None:
+    split, predictions = subject.eval_set, subject.predictions()
+    if split is None or predictions is None:
+        return None
+    cm = confusion_matrix(split.labels, predictions)  # (10, 10)
+    acc = per_digit_accuracy(cm)  # (10,)
+    return Confusion(
+        counts=tuple(tuple(int(c) for c in row) for row in cm),
+        accuracy=tuple(None if math.isnan(a) else float(a) for a in acc),
+        correct=int(np.trace(cm)),
+        total=int(cm.sum()),
+    )
+
+
+def cell(subject: Subject, true: int, predicted: int) -> tuple[int, ...]:
+    """Indices into the evaluation set of the images in one cell of the confusion matrix."""
+    split, predictions = subject.eval_set, subject.predictions()
+    if split is None or predictions is None:
+        return ()
+    return tuple(int(i) for i in cell_indices(split.labels, predictions, true, predicted))
+
+
+def wrong(subject: Subject) -> tuple[int, ...]:
+    """Indices into the evaluation set of the images the network gets wrong."""
+    split, predictions = subject.eval_set, subject.predictions()
+    if split is None or predictions is None:
+        return ()
+    return tuple(int(i) for i in misclassified(split.labels, predictions))
+
+
+# --- one evaluation digit -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigitView:
+    index: int
+    label: int
+    prediction: int
+    activations: tuple[float, ...]
+    half: Text  # 28 x 14
+    braille: Text  # 14 x 7
+
+
+def digit_views(subject: Subject, indices: tuple[int, ...]) -> tuple[DigitView, ...]:
+    """The evaluation images at ``indices`` with what the network says about them now."""
+    split = subject.eval_set
+    if split is None or not indices:
+        return ()
+    idx = np.asarray(indices, np.intp)
+    images = split.images[idx]  # (n, 784)
+    outputs = subject.predict(images)  # (n, 10)
+    if outputs is None:
+        return ()
+    views = []
+    for i, image, out in zip(indices, images, outputs, strict=True):
+        picture = image.reshape(28, 28)
+        views.append(
+            DigitView(
+                index=i,
+                label=int(split.labels[i]),
+                prediction=int(np.argmax(out)),
+                activations=tuple(float(a) for a in out),
+                half=half_blocks(picture),
+                braille=braille(picture),
+            )
+        )
+    return tuple(views)
+
+
+# --- hidden neurons -----------------------------------------------------------------------
+
+
+def neuron_weights(subject: Subject) -> tuple[Pixels, ...]:
+    """Each hidden neuron's 784 input weights, as plain tuples."""
+    w = subject.first_layer()  # (n_hidden, 784)
+    if w is None:
+        return ()
+    w = np.nan_to_num(w.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    return tuple(tuple(row) for row in w.tolist())

@@ -1,0 +1,187 @@
+"""The dashboard's network across runs: Start trains it further, Reset replaces it.
+
+No Textual here. A `Session` holds the data, the network with the seed that
+made it, the epochs it has trained so far and the gallery's sample of
+evaluation images; it builds a `Trainer` for each run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nntui.engine.analysis import RANDOM_GUESS, darkness_baseline
+from nntui.engine.config import MAX_TRAIN_SIZE, TrainConfig
+from nntui.engine.dataset import MnistData
+from nntui.engine.errors import ConfigError
+from nntui.engine.events import EpochDone, SamplesPredicted
+from nntui.engine.network import Network
+from nntui.engine.training import Trainer, new_seed, seeded_network
+from nntui.store.model_file import SavedModel
+from nntui.tui.worker import progress_every
+
+GALLERY_SIZE = 8  # test digits in the gallery
+
+
+class Session:
+    """One network and its history. ``sample_seed`` fixes the gallery's digits (for tests)."""
+
+    def __init__(
+        self, data: MnistData, *, sample_seed: int | None = None, gallery_size: int = GALLERY_SIZE
+    ) -> None:
+        self.data = data
+        self.network: Network | None = None
+        self.seed: int | None = None
+        self.history: list[EpochDone] = []
+        self.diverged = False
+        self.trainer: Trainer | None = None  # the current run's, or one for predictions
+        self.earlier_epochs = 0  # epochs of a loaded model, trained before this session
+        self.earlier_records: list[dict] = []  # their per-epoch records, as the runs keep them
+        self.loaded_from: str | None = None  # the run or file a loaded model came from
+        # Seconds per 50,000 training images, by backprop: the speed comparison.
+        self.epoch_seconds: dict[str, list[float]] = {}
+        self._baselines: dict[str, dict[str, float]] = {}
+        self.eval_on = "test"
+        self.sample_indices: tuple[int, ...] = ()
+        self._gallery_size = gallery_size
+        self._rng = np.random.default_rng(sample_seed)
+
+    @property
+    def epochs_done(self) -> int:
+        return self.earlier_epochs + len(self.history)
+
+    def reset(self, config: TrainConfig) -> None:
+        """A new random network (from ``config.seed``, or a fresh seed), untrained."""
+        self._check_train_size(config)
+        self.seed = config.seed if config.seed is not None else new_seed()
+        self.network = seeded_network(config, self.seed)
+        self.history = []
+        self.earlier_epochs, self.earlier_records, self.loaded_from = 0, [], None
+        self.diverged = False
+        if config.eval_on != self.eval_on or not self.sample_indices:
+            self.eval_on = config.eval_on
+            self.new_sample()
+        self.trainer = self._trainer(config)
+
+    def why_not_start(self, config: TrainConfig) -> str | None:
+        """Why a run with ``config`` cannot continue this network, or None if it can."""
+        try:
+            self._check_train_size(config)
+        except ConfigError as exc:
+            return str(exc)
+        if self.network is None or self.epochs_done == 0:
+            return None  # a fresh network is made to measure
+        if self.diverged:
+            return "the network diverged (its weights are NaN): press r for a new one"
+        if tuple(self.network.sizes) != config.sizes:
+            sizes = ",".join(map(str, self.network.sizes))
+            return (
+                f"the trained network has layers {sizes}: press r for a new one with the new sizes"
+            )
+        if config.seed is not None and config.seed != self.seed:
+            return (
+                f"the trained network came from seed {self.seed}: "
+                f"press r for one from seed {config.seed}"
+            )
+        return None
+
+    def start(self, config: TrainConfig) -> Trainer:
+        """The trainer for the next run: it continues the network, or starts a fresh one."""
+        reason = self.why_not_start(config)
+        if reason is not None:
+            raise ConfigError(reason)
+        fresh = self.network is None or self.epochs_done == 0
+        if fresh and (
+            self.network is None
+            or tuple(self.network.sizes) != config.sizes
+            or (config.seed is not None and config.seed != self.seed)
+        ):
+            self.reset(config)
+        if config.eval_on != self.eval_on:
+            self.eval_on = config.eval_on
+            self.new_sample()
+        self.trainer = self._trainer(config)
+        return self.trainer
+
+    def record(self, event: EpochDone, config: TrainConfig) -> None:
+        """Keep a finished epoch of a run with ``config``, and how long its training took."""
+        self.history.append(event)
+        if config.train_size:
+            per_book_epoch = event.train_seconds * MAX_TRAIN_SIZE / config.train_size
+            self.epoch_seconds.setdefault(config.backprop, []).append(per_book_epoch)
+
+    def seconds_per_epoch(self) -> dict[str, float]:
+        """The median seconds per 50,000-image epoch measured so far, by backprop."""
+        return {name: float(np.median(times)) for name, times in self.epoch_seconds.items()}
+
+    def load(self, saved: SavedModel, origin: str) -> TrainConfig:
+        """Continue or inspect a saved model: it becomes the session's network.
+
+        Returns the config to show in the inputs (the saved one, if the file has it).
+        """
+        config = (saved.config or TrainConfig()).with_changes(sizes=tuple(saved.network.sizes))
+        config = config.with_changes(train_size=min(config.train_size, len(self.data.training)))
+        self._check_train_size(config)
+        self.network = saved.network
+        self.seed = saved.seed if saved.seed is not None else new_seed()
+        self.history = []
+        self.earlier_epochs = saved.epochs_done
+        self.earlier_records = list(saved.history)
+        self.loaded_from = origin
+        self.diverged = not saved.network.is_finite()
+        if config.eval_on != self.eval_on or not self.sample_indices:
+            self.eval_on = config.eval_on
+            self.new_sample()
+        self.trainer = self._trainer(config)
+        return config
+
+    @property
+    def earlier_curve(self) -> tuple[tuple[int, float], ...]:
+        """(epoch, accuracy) of a loaded model's earlier epochs, for the accuracy chart."""
+        return tuple(
+            (int(r["epoch"]), r["correct"] / r["total"])
+            for r in self.earlier_records
+            if r.get("total")
+        )
+
+    def baselines(self) -> dict[str, float]:
+        """The chapter's simple classifiers on the evaluation set, as fractions correct."""
+        if self.eval_on not in self._baselines:
+            evaluation = self.data.split(self.eval_on)
+            darkness = darkness_baseline(self.data.training, evaluation) / max(1, len(evaluation))
+            self._baselines[self.eval_on] = {"random guess": RANDOM_GUESS, "darkness": darkness}
+        return self._baselines[self.eval_on]
+
+    def new_sample(self) -> tuple[int, ...]:
+        """Pick new random gallery digits from the evaluation set."""
+        n = len(self.data.split(self.eval_on))
+        picks = self._rng.choice(n, size=min(self._gallery_size, n), replace=False)
+        self.sample_indices = tuple(int(i) for i in picks)
+        if self.trainer is not None:
+            self.trainer.sample_indices = self.sample_indices
+        return self.sample_indices
+
+    def predict_samples(self) -> SamplesPredicted | None:
+        """The current network's guesses for the gallery (waits for the current mini-batch)."""
+        if self.trainer is None:
+            return None
+        return self.trainer.predict_samples(self.sample_indices, self.epochs_done)
+
+    def _trainer(self, config: TrainConfig) -> Trainer:
+        return Trainer(
+            self.data,
+            config,
+            network=self.network,
+            seed=self.seed,
+            progress_every=progress_every(config.mini_batch_size, config.train_size),
+            sample_indices=self.sample_indices,
+            first_epoch=self.epochs_done + 1,
+            history=self.history,
+        )
+
+    def _check_train_size(self, config: TrainConfig) -> None:
+        available = len(self.data.training)
+        if config.train_size > available:
+            raise ConfigError(
+                f"training-set size {config.train_size:,} is more than the "
+                f"{available:,} training images in the data"
+            )

@@ -1,0 +1,270 @@
+"""Where the data is found, downloaded, imported and described."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+import nntui
+import nntui.data.datastore as store
+import nntui.data.download as dl
+from nntui.data.datastore import data_info, ensure_data, find_data, import_file, load_data
+from nntui.data.download import Remote, Source
+from nntui.data.mnist import Format
+from nntui.engine.errors import DataError
+from tests.fakedata import (
+    expected_data,
+    write_book_pickle,
+    write_idx_files,
+    write_keras_npz,
+)
+
+
+@pytest.fixture
+def local(tmp_path, monkeypatch) -> Path:
+    """An empty local data directory, no NNTUI_DATA, and no default source that can succeed."""
+    directory = tmp_path / "local"
+    monkeypatch.setattr(store, "data_dir", lambda: directory)
+    monkeypatch.delenv("NNTUI_DATA", raising=False)
+    monkeypatch.setattr(dl, "DEFAULT_SOURCES", ())
+    return directory
+
+
+def file_source(path: Path) -> Source:
+    """A source that 'downloads' a local file through a file:// URL."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Source("local file", (Remote(path.as_uri(), "mnist.pkl.gz", sha256=digest),))
+
+
+# --- the local data directory ---------------------------------------------------------------
+
+
+def test_a_checkout_keeps_data_in_its_data_folder(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "README.md").write_text("")
+    assert store._local_data_dir(tmp_path / "nntui", {}) == tmp_path / "data"
+
+
+def test_an_installed_package_uses_the_users_data_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "pyproject.toml").write_text("")  # but no data/README.md: not our checkout
+    package = tmp_path / "nntui"
+    xdg = str(tmp_path / "xdg")
+    assert store._local_data_dir(package, {"XDG_DATA_HOME": xdg}) == tmp_path / "xdg" / "nntui"
+    home = tmp_path / "home" / ".local" / "share" / "nntui"
+    assert store._local_data_dir(package, {}) == home
+    assert store._local_data_dir(package, {"XDG_DATA_HOME": "relative/dir"}) == home
+
+
+def test_this_checkout_uses_its_data_folder():
+    root = Path(nntui.__file__).resolve().parent.parent
+    assert store.data_dir() == root / "data"
+
+
+# --- resolution order -----------------------------------------------------------------------
+
+
+def test_nothing_found(local):
+    assert find_data() is None
+    local.mkdir()
+    assert find_data() is None
+
+
+def test_local_data_directory(local):
+    local.mkdir()
+    path = write_book_pickle(local / "mnist.pkl.gz")
+    assert find_data() == path
+
+
+def test_env_var_wins_over_the_local_directory(local, tmp_path, monkeypatch):
+    local.mkdir()
+    write_book_pickle(local / "mnist.pkl.gz")
+    env_file = write_keras_npz(tmp_path / "elsewhere.npz")
+    monkeypatch.setenv("NNTUI_DATA", str(env_file))
+    assert find_data() == env_file
+
+
+def test_env_var_may_name_a_directory(local, tmp_path, monkeypatch):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    write_keras_npz(folder / "mnist.npz")
+    monkeypatch.setenv("NNTUI_DATA", str(folder))
+    assert find_data() == folder / "mnist.npz"
+    write_idx_files(tmp_path / "idx")
+    monkeypatch.setenv("NNTUI_DATA", str(tmp_path / "idx"))
+    assert find_data() == tmp_path / "idx"
+
+
+def test_explicit_path_wins_over_everything(local, tmp_path, monkeypatch):
+    local.mkdir()
+    write_book_pickle(local / "mnist.pkl.gz")
+    monkeypatch.setenv("NNTUI_DATA", str(write_keras_npz(tmp_path / "env.npz")))
+    explicit = write_book_pickle(tmp_path / "explicit.pkl.gz", seed=5)
+    assert find_data(explicit) == explicit
+    assert find_data(str(explicit)) == explicit
+
+
+def test_an_empty_env_var_is_ignored(local, monkeypatch):
+    monkeypatch.setenv("NNTUI_DATA", "")
+    assert find_data() is None
+
+
+def test_a_missing_explicit_path_is_an_error_not_a_fallback(local, tmp_path):
+    local.mkdir()
+    write_book_pickle(local / "mnist.pkl.gz")
+    with pytest.raises(DataError, match=r"nope\.pkl\.gz: no such file or directory$"):
+        find_data(tmp_path / "nope.pkl.gz")
+
+
+def test_a_missing_env_path_says_where_it_came_from(local, tmp_path, monkeypatch):
+    monkeypatch.setenv("NNTUI_DATA", str(tmp_path / "gone"))
+    with pytest.raises(DataError, match=r"gone: no such file or directory \(from NNTUI_DATA\)"):
+        find_data()
+
+
+def test_a_directory_with_nothing_usable(local, tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no MNIST data here"):
+        find_data(tmp_path / "empty")
+    monkeypatch.setenv("NNTUI_DATA", str(tmp_path / "empty"))
+    with pytest.raises(DataError, match=r"no MNIST data here .*\(from NNTUI_DATA\)"):
+        find_data()
+
+
+def test_an_unreadable_or_empty_path(local, tmp_path, monkeypatch):
+    (tmp_path / "mnist.pkl.gz").write_bytes(b"")
+    with pytest.raises(DataError, match="empty file"):
+        find_data(tmp_path / "mnist.pkl.gz")
+    path = write_book_pickle(tmp_path / "locked.pkl.gz")
+    real_open = Path.open
+
+    def deny(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)
+    with pytest.raises(DataError, match=r"locked\.pkl\.gz: permission denied"):
+        find_data(path)
+
+
+# --- ensure / load: download only when nothing is found -------------------------------------
+
+
+def test_ensure_downloads_into_the_local_directory_when_nothing_is_found(local, tmp_path):
+    source = file_source(write_book_pickle(tmp_path / "remote.pkl.gz"))
+    events = []
+    path = ensure_data(on_progress=events.append, sources=[source])
+    assert path == local / "mnist.pkl.gz"
+    assert events[-1].status == "done"
+    # Next time it is found, not downloaded: with no sources a download would fail.
+    assert ensure_data(sources=[]) == path
+
+
+def test_ensure_does_not_download_when_the_env_var_points_at_data(local, tmp_path, monkeypatch):
+    monkeypatch.setenv("NNTUI_DATA", str(write_book_pickle(tmp_path / "mine.pkl.gz")))
+    assert ensure_data(sources=[]) == tmp_path / "mine.pkl.gz"
+    assert not local.exists()
+
+
+def test_ensure_with_nothing_and_no_source_is_an_actionable_error(local):
+    with pytest.raises(DataError, match="nntui data import PATH"):
+        ensure_data()
+
+
+def test_load_data(local, tmp_path):
+    data = load_data(write_book_pickle(tmp_path / "x.pkl.gz"))
+    assert len(data.training) == 500
+    assert (data.test.labels == expected_data().test.labels).all()
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+def test_import_copies_a_good_file(local, tmp_path):
+    (tmp_path / "Downloads").mkdir()
+    src = write_book_pickle(tmp_path / "Downloads" / "mnist (1).pkl.gz")
+    target = import_file(src)
+    assert target == local / "mnist.pkl.gz"
+    assert target.read_bytes() == src.read_bytes()
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert find_data() == target
+    assert sorted(p.name for p in local.iterdir()) == ["mnist.pkl.gz"]  # no temp files
+
+
+def test_import_refuses_a_bad_file_and_keeps_the_cached_one(local, tmp_path):
+    good = import_file(write_book_pickle(tmp_path / "good.pkl.gz"))
+    before = good.read_bytes()
+    bad = tmp_path / "bad.pkl.gz"
+    bad.write_bytes(before[: len(before) // 2])
+    with pytest.raises(DataError, match=r"bad\.pkl\.gz: truncated"):
+        import_file(bad)
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in local.iterdir()) == ["mnist.pkl.gz"]
+
+
+def test_import_of_a_missing_file(local, tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        import_file(tmp_path / "nothing.pkl.gz")
+    assert not local.exists()
+
+
+def test_imported_data_is_what_is_used_next(local, tmp_path):
+    import_file(write_book_pickle(tmp_path / "book.pkl.gz"))
+    npz = import_file(write_keras_npz(tmp_path / "keras.npz", seed=2))
+    assert npz == local / "mnist.npz"
+    assert find_data() == npz  # the book's file, which would be preferred, was replaced
+    idx = import_file(write_idx_files(tmp_path / "idx", gz=False, seed=3))
+    assert idx == local and find_data() == local
+    assert (load_data().test.labels == expected_data(seed=3).test.labels).all()
+
+
+def test_import_of_idx_replaces_other_spellings_of_the_same_files(local, tmp_path):
+    import_file(write_idx_files(tmp_path / "gz", gz=True, seed=1))
+    import_file(write_idx_files(tmp_path / "raw", gz=False, seed=2) / "t10k-images-idx3-ubyte")
+    assert sorted(p.name for p in local.iterdir()) == sorted(
+        p.name for p in (tmp_path / "raw").iterdir()
+    )
+    assert (load_data().training.labels == expected_data(seed=2).training.labels).all()
+
+
+def test_import_of_the_cached_file_itself_is_harmless(local, tmp_path):
+    target = import_file(write_book_pickle(tmp_path / "book.pkl.gz"))
+    before = target.read_bytes()
+    assert import_file(target) == target
+    assert target.read_bytes() == before
+
+
+# --- info -----------------------------------------------------------------------------------
+
+
+def test_info_describes_a_book_file(tmp_path, monkeypatch):
+    path = write_book_pickle(tmp_path / "mnist.pkl.gz")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    info = data_info(path)
+    assert info.path == path and info.format is Format.BOOK
+    assert info.size == path.stat().st_size
+    assert info.sha256 == {"mnist.pkl.gz": digest}
+    assert info.counts == {"training": 500, "validation": 100, "test": 100}
+    assert info.is_book_file is False
+    monkeypatch.setattr(store, "BOOK_SHA256", digest)
+    assert data_info(path).is_book_file is True
+
+
+def test_info_describes_idx_files(tmp_path):
+    directory = write_idx_files(tmp_path, gz=True)
+    info = data_info(directory / "train-labels-idx1-ubyte.gz")
+    assert info.path == directory and info.format is Format.IDX
+    assert len(info.sha256) == 4
+    assert info.size == sum(p.stat().st_size for p in directory.iterdir())
+    assert info.is_book_file is False
+
+
+def test_info_checks_the_whole_file(tmp_path):
+    raw = write_book_pickle(tmp_path / "mnist.pkl.gz").read_bytes()
+    (tmp_path / "mnist.pkl.gz").write_bytes(raw[:-100])
+    with pytest.raises(DataError, match="truncated"):
+        data_info(tmp_path / "mnist.pkl.gz")

@@ -1,0 +1,85 @@
+"""The terminal drawings of a 28x28 digit, checked cell by cell against the pixels."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nntui.tui.render.digit_art import ART_SIZE, SHADES, braille, digit_art, half_blocks
+
+
+def stroke() -> np.ndarray:
+    """A vertical bar two pixels wide in columns 10-11, rows 4-23, full intensity."""
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 10:12] = 1.0
+    return image
+
+
+def test_half_blocks_are_28_columns_by_14_lines() -> None:
+    lines = half_blocks(stroke()).plain.split("\n")
+    assert len(lines) == 14 and all(len(line) == 28 for line in lines)
+    assert ART_SIZE["half"] == (28, 14)
+
+
+def test_each_half_block_cell_shows_its_two_pixels_in_grey() -> None:
+    rng = np.random.default_rng(0)
+    image = rng.random((28, 28)).astype(np.float32)
+    text = half_blocks(image)
+    styles = {o: span.style for span in text.spans for o in range(span.start, span.end)}
+    levels = np.rint(image * (SHADES - 1)).astype(int)
+
+    def grey(level: int) -> int:  # from the paper (16) to white (255)
+        return round(16 + level / (SHADES - 1) * (255 - 16))
+
+    for row in range(14):
+        for col in range(28):
+            offset = row * 29 + col  # 28 cells and a newline per line
+            style = styles[offset]
+            top, bottom = levels[2 * row, col], levels[2 * row + 1, col]
+            assert style.bgcolor.triplet.red == grey(bottom)
+            if top != bottom:
+                assert text.plain[offset] == "▀"
+                assert style.color.triplet.red == grey(top)
+            else:
+                assert text.plain[offset] == " "
+
+
+def test_braille_is_14_columns_by_7_lines_with_a_dot_per_bright_pixel() -> None:
+    image = stroke()
+    lines = braille(image).plain.split("\n")
+    assert len(lines) == 7 and all(len(line) == 14 for line in lines)
+    assert ART_SIZE["braille"] == (14, 7)
+    # Columns 10-11 are the left and right dot columns of cell 5; rows 4-23 fill cells 1-5.
+    for r, line in enumerate(lines):
+        expected = "⣿" if 1 <= r <= 5 else " "
+        assert line[5] == expected
+        assert set(line[:5] + line[6:]) == {" "}
+
+
+def test_braille_dots_follow_the_unicode_numbering() -> None:
+    image = np.zeros((28, 28), np.float32)
+    image[0, 0] = 1.0  # dot 1
+    image[3, 1] = 1.0  # dot 8
+    assert braille(image).plain.split("\n")[0][0] == chr(0x2800 | 0x01 | 0x80)
+
+
+def test_a_blank_image_draws_nothing() -> None:
+    assert set(braille(np.zeros((28, 28))).plain) <= {" ", "\n"}
+    assert set(half_blocks(np.zeros(784)).plain) <= {" ", "\n"}  # flat 784 pixels work too
+
+
+def test_digit_art_checks_its_arguments() -> None:
+    assert digit_art(stroke(), "braille").plain == braille(stroke()).plain
+    with pytest.raises(ValueError, match="28x28"):
+        half_blocks(np.zeros((10, 10)))
+    with pytest.raises(ValueError, match="unknown digit style"):
+        digit_art(stroke(), "ascii")  # type: ignore[arg-type]
+
+
+def test_digit_art_does_not_import_textual() -> None:
+    code = "import sys, nntui.tui.render.digit_art; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

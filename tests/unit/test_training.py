@@ -1,0 +1,185 @@
+"""The training loop: the events it yields and the controls it honours."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from nntui.engine.config import TrainConfig
+from nntui.engine.errors import ConfigError
+from nntui.engine.events import (
+    BatchProgress,
+    EpochDone,
+    NetworkSnapshot,
+    Paused,
+    Resumed,
+    SamplesPredicted,
+    SettingChanged,
+    TrainingFinished,
+    TrainingStarted,
+)
+from nntui.engine.training import Trainer
+
+SMALL = TrainConfig(epochs=3, mini_batch_size=10, eta=3.0, seed=1, train_size=500)
+
+
+def events_of(trainer: Trainer) -> list:
+    return list(trainer.run())
+
+
+def test_a_run_yields_the_books_epoch_lines_and_learns(tiny_data):
+    trainer = Trainer(tiny_data, SMALL, progress_every=10, sample_indices=range(8))
+    events = events_of(trainer)
+    assert isinstance(events[0], TrainingStarted) and events[0].seed == 1
+    epochs = [e for e in events if isinstance(e, EpochDone)]
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    assert epochs[0].book_line() == f"Epoch 1: {epochs[0].correct} / 100"
+    assert epochs[-1].accuracy > 0.5  # chance is 0.1; the blobs are easy to learn
+    assert epochs[-1].predictions.shape == (100,)
+    assert epochs[-1].correct == int((epochs[-1].predictions == tiny_data.test.labels).sum())
+    progress = [e for e in events if isinstance(e, BatchProgress)]
+    # 50 mini-batches an epoch, a report every 10 and one at the end of the epoch.
+    assert len(progress) == 3 * 5
+    assert progress[-1].images_done == progress[-1].images_total == 500
+    assert all(p.running_cost > 0 for p in progress)
+    samples = [e for e in events if isinstance(e, SamplesPredicted)]
+    assert [s.epoch for s in samples] == [0, 1, 2, 3]  # before training, then each epoch
+    assert len(samples[0].samples) == 8 and samples[0].samples[0].image.shape == (28, 28)
+    assert not [e for e in events if isinstance(e, NetworkSnapshot)]  # only on request
+    snapshot = trainer.snapshot(3)
+    np.testing.assert_array_equal(snapshot.weights[0], trainer.network.weights[0])
+    assert snapshot.weights[0] is not trainer.network.weights[0]  # a copy, safe to keep
+    finished = events[-1]
+    assert isinstance(finished, TrainingFinished) and finished.status == "completed"
+    assert finished.best_correct == max(e.correct for e in epochs)
+
+
+def test_the_same_seed_gives_the_same_run(tiny_data):
+    a = [e.correct for e in events_of(Trainer(tiny_data, SMALL)) if isinstance(e, EpochDone)]
+    b = [e.correct for e in events_of(Trainer(tiny_data, SMALL)) if isinstance(e, EpochDone)]
+    assert a == b
+
+
+def test_per_sample_backprop_trains_like_the_matrix_version(tiny_data):
+    def final_weights(backprop):
+        cfg = SMALL.with_changes(epochs=1, backprop=backprop)
+        t = Trainer(tiny_data, cfg)
+        events_of(t)
+        return t.network.weights[0]
+
+    np.testing.assert_allclose(final_weights("per-sample"), final_weights("matrix"), atol=2e-4)
+
+
+def test_eval_on_validation_uses_the_validation_split(tiny_data):
+    cfg = SMALL.with_changes(epochs=1, eval_on="validation")
+    done = [e for e in events_of(Trainer(tiny_data, cfg)) if isinstance(e, EpochDone)]
+    assert done[0].total == len(tiny_data.validation)
+
+
+def test_train_size_uses_a_subset_and_must_fit_the_data(tiny_data):
+    t = Trainer(tiny_data, SMALL.with_changes(train_size=100, epochs=1))
+    assert [e.images_total for e in events_of(t) if isinstance(e, BatchProgress)][-1] == 100
+    with pytest.raises(ConfigError, match="more than the 500 training images"):
+        Trainer(tiny_data, SMALL.with_changes(train_size=501))
+
+
+def test_eta_and_mini_batch_size_can_change_mid_run(tiny_data):
+    trainer = Trainer(tiny_data, SMALL.with_changes(epochs=2), progress_every=5)
+    seen = []
+    for event in trainer.run():
+        seen.append(event)
+        if isinstance(event, BatchProgress) and event.epoch == 1 and event.images_done == 50:
+            trainer.eta = 0.5
+            trainer.mini_batch_size = 25
+    changes = [e for e in seen if isinstance(e, SettingChanged)]
+    assert [(c.name, c.old, c.new) for c in changes] == [
+        ("eta", 3.0, 0.5),
+        ("mini_batch_size", 10, 25),
+    ]
+    assert changes[0].images_done == 50
+    done = [e for e in seen if isinstance(e, EpochDone)]
+    assert (done[-1].eta, done[-1].mini_batch_size) == (0.5, 25)
+
+
+def test_cancel_stops_after_the_current_mini_batch(tiny_data):
+    trainer = Trainer(tiny_data, SMALL, progress_every=1)
+    seen = []
+    for event in trainer.run():
+        seen.append(event)
+        if isinstance(event, BatchProgress) and event.images_done == 30:
+            trainer.cancel()
+    finished = seen[-1]
+    assert isinstance(finished, TrainingFinished) and finished.status == "stopped"
+    assert finished.epochs_done == 0
+    assert not [e for e in seen if isinstance(e, EpochDone)]
+    # Nothing ran after the cancel: the last progress is the one that cancelled.
+    assert [e for e in seen if isinstance(e, BatchProgress)][-1].images_done == 30
+
+
+def test_pause_blocks_between_mini_batches_until_resumed_from_another_thread(tiny_data):
+    trainer = Trainer(tiny_data, SMALL.with_changes(epochs=1), progress_every=1)
+    seen = []
+    resumer = threading.Timer(0.2, trainer.resume)
+    for event in trainer.run():
+        seen.append(event)
+        if isinstance(event, BatchProgress) and event.images_done == 20:
+            trainer.pause()
+            assert trainer.paused
+            resumer.start()
+    kinds = [type(e) for e in seen]
+    paused_at = kinds.index(Paused)
+    assert kinds[paused_at + 1] is Resumed
+    assert seen[paused_at].images_done == 20
+    assert isinstance(seen[-1], TrainingFinished) and seen[-1].status == "completed"
+    # Time spent paused is not counted as training time.
+    assert next(e for e in seen if isinstance(e, EpochDone)).train_seconds < 0.2
+
+
+def test_cancel_while_paused_ends_the_run(tiny_data):
+    trainer = Trainer(tiny_data, SMALL, progress_every=1)
+    seen = []
+    for event in trainer.run():
+        seen.append(event)
+        if isinstance(event, BatchProgress) and event.images_done == 10:
+            trainer.pause()
+            threading.Timer(0.05, trainer.cancel).start()
+    assert isinstance(seen[-1], TrainingFinished) and seen[-1].status == "stopped"
+    assert Resumed not in [type(e) for e in seen]
+
+
+def test_predict_samples_marks_changed_predictions(tiny_data):
+    trainer = Trainer(tiny_data, SMALL)
+    first = trainer.predict_samples(range(20), epoch=0)
+    assert not any(s.changed for s in first.samples)
+    events_of(trainer)
+    after = trainer.predict_samples(range(20), epoch=3)
+    before = {s.index: s.prediction for s in first.samples}
+    for s in after.samples:
+        assert s.changed == (s.prediction != before[s.index])
+        assert s.label == tiny_data.test.labels[s.index]
+        assert s.prediction == int(np.argmax(s.activations))
+
+
+def test_divergence_stops_with_a_message_naming_the_epoch(tiny_data):
+    trainer = Trainer(tiny_data, SMALL)
+    trainer.network.weights[0][0, 0] = np.nan  # what a runaway eta would leave behind
+    events = events_of(trainer)
+    finished = events[-1]
+    assert isinstance(finished, TrainingFinished) and finished.status == "diverged"
+    assert "epoch 1" in finished.message and "smaller eta" in finished.message
+    assert not [e for e in events if isinstance(e, EpochDone)]
+
+
+def test_resuming_continues_the_same_run(tiny_data):
+    whole = Trainer(tiny_data, SMALL.with_changes(epochs=2))
+    events_of(whole)
+    first = Trainer(tiny_data, SMALL.with_changes(epochs=1))
+    events_of(first)
+    rest = Trainer(
+        tiny_data, SMALL.with_changes(epochs=1), network=first.network, seed=1, first_epoch=2
+    )
+    done = [e for e in events_of(rest) if isinstance(e, EpochDone)]
+    assert [e.epoch for e in done] == [2]
+    np.testing.assert_array_equal(rest.network.weights[0], whole.network.weights[0])
