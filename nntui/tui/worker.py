@@ -54,19 +54,12 @@ from nntui.tui.messages import (
     SamplesReady,
     SettingApplied,
 )
+from nntui.tui.model.session import progress_every
 
-PROGRESS_IMAGES = 1_000  # ask the trainer for a progress event about this often (100 batches of 10)
-COST_POINTS = 50  # ...or more often on a small training set, for a cost curve of ~50 points
 PROGRESS_INTERVAL = 0.1  # seconds: post progress at most 10 times a second
 SAMPLES_INTERVAL = 0.25  # seconds: redraw the gallery at most 4 times a second
 
 Post = Callable[[Message], object]
-
-
-def progress_every(mini_batch_size: int, train_size: int) -> int:
-    """Mini-batches between two progress events: `PROGRESS_IMAGES` images, or fewer."""
-    images = min(PROGRESS_IMAGES, train_size / COST_POINTS)
-    return max(1, round(images / mini_batch_size))
 
 
 def run_training(

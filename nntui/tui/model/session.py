@@ -1,6 +1,6 @@
 """The dashboard's network across runs: Start trains it further, Reset replaces it.
 
-No Textual here. A `Session` holds the data, the network with the seed that
+A `Session` holds the data, the network with the seed that
 made it, the epochs it has trained so far and the gallery's sample of
 evaluation images; it builds a `Trainer` for each run.
 """
@@ -17,9 +17,16 @@ from nntui.engine.events import EpochDone, SamplesPredicted
 from nntui.engine.network import Network
 from nntui.engine.training import Trainer, new_seed, seeded_network
 from nntui.store.model_file import SavedModel
-from nntui.tui.worker import progress_every
 
 GALLERY_SIZE = 8  # test digits in the gallery
+PROGRESS_IMAGES = 1_000  # ask the trainer for a progress event about this often (100 batches of 10)
+COST_POINTS = 50  # ...or more often on a small training set, for a cost curve of ~50 points
+
+
+def progress_every(mini_batch_size: int, train_size: int) -> int:
+    """Mini-batches between two progress events: `PROGRESS_IMAGES` images, or fewer."""
+    images = min(PROGRESS_IMAGES, train_size / COST_POINTS)
+    return max(1, round(images / mini_batch_size))
 
 
 class Session:
