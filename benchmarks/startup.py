@@ -1,0 +1,173 @@
+"""How long nntui takes to start: whole processes, as a person launches them.
+
+Prints the median (and min..max) of ``--runs`` runs of each of
+
+* ``nntui --help``;
+* ``nntui train --epochs 1 --train-size 1000`` with a warm decoded-data cache and
+  cold (the cache removed before each run, so the run decodes the data and
+  writes the cache), with each run's peak RSS (``os.wait4``'s ``ru_maxrss``);
+* the dashboard in a tmux pane of ``--size`` (default 120x40): seconds from
+  launching it to its first frame (any text in the pane) and to "ready" (the
+  pane shows ``--ready-marker``), polling ``tmux capture-pane`` every 10 ms.
+
+The data file is copied into a temporary directory first, so that the cache
+lands there and the original folder is never written; ``XDG_CACHE_HOME``,
+``NNTUI_RUNS`` and ``HOME``'s caches point into that directory too.
+
+    python benchmarks/startup.py --data /path/to/mnist.pkl.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from _common import REPO, add_data_option, environment_lines
+
+DEFAULT_MARKER = "Ready:"
+
+
+def _nntui() -> list[str]:
+    exe = Path(sys.executable).with_name("nntui")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "nntui"]
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
+    # Linux reports ru_maxrss in KiB.
+    return wall, usage.ru_maxrss / 1024
+
+
+def _clear_cache(data: Path, cache_home: Path) -> None:
+    shutil.rmtree(data.parent / ".nntui-cache", ignore_errors=True)
+    shutil.rmtree(cache_home, ignore_errors=True)
+
+
+def _dashboard(
+    cmd: list[str], env: dict[str, str], size: tuple[int, int], marker: str, timeout: float
+) -> tuple[float, float]:
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        sys.exit("tmux is needed for the dashboard figures")
+    socket = f"nntui-startup-{uuid.uuid4().hex[:8]}"
+    exports = " ".join(f"{k}={v}" for k, v in env.items() if k.startswith(("NNTUI", "XDG")))
+    command = f"env -u COLUMNS -u LINES {exports} {' '.join(cmd)}"
+    first = ready = None
+    start = time.perf_counter()
+    subprocess.run(
+        [tmux, "-L", socket, "new", "-d", "-x", str(size[0]), "-y", str(size[1]), command],
+        check=True,
+    )
+    try:
+        while time.perf_counter() - start < timeout:
+            screen = subprocess.run(
+                [tmux, "-L", socket, "capture-pane", "-p"], capture_output=True, text=True
+            ).stdout
+            now = time.perf_counter() - start
+            if first is None and screen.strip():
+                first = now
+            if marker in screen:
+                ready = now
+                break
+            time.sleep(0.01)
+    finally:
+        subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
+    if first is None or ready is None:
+        sys.exit(f"the dashboard did not show {marker!r} within {timeout:g} s")
+    return first, ready
+
+
+def _summary(values: list[float], unit: str, digits: int = 2) -> str:
+    med = statistics.median(values)
+    return f"{med:.{digits}f} {unit}  ({min(values):.{digits}f}..{max(values):.{digits}f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_data_option(parser)
+    parser.add_argument("--runs", type=int, default=5, help="runs of each (default 5)")
+    parser.add_argument("--size", default="120x40", help="dashboard pane size (default 120x40)")
+    parser.add_argument("--ready-marker", default=DEFAULT_MARKER, help="text that means ready")
+    parser.add_argument("--skip-dashboard", action="store_true")
+    args = parser.parse_args()
+    source = args.data or os.environ.get("NNTUI_DATA")
+    if not source or not Path(source).is_file():
+        sys.exit("pass --data PATH/mnist.pkl.gz (or set NNTUI_DATA to the file)")
+    width, height = (int(v) for v in args.size.split("x"))
+
+    for line in environment_lines():
+        print(line)
+    nntui = _nntui()
+    print(f"nntui: {' '.join(nntui)} (checkout {REPO})")
+    with tempfile.TemporaryDirectory(prefix="nntui-startup-") as tmp:
+        work = Path(tmp)
+        data = work / "data" / Path(source).name
+        data.parent.mkdir()
+        shutil.copyfile(source, data)
+        cache_home = work / "cache"
+        env = {k: v for k, v in os.environ.items() if k != "NNTUI_DATA"}
+        env |= {
+            "XDG_CACHE_HOME": str(cache_home),
+            "NNTUI_RUNS": str(work / "runs"),
+            "NNTUI_DATA": str(data),
+        }
+        train = [*nntui, "train", "--epochs", "1", "--train-size", "1000", "--data", str(data)]
+        train += ["--no-save"] if _has_no_save(nntui, env) else []
+
+        helps, cold, cold_rss, warm, warm_rss, first, ready = [], [], [], [], [], [], []
+        # Take turns, so that a burst of load from elsewhere hits every kind of run alike.
+        for _ in range(args.runs):
+            helps.append(_run([*nntui, "--help"], env)[0])
+            _clear_cache(data, cache_home)
+            wall, rss = _run(train, env)
+            cold.append(wall)
+            cold_rss.append(rss)
+            wall, rss = _run(train, env)  # the cache the cold run wrote is warm now
+            warm.append(wall)
+            warm_rss.append(rss)
+            if not args.skip_dashboard:
+                f, r = _dashboard(nntui, env, (width, height), args.ready_marker, timeout=30)
+                first.append(f)
+                ready.append(r)
+        cached = sorted(p.name for p in (data.parent / ".nntui-cache").glob("*"))
+        print(f"cache files after a run: {', '.join(cached) or 'none'}")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"\nmedian of {args.runs} runs (min..max):")
+    print(f"  nntui --help                         {_summary(helps, 's')}")
+    print("  train --epochs 1 --train-size 1000")
+    print(f"    warm cache                         {_summary(warm, 's')}")
+    print(f"    cold (no cache)                    {_summary(cold, 's')}")
+    print(f"    peak RSS, warm                     {_summary(warm_rss, 'MiB', 0)}")
+    print(f"    peak RSS, cold                     {_summary(cold_rss, 'MiB', 0)}")
+    if first:
+        print(f"  dashboard {args.size}, first frame     {_summary(first, 's')}")
+        print(f"  dashboard {args.size}, {args.ready_marker!r:12}     {_summary(ready, 's')}")
+    print(f"  (largest child RSS seen: {children:.0f} MiB)")
+
+
+def _has_no_save(nntui: list[str], env: dict[str, str]) -> bool:
+    out = subprocess.run([*nntui, "train", "--help"], env=env, capture_output=True, text=True)
+    return "--no-save" in out.stdout
+
+
+if __name__ == "__main__":
+    main()
