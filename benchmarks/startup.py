@@ -3,9 +3,12 @@
 Prints the median (and min..max) of ``--runs`` runs of each of
 
 * ``nntui --help``;
-* ``nntui train --epochs 1 --train-size 1000`` with a warm decoded-data cache and
+* ``nntui train --epochs 1 --train-size 1000`` with a warm decoded-data cache,
   cold (the cache removed before each run, so the run decodes the data and
-  writes the cache), with each run's peak RSS (``os.wait4``'s ``ru_maxrss``);
+  writes the cache), and decode-only (no cache and nowhere to write one: the
+  data folder and the user cache dir made read-only, which is what every start
+  did before the cache existed), with each run's peak RSS (``os.wait4``'s
+  ``ru_maxrss``);
 * the dashboard in a tmux pane of ``--size`` (default 120x40): seconds from
   launching it to its first frame (any text in the pane) and to "ready" (the
   pane shows ``--ready-marker``), polling ``tmux capture-pane`` every 10 ms.
@@ -51,7 +54,7 @@ def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.stderr:
         proc.stderr.close()
-    if proc.returncode != 0:
+    if proc.returncode != 0 or "Traceback" in err:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
     # Linux reports ru_maxrss in KiB.
     return wall, usage.ru_maxrss / 1024
@@ -60,6 +63,29 @@ def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 def _clear_cache(data: Path, cache_home: Path) -> None:
     shutil.rmtree(data.parent / ".nntui-cache", ignore_errors=True)
     shutil.rmtree(cache_home, ignore_errors=True)
+
+
+def _wait_for_cache(data: Path, timeout: float = 60.0) -> float:
+    """Seconds until the cache a cold run left to a background writer is complete."""
+    tag = data.parent / ".nntui-cache" / f"{data.name}.json"
+    start = time.perf_counter()
+    while not tag.exists():
+        if time.perf_counter() - start > timeout:
+            sys.exit(f"no cache at {tag} {timeout:g} s after a cold run")
+        time.sleep(0.01)
+    return time.perf_counter() - start
+
+
+def _decode_only(cmd: list[str], env: dict[str, str], data: Path, cache_home: Path) -> tuple:
+    _clear_cache(data, cache_home)
+    cache_home.mkdir(parents=True)
+    for d in (data.parent, cache_home):
+        d.chmod(0o555)
+    try:
+        return _run(cmd, env)
+    finally:
+        for d in (data.parent, cache_home):
+            d.chmod(0o755)
 
 
 def _dashboard(
@@ -134,6 +160,7 @@ def main() -> None:
         train += ["--no-save"] if _has_no_save(nntui, env) else []
 
         helps, cold, cold_rss, warm, warm_rss, first, ready = [], [], [], [], [], [], []
+        plain, plain_rss, settle = [], [], []
         # Take turns, so that a burst of load from elsewhere hits every kind of run alike.
         for _ in range(args.runs):
             helps.append(_run([*nntui, "--help"], env)[0])
@@ -141,9 +168,15 @@ def main() -> None:
             wall, rss = _run(train, env)
             cold.append(wall)
             cold_rss.append(rss)
+            lag = _wait_for_cache(data)
+            settle.append(lag)
             wall, rss = _run(train, env)  # the cache the cold run wrote is warm now
             warm.append(wall)
             warm_rss.append(rss)
+            wall, rss = _decode_only(train, env, data, cache_home)
+            plain.append(wall)
+            plain_rss.append(rss)
+            _run(train, env)  # the cache again, for the dashboard
             if not args.skip_dashboard:
                 f, r = _dashboard(nntui, env, (width, height), args.ready_marker, timeout=30)
                 first.append(f)
@@ -156,8 +189,11 @@ def main() -> None:
     print("  train --epochs 1 --train-size 1000")
     print(f"    warm cache                         {_summary(warm, 's')}")
     print(f"    cold (no cache)                    {_summary(cold, 's')}")
+    print(f"    decode only (as before the cache)  {_summary(plain, 's')}")
+    print(f"    cache complete after a cold exit   {_summary(settle, 's')}")
     print(f"    peak RSS, warm                     {_summary(warm_rss, 'MiB', 0)}")
     print(f"    peak RSS, cold                     {_summary(cold_rss, 'MiB', 0)}")
+    print(f"    peak RSS, decode only              {_summary(plain_rss, 'MiB', 0)}")
     if first:
         print(f"  dashboard {args.size}, first frame     {_summary(first, 's')}")
         print(f"  dashboard {args.size}, {args.ready_marker!r:12}     {_summary(ready, 's')}")

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.lib.format  # imported now, as a forked child must not import
 
 from nntui.data.mnist import IMAGE_SIZE, Format, idx_files, load_mnist, locate
 from nntui.engine.dataset import MnistData, Split
@@ -293,9 +294,18 @@ def _write_json(path: Path, obj: dict[str, Any]) -> None:
 
 # --- writing -----------------------------------------------------------------------------
 
-_writers: list[threading.Thread] = []
+
+@dataclass
+class _Job:
+    """One cache write: a thread doing it now, and what a forked child needs to redo it."""
+
+    args: tuple[Any, ...]  # _write_cache's arguments
+    thread: threading.Thread
+
+
+_jobs: list[_Job] = []
+_jobs_lock = threading.Lock()
 _abandon = threading.Event()
-_writers_lock = threading.Lock()
 
 
 class _Abandoned(Exception):
@@ -310,15 +320,16 @@ def _start_writer(
     data: MnistData,
     notice: Notice,
 ) -> None:
+    args = (directory, key, files, before, data, notice)
     thread = threading.Thread(
         target=_write_cache,
-        args=(directory, key, files, before, data, notice),
+        args=args,
         name="nntui-data-cache",
-        daemon=True,  # never keeps a process alive on its own: `wait_for_writes` decides
+        daemon=True,  # never keeps a process alive on its own: `_finish_at_exit` decides
     )
-    with _writers_lock:
-        _writers[:] = [t for t in _writers if t.is_alive()]
-        _writers.append(thread)
+    with _jobs_lock:
+        _jobs[:] = [j for j in _jobs if j.thread.is_alive()]
+        _jobs.append(_Job(args, thread))
     thread.start()
 
 
@@ -393,25 +404,77 @@ def wait_for_writes(timeout: float | None = EXIT_WAIT_SECONDS) -> bool:
     """Wait for cache writes under way; after `timeout` s abandon them. True if all finished.
 
     An abandoned write removes its temporary file, so no half-written cache is
-    ever seen. Runs at interpreter exit; a Ctrl-C while waiting abandons at once.
+    ever seen; the next load writes the cache again.
     """
-    with _writers_lock:
-        pending = [t for t in _writers if t.is_alive()]
+    pending = _pending()
+    for job in pending:
+        job.thread.join(timeout)
+    if any(job.thread.is_alive() for job in pending):
+        _abandon_all(pending)
+        return False
+    return True
+
+
+def _pending() -> list[_Job]:
+    with _jobs_lock:
+        return [j for j in _jobs if j.thread.is_alive()]
+
+
+def _abandon_all(pending: list[_Job]) -> None:
+    _abandon.set()
+    for job in pending:
+        job.thread.join(5.0)  # the writer stops within one chunk and removes its temp file
+    _abandon.clear()
+
+
+def _finish_at_exit() -> None:
+    """At interpreter exit: hand a write still under way to a detached child process.
+
+    A short run (`nntui train --epochs 1`) ends before the cache is written; waiting
+    for it would make the first start slower than decoding alone. So the thread is
+    stopped and a forked child, holding the same decoded arrays, writes the cache
+    from the start while this process exits. Where there is no fork, it waits.
+    """
+    pending = _pending()
+    if not pending:
+        return
+    if not hasattr(os, "fork"):
+        with contextlib.suppress(KeyboardInterrupt):
+            wait_for_writes()
+        return
+    _abandon_all(pending)
+    jobs = [job.args for job in pending]
     try:
-        for thread in pending:
-            thread.join(timeout)
-    except KeyboardInterrupt:
-        pass
-    finished = not any(t.is_alive() for t in pending)
-    if not finished:
-        _abandon.set()
-        for thread in pending:
-            thread.join(2.0)
-        _abandon.clear()
-    return finished
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded fork"
+            child = os.fork()
+    except OSError:
+        return  # no cache this time; the next start tries again
+    if child == 0:
+        _detached_writer(jobs)  # never returns
+    with contextlib.suppress(OSError):
+        os.waitpid(child, 0)
 
 
-atexit.register(wait_for_writes)
+def _detached_writer(jobs: list[tuple[Any, ...]]) -> None:
+    """The forked child: detach from the terminal and its pipes, write, and exit."""
+    code = 1
+    try:
+        os.setsid()  # a Ctrl-C at the terminal is for the process that exited, not this
+        if os.fork() != 0:
+            os._exit(0)  # the parent reaps this one; the grandchild goes on alone
+        # Readers waiting for our parent's stdout or stderr to close must not wait for us.
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        for directory, key, files, before, data, _ in jobs:
+            _write_cache(directory, key, files, before, data, lambda _text: None)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+atexit.register(_finish_at_exit)
 
 
 # --- inspecting and clearing -------------------------------------------------------------
