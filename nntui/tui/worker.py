@@ -174,4 +174,9 @@ def load_data(path: Path | None, post: Post) -> MnistData:
     def on_progress(progress: Progress) -> None:
         post(DataProgress(progress))
 
-    return find_and_load(path, on_progress=on_progress)
+    def on_notice(text: str) -> None:
+        # A damaged or unwritable decoded-data cache: a note in the data panel, as a
+        # source that failed is, rather than a warning printed across the screen.
+        post(DataProgress(Progress(source="cache", status="failed", message=text)))
+
+    return find_and_load(path, on_progress=on_progress, on_notice=on_notice)

@@ -327,7 +327,7 @@ async def test_the_data_download_is_shown_with_its_progress(
 ) -> None:
     release = threading.Event()
 
-    def fake_load_data(explicit, on_progress):
+    def fake_load_data(explicit, on_progress, on_notice=None):
         on_progress(Progress("the book's file on GitHub", "trying", message="trying GitHub"))
         on_progress(Progress("GitHub", "downloading", 5_000_000, 17_000_000, file="mnist.pkl.gz"))
         release.wait(10)
@@ -354,7 +354,7 @@ async def test_a_data_error_is_shown_with_the_fix_and_can_be_retried(
 ) -> None:
     answers = iter([DataError("could not download MNIST: no network"), tiny_data])
 
-    def fake_load_data(explicit, on_progress):
+    def fake_load_data(explicit, on_progress, on_notice=None):
         answer = next(answers)
         if isinstance(answer, Exception):
             raise answer
