@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -51,6 +53,15 @@ class NntuiApp(App[None]):
         self._data_path = data_path
         self._config = config.validate()
         self.deterministic = deterministic
+        # Clear while a key is being answered: the training thread waits for it (worker.py).
+        self.ui_idle = threading.Event()
+        self.ui_idle.set()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and self.ui_idle.is_set():
+            self.ui_idle.clear()
+            self.call_after_refresh(self.ui_idle.set)
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen:
         return MainScreen(

@@ -15,11 +15,20 @@ touches a widget. Three things keep the UI responsive while it runs on a
   Otherwise each full collection walks all of them: 70-90 ms with the GIL
   held, half a dozen times in ten seconds of training, stalling the trainer
   and any key press that lands on one.
+* Keys come first. The UI thread clears ``ui_idle`` when a key arrives and sets
+  it once the frame answering it is drawn; meanwhile this thread waits at its
+  next event (every thousand images or so) instead of taking the GIL back
+  between each of the UI's writes. And while training, the interpreter's
+  switch interval is shortened (`SWITCH_INTERVAL`), so a UI thread that wakes
+  up waits at most that long for the trainer to hand over the GIL, not 5 ms
+  each time.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,6 +67,8 @@ from nntui.tui.model.session import progress_every
 
 PROGRESS_INTERVAL = 0.1  # seconds: post progress at most 10 times a second
 SAMPLES_INTERVAL = 0.25  # seconds: redraw the gallery at most 4 times a second
+SWITCH_INTERVAL = 0.001  # seconds: the GIL switch interval while training (Python's is 0.005)
+GIVE_WAY_MAX = 0.1  # seconds: the longest the trainer waits for the UI to draw a key's frame
 
 Post = Callable[[Message], object]
 
@@ -68,6 +79,7 @@ def run_training(
     is_cancelled: Callable[[], bool] = lambda: False,
     interval: float = PROGRESS_INTERVAL,
     recorder: RunRecorder | None = None,
+    ui_idle: threading.Event | None = None,
 ) -> TrainingFinished | None:
     """Run the trainer to the end, posting messages; return how it ended.
 
@@ -77,7 +89,9 @@ def run_training(
     the UI could not draw them all. The newest of each held back is posted
     before the run pauses or ends, so the screen always shows the final state.
     ``recorder`` keeps the run in the runs directory, from this thread: between
-    two events the network does not change, so it is saved whole.
+    two events the network does not change, so it is saved whole. While
+    ``ui_idle`` is clear (a key is being answered) the loop waits at its next
+    event, at most `GIVE_WAY_MAX` seconds.
     """
     train_size = trainer.config.train_size
     trainer.progress_every = progress_every(trainer.mini_batch_size, train_size)
@@ -86,8 +100,10 @@ def run_training(
     costs: list[tuple[int, float]] = []
     epoch = None
     finished = None
-    with threadpool_limits(limits=1), _frozen_heap():
+    with threadpool_limits(limits=1), _frozen_heap(), _switch_interval(SWITCH_INTERVAL):
         for event in trainer.run():
+            if ui_idle is not None and not ui_idle.is_set():
+                ui_idle.wait(GIVE_WAY_MAX)
             if is_cancelled():
                 trainer.cancel()  # stops after this mini-batch; the loop still yields its end
             if recorder is not None:
@@ -122,6 +138,17 @@ def _frozen_heap() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()  # cycles among them can be collected again once the run is over
+
+
+@contextmanager
+def _switch_interval(seconds: float) -> Iterator[None]:
+    """Shorten the GIL switch interval for the block (it is per process: restored after)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, seconds))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 class _Throttle:

@@ -444,7 +444,13 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="training", name="training")
     def _train(self, trainer: Trainer, kept: RunRecorder) -> TrainingFinished | None:
         worker = get_current_worker()
-        return run_training(trainer, self.post_message, lambda: worker.is_cancelled, recorder=kept)
+        return run_training(
+            trainer,
+            self.post_message,
+            lambda: worker.is_cancelled,
+            recorder=kept,
+            ui_idle=getattr(self.app, "ui_idle", None),
+        )
 
     def _recorder(self, trainer: Trainer) -> RunRecorder:
         """Every run is kept in the runs directory, with the epochs this network had before."""
