@@ -54,6 +54,10 @@ SPLITS = ("training", "validation", "test")
 # How long a process about to exit waits for a cache write still under way before it
 # abandons it (the temporary file is removed; the next start writes the cache again).
 EXIT_WAIT_SECONDS = 30.0
+# The background writer starts this long after the data is returned: a short run has
+# ended by then and hands the whole write to a child at exit (`_finish_at_exit`), with
+# no work thrown away, and a long one has its start-up behind it.
+WRITE_DELAY = 2.0
 _CHUNK_BYTES = 8 << 20
 
 Notice = Callable[[str], None]
@@ -322,7 +326,7 @@ def _start_writer(
 ) -> None:
     args = (directory, key, files, before, data, notice)
     thread = threading.Thread(
-        target=_write_cache,
+        target=_write_later,
         args=args,
         name="nntui-data-cache",
         daemon=True,  # never keeps a process alive on its own: `_finish_at_exit` decides
@@ -331,6 +335,11 @@ def _start_writer(
         _jobs[:] = [j for j in _jobs if j.thread.is_alive()]
         _jobs.append(_Job(args, thread))
     thread.start()
+
+
+def _write_later(*args: Any) -> None:
+    if not _abandon.wait(WRITE_DELAY):
+        _write_cache(*args)
 
 
 def _write_cache(

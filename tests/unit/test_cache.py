@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -234,7 +237,8 @@ def test_status_says_where_and_whether_valid(tmp_path: Path) -> None:
     assert after.size == sum(f.stat().st_size for f in cache_dir(path).iterdir())
 
 
-def test_load_data_goes_through_the_cache(tmp_path: Path) -> None:
+def test_load_data_goes_through_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "WRITE_DELAY", 0.0)
     path = write_book_pickle(tmp_path / "mnist.pkl.gz")
     load_data(path)
     cache.wait_for_writes(timeout=60)
@@ -276,3 +280,22 @@ def test_clear_cache_command(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "nothing", ignore_errors=True)
     bad = runner.invoke(cli, ["data", "clear-cache", str(tmp_path / "nothing")])
     assert bad.exit_code == 2 and "nntui: error:" in bad.stderr
+
+
+def test_a_process_that_exits_at_once_leaves_the_write_to_a_detached_child(
+    tmp_path: Path,
+) -> None:
+    path = write_book_pickle(tmp_path / "mnist.pkl.gz")
+    code = f"import sys\nfrom nntui.data import cache\ncache.load({str(path)!r})\nprint('loaded')\n"
+    # The writer thread has not begun (WRITE_DELAY) when the process exits: the child does it all.
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == "loaded\n" and done.stderr == ""
+    tag = cache_dir(path) / "mnist.pkl.gz.json"
+    deadline = time.monotonic() + 60
+    while not tag.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert tag.exists()
+    assert not [p for p in cache_dir(path).iterdir() if p.name.endswith(".tmp")]
+    assert_same(load(path), load_mnist(path))
