@@ -44,8 +44,11 @@ def _nntui() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "nntui"]
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one process."""
+_cpu: dict[str, list[float]] = {}
+
+
+def _run(cmd: list[str], env: dict[str, str], kind: str = "") -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one process; its CPU seconds go to ``_cpu[kind]``."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -56,6 +59,7 @@ def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
         proc.stderr.close()
     if proc.returncode != 0 or "Traceback" in err:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
+    _cpu.setdefault(kind, []).append(usage.ru_utime + usage.ru_stime)
     # Linux reports ru_maxrss in KiB.
     return wall, usage.ru_maxrss / 1024
 
@@ -82,7 +86,7 @@ def _decode_only(cmd: list[str], env: dict[str, str], data: Path, cache_home: Pa
     for d in (data.parent, cache_home):
         d.chmod(0o555)
     try:
-        return _run(cmd, env)
+        return _run(cmd, env, "decode")
     finally:
         for d in (data.parent, cache_home):
             d.chmod(0o755)
@@ -163,14 +167,14 @@ def main() -> None:
         plain, plain_rss, settle = [], [], []
         # Take turns, so that a burst of load from elsewhere hits every kind of run alike.
         for _ in range(args.runs):
-            helps.append(_run([*nntui, "--help"], env)[0])
+            helps.append(_run([*nntui, "--help"], env, "help")[0])
             _clear_cache(data, cache_home)
-            wall, rss = _run(train, env)
+            wall, rss = _run(train, env, "cold")
             cold.append(wall)
             cold_rss.append(rss)
             lag = _wait_for_cache(data)
             settle.append(lag)
-            wall, rss = _run(train, env)  # the cache the cold run wrote is warm now
+            wall, rss = _run(train, env, "warm")  # the cache the cold run wrote is warm now
             warm.append(wall)
             warm_rss.append(rss)
             wall, rss = _decode_only(train, env, data, cache_home)
@@ -198,6 +202,14 @@ def main() -> None:
         print(f"  dashboard {args.size}, first frame     {_summary(first, 's')}")
         print(f"  dashboard {args.size}, {args.ready_marker!r:12}     {_summary(ready, 's')}")
     print(f"  (largest child RSS seen: {children:.0f} MiB)")
+    print("CPU seconds (user + sys) of the same processes, less sensitive to load:")
+    for kind, label in (
+        ("help", "nntui --help"),
+        ("warm", "train, warm cache"),
+        ("cold", "train, cold (the cache writer's child not counted)"),
+        ("decode", "train, decode only"),
+    ):
+        print(f"  {label:52} {_summary(_cpu[kind], 's')}")
 
 
 def _has_no_save(nntui: list[str], env: dict[str, str]) -> bool:
