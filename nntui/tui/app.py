@@ -14,7 +14,6 @@ from textual.screen import Screen
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.store.model_file import SavedModel
-from nntui.tui.screens.help import HelpScreen
 from nntui.tui.screens.main import MainScreen
 
 
@@ -34,7 +33,8 @@ class NntuiApp(App[None]):
     ENABLE_COMMAND_PALETTE = False  # every action has a key in the footer
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
+        # On `?` rather than in the footer, which has room at 80 columns for the run's keys.
+        Binding("q", "quit", "Quit", show=False),
         # Textual's default ctrl+c only says how to quit; here it quits, even from an input.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
@@ -73,6 +73,9 @@ class NntuiApp(App[None]):
         )
 
     def action_help(self) -> None:
+        # Imported on first use: Markdown is not needed for the first frame.
+        from nntui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

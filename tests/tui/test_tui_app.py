@@ -195,7 +195,7 @@ async def test_a_setting_changed_mid_run_reaches_the_engine(
         # Paused, so that the pilot's clicks and keys are not queued behind epochs.
         await pilot.press("space")
         assert not app.query_one(f"#{field}", Input).disabled  # live settings stay editable
-        assert app.query_one("#epochs", Input).disabled  # the others are locked
+        assert app.query_one("#train_size", Input).disabled  # the others are locked
         await pilot.click(f"#{field}")
         app.query_one(f"#{field}", Input).value = ""
         await pilot.press(*text, "enter")

@@ -19,10 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer
+from textual.widgets import Button, Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from nntui.engine.config import TrainConfig
@@ -38,8 +39,6 @@ from nntui.tui.model import log_text
 from nntui.tui.model.inspect import LiveSubject, digit_samples
 from nntui.tui.model.run_state import RUN_ACTIONS, RunState, availability
 from nntui.tui.model.session import Session
-from nntui.tui.screens.inside import INSIDE_SCREENS
-from nntui.tui.screens.runs import RunsScreen
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.controls import Controls
 from nntui.tui.widgets.data_panel import DataPanel
@@ -58,18 +57,24 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start"),
+        # Space plays and pauses, like a media player's key: Start when nothing runs.
+        Binding("space", "start", "Start", show=False),
         Binding("space", "pause", "Pause"),
         Binding("space", "resume", "Resume"),
+        Binding("e", "edit('eta')", "eta"),
+        Binding("E", "edit('epochs')", "Epochs"),
         Binding("x", "stop", "Stop"),
         Binding("r", "reset", "Reset"),
         Binding("n", "new_sample", "New digits"),
         Binding("d", "toggle_digits", "Digits"),
-        Binding("p", "inspect('draw')", "Draw"),
-        Binding("c", "inspect('confusion')", "Confusion"),
-        Binding("m", "inspect('misclassified')", "Mistakes"),
-        Binding("w", "inspect('neurons')", "Neurons"),
+        # The views to look inside are on `?`: the footer keeps to what a run needs, so
+        # that it fits in 80 columns.
+        Binding("p", "inspect('draw')", "Draw", show=False),
+        Binding("c", "inspect('confusion')", "Confusion", show=False),
+        Binding("m", "inspect('misclassified')", "Mistakes", show=False),
+        Binding("w", "inspect('neurons')", "Neurons", show=False),
         Binding("R", "runs", "Runs"),
-        Binding("b", "baselines", "Baselines"),
+        Binding("b", "baselines", "Baselines", show=False),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
     # Roomy (wide and tall) shows everything at once; otherwise `d` switches views.
@@ -149,9 +154,18 @@ class MainScreen(Screen[None]):
             return availability(action, self.state)
         if action == "toggle_digits":
             return self.has_class("-narrow") or self.has_class("-short")
+        # Textual hides a key whose check says False: the footer shows only what applies.
         if action in ("new_sample", "inspect", "runs"):
-            return self.session is not None or None
+            return self.session is not None
+        if action == "edit":  # the live settings: before and during a run alike
+            return self.state in ("ready", "running", "paused", "finished")
         return True
+
+    def action_edit(self, field: str) -> None:
+        """Move the focus to a setting's input, with its text selected to type over."""
+        params = self.query_one(HyperParams)
+        params.focus_field(field)
+        self.query_one(f"#{field}", Input).select_all()
 
     def _status(self, text: str, *, warning: bool = False) -> None:
         self.query_one(Controls).set_status(text, warning=warning)
@@ -298,10 +312,15 @@ class MainScreen(Screen[None]):
     def action_inspect(self, view: str) -> None:
         """Push a look-inside screen; it follows the session while training goes on."""
         if self.session is not None:
+            # Imported on first use: they are not needed for the first frame.
+            from nntui.tui.screens.inside import INSIDE_SCREENS
+
             self.app.push_screen(INSIDE_SCREENS[view](self.session))
 
     def action_runs(self) -> None:
         if self.session is not None:
+            from nntui.tui.screens.runs import RunsScreen
+
             self.app.push_screen(RunsScreen(RunStore(), data=self.session.data), self._run_chosen)
 
     def action_baselines(self) -> None:
@@ -342,11 +361,40 @@ class MainScreen(Screen[None]):
         self._status("Loaded: press s to train it further.")
         self.state = "ready"
 
+    class BaselinesReady(Message):
+        """The chapter's baselines for a session, computed in a thread."""
+
+        def __init__(self, session: Session, baselines: dict[str, float]) -> None:
+            super().__init__()
+            self.session = session
+            self.baselines = baselines
+
     def _show_baselines(self) -> None:
-        if self.session is not None:
-            baselines = self.session.baselines()
-            chart = self.query_one(AccuracyChart)
-            chart.set_baselines({name: 100 * value for name, value in baselines.items()})
+        """Put the baselines on the accuracy chart once computed, without holding up the screen.
+
+        The average-darkness classifier reads all 50,000 training images (a tenth
+        of a second or more, from a cache on disk): in a thread, so that the
+        dashboard is ready to start at once. Snapshot runs compute it in place.
+        """
+        if self.session is None:
+            return
+        if self._deterministic:
+            self._set_baselines(self.session.baselines())
+        else:
+            self._compute_baselines(self.session)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="baselines", name="baselines")
+    def _compute_baselines(self, session: Session) -> None:
+        self.post_message(MainScreen.BaselinesReady(session, session.baselines()))
+
+    @on(BaselinesReady)
+    def _baselines_ready(self, message: BaselinesReady) -> None:
+        if message.session is self.session:  # not a session since replaced
+            self._set_baselines(message.baselines)
+
+    def _set_baselines(self, baselines: dict[str, float]) -> None:
+        chart = self.query_one(AccuracyChart)
+        chart.set_baselines({name: 100 * value for name, value in baselines.items()})
 
     @on(HyperParams.LiveSetting)
     def _live_setting(self, message: HyperParams.LiveSetting) -> None:
@@ -356,6 +404,8 @@ class MainScreen(Screen[None]):
             self.trainer.set_live(**{message.name: message.value})
         except ConfigError as exc:  # the panel checks first; the trainer has the last word
             self._status(str(exc), warning=True)
+            if message.name == "epochs":
+                self.query_one(HyperParams).undo_live("epochs", self.trainer.epochs)
 
     @on(HyperParams.Changed)
     def _params_changed(self, message: HyperParams.Changed) -> None:
@@ -436,6 +486,12 @@ class MainScreen(Screen[None]):
 
     def on_training_setting_changed(self, message: Training.SettingChanged) -> None:
         self._log(log_text.setting_changed(message.event))
+        event = message.event
+        if event.name == "epochs" and self.trainer is not None:
+            chart = self.query_one(AccuracyChart)
+            chart.set_run(self.trainer.first_epoch + int(event.new) - 1, chart.eval_name)
+            # The trainer may have kept more epochs than asked (the one under way).
+            self.query_one(HyperParams).undo_live("epochs", int(event.new))
 
     def on_training_paused(self, message: Training.Paused) -> None:
         self._log(log_text.paused(message.event))
