@@ -58,7 +58,7 @@ class NntuiApp(App[None]):
         self.ui_idle.set()
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and self.ui_idle.is_set():
+        if isinstance(event, events.Key):
             self.ui_idle.clear()
             self.call_after_refresh(self.ui_idle.set)
         await super().on_event(event)

@@ -80,8 +80,8 @@ def run_training(
     finished = None
     with threadpool_limits(limits=1), _frozen_heap(), _switch_interval(SWITCH_INTERVAL):
         for event in trainer.run():
-            if ui_idle is not None and not ui_idle.is_set():
-                ui_idle.wait(GIVE_WAY_MAX)
+            if ui_idle is not None and not ui_idle.is_set() and not ui_idle.wait(GIVE_WAY_MAX):
+                ui_idle.set()  # no frame came: give way once per key, never for good
             if is_cancelled():
                 trainer.cancel()  # stops after this mini-batch; the loop still yields its end
             if recorder is not None:

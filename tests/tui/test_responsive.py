@@ -43,11 +43,22 @@ def test_the_trainer_waits_while_a_key_is_answered(tiny_data: MnistData) -> None
     assert sys.getswitchinterval() > tui_worker.SWITCH_INTERVAL  # ...and restored after
 
 
-def test_a_ui_that_never_draws_only_slows_the_trainer(tiny_data: MnistData) -> None:
+class _NeverDrawn(threading.Event):
+    """A UI that never draws the frame: every wait times out (at once, here)."""
+
+    waits = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        return super().wait(0)
+
+
+def test_a_ui_that_never_draws_makes_the_trainer_give_way_once_only(tiny_data: MnistData) -> None:
     trainer = Trainer(tiny_data, TrainConfig(train_size=100, epochs=1, seed=3))
-    never = threading.Event()  # never set: each wait times out
+    never = _NeverDrawn()  # cleared, as by a key whose frame never comes
     finished = tui_worker.run_training(trainer, lambda m: None, ui_idle=never)
     assert finished is not None and finished.status == "completed"
+    assert never.waits == 1 and never.is_set()  # it gave way once, then took the flag back
 
 
 async def test_a_key_clears_ui_idle_until_its_frame_is_drawn(tiny_data: MnistData) -> None:
