@@ -46,7 +46,10 @@ from nntui.store.runs import RunRecorder
 from nntui.tui.messages import Training
 from nntui.tui.model.session import progress_every
 
-PROGRESS_INTERVAL = 0.1  # seconds: post progress at most 10 times a second
+# seconds: post progress at most 5 times a second. Each one redraws the progress bar, the
+# speed line and (throttled) the cost chart; at 10 a second the UI thread spent more than
+# a tenth of each second of training on them (benchmarks/README.md).
+PROGRESS_INTERVAL = 0.2
 SWITCH_INTERVAL = 0.001  # seconds: the GIL switch interval while training (Python's is 0.005)
 GIVE_WAY_MAX = 0.1  # seconds: the longest the trainer waits for the UI to draw a key's frame
 
