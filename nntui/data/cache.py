@@ -174,8 +174,8 @@ def _check_tag(tag: dict[str, Any], files: list[Path]) -> bool:
             files
         ) == tag["source"]["sha256"]:
             return True
-    except (KeyError, TypeError) as exc:
-        raise _Invalid(f"its tag is damaged ({exc!r})") from None
+    except (KeyError, TypeError):
+        raise _Invalid("its tag is damaged") from None
     raise _Invalid("the data changed since it was cached")
 
 
@@ -194,7 +194,9 @@ def _open_arrays(directory: Path, tag: dict[str, Any]) -> MnistData:
         (images_file, sizes[0], np.float32, (total, IMAGE_SIZE)),
         (labels_file, sizes[1], np.uint8, (total,)),
     ):
-        path = directory / str(name)
+        if not isinstance(name, str) or Path(name).name != name or name.startswith("."):
+            raise _Invalid("its tag is damaged")  # only file names of its own folder
+        path = directory / name
         try:
             actual = path.stat().st_size
         except OSError:
@@ -212,6 +214,8 @@ def _open_arrays(directory: Path, tag: dict[str, Any]) -> MnistData:
         # A plain ndarray view of the map: consumers need not know it is a file.
         arrays.append(np.asarray(array))
     images, labels = arrays
+    if labels.max(initial=0) > 9:  # 70 kB: cheap to check, unlike the images
+        raise _Invalid(f"{labels_file} holds labels other than the digits 0..9")
     splits, start = [], 0
     for count in counts:
         end = start + count
@@ -234,9 +238,10 @@ def load(
     """Load MNIST from `path` (any format `load_mnist` reads) through the cache.
 
     A valid cache is memory-mapped; otherwise the source is decoded with
-    `load_mnist` and, if `write`, the cache is (re)written: in a daemon thread
-    when `background` (the process waits for it at exit, see `wait_for_writes`),
-    else before returning. `on_notice` receives one line when a cache is
+    `load_mnist` and, if `write`, the cache is (re)written: when `background`,
+    by a daemon thread that starts `WRITE_DELAY` seconds later, or by a child
+    process at exit if the process ends first (see `_finish_at_exit`); else
+    before returning. `on_notice` receives one line when a cache is
     damaged, stale or cannot be written (default: a `CacheWarning`).
     """
     notice = on_notice or _warn

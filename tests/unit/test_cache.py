@@ -299,3 +299,15 @@ def test_a_process_that_exits_at_once_leaves_the_write_to_a_detached_child(
     assert tag.exists()
     assert not [p for p in cache_dir(path).iterdir() if p.name.endswith(".tmp")]
     assert_same(load(path), load_mnist(path))
+
+
+def test_a_tag_pointing_outside_its_folder_is_not_followed(tmp_path: Path) -> None:
+    path = write_book_pickle(tmp_path / "mnist.pkl.gz")
+    load(path)
+    tag_path = cache_dir(path) / "mnist.pkl.gz.json"
+    tag = json.loads(tag_path.read_text())
+    tag["images"]["file"] = "../mnist.pkl.gz"
+    tag_path.write_text(json.dumps(tag))
+    notices: list[str] = []
+    assert not is_mapped(load(path, notices))
+    assert len(notices) == 1 and "damaged" in notices[0]
