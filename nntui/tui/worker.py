@@ -52,6 +52,7 @@ from nntui.tui.model.session import progress_every
 PROGRESS_INTERVAL = 0.2
 SWITCH_INTERVAL = 0.001  # seconds: the GIL switch interval while training (Python's is 0.005)
 GIVE_WAY_MAX = 0.1  # seconds: the longest the trainer waits for the UI to draw a key's frame
+FULL_GC_EVERY = 100  # while training: a full garbage collection per this many of generation 1
 
 Post = Callable[[Message], object]
 
@@ -107,11 +108,21 @@ def run_training(
 
 @contextmanager
 def _frozen_heap() -> Iterator[None]:
-    """Keep the garbage collector's full passes off the objects alive now, for the block."""
+    """Keep the garbage collector's full passes off the objects alive now, and rarer, for the block.
+
+    Frozen, the objects of the app and the data are not walked; but what the UI
+    makes while training (caches of rendered lines, messages) still grows the
+    oldest generation, and a full pass over it took up to 120 ms with the GIL
+    held, about once a second: the worst key presses waited for one. While
+    training, a full pass comes after `FULL_GC_EVERY` younger ones, not 10.
+    """
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], FULL_GC_EVERY))
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()  # cycles among them can be collected again once the run is over
 
 

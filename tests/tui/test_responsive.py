@@ -53,6 +53,17 @@ class _NeverDrawn(threading.Event):
         return super().wait(0)
 
 
+def test_full_collections_are_rarer_only_while_training(tiny_data: MnistData) -> None:
+    import gc
+
+    before = gc.get_threshold()
+    trainer = Trainer(tiny_data, TrainConfig(train_size=100, epochs=1, seed=3))
+    during = []
+    tui_worker.run_training(trainer, lambda m: during.append(gc.get_threshold()))
+    assert {t[2] for t in during} == {max(before[2], tui_worker.FULL_GC_EVERY)}
+    assert gc.get_threshold() == before
+
+
 def test_a_ui_that_never_draws_makes_the_trainer_give_way_once_only(tiny_data: MnistData) -> None:
     trainer = Trainer(tiny_data, TrainConfig(train_size=100, epochs=1, seed=3))
     never = _NeverDrawn()  # cleared, as by a key whose frame never comes
