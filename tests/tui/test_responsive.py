@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 
@@ -54,8 +55,6 @@ class _NeverDrawn(threading.Event):
 
 
 def test_full_collections_are_rarer_only_while_training(tiny_data: MnistData) -> None:
-    import gc
-
     before = gc.get_threshold()
     trainer = Trainer(tiny_data, TrainConfig(train_size=100, epochs=1, seed=3))
     during = []
