@@ -70,10 +70,15 @@ def _clear_cache(data: Path, cache_home: Path) -> None:
 
 
 def _wait_for_cache(data: Path, timeout: float = 60.0) -> float:
-    """Seconds until the cache a cold run left to a background writer is complete."""
+    """Seconds until the cache a cold run left to a background writer is complete.
+
+    A timeout of 0 is for a version of nntui without the cache: nothing is waited for.
+    """
     tag = data.parent / ".nntui-cache" / f"{data.name}.json"
     start = time.perf_counter()
     while not tag.exists():
+        if timeout <= 0:
+            return float("nan")
         if time.perf_counter() - start > timeout:
             sys.exit(f"no cache at {tag} {timeout:g} s after a cold run")
         time.sleep(0.01)
@@ -138,6 +143,12 @@ def main() -> None:
     parser.add_argument("--size", default="120x40", help="dashboard pane size (default 120x40)")
     parser.add_argument("--ready-marker", default=DEFAULT_MARKER, help="text that means ready")
     parser.add_argument("--skip-dashboard", action="store_true")
+    parser.add_argument(
+        "--cache-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait for the cache after a cold run (0: nntui before the cache)",
+    )
     args = parser.parse_args()
     source = args.data or os.environ.get("NNTUI_DATA")
     if not source or not Path(source).is_file():
@@ -172,7 +183,7 @@ def main() -> None:
             wall, rss = _run(train, env, "cold")
             cold.append(wall)
             cold_rss.append(rss)
-            lag = _wait_for_cache(data)
+            lag = _wait_for_cache(data, args.cache_wait)
             settle.append(lag)
             wall, rss = _run(train, env, "warm")  # the cache the cold run wrote is warm now
             warm.append(wall)
