@@ -94,6 +94,8 @@ class Sweep:
         self.recorder = recorder
         self._stop = threading.Event()
         self.timings: dict[str, float] = {}  # seconds: "connect", "data", "close"
+        self._client: Any = None
+        self._cluster: Any = None
 
     def stop(self) -> None:
         """Stop every run after its current mini-batch. Safe from any thread or a signal handler."""
@@ -103,17 +105,32 @@ class Sweep:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    def connect(self) -> None:
+        """Start the local cluster or reach the scheduler; `ClusterError` if that fails.
+
+        `events` does this itself; calling it first (say, in a thread while the
+        data loads) overlaps the two. Closed by `events` when it ends, or by `close`.
+        """
+        if self._client is None:
+            t0 = time.perf_counter()
+            self._client, self._cluster = self._connect()
+            self.timings["connect"] = time.perf_counter() - t0
+
+    def close(self) -> None:
+        """Close the client and a local cluster (idempotent)."""
+        if self._client is not None:
+            t1 = time.perf_counter()
+            _close(self._client, self._cluster)
+            self._client = self._cluster = None
+            self.timings["close"] = time.perf_counter() - t1
+
     def events(self) -> Iterator[SweepEvent]:
         """Connect, run everything, and yield events until every run has ended; then close."""
-        t0 = time.perf_counter()
-        client, cluster = self._connect()
-        self.timings["connect"] = time.perf_counter() - t0
         try:
-            yield from self._run(client)
+            self.connect()
+            yield from self._run(self._client)
         finally:
-            t1 = time.perf_counter()
-            _close(client, cluster)
-            self.timings["close"] = time.perf_counter() - t1
+            self.close()
             if self.recorder is not None:
                 self.recorder.close()
 
