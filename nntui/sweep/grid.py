@@ -240,11 +240,11 @@ def build_runs(axes: Axes, *, allow_many: bool = False) -> list[RunSpec]:
         epochs = check_epochs(axes.epochs if axes.epochs is not None else preset.epochs)
         combos = [(sizes, eta, m) for sizes, eta, m in preset.experiments]
     else:
-        etas = parse_axis(axes.eta or "3", "--eta", "like 0.5,3,10", parse_eta_item)
+        etas = parse_axis(_or(axes.eta, "3"), "--eta", "like 0.5,3,10", parse_eta_item)
         sizes_list = parse_axis(
-            axes.hidden or "30", "--hidden", "like 30,100,100-30,0", parse_hidden_item
+            _or(axes.hidden, "30"), "--hidden", "like 30,100,100-30,0", parse_hidden_item
         )
-        ms = parse_axis(axes.mini_batch_size or "10", "-m", "like 10,50", parse_m_item)
+        ms = parse_axis(_or(axes.mini_batch_size, "10"), "-m", "like 10,50", parse_m_item)
         epochs = check_epochs(axes.epochs if axes.epochs is not None else 30)
         combos = list(itertools.product(sizes_list, etas, ms))
     for _, _, m in combos:
@@ -301,3 +301,8 @@ def estimate_wall_seconds(runs: Sequence[RunSpec], workers: int) -> float:
         i = loads.index(min(loads))
         loads[i] += seconds
     return max(loads)
+
+
+def _or(typed: str | None, default: str) -> str:
+    # An empty string was typed (and is an error); only None means "not given".
+    return default if typed is None else typed
