@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -161,6 +162,7 @@ class Sweep:
         # The worker processes inherit "ignore SIGINT": a Ctrl-C at the terminal reaches the
         # whole process group, and it is the client's job to stop the runs in order, not the
         # workers' to die mid-run.
+        _ensure_resource_tracker()
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
         try:
@@ -291,6 +293,30 @@ class Sweep:
             if isinstance(event, RunStarted) and name is not None:
                 return RunStarted(event.index, event.worker, event.attempt, name)
         return event
+
+
+def _ensure_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with a real stderr to hand to it.
+
+    The tracker passes ``sys.stderr.fileno()`` to the process it spawns; inside the
+    dashboard, Textual's stand-in for stderr has no file descriptor, and the
+    worker processes then fail to start.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable:
+        return
+    previous = sys.stderr
+    with open(os.devnull, "w") as devnull:
+        sys.stderr = devnull
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = previous
 
 
 def _close(client: Any, cluster: Any) -> None:
