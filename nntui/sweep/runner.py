@@ -47,6 +47,7 @@ CONNECT_SECONDS = 5.0  # to reach a --scheduler; the whole error must come withi
 WORKERS_SECONDS = 3.0  # for a reached scheduler to show at least one worker
 STOP_GRACE_SECONDS = 5.0  # after a stop, how long running runs have to send their last words
 POLL_SECONDS = 0.05
+LOST_SECONDS = 30.0  # no answer from the scheduler for this long: it is gone
 # Dask's own messages (a worker restarting, a closed stream at shutdown) are not the user's.
 DASK_LOG_LEVEL = logging.ERROR
 
@@ -192,7 +193,10 @@ class Sweep:
             max((r.config.train_size for r in self.runs), default=1),
             sorted({r.config.eval_on for r in self.runs}),
         )
-        data_future = client.scatter(payload, broadcast=True, hash=False)
+        try:
+            data_future = client.scatter(payload, broadcast=True, hash=False)
+        except Exception as exc:
+            raise ClusterError(f"cannot send the data to the workers ({_one_line(exc)})") from None
         self.timings["data"] = time.perf_counter() - t
         token = uuid.uuid4().hex[:12]
         channel, stop_name = f"nntui-events-{token}", f"nntui-stop-{token}"
@@ -221,11 +225,15 @@ class Sweep:
         ended: set[int] = set()
         deadline: float | None = None
 
+        last_heard = time.perf_counter()
+
         def drain() -> Iterator[SweepEvent]:
+            nonlocal last_heard
             try:
                 messages = queue.get(batch=True)
-            except Exception:  # the scheduler went away; the futures will say so
+            except Exception:  # the scheduler is gone, or not answering for now
                 return
+            last_heard = time.perf_counter()
             for msg in messages:
                 i = msg.get("run")
                 if i in ended or i not in futures:
@@ -255,7 +263,12 @@ class Sweep:
             for i in finished:
                 ended.add(i)
                 yield self._emit(self._outcome(i, futures[i], attempts))
-            if deadline is not None and time.perf_counter() > deadline:
+            if time.perf_counter() - last_heard > LOST_SECONDS:
+                for i in futures:
+                    if i not in ended:
+                        ended.add(i)
+                        yield self._emit(RunEnded(i, "failed", "lost the Dask scheduler"))
+            elif deadline is not None and time.perf_counter() > deadline:
                 for i in futures:
                     if i not in ended:
                         ended.add(i)
