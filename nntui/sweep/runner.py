@@ -172,6 +172,9 @@ class Sweep:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # The scheduler's HTTP server (metrics, health) on any free port, with no
+                # dashboard: two sweeps at once, or another Dask, must not clash on 8787.
+                scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
                 silence_logs=DASK_LOG_LEVEL,
                 env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
             )
