@@ -247,3 +247,40 @@ def test_a_signal_stops_the_whole_sweep_and_keeps_every_run(tiny_data_file, tmp_
             [NNTUI, "runs", "--sweep", sweep_id], capture_output=True, text=True, env=env
         )
         assert again.returncode == 0 and "784-30-10 eta 3 m 10" in again.stdout
+
+
+def test_continue_runs_only_what_a_stopped_sweep_left(tiny_data, tiny_data_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from nntui.cli import app
+    from nntui.sweep.manifest import Manifest, save_manifest
+
+    runs = build_runs(Axes(eta="3", hidden="10", epochs=3, seeds=3, train_size=300))
+    store = RunStore(tmp_path)
+    save_manifest(store, Manifest("sw-c", "", tuple(runs)))
+    sweep = Sweep(
+        runs, tiny_data, sweep_id="sw-c", workers=1, recorder=SweepRecorder("sw-c", store, print)
+    )
+    for event in sweep.events():
+        if isinstance(event, RunEpoch):
+            sweep.stop()  # after the first epoch of the first run
+    before = stored_runs(store, "sw-c")
+    assert len(before) == 3 and {r.status for r in before} <= {"stopped", "completed"}
+    assert "stopped" in {r.status for r in before}
+    finished_before = {r.name for r in before if r.status == "completed"}
+
+    result = CliRunner().invoke(
+        app,
+        ["sweep", "--continue", "sw-c", "--workers", "1", "--data", str(tiny_data_file)],
+        env={"NNTUI_RUNS": str(tmp_path)},
+    )
+    assert result.exit_code == 0, result.output
+    after = stored_runs(store, "sw-c")
+    assert len(after) == 3 and {r.status for r in after} == {"completed"}
+    assert finished_before <= {r.name for r in after}  # finished runs were not run again
+    assert sorted(r.seed for r in after) == [1, 2, 3]
+    assert all(r.epochs_done == 3 for r in after)
+    again = CliRunner().invoke(
+        app, ["sweep", "--continue", "sw-c"], env={"NNTUI_RUNS": str(tmp_path)}
+    )
+    assert again.exit_code == 0 and "nothing to continue" in again.stderr
