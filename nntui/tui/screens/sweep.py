@@ -39,6 +39,7 @@ from nntui.sweep.manifest import sweep_ids
 from nntui.tui.widgets.sweep_chart import SweepChart, legend
 
 FOLLOW_INTERVAL = 1.0  # seconds between two readings of the runs store when following
+REDRAW_INTERVAL = 0.25  # seconds: a running sweep's table and chart redraw at most this often
 STATUS_STYLE = {
     "queued": "dim",
     "running": "cyan",
@@ -205,6 +206,7 @@ class SweepScreen(Screen[None]):
         self.runs: list[RunSpec] | None = None
         self.sweep: Any = None  # nntui.sweep.runner.Sweep while one runs
         self._follow_timer: Any = None
+        self._dirty = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="sweep-form"):
@@ -228,6 +230,8 @@ class SweepScreen(Screen[None]):
             table.add_column(column, key=column)
         table.border_title = "Runs"
         self.check_inputs()
+        # Events can come many times a second; the table and chart are rebuilt a few times.
+        self.set_interval(REDRAW_INTERVAL, self._flush)
         if self.following is not None:
             self.follow(self.following)
         else:
@@ -344,10 +348,17 @@ class SweepScreen(Screen[None]):
 
     def on_sweep_event_message(self, message: SweepEventMessage) -> None:
         self.state.apply(message.event)
+        self._dirty = True
         if isinstance(message.event, SweepFinished):
             self.sweep = None
-        self.rows = [row_from_state(r) for r in self.state.runs]
-        self.redraw()
+            self._flush()
+
+    def _flush(self) -> None:
+        """Redraw from the sweep's state if it changed: at most every `REDRAW_INTERVAL`."""
+        if self._dirty:
+            self._dirty = False
+            self.rows = [row_from_state(r) for r in self.state.runs]
+            self.redraw()
 
     def on_sweep_failed(self, message: SweepFailed) -> None:
         self.sweep = None
