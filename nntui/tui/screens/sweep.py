@@ -29,6 +29,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.worker import get_current_worker
 
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError, NntuiError
@@ -338,8 +339,11 @@ class SweepScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sweep")
     def _drive(self, sweep: Any) -> None:
+        worker = get_current_worker()
         try:
             for event in sweep.events():
+                if worker.is_cancelled:  # the screen went away: stop the runs, keep what they did
+                    sweep.stop()
                 self.post_message(SweepEventMessage(event))
         except NntuiError as exc:
             self.post_message(SweepFailed(str(exc)))
