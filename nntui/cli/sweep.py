@@ -237,10 +237,6 @@ def sweep(
     from nntui.sweep.recorder import SweepRecorder
     from nntui.sweep.runner import Sweep
 
-    if continue_ is None:
-        save_manifest(store, manifest)
-    else:
-        drop_unfinished(store, sweep_id, runs)
     recorder = SweepRecorder(sweep_id, store, warn=_warn)
     dataset_box: list = []
     # The cluster starts (worker processes spawn) while this process reads the data.
@@ -265,7 +261,15 @@ def sweep(
         error = dataset_box[0] if dataset_box else RuntimeError("the data did not load")
         raise error
     runner.data = dataset_box[0]
-    _check_train_size(runs, len(runner.data.training))
+    try:
+        _check_train_size(runs, len(runner.data.training))
+    except ConfigError:
+        runner.close()
+        raise
+    if continue_ is None:
+        save_manifest(store, manifest)
+    else:
+        drop_unfinished(store, sweep_id, runs)
 
     out = _stdout()
     err_console.print(
