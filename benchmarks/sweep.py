@@ -51,9 +51,9 @@ import distributed
 from nntui.sweep.runner import Sweep
 from nntui.sweep.payload import pack
 t1 = time.perf_counter()
-from nntui.data.mnist import load_mnist
-data = load_mnist({data_path!r})
-if __name__ == "__main__":
+if __name__ == "__main__":  # the worker processes import this file again: keep them light
+    from nntui.data.mnist import load_mnist
+    data = load_mnist({data_path!r})
     sweep = Sweep([], data, sweep_id="bench", workers=2)
     t2 = time.perf_counter()
     sweep.connect()
