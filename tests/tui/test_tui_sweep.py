@@ -146,3 +146,25 @@ async def test_a_sweep_started_from_the_screen_runs_on_a_local_cluster(
         stored = store.list()
         assert len(stored) == 2 and {r.status for r in stored} == {"completed"}
         assert stored[0].sweep == screen.state.sweep
+
+
+async def test_capital_s_on_the_dashboard_opens_the_sweep_screen(tiny_data: MnistData):
+    from nntui.tui.app import NntuiApp
+    from nntui.tui.screens.help import HelpScreen
+    from nntui.tui.screens.main import MainScreen
+    from tests.pilot import SHORT
+
+    app = NntuiApp(data=tiny_data, config=SHORT)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen))
+        screen = app.screen
+        assert isinstance(screen, SweepScreen) and screen.data is tiny_data
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        from textual.widgets import Markdown
+
+        assert "`S` **Sweep**" in app.screen.query_one(Markdown).source

@@ -158,7 +158,7 @@ class SweepScreen(Screen[None]):
         border-title-color: $text-primary;
         border-subtitle-color: $text-muted;
     }
-    SweepScreen #sweep-right { width: 68; max-width: 65%; }
+    SweepScreen #sweep-right { width: 72; max-width: 65%; }
     SweepScreen DataTable {
         height: 1fr;
         border: round $primary;
@@ -441,7 +441,7 @@ class SweepScreen(Screen[None]):
                 f"{r.epochs_done}/{r.epochs}",
                 _pct(r.last),
                 _pct(r.best),
-                f"{r.seconds:.1f}s",
+                f"{r.seconds:.1f}s" if r.seconds < 100 else f"{r.seconds:.0f}s",
                 Text(r.status, style=STATUS_STYLE.get(r.status, "")),
             )
         table.border_subtitle = f"sorted by {self.sort_column} · o: next column"
