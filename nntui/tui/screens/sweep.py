@@ -35,7 +35,14 @@ from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError, NntuiError
 from nntui.store.runs import RunInfo, RunStore
 from nntui.sweep.events import RunState, SweepEvent, SweepFinished, SweepState
-from nntui.sweep.grid import Axes, RunSpec, build_runs, estimate_wall_seconds, hidden_label
+from nntui.sweep.grid import (
+    Axes,
+    RunSpec,
+    build_runs,
+    config_key,
+    estimate_wall_seconds,
+    hidden_label,
+)
 from nntui.sweep.manifest import sweep_ids
 from nntui.tui.widgets.sweep_chart import SweepChart, legend
 
@@ -109,8 +116,6 @@ def row_from_info(info: RunInfo) -> Row:
     c = info.config
     curve = tuple(a for _, a in info.curve)
     seconds = sum(r.get("train_seconds", 0.0) + r.get("eval_seconds", 0.0) for r in info.history)
-    from nntui.sweep.grid import config_key
-
     return Row(
         config_key(c),
         _settings(c.sizes, c.eta, c.mini_batch_size),
