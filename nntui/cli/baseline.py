@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from nntui.cli.console import EXIT_SIGTERM, DataOption, err_console, fail, print_error
+from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, fail, print_error
 from nntui.cli.data import ensure_data_with_progress
 from nntui.data import datastore
 from nntui.data.mnist import load_mnist
@@ -145,8 +145,11 @@ def _fit_in_subprocess(training: Split, evaluation: Split, gamma: str) -> SvmRes
         try:
             message = _wait(child, receive, label)
         except _Terminated:
-            print_error("terminated")
+            print_error("terminated: the fit was stopped")
             raise typer.Exit(EXIT_SIGTERM) from None
+        except KeyboardInterrupt:
+            print_error("interrupted: the fit was stopped")
+            raise typer.Exit(EXIT_SIGINT) from None
         finally:
             if child.is_alive():
                 child.kill()
