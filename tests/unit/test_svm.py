@@ -108,3 +108,25 @@ def test_svm_line_shows_the_cache_or_the_books_figure(tmp_path):
     save_svm_result([tmp_path], "e" * 64, _result("auto", 9436))
     line = baseline_cli.book_svm_line([tmp_path], "e" * 64)
     assert "9436 / 10000" in line and "not reproduced" not in line
+
+
+def test_eval_shows_the_cached_svm_figure_else_the_books(tmp_path, tiny_data):
+    from nntui.engine.config import TrainConfig
+    from nntui.engine.training import Trainer
+    from nntui.store.model_file import save_model
+    from tests.fakedata import write_book_pickle
+
+    data = write_book_pickle(tmp_path / "mnist.pkl.gz")
+    trainer = Trainer(tiny_data, TrainConfig(sizes=(784, 10, 10), epochs=1, train_size=500, seed=1))
+    for _ in trainer.run():
+        pass
+    save_model(tmp_path / "net.npz", trainer.network, config=trainer.config, seed=1)
+    args = ["eval", str(tmp_path / "net.npz"), "--data", str(data)]
+    before = runner.invoke(app, args)
+    assert before.exit_code == 0, before.output
+    assert "SVM 9435 / 10000 (the book's figure, not reproduced here)" in before.stdout
+    assert runner.invoke(app, ["baseline", "svm", "--data", str(data)]).exit_code == 0
+    after = runner.invoke(app, args)
+    cached = load_svm_results(baseline_dirs(data), data_checksum(data))["auto"]
+    assert f"SVM (gamma='auto', the book's setting) {cached.correct} / 100" in after.stdout
+    assert "not reproduced" not in after.stdout
