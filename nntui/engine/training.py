@@ -131,21 +131,77 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._cancelled = False
+        # What a step asked for while paused: "batch", "epoch" or None (see `step`).
+        self._step: str | None = None
+        self._batches_per_second: float | None = None
+        # Set to cut short the wait between slowed-down mini-batches.
+        self._nudge = threading.Event()
+        self._next_batch_at = 0.0
         self._last_predictions: dict[int, int] = {}
 
     # Controls: safe to call from any thread. -------------------------------------
 
     def pause(self) -> None:
-        """Stop before the next mini-batch until `resume` or `cancel`."""
+        """Stop before the next mini-batch until `resume`, `step` or `cancel`.
+
+        May be called before `run` starts: the run then waits, paused, before
+        its first mini-batch, so a learner can step from the very start.
+        """
+        self._step = None
         self._running.clear()
+        self._nudge.set()
 
     def resume(self) -> None:
+        """Go on after `pause` (at the speed set by `set_speed`)."""
+        self._step = None
         self._running.set()
+
+    def step(self, what: str = "batch") -> bool:
+        """While paused, train one mini-batch ("batch") or to the end of the epoch ("epoch").
+
+        The run pauses again afterwards (yielding `Paused`), with a
+        `BatchProgress` after each stepped mini-batch and, for "epoch", the
+        usual `EpochDone`. From an epoch's start "epoch" is exactly one epoch;
+        part-way through it finishes the current one. Returns False (and does
+        nothing) unless the run is paused and not already stepping.
+        """
+        if what not in ("batch", "epoch"):
+            raise ValueError(f"step is 'batch' or 'epoch', not {what!r}")
+        if not self.paused or self._step is not None or self._cancelled:
+            return False
+        self._step = what
+        self._running.set()
+        return True
+
+    def set_speed(self, batches_per_second: float | None) -> None:
+        """Train at most this many mini-batches a second from now on; None for full speed.
+
+        While slowed down, every mini-batch yields a `BatchProgress`, so a view
+        can follow the cost batch by batch.
+        """
+        if batches_per_second is not None and not batches_per_second > 0:
+            raise ConfigError(
+                f"speed must be above 0 mini-batches a second, got {batches_per_second}"
+            )
+        self._batches_per_second = batches_per_second
+        self._nudge.set()
+
+    @property
+    def batches_per_second(self) -> float | None:
+        """The speed limit set by `set_speed` (None: full speed)."""
+        return self._batches_per_second
+
+    @property
+    def stepping(self) -> bool:
+        """True while a `step` is being carried out."""
+        return self._step is not None
 
     def cancel(self) -> None:
         """End the run after the current mini-batch (the epoch is not evaluated)."""
         self._cancelled = True
+        self._step = None
         self._running.set()
+        self._nudge.set()
 
     @property
     def paused(self) -> bool:
@@ -226,7 +282,8 @@ class Trainer:
                     clock.pause()
                     self._running.wait()
                     clock.resume()
-                    if not self._cancelled:
+                    # A step is not a resume: the run stays paused around it.
+                    if not self._cancelled and self._step is None:
                         yield Resumed(epoch, done)
                 if self._cancelled:
                     yield self._finished("stopped", epochs_done, clock, "stopped by the user")
@@ -252,8 +309,14 @@ class Trainer:
                         meter.add(net.last_weight_updates(len(idx)), eta)
                 done += len(idx)
                 batches += 1
-                if batches % self.progress_every == 0 and done < n:
+                one_by_one = self._step == "batch" or self._batches_per_second is not None
+                if self._step == "batch":
+                    self._step = None
+                    self._running.clear()  # the top of the loop reports the pause
+                if done < n and (one_by_one or batches % self.progress_every == 0):
                     yield self._progress(epoch, last_epoch, done, n, cost_sum, clock, epoch_start)
+                if self._batches_per_second is not None and self._running.is_set():
+                    self._throttle()
             yield self._progress(epoch, last_epoch, done, n, cost_sum, clock, epoch_start)
             train_seconds = clock.now() - epoch_start
             if not (np.isfinite(cost_sum) and net.is_finite()):
@@ -292,10 +355,25 @@ class Trainer:
             )
             self.history.append(done_event)
             epochs_done = epoch
+            if self._step == "epoch":
+                self._step = None
+                self._running.clear()  # paused before the next epoch's first mini-batch
             yield done_event
             if self.sample_indices:
                 yield self.predict_samples(self.sample_indices, epoch)
         yield self._finished("completed", epochs_done, clock, f"trained {config.epochs} epochs")
+
+    def _throttle(self) -> None:
+        """Wait out the rest of this mini-batch's time slot; pause, cancel or a new speed cut it."""
+        speed = self._batches_per_second
+        if speed is None:
+            return
+        now = time.perf_counter()
+        due = max(self._next_batch_at, now - 1.0 / speed) + 1.0 / speed
+        self._next_batch_at = due
+        self._nudge.clear()
+        if due > now:
+            self._nudge.wait(due - now)
 
     def _progress(
         self, epoch: int, last: int, done: int, n: int, cost_sum: float, clock: _Clock, start: float
