@@ -166,6 +166,11 @@ def never_predicted(predictions: np.ndarray, labels: np.ndarray) -> list[int]:
 HINT_FROM_EPOCH = 5
 
 
+def _listed(digits: Sequence[int], word: str) -> str:
+    items = [str(d) for d in digits]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} {items[-1]}"
+
+
 def stuck_output_hint(digits: Sequence[int], epoch: int) -> str | None:
     """One plain sentence when a digit is never predicted from `HINT_FROM_EPOCH` on, else None.
 
@@ -173,15 +178,11 @@ def stuck_output_hint(digits: Sequence[int], epoch: int) -> str | None:
     """
     if not digits or epoch < HINT_FROM_EPOCH:
         return None
-    names = (
-        " and ".join(str(d) for d in digits)
-        if len(digits) <= 2
-        else (", ".join(str(d) for d in digits[:-1]) + f" and {digits[-1]}")
-    )
+    names, alternatives = _listed(digits, "and"), _listed(digits, "or")
     plural = len(digits) > 1
     neuron = "neurons" if plural else "neuron"
     return (
         f"The output {neuron} for {names} {'are' if plural else 'is'} stuck: no image is "
-        f"classified as {names}, which caps the accuracy. Try another seed; Chapter 3's "
+        f"classified as {alternatives}, which caps the accuracy. Try another seed; Chapter 3's "
         "cross-entropy cost and smaller initial weights are the book's cure."
     )
