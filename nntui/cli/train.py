@@ -34,7 +34,7 @@ from nntui.engine.events import (
     TrainingFinished,
     TrainingStarted,
 )
-from nntui.engine.layers import never_predicted, stuck_output_hint
+from nntui.engine.layers import held_back_digits, stuck_output_hint
 from nntui.engine.training import Trainer
 from nntui.store.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
 from nntui.store.model_file import SavedModel, load_model, save_model
@@ -192,7 +192,7 @@ def train(
             write_metrics(metrics, config=config, seed=trainer.seed, history=records, status=status)
     _summary(config, trainer.seed, records, finished, save, metrics, recorder.run)
     if last_epoch is not None:
-        missing = never_predicted(last_epoch.predictions, trainer.eval_set.labels)
+        missing = held_back_digits(last_epoch.predictions, trainer.eval_set.labels)
         hint = stuck_output_hint(missing, last_epoch.epoch)
         if hint:
             err_console.print(hint, markup=False, soft_wrap=True)

@@ -40,7 +40,7 @@ def test_a_dead_output_neuron_is_named_with_what_to_try(tmp_path, tiny_data_file
     assert result.exit_code == 0, result.output
     hints = [line for line in result.stderr.splitlines() if "stuck" in line]
     assert len(hints) == 1, result.stderr
-    assert "output neuron for 3 is stuck" in hints[0] and "another seed" in hints[0]
+    assert "Output neuron 3 is stuck" in hints[0] and "another seed" in hints[0]
 
 
 def test_a_healthy_run_gets_no_hint(tmp_path, tiny_data_file, four_epochs):

@@ -10,6 +10,7 @@ import pytest
 from nntui.engine.layers import (
     GradientMeter,
     LayerStats,
+    held_back_digits,
     layer_activations,
     layer_stats,
     never_predicted,
@@ -96,11 +97,23 @@ def test_never_predicted_ignores_digits_not_shown():
     assert never_predicted(predictions, labels) == [1, 3]
 
 
+def test_held_back_means_hardly_ever_right():
+    labels = np.array([0] * 10 + [1] * 10 + [2] * 10)
+    predictions = labels.copy()
+    predictions[10:19] = 0  # digit 1: one right in ten, a stuck output that still wins once
+    predictions[20:22] = 0  # digit 2: eight right in ten, just a weaker digit
+    assert held_back_digits(predictions, labels) == [1]
+    assert never_predicted(predictions, labels) == []
+
+
 def test_hint_names_the_digits_and_what_to_try():
     assert stuck_output_hint([], 30) is None
     assert stuck_output_hint([3], 2) is None  # too early: outputs still sort themselves out
     one = stuck_output_hint([3], 30)
-    assert "for 3 is stuck" in one and "another seed" in one and "cross-entropy" in one
+    assert one.startswith("Output neuron 3 is stuck: the network almost never answers 3,")
+    assert "another seed" in one and "cross-entropy" in one
     two = stuck_output_hint([2, 7], 30)
-    assert "for 2 and 7 are stuck" in two
+    assert two.startswith(
+        "Output neurons 2 and 7 are stuck: the network almost never answers 2 or 7"
+    )
     assert "\n" not in two

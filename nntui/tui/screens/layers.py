@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from nntui.engine.events import EpochDone
-from nntui.engine.layers import never_predicted, stuck_output_hint
+from nntui.engine.layers import held_back_digits, stuck_output_hint
 from nntui.tui.model.session import Session
 from nntui.tui.screens.base import CSS, POLL_INTERVAL
 from nntui.tui.widgets.charts import ThrottledPlot, _int_ticks
@@ -160,7 +160,7 @@ class LayersScreen(Screen[None]):
             for i in range(n)
         )
         split = self.session.data.split(self.session.eval_on)
-        hint = stuck_output_hint(never_predicted(last.predictions, split.labels), last.epoch)
+        hint = stuck_output_hint(held_back_digits(last.predictions, split.labels), last.epoch)
         text = f"{legend}   after epoch {last.epoch}"
         if hint:
             text += f"\n[bold yellow]{hint}[/]"
