@@ -29,6 +29,8 @@ def draw_marks(plt: Any, marks: list[Mark] | tuple[Mark, ...], top: float) -> No
     for x, label in marks:
         plt.vline(x, MARK_COLOUR)
         plt.text(label, x, top, color=MARK_COLOUR)
+
+
 REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a second
 REDRAW_GRACE = 0.15  # seconds to wait past the interval for a request to redraw with
 
