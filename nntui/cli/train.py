@@ -24,7 +24,13 @@ from rich.table import Table
 
 from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, print_error
 from nntui.cli.data import load_data_with_progress
-from nntui.engine.config import TrainConfig, check_sizes, parse_hidden, parse_sizes
+from nntui.engine.config import (
+    TrainConfig,
+    check_sizes,
+    format_sizes,
+    parse_hidden,
+    parse_sizes,
+)
 from nntui.engine.errors import ConfigError, ModelFileError
 from nntui.engine.events import (
     BatchProgress,
@@ -214,7 +220,7 @@ def _base_config(
         raise ModelFileError(f"{path}: cannot train this network on MNIST: {exc}") from None
     if layer_sizes is not None and layer_sizes != net_sizes:
         raise ConfigError(
-            f"the saved model has layer sizes {','.join(map(str, net_sizes))}; "
+            f"the saved model has layer sizes {format_sizes(net_sizes)}; "
             "--sizes/--hidden cannot change them when resuming"
         )
     return (saved.config or TrainConfig()).with_changes(sizes=net_sizes)

@@ -15,9 +15,9 @@ from typing import Any
 from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
+from nntui.engine.analysis import BOOK_ACCURACY
 from nntui.tui.widgets.strips import RunsVisual, ansi_runs
 
-BOOK_ACCURACY = 95.42  # percent: the book's best epoch for Network([784, 30, 10])
 BASELINE_COLOURS = ("yellow", "magenta")  # random guess, average darkness
 MARK_COLOUR = "orange"  # where eta or m changed, or where a run resumed
 TRAIN_COLOUR = "blue"  # accuracy on the training sample
