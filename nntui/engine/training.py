@@ -303,6 +303,10 @@ class Trainer:
                 done += len(idx)
                 batches += 1
                 one_by_one = self._step == "batch" or self._batches_per_second is not None
+                if one_by_one:
+                    # Batch by batch, every view should see each step: a copy costs
+                    # microseconds, nothing next to a slowed-down mini-batch.
+                    self._publish(epoch - 1)
                 if self._step == "batch":
                     self._step = None
                     self._running.clear()  # the top of the loop reports the pause

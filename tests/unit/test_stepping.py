@@ -140,3 +140,18 @@ def test_speed_must_be_positive(tiny_data):
     for bad in (0, -1.0, float("nan")):
         with pytest.raises(ConfigError):
             trainer.set_speed(bad)
+
+
+def test_a_step_publishes_a_snapshot_for_the_views(tiny_data):
+    trainer = Trainer(tiny_data, CONFIG)
+    before = trainer.snapshot
+    trainer.pause()
+    runner = Runner(trainer)
+    runner.until(Paused)
+    trainer.step("batch")
+    runner.until(Paused)
+    after = trainer.snapshot
+    assert after is not before and after.epoch == 0  # no epoch finished yet
+    for w, live in zip(after.weights, trainer.network.weights, strict=True):
+        assert np.array_equal(w, live)
+    runner.stop()
