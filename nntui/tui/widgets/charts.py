@@ -18,7 +18,7 @@ from textual_plotext import PlotextPlot
 from nntui.engine.analysis import BOOK_ACCURACY
 from nntui.tui.widgets.strips import RunsVisual, ansi_runs
 
-BASELINE_COLOURS = ("yellow", "magenta")  # random guess, average darkness
+BASELINE_COLOURS = ("yellow", "magenta", "cyan")  # random guess, average darkness, SVM
 MARK_COLOUR = "orange"  # where eta or m changed, or where a run resumed
 TRAIN_COLOUR = "blue"  # accuracy on the training sample
 Mark = tuple[float, str]  # x position on the chart, label
@@ -205,6 +205,7 @@ class CostChart(ThrottledPlot):
         self.images_total = 0
         self.points: tuple[tuple[int, float], ...] = ()  # (images done, mean cost so far)
         self.marks: list[tuple[int, int, str]] = []  # (epoch, images done, label)
+        self.zoom = False  # set while stepping or slowed down: fit the axis to the points
 
     def set_points(
         self, epoch: int, images_total: int, points: tuple[tuple[int, float], ...]
@@ -241,7 +242,13 @@ class CostChart(ThrottledPlot):
         marks = [(done / 1000, label) for epoch, done, label in self.marks if epoch == self.epoch]
         draw_marks(plt, marks, top)
         plt.ylim(0, top)
-        plt.xlim(0, max(self.images_total / 1000, 1e-3))
+        right = self.images_total / 1000
+        done = self.points[-1][0] / 1000 if self.points else right
+        # Stepping or slowed down, the first mini-batches would fill one column of the
+        # epoch's axis: zoom in until a twentieth of the epoch is done.
+        if self.zoom and 0 < done < right / 20:
+            right = done * 1.5
+        plt.xlim(0, max(right, 1e-3))
         plt.xlabel("thousand images this epoch")
         plt.ylabel("cost")
 

@@ -26,19 +26,19 @@ class HiddenStrips(Static):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
-        self.layers: tuple[tuple[float, ...], ...] = ()
+        self.hidden: tuple[tuple[float, ...], ...] = ()
 
     def show(self, layers: Sequence[Sequence[float]]) -> None:
-        self.layers = tuple(tuple(layer) for layer in layers)
+        self.hidden = tuple(tuple(layer) for layer in layers)
         self.refresh(layout=True)
 
     def render(self) -> RenderableType:
-        if not self.layers:
+        if not self.hidden:
             return Text("No image picked.", style="dim")
         width = max(1, self.content_size.width)
         parts: list[RenderableType] = []
-        for i, values in enumerate(self.layers, start=1):
-            name = "Hidden layer" if len(self.layers) == 1 else f"Hidden layer {i}"
+        for i, values in enumerate(self.hidden, start=1):
+            name = "Hidden layer" if len(self.hidden) == 1 else f"Hidden layer {i}"
             firing = sum(v > 0.5 for v in values)
             parts.append(Text(f"{name}: {len(values)} neurons, {firing} above 0.5", style="bold"))
             parts.append(activation_strip(values, width))
