@@ -71,6 +71,9 @@ class MainScreen(Screen[None]):
         Binding("space", "resume", "Resume"),
         Binding("x", "stop", "Stop"),
         Binding("r", "reset", "Reset"),
+        # Step by step: shown while paused or before the first start.
+        Binding("full_stop", "step('batch')", "1 batch"),
+        Binding("e", "step('epoch')", "1 epoch"),
         Binding("n", "new_sample", "New digits"),
         Binding("d", "toggle_digits", "Digits"),
         Binding("p", "inspect('draw')", "Draw"),
@@ -82,9 +85,6 @@ class MainScreen(Screen[None]):
         Binding("l", "layers", "Layers"),
         Binding("g", "gallery_digits", "Gallery digits", show=False),
         Binding("a", "art_style", "Art style", show=False),
-        # Step by step: shown while paused or before the first start.
-        Binding("full_stop", "step('batch')", "1 batch"),
-        Binding("e", "step('epoch')", "1 epoch"),
         Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
         Binding("minus", "speed(-1)", "Slower", show=False),
         Binding("escape", "leave_field", "Leave field", show=False),
