@@ -206,6 +206,6 @@ def stuck_output_hint(digits: Sequence[int], epoch: int) -> str | None:
     plural = len(digits) > 1
     return (
         f"Output neuron{'s' if plural else ''} {names} {'are' if plural else 'is'} stuck: the "
-        f"network almost never answers {alternatives}, which caps the accuracy. Try another "
+        f"network almost never answers {alternatives}, which holds the accuracy back. Try another "
         "seed; Chapter 3's cross-entropy cost and smaller initial weights are the book's cure."
     )
