@@ -170,3 +170,23 @@ async def test_l_opens_the_layers_screen_and_a_cycles_the_art(tiny_data: MnistDa
 def test_the_training_accuracy_reaches_the_chart(tiny_data: MnistData) -> None:
     events = [e for e in Trainer(tiny_data, STEP).run() if isinstance(e, EpochDone)]
     assert all(e.train_accuracy is not None for e in events)
+
+
+async def test_b_shows_the_svm_figure_cached_beside_the_data(tiny_data_file, tmp_path) -> None:
+    import shutil
+
+    from nntui.data.datastore import baseline_dirs, data_checksum
+    from nntui.engine.svm import SvmResult
+    from nntui.store.baselines import save_svm_result
+
+    # A copy of its own: the shared file must not get a cache beside it.
+    tiny_data_file = shutil.copy(tiny_data_file, tmp_path / "mnist.pkl.gz")
+    checksum = data_checksum(tiny_data_file)
+    save_svm_result(
+        baseline_dirs(tiny_data_file), checksum, SvmResult("auto", 9412, 10_000, 50_000, 1.0, "x")
+    )
+    app = NntuiApp(data_path=tiny_data_file, config=STEP, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chart = app.query_one(AccuracyChart)
+        await wait_for(pilot, lambda: "SVM" in chart.baselines)
+        assert chart.baselines["SVM"] == pytest.approx(94.12)

@@ -218,7 +218,8 @@ class MainScreen(Screen[None]):
         self.query_one(EpochProgress).show_idle("Not started")
         self.query_one(EpochProgress).show_speed_limit(self._speed)
         self._show_baselines()
-        self._find_svm()
+        if self._data is None or self._data_path is not None:  # data from a file: look beside it
+            self._find_svm()
         self.state = "ready"
         if self._saved is not None:  # nntui --resume MODEL
             try:
