@@ -1,7 +1,8 @@
-"""Every layer of the network for one image: hidden layers as strips, the outputs as bars.
+"""The hidden layers of the network for one image, each as a strip of shaded cells.
 
-`show` takes plain tuples (one per layer, the last being the ten outputs),
-made by `nntui.tui.model.inspect.layer_values`; the widget only draws them.
+`show` takes plain tuples (one per hidden layer), made by
+`nntui.tui.model.inspect.layer_values`; the widget only draws them. The
+outputs are drawn beside it by `ActivationBars`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
 from nntui.tui.render.activations import activation_strip
-from nntui.tui.widgets.activation_bars import ActivationBars
 
 LEGEND = "· 0 (off)  dark … bright  █ 1 (on)"
 
@@ -44,28 +42,3 @@ class HiddenStrips(Static):
             parts.append(activation_strip(values, width))
         parts.append(Text(LEGEND, style="dim"))
         return Group(*parts)
-
-
-class LayerView(Vertical):
-    """All layers for one image: `HiddenStrips` over the output `ActivationBars`."""
-
-    DEFAULT_CSS = """
-    LayerView { height: auto; }
-    LayerView HiddenStrips { height: auto; }
-    LayerView ActivationBars { margin-top: 1; }
-    """
-
-    def compose(self) -> ComposeResult:
-        yield HiddenStrips()
-        yield ActivationBars()
-
-    def show(self, layers: Sequence[Sequence[float]] | None, truth: int | None = None) -> None:
-        """Show every layer's activations (the last is the 10 outputs); None clears."""
-        strips = self.query_one(HiddenStrips)
-        bars = self.query_one(ActivationBars)
-        if not layers:
-            strips.show(())
-            bars.show(None)
-            return
-        strips.show(layers[:-1])
-        bars.show(tuple(float(v) for v in layers[-1]), truth)
