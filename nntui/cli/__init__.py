@@ -37,6 +37,12 @@ LAZY_COMMANDS = {
         'Train the network headless and print the book\'s "Epoch j: n / 10000" lines.',
         "EXAMPLES",
     ),
+    "sweep": _Lazy(
+        "nntui.cli.sweep",
+        "sweep",
+        "Train many networks at once and compare them: a grid of settings times seeds.",
+        "EXAMPLES",
+    ),
     "runs": _Lazy(
         "nntui.cli.models",
         "runs",
@@ -56,6 +62,11 @@ LAZY_COMMANDS = {
         "nntui.cli.data",
         "data_app",
         "Download, inspect and import the MNIST data nntui trains on.",
+    ),
+    "baseline": _Lazy(
+        "nntui.cli.baseline",
+        "baseline_app",
+        "The chapter's baselines to compare the network with (the SVM takes minutes).",
     ),
 }
 

@@ -18,10 +18,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nntui.cli.baseline import book_svm_line
 from nntui.cli.console import DataOption, err_console
-from nntui.cli.data import load_data_with_progress
+from nntui.cli.data import ensure_data_with_progress
 from nntui.cli.train import EvalSet
+from nntui.data import datastore
 from nntui.data.digits import center_and_scale, read_image
+from nntui.data.mnist import load_mnist
 from nntui.engine.analysis import (
     RANDOM_GUESS,
     confusion_matrix,
@@ -29,7 +32,7 @@ from nntui.engine.analysis import (
     per_digit_accuracy,
 )
 from nntui.engine.config import INPUTS, OUTPUTS, format_sizes
-from nntui.engine.errors import ModelFileError
+from nntui.engine.errors import ConfigError, ModelFileError
 from nntui.store.model_file import SavedModel, load_model
 from nntui.store.runs import RunInfo, RunStore, find_model
 from nntui.tui.render.digit_art import digit_art
@@ -50,12 +53,29 @@ def runs(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the runs as JSON, with every epoch's record.")
     ] = False,
+    sweep: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SWEEP", help="Show one sweep's summary again (its id from 'nntui sweep')."
+        ),
+    ] = None,
+    delete: Annotated[
+        bool, typer.Option("--delete", help="With --sweep: delete that sweep's runs.")
+    ] = False,
 ) -> None:
     """List the training runs kept in the runs directory, oldest first.
 
     The directory is $NNTUI_RUNS, else ~/.local/share/nntui/runs. A run's name,
     or the start of one, can be given to 'nntui eval' and 'nntui predict'.
+    Runs of a sweep show its id; --sweep ID shows that sweep's summary.
     """
+    if delete and sweep is None:
+        raise ConfigError("--delete needs --sweep ID (which sweep's runs to delete)")
+    if sweep is not None:
+        from nntui.cli.sweep import runs_of_sweep
+
+        runs_of_sweep(sweep, delete, as_json)
+        return
     store = RunStore()
     skipped: list[str] = []
     infos = store.list(skipped)
@@ -84,6 +104,9 @@ def runs(
     table.add_column("epochs", justify="right")
     table.add_column("best", justify="right")
     table.add_column("status")
+    sweeps = any(r.sweep for r in infos)
+    if sweeps:
+        table.add_column("sweep")
     for r in infos:
         c = r.config
         best = r.best
@@ -95,6 +118,7 @@ def runs(
             f"{r.epochs_done}/{c.epochs}",
             f"{100 * best['correct'] / best['total']:.2f}%" if best and best["total"] else "-",
             r.status,
+            *([r.sweep or ""] if sweeps else []),
         )
     _stdout().print(table)
 
@@ -110,6 +134,8 @@ def _run_json(r: RunInfo) -> dict[str, Any]:
         "started": r.started,
         "finished": r.finished,
         "resumed_from": r.resumed_from,
+        "sweep": r.sweep,
+        "note": r.note,
         "epochs_done": r.epochs_done,
         "best_correct": best["correct"] if best else None,
         "best_accuracy": r.best_accuracy,
@@ -125,11 +151,13 @@ def eval_(
 ) -> None:
     """Evaluate a saved network: accuracy, confusion matrix and accuracy per digit.
 
-    Also shows the chapter's baselines on the same images: guessing at random
-    and the average-darkness classifier.
+    Also shows the chapter's baselines on the same images: guessing at random,
+    the average-darkness classifier and, on the test set, the SVM (the figure
+    'nntui baseline svm' cached, else the book's, marked as not reproduced).
     """
     saved = _load_network(model)
-    dataset = load_data_with_progress(data, err_console)
+    path = ensure_data_with_progress(data, err_console)
+    dataset = load_mnist(path)
     split = dataset.split(on.value)
     predictions = saved.network.predict(split.images)  # (n,)
     cm = confusion_matrix(split.labels, predictions)
@@ -142,6 +170,9 @@ def eval_(
         f"average darkness {darkness} / {total} ({100 * darkness / total:.2f}%)",
         style="dim",
     )
+    if on is EvalSet.test:  # the SVM is scored on the test images, as in the book
+        svm = book_svm_line(datastore.baseline_dirs(path), datastore.data_checksum(path), total)
+        out.print(f"           {svm}", style="dim", markup=False)
     out.print(_confusion_table(cm))
 
 

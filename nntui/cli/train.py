@@ -40,6 +40,7 @@ from nntui.engine.events import (
     TrainingFinished,
     TrainingStarted,
 )
+from nntui.engine.layers import held_back_digits, stuck_output_hint
 from nntui.engine.training import Trainer
 from nntui.store.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
 from nntui.store.model_file import SavedModel, load_model, save_model
@@ -178,12 +179,14 @@ def train(
     out = Console(highlight=False)
     report = _TerminalReport(out) if out.is_terminal else _PlainReport(out)
     finished: TrainingFinished | None = None
+    last_epoch: EpochDone | None = None
     with _stop_on_signals(trainer) as stop:
         for event in trainer.run():
             report.handle(event)
             recorder.handle(event, trainer.network)
             if isinstance(event, EpochDone):
                 records.append(epoch_record(event))
+                last_epoch = event
             elif isinstance(event, TrainingFinished):
                 finished = event
     status = finished.status if finished else "stopped"
@@ -194,6 +197,11 @@ def train(
         with _reporting_write_errors(metrics, "the metrics"):
             write_metrics(metrics, config=config, seed=trainer.seed, history=records, status=status)
     _summary(config, trainer.seed, records, finished, save, metrics, recorder.run)
+    if last_epoch is not None:
+        missing = held_back_digits(last_epoch.predictions, trainer.eval_set.labels)
+        hint = stuck_output_hint(missing, last_epoch.epoch)
+        if hint:
+            err_console.print(hint, markup=False, soft_wrap=True)
     if stop.signum is not None:
         raise typer.Exit(EXIT_SIGTERM if stop.signum == signal.SIGTERM else EXIT_SIGINT)
     if status == "diverged":
@@ -361,6 +369,12 @@ def _summary(
             "best", f"{best['correct']} / {best['total']} ({share}), epoch {best['epoch']}"
         )
         table.add_row("last", f"{last['correct']} / {last['total']}, epoch {last['epoch']}")
+        if last.get("train_accuracy") is not None:
+            table.add_row(
+                "training accuracy",
+                f"{100 * last['train_accuracy']:.2f}% on {last['train_total']:,} training images, "
+                f"epoch {last['epoch']}",
+            )
         seconds = sum(r["train_seconds"] for r in records)
         table.add_row("training time", f"{seconds:.1f} s for {_epochs(len(records))}")
     else:

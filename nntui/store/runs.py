@@ -44,8 +44,9 @@ RUN_FILE = "run.json"
 MODEL_FILE = "model.npz"
 FORMAT = "nntui-run"
 VERSION = 1
-# "running" is written while training goes on; the others are TrainingFinished's statuses.
-STATUSES = ("running", "completed", "stopped", "diverged")
+# "running" is written while training goes on; "failed" when a sweep's run could not finish
+# (its worker died); the others are TrainingFinished's statuses.
+STATUSES = ("running", "completed", "stopped", "diverged", "failed")
 INTERRUPTED = "interrupted"  # shown for a "running" run whose process is gone (it crashed)
 
 
@@ -78,6 +79,8 @@ class RunInfo:
     started: str  # ISO 8601 with the UTC offset
     finished: str | None
     resumed_from: str | None = None  # the run or model file this one continued
+    sweep: str | None = None  # the id of the `nntui sweep` this run belongs to
+    note: str | None = None  # why a run failed, e.g. "worker lost"
 
     @property
     def epochs_done(self) -> int:
@@ -132,6 +135,7 @@ class Run:
         started: datetime,
         history: Sequence[dict[str, Any]] = (),
         resumed_from: str | None = None,
+        sweep: str | None = None,
     ) -> None:
         self.path = path
         self.name = path.name
@@ -142,6 +146,8 @@ class Run:
         self.status = "running"
         self.history: list[dict[str, Any]] = [dict(r) for r in history]
         self.resumed_from = resumed_from
+        self.sweep = sweep
+        self.note: str | None = None
 
     @property
     def model_path(self) -> Path:
@@ -189,6 +195,8 @@ class Run:
             "started": self.started,
             "finished": self.finished,
             "resumed_from": self.resumed_from,
+            "sweep": self.sweep,
+            "note": self.note,
             # Who is training it, so that a run left "running" by a crash can be told apart.
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -217,11 +225,13 @@ class RunStore:
         *,
         history: Sequence[dict[str, Any]] = (),
         resumed_from: str | None = None,
+        sweep: str | None = None,
     ) -> Run:
         """Start a new run: make its folder and write its ``run.json`` (status "running").
 
         ``history`` and ``resumed_from`` are for a run that continues a saved
-        model: its earlier epochs, and the run name or file it came from.
+        model: its earlier epochs, and the run name or file it came from;
+        ``sweep`` the id of the sweep the run is part of.
         Raises `ModelFileError` if the runs directory cannot be written.
         """
         started = _now()
@@ -242,7 +252,7 @@ class RunStore:
                 f"{self.root}: cannot create a run in the runs directory ({_reason(exc)}); "
                 f"set {ENV_VAR} to a writable directory"
             ) from None
-        run = Run(path, config, seed, started, history, resumed_from)
+        run = Run(path, config, seed, started, history, resumed_from, sweep)
         run.save()
         return run
 
@@ -354,6 +364,7 @@ def read_run(path: str | os.PathLike[str]) -> RunInfo:
     started = doc.get("started")
     finished = doc.get("finished")
     resumed_from = doc.get("resumed_from")
+    sweep, note = doc.get("sweep"), doc.get("note")
     return RunInfo(
         name=path.name,
         path=path,
@@ -364,6 +375,8 @@ def read_run(path: str | os.PathLike[str]) -> RunInfo:
         started=started if isinstance(started, str) else "",
         finished=finished if isinstance(finished, str) else None,
         resumed_from=resumed_from if isinstance(resumed_from, str) else None,
+        sweep=sweep if isinstance(sweep, str) else None,
+        note=note if isinstance(note, str) else None,
     )
 
 

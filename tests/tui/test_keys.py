@@ -1,4 +1,4 @@
-"""Keys a person reaches for: space plays and pauses, `e`/`E` go to eta/epochs, the footer fits."""
+"""Keys a person reaches for: space plays and pauses, `t`/`E` go to eta/epochs, the footer fits."""
 
 from __future__ import annotations
 
@@ -38,12 +38,12 @@ async def test_space_starts_pauses_and_resumes(tiny_data: MnistData) -> None:
         await wait_for(pilot, lambda: screen.state == "finished")
 
 
-async def test_e_and_shift_e_focus_eta_and_epochs_from_anywhere(tiny_data: MnistData) -> None:
+async def test_t_and_shift_e_focus_eta_and_epochs_from_anywhere(tiny_data: MnistData) -> None:
     app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = main_screen(app)
         await wait_for(pilot, lambda: screen.state == "ready")
-        await pilot.press("e")
+        await pilot.press("t")
         assert isinstance(app.focused, Input) and app.focused.id == "eta"
         await pilot.press("escape")
         assert app.focused is None
@@ -143,9 +143,9 @@ async def test_the_footer_shows_the_keys_that_apply_and_fits_80_columns(
             seen[state] = {label for _, label, enabled in keys if enabled}
             assert all(enabled for _, _, enabled in keys), (state, keys)  # nothing greyed out
             assert max(k.region.right for k in app.screen.query(FooterKey)) <= 80, keys
-        assert {"Start", "eta", "Epochs"} <= seen["ready"]
+        assert {"Start", "η", "Epochs"} <= seen["ready"]
         assert "Pause" not in seen["ready"] and "Resume" not in seen["ready"]
-        assert {"Pause", "Stop", "eta", "Epochs"} <= seen["running"]
+        assert {"Pause", "Stop", "η", "Epochs"} <= seen["running"]
         assert "Start" not in seen["running"] and "Resume" not in seen["running"]
         assert {"Resume", "Stop"} <= seen["paused"] and "Pause" not in seen["paused"]
         assert "Start" in seen["finished"] and "Stop" not in seen["finished"]

@@ -8,7 +8,15 @@ import sys
 import numpy as np
 import pytest
 
-from nntui.tui.render.digit_art import ART_SIZE, SHADES, braille, digit_art, half_blocks
+from nntui.tui.render.digit_art import (
+    ART_SIZE,
+    ASCII_RAMP,
+    SHADES,
+    ascii_art,
+    braille,
+    digit_art,
+    half_blocks,
+)
 
 
 def stroke() -> np.ndarray:
@@ -76,7 +84,22 @@ def test_digit_art_checks_its_arguments() -> None:
     with pytest.raises(ValueError, match="28x28"):
         half_blocks(np.zeros((10, 10)))
     with pytest.raises(ValueError, match="unknown digit style"):
-        digit_art(stroke(), "ascii")  # type: ignore[arg-type]
+        digit_art(stroke(), "sixel")  # type: ignore[arg-type]
+
+
+def test_ascii_art_uses_the_ramp_two_characters_per_pixel_column() -> None:
+    image = np.zeros((28, 28), np.float32)
+    image[0, 0] = 1.0  # one pixel of full ink in the top-left corner
+    image[27, 26:28] = 0.5  # half ink, bottom right
+    full = ascii_art(image, scale=1).plain.split("\n")
+    assert len(full) == 28 and {len(row) for row in full} == {56}
+    assert full[0].startswith("@@ ") and full[27].endswith("====")
+    assert set("".join(full)) <= set(ASCII_RAMP)
+    small = ascii_art(image, scale=2).plain.split("\n")  # 2x2 blocks, averaged
+    assert len(small) == 14 and {len(row) for row in small} == {28}
+    assert small[0][:2] == "::"  # a quarter of the block inked: level 2 of 9
+    assert digit_art(image, "ascii").plain == ascii_art(image).plain
+    assert all(ord(c) < 128 for c in ascii_art(image).plain)
 
 
 def test_digit_art_does_not_import_textual() -> None:
