@@ -37,7 +37,8 @@ from nntui.engine.events import (
 from nntui.engine.training import Trainer
 from nntui.store.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
 from nntui.store.model_file import SavedModel, load_model, save_model
-from nntui.store.runs import Run, RunRecorder, find_model
+from nntui.store.recorder import RunRecorder
+from nntui.store.runs import Run, find_model
 
 EXAMPLES = """
 Examples:

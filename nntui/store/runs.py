@@ -25,7 +25,7 @@ import contextlib
 import json
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,10 +33,8 @@ from typing import Any
 
 from nntui.engine.config import TrainConfig
 from nntui.engine.errors import ConfigError, ModelFileError
-from nntui.engine.events import EpochDone, TrainingEvent, TrainingFinished
 from nntui.engine.network import Network
 from nntui.store.atomic import atomic_write
-from nntui.store.metrics import epoch_record
 from nntui.store.model_file import SavedModel, load_model, save_model
 
 ENV_VAR = "NNTUI_RUNS"
@@ -404,44 +402,3 @@ def _reason(exc: BaseException) -> str:
         return exc.strerror
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:120]
-
-
-class RunRecorder:
-    """Keeps one training run in the store as its events go by (used by the CLI and the app).
-
-    Call `handle` with every event from `Trainer.run`, from the thread that runs
-    it: between two events the network does not change, so it is saved whole.
-    A runs directory that cannot be written stops the keeping, never the
-    training; ``warn`` is told why, in one line.
-    """
-
-    def __init__(
-        self,
-        config: TrainConfig,
-        seed: int,
-        *,
-        warn: Callable[[str], object],
-        history: Sequence[dict[str, Any]] = (),
-        resumed_from: str | None = None,
-        store: RunStore | None = None,
-    ) -> None:
-        self._warn = warn
-        self.run: Run | None = None
-        try:
-            self.run = (store or RunStore()).create(
-                config, seed, history=history, resumed_from=resumed_from
-            )
-        except ModelFileError as exc:
-            warn(f"this run will not be kept: {exc}")
-
-    def handle(self, event: TrainingEvent, network: Network) -> None:
-        if self.run is None:
-            return
-        try:
-            if isinstance(event, EpochDone):
-                self.run.record_epoch(epoch_record(event), network)
-            elif isinstance(event, TrainingFinished):
-                self.run.finish(event.status, network)
-        except ModelFileError as exc:
-            self._warn(f"stopped keeping this run: {exc}")
-            self.run = None

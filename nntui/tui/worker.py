@@ -42,7 +42,7 @@ from nntui.engine.events import (
     TrainingStarted,
 )
 from nntui.engine.training import Trainer
-from nntui.store.runs import RunRecorder
+from nntui.store.recorder import RunRecorder
 from nntui.tui.messages import (
     DataProgress,
     EpochFinished,

@@ -205,7 +205,8 @@ def test_read_run_rejects_unknown_status(store):
 def test_a_recorder_keeps_a_run_and_a_broken_store_only_warns(tiny_data, tmp_path):
     from nntui.engine.config import TrainConfig
     from nntui.engine.training import Trainer
-    from nntui.store.runs import RunRecorder, RunStore
+    from nntui.store.recorder import RunRecorder
+    from nntui.store.runs import RunStore
 
     config = TrainConfig(epochs=2, seed=5, train_size=500)
     trainer = Trainer(tiny_data, config)

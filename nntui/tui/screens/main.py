@@ -31,7 +31,8 @@ from nntui.engine.network import Network
 from nntui.engine.training import Trainer
 from nntui.store.metrics import epoch_record
 from nntui.store.model_file import SavedModel
-from nntui.store.runs import RunInfo, RunRecorder, RunStore
+from nntui.store.recorder import RunRecorder
+from nntui.store.runs import RunInfo, RunStore
 from nntui.tui.messages import (
     DataProgress,
     EpochFinished,
