@@ -23,7 +23,12 @@ BOX = 20  # ...with the digit scaled to fit a 20x20 box inside
 # Measured on the book's test set: the centre of mass of the digits, in pixel
 # indices (row, column), averages (13.99, 14.01), so MNIST's "centre" is 14, not 13.5.
 CENTRE = 14.0
-INK = 0.0  # a pixel brighter than this is ink: any at all, as MNIST's are on exact black
+# A pixel brighter than this is ink. It is half of MNIST's faintest grey (1/255):
+# a fainter pixel shows as black on any 8-bit display, so it is a speck (the pen's
+# anti-aliased edge, floating-point noise), not ink. Were the threshold 0, such
+# specks would stretch the bounding box and move the centring, and the answer
+# would depend on rounding. MNIST's own digits keep every pixel they have.
+INK = 0.5 / 255
 MAX_PIXELS = 50_000_000  # refuse larger images (a phone photo is about 12 million)
 MAX_FILE_BYTES = 256 << 20
 
@@ -57,10 +62,20 @@ def center_and_scale(image: np.ndarray, ink: float = INK) -> np.ndarray:
         return out
     cy = (box.sum(axis=1) @ np.arange(new_h)) / total
     cx = (box.sum(axis=0) @ np.arange(new_w)) / total
-    top = min(max(int(np.floor(CENTRE - cy + 0.5)), 0), SIDE - new_h)
-    left = min(max(int(np.floor(CENTRE - cx + 0.5)), 0), SIDE - new_w)
+    top = min(max(_nearest(CENTRE - cy), 0), SIDE - new_h)
+    left = min(max(_nearest(CENTRE - cx), 0), SIDE - new_w)
     out[top : top + new_h, left : left + new_w] = box
     return out
+
+
+def _nearest(shift: float) -> int:
+    """The whole-pixel shift nearest ``shift``, a tie going up.
+
+    A symmetric drawing's centre of mass is often exactly half-way between two
+    pixels; rounding to 1/10,000 of a pixel first makes such ties come out the
+    same whether the pixels were float32 or float64, on any CPU.
+    """
+    return int(np.floor(round(shift + 0.5, 4)))
 
 
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from nntui.data.digits import center_and_scale, read_image, resize
+from nntui.data.digits import INK, center_and_scale, read_image, resize
 from nntui.engine.errors import DataError
 
 
@@ -68,6 +68,46 @@ def test_blank_stays_blank():
 def test_centring_twice_changes_nothing():
     once = center_and_scale(disc(centre=(20, 5), radius=6) + disc(centre=(8, 9), radius=2))
     np.testing.assert_allclose(center_and_scale(once), once, atol=1e-6)
+
+
+def test_faint_specks_below_the_ink_threshold_do_not_move_the_centring():
+    # A stroke, as the pad draws it: solid in the middle, anti-aliased at the edge.
+    stroke = np.zeros((28, 28))
+    stroke[4:23, 12:15] = 1.0
+    stroke[4:23, 11] = 0.4
+    stroke[4:23, 15] = 0.1
+    stroke[22, 15:19] = 0.7
+    clean = center_and_scale(stroke)
+    cy, cx = centre_of_mass(clean)
+    assert min(abs(cy % 1 - 0.5), abs(cx % 1 - 0.5)) > 0.05  # not balanced on a rounding edge
+    rng = np.random.default_rng(0)
+    speckled = stroke + rng.uniform(0, 1e-5, stroke.shape)  # rounding noise everywhere
+    speckled[0, 0] = speckled[27, 27] = 1e-3  # invisible specks (under 1/255) far away
+    assert 1e-3 < INK
+    for perturbed in (speckled, speckled.astype(np.float32), stroke.astype(np.float32)):
+        np.testing.assert_allclose(center_and_scale(perturbed), clean, atol=1e-3)
+    assert box_size(clean) == (20, box_size(clean)[1])  # the stroke alone sets the box
+
+
+def test_a_symmetric_drawing_centres_the_same_in_float32_and_float64():
+    # Its centre of mass is exactly between two pixels: rounding must not pick the side.
+    image = np.zeros((28, 28))
+    image[6:9, 10:13] = 1.0
+    image[5, 10:13] = image[9, 10:13] = image[6:9, 9] = image[6:9, 13] = 0.3
+    for dtype in (np.float32, np.float64):
+        for noise in (0.0, 1e-7):
+            np.testing.assert_allclose(
+                center_and_scale((image + noise).astype(dtype)),
+                center_and_scale(image),
+                atol=1e-4,
+            )
+
+
+def test_a_speck_above_the_threshold_is_ink():
+    image = np.zeros((28, 28))
+    image[10:15, 10:15] = 1.0
+    image[0, 0] = 2 * INK
+    assert center_and_scale(image)[center_and_scale(image) > 0].size > 25
 
 
 @pytest.mark.realdata
