@@ -83,7 +83,7 @@ def test_faint_specks_below_the_ink_threshold_do_not_move_the_centring():
     rng = np.random.default_rng(0)
     speckled = stroke + rng.uniform(0, 1e-5, stroke.shape)  # rounding noise everywhere
     speckled[0, 0] = speckled[27, 27] = 1e-3  # invisible specks (under 1/255) far away
-    assert 1e-3 < INK
+    assert INK > 1e-3
     for perturbed in (speckled, speckled.astype(np.float32), stroke.astype(np.float32)):
         np.testing.assert_allclose(center_and_scale(perturbed), clean, atol=1e-3)
     assert box_size(clean) == (20, box_size(clean)[1])  # the stroke alone sets the box
