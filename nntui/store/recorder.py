@@ -52,3 +52,13 @@ class RunRecorder:
         except ModelFileError as exc:
             self._warn(f"stopped keeping this run: {exc}")
             self.run = None
+
+    def close(self, network: Network, status: str = "stopped") -> None:
+        """Mark the run finished if no `TrainingFinished` did (an error ended the loop)."""
+        if self.run is None or self.run.status != "running":
+            return
+        try:
+            self.run.finish(status, network)
+        except ModelFileError as exc:
+            self._warn(f"stopped keeping this run: {exc}")
+            self.run = None
