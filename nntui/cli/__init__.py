@@ -65,7 +65,9 @@ def dashboard(
     # Imported here so that `nntui train` never pays for loading Textual.
     from nntui.tui.app import run_dashboard
 
-    run_dashboard(data_path=data, saved=saved)
+    code = run_dashboard(data_path=data, saved=saved)
+    if code:
+        raise typer.Exit(code)
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rich.console import RenderableType
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -51,6 +52,24 @@ class NntuiApp(App[None]):
         self._data_path = data_path
         self._config = config.validate()
         self.deterministic = deterministic
+        self.exiting = False
+
+    def exit(
+        self,
+        result: None = None,
+        return_code: int = 0,
+        message: RenderableType | None = None,
+    ) -> None:
+        """Exit the app; keys already typed after this (``q`` then ``?``) are then ignored."""
+        self.exiting = True
+        super().exit(result, return_code, message)
+
+    async def run_action(self, action: Any, default_namespace: Any = None) -> bool:
+        # A screen opened while the app shuts down would mount into a dying DOM
+        # and fail to find its own widgets: once exiting, no action runs.
+        if self.exiting:
+            return False
+        return await super().run_action(action, default_namespace)
 
     def get_default_screen(self) -> Screen:
         return MainScreen(
@@ -70,6 +89,12 @@ def run_dashboard(
     data_path: Path | None = None,
     config: TrainConfig = TrainConfig(),  # noqa: B008
     saved: tuple[SavedModel, str] | None = None,
-) -> None:
-    """Open the dashboard (what ``nntui`` with no command does), perhaps with a saved model."""
-    NntuiApp(data_path=data_path, config=config, saved=saved).run()
+) -> int:
+    """Open the dashboard (what ``nntui`` with no command does); return the exit code.
+
+    The code is 0 only when the user quit: an unhandled error (which Textual
+    reports, with its traceback, after restoring the terminal) gives 1.
+    """
+    app = NntuiApp(data_path=data_path, config=config, saved=saved)
+    app.run()
+    return app.return_code or 0
