@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,6 +18,10 @@ from nntui.engine.dataset import MnistData
 from nntui.store.model_file import SavedModel
 from nntui.tui.screens.help import HelpScreen
 from nntui.tui.screens.main import MainScreen
+
+# kill (SIGTERM) and a closed terminal or SSH session (SIGHUP) end the dashboard
+# like `q`, so the terminal is left as it was: main screen, cursor shown, mouse off.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class NntuiApp(App[None]):
@@ -45,8 +52,10 @@ class NntuiApp(App[None]):
         config: TrainConfig = TrainConfig(),  # noqa: B008 - frozen, so one shared default is safe
         deterministic: bool = False,
         saved: tuple[SavedModel, str] | None = None,
+        handle_signals: bool = False,
     ) -> None:
         super().__init__()
+        self._handle_signals = handle_signals
         self._saved = saved
         self._data = data
         self._data_path = data_path
@@ -70,6 +79,26 @@ class NntuiApp(App[None]):
         if self.exiting:
             return False
         return await super().run_action(action, default_namespace)
+
+    def on_mount(self) -> None:
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in STOP_SIGNALS:
+                # Through the loop, so the handler runs between two events and can
+                # exit the way `q` does: the driver then restores the terminal.
+                loop.add_signal_handler(signum, self._stop_signal, signum)
+
+    def on_unmount(self) -> None:
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in STOP_SIGNALS:
+                with contextlib.suppress(ValueError, RuntimeError):
+                    loop.remove_signal_handler(signum)
+
+    def _stop_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: quit as ``q`` does (the terminal restored), exit 128 + n."""
+        if not self.exiting:
+            self.exit(return_code=128 + signum)
 
     def get_default_screen(self) -> Screen:
         return MainScreen(
@@ -95,6 +124,6 @@ def run_dashboard(
     The code is 0 only when the user quit: an unhandled error (which Textual
     reports, with its traceback, after restoring the terminal) gives 1.
     """
-    app = NntuiApp(data_path=data_path, config=config, saved=saved)
+    app = NntuiApp(data_path=data_path, config=config, saved=saved, handle_signals=True)
     app.run()
     return app.return_code or 0

@@ -151,4 +151,5 @@ def test_a_dashboard_that_crashed_exits_non_zero(monkeypatch, tiny_data_file):
     from nntui.cli import app as cli
 
     monkeypatch.setattr("nntui.tui.app.run_dashboard", lambda **kwargs: 1)
+    monkeypatch.setattr("nntui.cli.interactive", lambda: True)
     assert CliRunner().invoke(cli, ["--data", str(tiny_data_file)]).exit_code == 1
