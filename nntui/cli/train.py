@@ -218,12 +218,15 @@ def _run(plan: _Plan) -> _Outcome:
     """Load the data and train, printing as it goes; never raises for a dead stdout."""
     config, saved = plan.config, plan.saved
     dataset = load_data_with_progress(plan.data, err_console)
+    trainer_seed = config.seed if config.seed is not None else (saved.seed if saved else None)
     trainer = Trainer(
         dataset,
         config,
         network=saved.network if saved else None,
-        seed=config.seed if config.seed is not None else (saved.seed if saved else None),
+        seed=trainer_seed,
         first_epoch=saved.epochs_done + 1 if saved else 1,
+        # The saved generator only continues the saved seed's shuffles.
+        shuffle_state=saved.shuffle_state if saved and saved.seed == trainer_seed else None,
     )
     records: list[dict[str, Any]] = list(saved.history) if saved else []
     output = Output()
@@ -258,7 +261,14 @@ def _write(plan: _Plan, outcome: _Outcome) -> int:
     trainer, records = outcome.trainer, outcome.records
     code = 0
     if plan.save is not None and not _written(plan.save, "the model", outcome.output, lambda p: (
-        save_model(p, trainer.network, config=plan.config, seed=trainer.seed, history=records)
+        save_model(
+            p,
+            trainer.network,
+            config=plan.config,
+            seed=trainer.seed,
+            history=records,
+            shuffle_state=trainer.shuffle_state,
+        )
     )):  # fmt: skip
         code = 1
     if plan.metrics is not None and not _written(plan.metrics, "the metrics", outcome.output, (
