@@ -25,7 +25,13 @@ from rich.table import Table
 
 from nntui.cli.console import EXIT_SIGNAL, DataOption, Output, err_console
 from nntui.cli.data import load_data_with_progress
-from nntui.engine.config import TrainConfig, check_sizes, parse_hidden, parse_sizes
+from nntui.engine.config import (
+    TrainConfig,
+    check_memory,
+    check_sizes,
+    parse_hidden,
+    parse_sizes,
+)
 from nntui.engine.errors import ConfigError, ModelFileError
 from nntui.engine.events import (
     BatchProgress,
@@ -198,7 +204,7 @@ def _resolve(
     layer_sizes = parse_sizes(sizes) if sizes is not None else None
     if hidden is not None:
         layer_sizes = parse_hidden(hidden)
-    model_path = find_model(str(resume)) if resume is not None else None
+    model_path = find_model(str(resume), warn=Output().warn) if resume is not None else None
     saved = load_model(model_path) if model_path is not None else None
     base = _base_config(saved, layer_sizes, model_path)
     changes: dict[str, Any] = dict(overrides, sizes=layer_sizes)
@@ -207,6 +213,8 @@ def _resolve(
         changes["backprop"] = "matrix"
     config = base.with_changes(**{k: v for k, v in changes.items() if v is not None})
     config.validate()
+    if warning := check_memory(config):
+        Output().warn(warning)
     if save is not None:
         check_writable(save, "model file")
     if metrics is not None:
