@@ -76,7 +76,18 @@ def test_digit_art_checks_its_arguments() -> None:
     with pytest.raises(ValueError, match="28x28"):
         half_blocks(np.zeros((10, 10)))
     with pytest.raises(ValueError, match="unknown digit style"):
-        digit_art(stroke(), "ascii")  # type: ignore[arg-type]
+        digit_art(stroke(), "sixel")  # type: ignore[arg-type]
+
+
+def test_ascii_art_is_56_by_28_with_denser_characters_for_brighter_ink() -> None:
+    image = np.zeros((28, 28))
+    image[3, 5] = 1.0
+    image[10, 7] = 0.5
+    lines = digit_art(image, "ascii").plain.splitlines()
+    assert len(lines) == 28 and {len(line) for line in lines} == {56}
+    assert lines[3][10:12] == "@@" and lines[0] == " " * 56
+    assert lines[10][14:16] in ("==", "++")
+    assert all(ord(ch) < 128 for line in lines for ch in line)
 
 
 def test_digit_art_does_not_import_textual() -> None:

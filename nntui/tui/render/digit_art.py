@@ -8,8 +8,11 @@ Two drawings, both at the image's full resolution of 28x28 pixels:
 * `braille`: 14 columns x 7 rows of braille characters, each cell a 2x4 block
   of pixels drawn as dots where the ink is brighter than a threshold. A quarter
   of the area, for small terminals.
+* `ascii_art`: 56 columns x 28 rows of plain ASCII, one character of the ramp
+  `ASCII_RAMP` per shade, two per pixel so a digit keeps its shape. For output
+  that cannot show Unicode (a latin-1 terminal, a log), and anyone who wants it.
 
-Both are used by the dashboard's digit gallery and by ``nntui predict``.
+All are used by ``nntui predict``; the dashboard's gallery uses the first two.
 """
 
 from __future__ import annotations
@@ -26,11 +29,15 @@ SIDE = 28  # MNIST images are 28x28 pixels
 SHADES = 16  # grey levels of the half-block drawing
 INK_THRESHOLD = 0.35  # a pixel brighter than this is a braille dot
 
-ArtStyle = Literal["half", "braille"]
+ASCII_RAMP = " .:-=+*#%@"  # darkest (paper) to brightest (ink)
+
+ArtStyle = Literal["half", "braille", "ascii"]
+ART_STYLES: tuple[ArtStyle, ...] = ("half", "braille", "ascii")
 # Columns and rows each drawing takes in the terminal.
 ART_SIZE: dict[ArtStyle, tuple[int, int]] = {
     "half": (SIDE, SIDE // 2),
     "braille": (SIDE // 2, SIDE // 4),
+    "ascii": (2 * SIDE, SIDE),
 }
 
 # Paper and ink: a near-black square with white strokes reads on dark and light themes alike.
@@ -101,10 +108,28 @@ def braille(image: np.ndarray, threshold: float = INK_THRESHOLD) -> Text:
     return Text("\n", no_wrap=True, overflow="crop").join(lines)
 
 
+def ascii_art(image: np.ndarray) -> Text:
+    """Draw a (28, 28) image as 28 lines of 56 ASCII characters, brighter ink denser."""
+    levels = _shades(_check(image), len(ASCII_RAMP))  # (28, 28)
+    lines = ["".join(ASCII_RAMP[v] * 2 for v in row) for row in levels.tolist()]
+    return Text("\n".join(lines), no_wrap=True, overflow="crop")
+
+
+def can_encode(encoding: str | None, text: str = "▀█⣿·") -> bool:
+    """True if output in ``encoding`` can carry the block and braille characters."""
+    try:
+        text.encode(encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def digit_art(image: np.ndarray, style: ArtStyle = "half") -> Text:
-    """Draw an image in the given style: ``"half"`` (28x14 cells) or ``"braille"`` (14x7)."""
+    """Draw an image in the given style: ``"half"`` (28x14), ``"braille"`` (14x7), ``"ascii"``."""
     if style == "half":
         return half_blocks(image)
     if style == "braille":
         return braille(image)
-    raise ValueError(f"unknown digit style {style!r}: use 'half' or 'braille'")
+    if style == "ascii":
+        return ascii_art(image)
+    raise ValueError(f"unknown digit style {style!r}: use 'half', 'braille' or 'ascii'")
