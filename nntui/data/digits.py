@@ -11,6 +11,7 @@ needs. Pure NumPy (and Pillow for PNG); no terminal code.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,7 +206,12 @@ def _read_with_pillow(path: Path, name: str) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError  # imported here: only `predict` needs it
 
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # Pillow warns (two lines on stderr) about an image between its limit and
+            # twice that; here any image that large is refused in one line instead.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise DataError(
@@ -215,7 +221,7 @@ def _read_with_pillow(path: Path, name: str) -> np.ndarray:
             return _pillow_gray(img)
     except UnidentifiedImageError:
         raise DataError(f"{name}: not an image (expected a PNG or PGM file)") from None
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DataError(f"{name}: the image is too large to read safely") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise DataError(f"{name}: unreadable image ({_reason(exc)})") from None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import struct
+import warnings
+import zlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -278,3 +282,29 @@ def test_missing_file_and_directory(tmp_path):
         read_image(tmp_path / "nope.png")
     with pytest.raises(DataError, match="is a directory"):
         read_image(tmp_path)
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header claims a huge image (its data need not be there to trip the check)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [10_000, 14_000])  # Pillow's warning zone, and its error zone
+def test_a_decompression_bomb_is_one_line_and_no_pillow_warning(tmp_path, side):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_declaring(side, side))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning escaping would be printed to the user
+        with pytest.raises(DataError) as caught:
+            read_image(path)
+    assert str(caught.value) in (
+        f"{path}: the image is too large to read safely",
+        f"{path}: a {side}x{side} image is too large (at most 50,000,000 pixels)",
+    )
