@@ -261,4 +261,12 @@ def _load_network(spec: str) -> SavedModel:
             f"{path}: the network has {sizes[0]} inputs and {sizes[-1]} outputs; "
             f"MNIST needs {INPUTS} and {OUTPUTS}"
         )
+    params = saved.network.weights + saved.network.biases
+    if not all(np.isfinite(p).all() for p in params):
+        # Its answers would be argmax of NaNs: always 0, about 10% right, meaningless.
+        epoch = f" (after epoch {saved.epochs_done})" if saved.epochs_done else ""
+        raise ModelFileError(
+            f"{path}: the network diverged{epoch}: its weights are NaN or infinite, so it "
+            "has no answers to give; train it again with a smaller eta"
+        )
     return saved

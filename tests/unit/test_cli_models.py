@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -251,3 +252,24 @@ def test_bad_inputs(tmp_path, model_file, png, tiny_data_file, tiny_data):
     ]
     for args, message in cases:
         one_line_error(run(*args), message)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("command", ["eval", "predict"])
+def test_a_diverged_model_is_named_so_not_scored(tmp_path, trained, tiny_data_file, bad, command):
+    net = Network.from_parameters([w.copy() for w in trained.weights], list(trained.biases))
+    net.weights[0][0, :5] = bad
+    path = tmp_path / "diverged.npz"
+    save_model(path, net, config=CONFIG, seed=3)
+    image = tmp_path / "digit.png"
+    Image.fromarray(np.eye(28, dtype=np.uint8) * 255).save(image)
+    args = (
+        [str(path), "--data", str(tiny_data_file)] if command == "eval" else [str(path), str(image)]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning may reach the user
+        result = run(command, *args)
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"nntui: error: {path}: the network diverged")
+    assert "%" not in result.stdout
