@@ -73,12 +73,12 @@ class NntuiApp(App[None]):
         self.exiting = True
         super().exit(result, return_code, message)
 
-    async def run_action(self, action: Any, default_namespace: Any = None) -> bool:
+    async def run_action(self, action: Any, *args: Any, **kwargs: Any) -> bool:
         # A screen opened while the app shuts down would mount into a dying DOM
         # and fail to find its own widgets: once exiting, no action runs.
         if self.exiting:
             return False
-        return await super().run_action(action, default_namespace)
+        return await super().run_action(action, *args, **kwargs)
 
     def on_mount(self) -> None:
         if self._handle_signals:

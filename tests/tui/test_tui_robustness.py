@@ -12,7 +12,7 @@ import pytest
 from textual.app import App
 from textual.events import Key, Resize
 from textual.geometry import Size
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from nntui.engine.config import TrainConfig
 from nntui.tui.app import NntuiApp
@@ -153,3 +153,26 @@ def test_a_dashboard_that_crashed_exits_non_zero(monkeypatch, tiny_data_file):
     monkeypatch.setattr("nntui.tui.app.run_dashboard", lambda **kwargs: 1)
     monkeypatch.setattr("nntui.cli.interactive", lambda: True)
     assert CliRunner().invoke(cli, ["--data", str(tiny_data_file)]).exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (["backspace", "backspace", "backspace", "1", "e", "3", "0", "8"], "1e308"),
+        (["1", "e", "3", "0", "8", "backspace", "backspace", "backspace", "2", "5"], "31e25"),
+        (["home", "delete", "0", ".", "5", "end", "left", "backspace", "7"], "075"),
+    ],
+)
+async def test_keys_typed_in_a_burst_are_applied_in_order(tiny_data, keys, expected):
+    app = NntuiApp(data=tiny_data, config=TrainConfig(train_size=500, epochs=2, seed=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        eta = app.screen.query_one("#eta", Input)
+        eta.focus()
+        eta.cursor_position = len(eta.value)  # "3", the cursor after it
+        await pilot.pause()
+        # All at once, as a terminal delivers keys typed fast (or sent by tmux) in one read.
+        for key in keys:
+            app.post_message(Key(key, key if len(key) == 1 else None))
+        await pilot.pause(0.3)
+        assert eta.value == expected
