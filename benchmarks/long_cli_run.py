@@ -55,7 +55,15 @@ def timed_cli(data: Path, epochs: int, runs_dir: Path, pythonpath: str) -> float
     env = os.environ | {"NNTUI_RUNS": str(runs_dir), "OPENBLAS_NUM_THREADS": "1"}
     env["PYTHONPATH"] = pythonpath
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # cwd: `python -m` puts the working directory first on sys.path, before PYTHONPATH.
+    subprocess.run(
+        command,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=runs_dir.parent,
+    )
     return time.perf_counter() - start
 
 
