@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import _common
 
-from nntui.engine.config import TrainConfig
+from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.dataset import MnistData
 from nntui.engine.events import EpochDone, TrainingFinished
 from nntui.engine.training import Trainer
@@ -35,7 +35,7 @@ class Experiment:
 
     @property
     def name(self) -> str:
-        return f"[{','.join(map(str, self.sizes))}], eta {self.eta:g}"
+        return f"[{format_sizes(self.sizes)}], eta {self.eta:g}"
 
 
 # Chapter 1, "Implementing our network to classify digits". All: 30 epochs, m = 10.

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 import _common
 import numpy as np
 
-from nntui.engine.config import Backprop, TrainConfig
+from nntui.engine.config import Backprop, TrainConfig, format_sizes
 from nntui.engine.dataset import MnistData
 from nntui.engine.events import EpochDone
 from nntui.engine.network import Network
@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def sizes_label(sizes: tuple[int, ...]) -> str:
-    return "[" + ",".join(map(str, sizes)) + "]"
+    return "[" + format_sizes(sizes) + "]"
 
 
 if __name__ == "__main__":

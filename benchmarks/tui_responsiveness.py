@@ -9,7 +9,7 @@ seed 1) for ``--epochs`` epochs, ``--rounds`` times each way, taking turns:
   (what ``nntui train`` itself uses);
 * the app, quiet: the real dashboard in a real terminal (a tmux pane of
   ``--size``), started from this script with ``--child``, training with nobody
-  touching it. This is the throughput the issue's target is about;
+  touching it. This is the throughput the target below is about;
 * the app, probed: the same, while the child also records
 
   - event-loop lag: an asyncio task sleeps 10 ms over and over; lag is how
@@ -29,7 +29,7 @@ app run also reports the CPU time of its UI thread and of the tmux server, per
 second of training: tmux runs on the other core, the UI thread takes the GIL
 from the trainer. The app keeps its runs in a temporary directory.
 
-Targets from the issue: lag p95 <= 30 ms, key press on screen within 50 ms,
+Targets: lag p95 <= 30 ms, key press on screen within 50 ms,
 app >= 85% of headless.
 
     NNTUI_DATA=/path/to/mnist.pkl.gz python benchmarks/tui_responsiveness.py

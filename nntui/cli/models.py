@@ -29,7 +29,7 @@ from nntui.engine.analysis import (
     darkness_baseline,
     per_digit_accuracy,
 )
-from nntui.engine.config import INPUTS, OUTPUTS
+from nntui.engine.config import INPUTS, OUTPUTS, format_sizes
 from nntui.engine.errors import ModelFileError
 from nntui.store.model_file import SavedModel, load_model
 from nntui.store.runs import RunInfo, RunStore, find_model
@@ -90,7 +90,7 @@ def runs(
         best = r.best
         table.add_row(
             r.name,
-            ",".join(map(str, c.sizes)),
+            format_sizes(c.sizes),
             f"{c.eta:g}",
             str(c.mini_batch_size),
             f"{r.epochs_done}/{c.epochs}",

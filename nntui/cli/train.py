@@ -29,6 +29,7 @@ from nntui.engine.config import (
     TrainConfig,
     check_memory,
     check_sizes,
+    format_sizes,
     parse_hidden,
     parse_sizes,
 )
@@ -317,7 +318,7 @@ def _base_config(
         raise ModelFileError(f"{path}: cannot train this network on MNIST: {exc}") from None
     if layer_sizes is not None and layer_sizes != net_sizes:
         raise ConfigError(
-            f"the saved model has layer sizes {','.join(map(str, net_sizes))}; "
+            f"the saved model has layer sizes {format_sizes(net_sizes)}; "
             "--sizes/--hidden cannot change them when resuming"
         )
     return (saved.config or TrainConfig()).with_changes(sizes=net_sizes)

@@ -18,6 +18,8 @@ from nntui.engine.dataset import Split
 DIGITS = 10
 # Guessing a digit at random is right one time in ten (the book's starting point).
 RANDOM_GUESS = 1 / DIGITS
+# Percent: the best epoch the book reports for Network([784, 30, 10]), 9542 / 10000.
+BOOK_ACCURACY = 95.42
 # What the book reports for its average-darkness classifier on the 10,000 test images.
 BOOK_DARKNESS_CORRECT = 2225
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
@@ -183,8 +184,13 @@ def parse_seed(text: str) -> int | None:
     return seed
 
 
+def format_sizes(sizes: Sequence[int], sep: str = ",") -> str:
+    """Layer sizes as people type them, ``784,30,10`` (or ``784-30-10`` with ``sep="-"``)."""
+    return sep.join(str(n) for n in sizes)
+
+
 def _fmt(sizes: tuple[int, ...]) -> str:
-    return ",".join(str(n) for n in sizes) or "nothing"
+    return format_sizes(sizes) or "nothing"
 
 
 def estimate_memory(config: TrainConfig, itemsize: int = 4, eval_size: int = 10_000) -> int:

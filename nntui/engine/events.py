@@ -68,39 +68,6 @@ class EpochDone:
 
 
 @dataclass(frozen=True)
-class DigitSample:
-    """One evaluation image with the network's current opinion of it."""
-
-    index: int  # position in the evaluation set
-    image: np.ndarray = field(repr=False)  # (28, 28) float32 in [0, 1]
-    label: int
-    prediction: int
-    activations: tuple[float, ...]  # the 10 output activations
-    changed: bool  # prediction differs from the previous prediction of this image
-
-    @property
-    def correct(self) -> bool:
-        return self.prediction == self.label
-
-
-@dataclass(frozen=True)
-class SamplesPredicted:
-    """Predictions for the gallery's sample digits (epoch 0: the untrained network)."""
-
-    epoch: int
-    samples: tuple[DigitSample, ...]
-
-
-@dataclass(frozen=True)
-class NetworkSnapshot:
-    """A copy of the weights and biases, taken between mini-batches (`Trainer.snapshot`)."""
-
-    epoch: int
-    weights: tuple[np.ndarray, ...] = field(repr=False)
-    biases: tuple[np.ndarray, ...] = field(repr=False)
-
-
-@dataclass(frozen=True)
 class SettingChanged:
     """eta or the mini-batch size changed mid-run; it applies from the next mini-batch."""
 
@@ -142,7 +109,6 @@ TrainingEvent = (
     TrainingStarted
     | BatchProgress
     | EpochDone
-    | SamplesPredicted
     | SettingChanged
     | Paused
     | Resumed

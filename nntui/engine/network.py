@@ -218,8 +218,8 @@ class Network:
     def update_mini_batch_per_sample(self, x: np.ndarray, y: np.ndarray, eta: float) -> float:
         """The book's ``update_mini_batch``: sum ``backprop_single`` over the columns of x.
 
-        Same arguments, result and effect as `update_mini_batch`, about 7x slower
-        (``benchmarks/speed.py``).
+        Same arguments, result and effect as `update_mini_batch`, several times
+        slower (``benchmarks/speed.py``; figures in benchmarks/README.md).
         """
         m = x.shape[1]
         nabla_b = [np.zeros(b.shape, self.dtype) for b in self.biases]

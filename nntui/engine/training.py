@@ -4,11 +4,9 @@
 walks through them in mini-batches calling `Network.update_mini_batch`, then
 evaluates the network and yields an `EpochDone` (the book's
 ``Epoch j: n / 10000``). Between mini-batches it
-
-* reads ``eta`` and ``mini_batch_size`` again, so a UI can change them live;
-* honours `pause`, `resume` and `cancel`, which may be called from any thread;
-* holds `lock` while the weights change, so another thread may read them
-  (`predict`, `predict_samples`) between mini-batches but never mid-update.
+applies the live settings (`Trainer.set_live`) and honours `pause`, `resume`
+and `cancel`; at the start and after each epoch it publishes a read-only copy
+of the network (`Trainer.snapshot`) for views on other threads.
 
 The loop knows nothing about terminals: the CLI and the dashboard consume the
 same events.
@@ -23,24 +21,22 @@ from typing import Any
 
 import numpy as np
 
-from nntui.engine.config import TrainConfig
+from nntui.engine.config import TrainConfig, check_eta, check_mini_batch_size
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import (
     BatchProgress,
-    DigitSample,
     EpochDone,
     FinishStatus,
-    NetworkSnapshot,
     Paused,
     Resumed,
-    SamplesPredicted,
     SettingChanged,
     TrainingEvent,
     TrainingFinished,
     TrainingStarted,
 )
 from nntui.engine.network import Network
+from nntui.engine.snapshot import NetworkSnapshot
 
 
 def new_seed() -> int:
@@ -68,6 +64,19 @@ class Trainer:
     ``progress_every``: yield a `BatchProgress` every this many mini-batches.
     Each event costs a little, so a UI should not ask for one per mini-batch.
     ``first_epoch`` and ``history`` continue an earlier run (``--resume``).
+
+    Threads. Only the thread that iterates `run` touches ``network``: while a
+    run goes on nobody else may read or write it, and no lock is needed. Other
+    threads (the dashboard) use two things instead:
+
+    * `snapshot`, a `NetworkSnapshot` replaced (never changed) at the start,
+      after each epoch's evaluation and when the run ends. Reading the attribute
+      is atomic, so it needs no lock and never waits for a mini-batch or an
+      evaluation; compute from the snapshot, not from ``network``.
+    * the controls `pause`, `resume`, `cancel` and `set_live`. They only set
+      flags and values that the loop reads between two mini-batches.
+
+    Once `run` has finished, ``network`` belongs to whoever holds the trainer.
     """
 
     def __init__(
@@ -78,18 +87,12 @@ class Trainer:
         network: Network | None = None,
         seed: int | None = None,
         progress_every: int = 100,
-        sample_indices: Sequence[int] = (),
         first_epoch: int = 1,
         history: Sequence[EpochDone] = (),
         shuffle_state: dict[str, Any] | None = None,
     ) -> None:
         config.validate()
-        available = len(data.training)
-        if config.train_size > available:
-            raise ConfigError(
-                f"training-set size {config.train_size:,} is more than the "
-                f"{available:,} training images in the data"
-            )
+        check_fits(config, data)
         self.config = config
         self.seed = (
             seed if seed is not None else config.seed if config.seed is not None else new_seed()
@@ -107,7 +110,6 @@ class Trainer:
         self._train_y = one_hot(self._train.labels, self.network.dtype)
         self.eval_set: Split = data.split(config.eval_on)
         self.progress_every = max(1, progress_every)
-        self.sample_indices: tuple[int, ...] = tuple(sample_indices)
         self.first_epoch = first_epoch
         self.history: list[EpochDone] = list(history)
         _, shuffle = np.random.SeedSequence(self.seed).spawn(2)
@@ -119,13 +121,12 @@ class Trainer:
             # same order of mini-batches as an uninterrupted one.
             for _ in range(first_epoch - 1):
                 self._rng.permutation(config.train_size)
-        self.eta = config.eta
-        self.mini_batch_size = config.mini_batch_size
-        self.lock = threading.Lock()
+        self._eta = config.eta
+        self._mini_batch_size = config.mini_batch_size
         self._running = threading.Event()
         self._running.set()
         self._cancelled = False
-        self._last_predictions: dict[int, int] = {}
+        self.snapshot: NetworkSnapshot = self._publish(first_epoch - 1)
 
     # Controls: safe to call from any thread. -------------------------------------
 
@@ -134,6 +135,7 @@ class Trainer:
         self._running.clear()
 
     def resume(self) -> None:
+        """Go on after `pause`."""
         self._running.set()
 
     def cancel(self) -> None:
@@ -154,42 +156,36 @@ class Trainer:
     def cancelled(self) -> bool:
         return self._cancelled
 
-    # Reading the network from another thread. ------------------------------------
+    def set_live(self, *, eta: float | None = None, mini_batch_size: int | None = None) -> None:
+        """Change eta and/or the mini-batch size from the next mini-batch on.
 
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """Output activations (n, 10) for images (n, 784), between mini-batches."""
-        with self.lock, np.errstate(over="ignore", invalid="ignore"):
-            return self.network.feedforward(np.asarray(images, self.network.dtype).T).T.copy()
+        Raises `ConfigError` for a value a run could not use. The loop reports
+        each change it applies with a `SettingChanged` event.
+        """
+        if eta is not None:
+            eta = check_eta(float(eta))
+        if mini_batch_size is not None:
+            mini_batch_size = check_mini_batch_size(int(mini_batch_size), self.config.train_size)
+        # Each is one attribute store, read by the loop between mini-batches.
+        if eta is not None:
+            self._eta = eta
+        if mini_batch_size is not None:
+            self._mini_batch_size = mini_batch_size
 
-    def predict_samples(self, indices: Sequence[int], epoch: int) -> SamplesPredicted:
-        """Predict some evaluation images; ``changed`` compares with their last prediction."""
-        idx = np.asarray(indices, dtype=np.intp)
-        images = self.eval_set.images[idx]
-        activations = self.predict(images)
-        samples = []
-        for i, a in zip(idx.tolist(), activations, strict=True):
-            prediction = int(np.argmax(a))
-            before = self._last_predictions.get(i)
-            self._last_predictions[i] = prediction
-            samples.append(
-                DigitSample(
-                    index=i,
-                    image=images[len(samples)].reshape(28, 28).copy(),
-                    label=int(self.eval_set.labels[i]),
-                    prediction=prediction,
-                    activations=tuple(float(v) for v in a),
-                    changed=before is not None and before != prediction,
-                )
-            )
-        return SamplesPredicted(epoch=epoch, samples=tuple(samples))
+    @property
+    def eta(self) -> float:
+        """The learning rate the next mini-batch uses."""
+        return self._eta
 
-    def snapshot(self, epoch: int) -> NetworkSnapshot:
-        with self.lock:
-            return NetworkSnapshot(
-                epoch=epoch,
-                weights=tuple(w.copy() for w in self.network.weights),
-                biases=tuple(b.copy() for b in self.network.biases),
-            )
+    @property
+    def mini_batch_size(self) -> int:
+        """The mini-batch size from the next mini-batch on."""
+        return self._mini_batch_size
+
+    def _publish(self, epoch: int) -> NetworkSnapshot:
+        """Replace `snapshot` with a copy of the network as it is now, after ``epoch``."""
+        self.snapshot = NetworkSnapshot.of(self.network, epoch)
+        return self.snapshot
 
     # The loop. --------------------------------------------------------------------
 
@@ -206,13 +202,11 @@ class Trainer:
         )
         clock = _Clock()
         yield TrainingStarted(config, self.seed, n, len(self.eval_set), self.first_epoch)
-        if self.sample_indices:
-            yield self.predict_samples(self.sample_indices, self.first_epoch - 1)
         epochs_done = self.first_epoch - 1
         for epoch in range(self.first_epoch, last_epoch + 1):
             perm = self._rng.permutation(n)
             epoch_start = clock.now()
-            eta, m = self.eta, self.mini_batch_size
+            eta, m = self._eta, self._mini_batch_size
             xb, yb = _batch_buffers(m, x_all, y_all)
             cost_sum, done, batches = 0.0, 0, 0
             while done < n:
@@ -226,12 +220,12 @@ class Trainer:
                 if self._cancelled:
                     yield self._finished("stopped", epochs_done, clock, "stopped by the user")
                     return
-                if self.eta != eta:
-                    yield SettingChanged(epoch, done, "eta", eta, self.eta)
-                    eta = self.eta
-                if self.mini_batch_size != m:
-                    yield SettingChanged(epoch, done, "mini_batch_size", m, self.mini_batch_size)
-                    m = self.mini_batch_size
+                if self._eta != eta:
+                    yield SettingChanged(epoch, done, "eta", eta, self._eta)
+                    eta = self._eta
+                if self._mini_batch_size != m:
+                    yield SettingChanged(epoch, done, "mini_batch_size", m, self._mini_batch_size)
+                    m = self._mini_batch_size
                     xb, yb = _batch_buffers(m, x_all, y_all)
                 idx = perm[done : done + m]
                 if len(idx) < m:  # the last, smaller mini-batch of an epoch
@@ -240,7 +234,7 @@ class Trainer:
                 y_all.take(idx, axis=0, out=yb)
                 # A huge eta overflows to inf and then NaN: that is caught after the epoch and
                 # reported as divergence, so NumPy's warnings about it would only be noise.
-                with self.lock, np.errstate(over="ignore", invalid="ignore"):
+                with np.errstate(over="ignore", invalid="ignore"):
                     # x is (784, m): the transposes are views, and matmul reads them as they are.
                     cost_sum += update(xb.T, yb.T, eta)
                 done += len(idx)
@@ -259,7 +253,7 @@ class Trainer:
                 )
                 return
             eval_start = time.perf_counter()
-            with self.lock, np.errstate(over="ignore", invalid="ignore"):  # huge but finite weights
+            with np.errstate(over="ignore", invalid="ignore"):  # huge but finite weights
                 predictions = net.predict(self.eval_set.images).astype(np.int8)
             correct = int(np.count_nonzero(predictions == self.eval_set.labels))
             done_event = EpochDone(
@@ -277,9 +271,8 @@ class Trainer:
             )
             self.history.append(done_event)
             epochs_done = epoch
+            self._publish(epoch)  # before the event, so its readers find this epoch's network
             yield done_event
-            if self.sample_indices:
-                yield self.predict_samples(self.sample_indices, epoch)
         yield self._finished("completed", epochs_done, clock, f"trained {config.epochs} epochs")
 
     def _progress(
@@ -301,6 +294,8 @@ class Trainer:
     def _finished(
         self, status: FinishStatus, epochs_done: int, clock: _Clock, message: str
     ) -> TrainingFinished:
+        if status != "completed":
+            self._publish(epochs_done)  # the network may be part-way into the next epoch
         best = max(self.history, key=lambda e: e.correct, default=None)
         return TrainingFinished(
             status=status,
@@ -309,6 +304,16 @@ class Trainer:
             total=len(self.eval_set),
             elapsed=clock.now(),
             message=message,
+        )
+
+
+def check_fits(config: TrainConfig, data: MnistData) -> None:
+    """Raise `ConfigError` if ``config`` wants more training images than ``data`` has."""
+    available = len(data.training)
+    if config.train_size > available:
+        raise ConfigError(
+            f"training-set size {config.train_size:,} is more than the "
+            f"{available:,} training images in the data"
         )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nntui.engine.config import TrainConfig
+from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import EpochDone
 from nntui.store.atomic import atomic_write
@@ -71,7 +71,7 @@ def write_metrics(
     if p.suffix.lower() == ".csv":
         buf = io.StringIO()
         fixed = {
-            "sizes": "-".join(map(str, config.sizes)),
+            "sizes": format_sizes(config.sizes, "-"),
             "seed": seed,
             "train_size": config.train_size,
             "eval_on": config.eval_on,

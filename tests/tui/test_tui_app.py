@@ -19,7 +19,7 @@ from nntui.engine.events import BatchProgress, EpochDone
 from nntui.engine.training import Trainer, seeded_network
 from nntui.tui import worker as tui_worker
 from nntui.tui.app import NntuiApp
-from nntui.tui.messages import EpochFinished, RunFinished, RunProgress, RunStarted, SamplesReady
+from nntui.tui.messages import Training
 from nntui.tui.screens.help import HelpScreen
 from nntui.tui.screens.main import MainScreen
 from nntui.tui.widgets.charts import AccuracyChart, CostChart, window_costs
@@ -251,24 +251,37 @@ async def test_n_picks_new_digits(tiny_data: MnistData) -> None:
         await pilot.press("n")
         after = [card.index for card in gallery.cards]
         assert len(after) == 8 and after != before
-        assert main_screen(app).session.trainer.sample_indices == tuple(after)
+        assert main_screen(app).session.sample_indices == tuple(after)
 
 
 async def test_n_while_training_does_not_wait_for_the_trainer(tiny_data: MnistData) -> None:
-    # The trainer holds its lock while it evaluates each epoch; `n` must not wait for that.
+    # The trainer is busy evaluating an epoch; `n` must not wait for that.
     app = NntuiApp(data=tiny_data, config=LONG)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = main_screen(app)
         await pilot.press("s")
         await wait_for(pilot, lambda: len(screen.session.history) >= 2)
         gallery = app.query_one(DigitGallery)
-        with screen.trainer.lock:  # as during an evaluation
+        network = screen.trainer.network
+        evaluating, go_on = threading.Event(), threading.Event()
+
+        def slow_predict(images):  # the trainer's next evaluation, held up until released
+            evaluating.set()
+            go_on.wait(10)
+            return type(network).predict(network, images)
+
+        network.predict = slow_predict
+        try:
+            await wait_for(pilot, evaluating.is_set)
             started = time.monotonic()
             await pilot.press("n")
             assert time.monotonic() - started < 1.0
             # New digits, guessed by the network as a recent epoch left it, and titled so.
             assert [card.index for card in gallery.cards] == list(screen.session.sample_indices)
             assert 1 <= gallery.epoch <= screen.session.epochs_done
+        finally:
+            go_on.set()
+            del network.predict
         await pilot.press("x")
         await wait_for(pilot, lambda: screen.state == "finished")
 
@@ -386,7 +399,7 @@ async def test_smaller_data_than_the_book_trains_on_all_of_it(tiny_data: MnistDa
 
 def test_the_bridge_batches_progress_but_never_drops_an_epoch(tiny_data: MnistData) -> None:
     config = TrainConfig(train_size=500, epochs=3, mini_batch_size=5, seed=2)
-    trainer = Trainer(tiny_data, config, sample_indices=(0, 1, 2))
+    trainer = Trainer(tiny_data, config)
     posted = []
     blas_threads = []
 
@@ -396,14 +409,11 @@ def test_the_bridge_batches_progress_but_never_drops_an_epoch(tiny_data: MnistDa
 
     finished = tui_worker.run_training(trainer, post, interval=10.0)
     kinds = [type(m) for m in posted]
-    assert kinds[0] is RunStarted and kinds[-1] is RunFinished
-    assert kinds.count(EpochFinished) == 3  # every epoch
-    # Held back to one per interval: the untrained guesses at once, the last ones at the end.
-    samples = [m.event.epoch for m in posted if isinstance(m, SamplesReady)]
-    assert samples == [0, 3]
-    assert kinds.index(SamplesReady, 1) < kinds.index(RunFinished)
-    # Progress too: with a long interval the first is posted, and the last before the end...
-    progress = [m for m in posted if isinstance(m, RunProgress)]
+    assert kinds[0] is Training.Started and kinds[-1] is Training.Finished
+    assert kinds.count(Training.EpochDone) == 3  # every epoch
+    # Progress is held back: with a long interval the first is posted, and the last before the
+    # end...
+    progress = [m for m in posted if isinstance(m, Training.BatchProgress)]
     assert [(p.event.epoch, p.event.images_done) for p in progress] == [(1, 10), (3, 500)]
     # ...carrying every point of its epoch: 50 on a small training set (every 2 batches of 5).
     assert trainer.progress_every == 2
@@ -424,12 +434,12 @@ def test_the_bridge_keeps_the_collector_off_old_objects_only_while_it_runs(
 
 
 def test_progress_messages_replace_each_other_but_epochs_do_not() -> None:
-    def progress(done: int) -> RunProgress:
+    def progress(done: int) -> Training.BatchProgress:
         event = BatchProgress(1, 1, done, 100, 0.1, 1.0, 0.1, 0.1)
-        return RunProgress(event, ((done, 0.1),))
+        return Training.BatchProgress(event, ((done, 0.1),))
 
     assert progress(20).can_replace(progress(40))
-    epoch = EpochFinished.__new__(EpochFinished)
+    epoch = Training.EpochDone.__new__(Training.EpochDone)
     assert not progress(20).can_replace(epoch)
 
 

@@ -12,14 +12,13 @@ from nntui.engine.errors import ConfigError
 from nntui.engine.events import (
     BatchProgress,
     EpochDone,
-    NetworkSnapshot,
     Paused,
     Resumed,
-    SamplesPredicted,
     SettingChanged,
     TrainingFinished,
     TrainingStarted,
 )
+from nntui.engine.snapshot import NetworkSnapshot
 from nntui.engine.training import Trainer
 
 SMALL = TrainConfig(epochs=3, mini_batch_size=10, eta=3.0, seed=1, train_size=500)
@@ -30,8 +29,12 @@ def events_of(trainer: Trainer) -> list:
 
 
 def test_a_run_yields_the_books_epoch_lines_and_learns(tiny_data):
-    trainer = Trainer(tiny_data, SMALL, progress_every=10, sample_indices=range(8))
-    events = events_of(trainer)
+    trainer = Trainer(tiny_data, SMALL, progress_every=10)
+    events, published = [], []
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, TrainingStarted | EpochDone):
+            published.append(trainer.snapshot)
     assert isinstance(events[0], TrainingStarted) and events[0].seed == 1
     epochs = [e for e in events if isinstance(e, EpochDone)]
     assert [e.epoch for e in epochs] == [1, 2, 3]
@@ -44,13 +47,15 @@ def test_a_run_yields_the_books_epoch_lines_and_learns(tiny_data):
     assert len(progress) == 3 * 5
     assert progress[-1].images_done == progress[-1].images_total == 500
     assert all(p.running_cost > 0 for p in progress)
-    samples = [e for e in events if isinstance(e, SamplesPredicted)]
-    assert [s.epoch for s in samples] == [0, 1, 2, 3]  # before training, then each epoch
-    assert len(samples[0].samples) == 8 and samples[0].samples[0].image.shape == (28, 28)
-    assert not [e for e in events if isinstance(e, NetworkSnapshot)]  # only on request
-    snapshot = trainer.snapshot(3)
+    # A snapshot of the network before training, then one as each epoch is reported.
+    assert [s.epoch for s in published] == [0, 1, 2, 3]
+    assert published[0].outputs(tiny_data.test.images[:8]).shape == (8, 10)
+    assert not [e for e in events if isinstance(e, NetworkSnapshot)]  # an attribute, not an event
+    snapshot = trainer.snapshot
     np.testing.assert_array_equal(snapshot.weights[0], trainer.network.weights[0])
     assert snapshot.weights[0] is not trainer.network.weights[0]  # a copy, safe to keep
+    assert not snapshot.weights[0].flags.writeable
+    assert not np.array_equal(published[0].weights[0], snapshot.weights[0])  # kept as it was
     finished = events[-1]
     assert isinstance(finished, TrainingFinished) and finished.status == "completed"
     assert finished.best_correct == max(e.correct for e in epochs)
@@ -91,8 +96,7 @@ def test_eta_and_mini_batch_size_can_change_mid_run(tiny_data):
     for event in trainer.run():
         seen.append(event)
         if isinstance(event, BatchProgress) and event.epoch == 1 and event.images_done == 50:
-            trainer.eta = 0.5
-            trainer.mini_batch_size = 25
+            trainer.set_live(eta=0.5, mini_batch_size=25)
     changes = [e for e in seen if isinstance(e, SettingChanged)]
     assert [(c.name, c.old, c.new) for c in changes] == [
         ("eta", 3.0, 0.5),
@@ -149,17 +153,32 @@ def test_cancel_while_paused_ends_the_run(tiny_data):
     assert Resumed not in [type(e) for e in seen]
 
 
-def test_predict_samples_marks_changed_predictions(tiny_data):
+def test_live_settings_are_checked_before_they_apply(tiny_data):
     trainer = Trainer(tiny_data, SMALL)
-    first = trainer.predict_samples(range(20), epoch=0)
-    assert not any(s.changed for s in first.samples)
+    for bad in ({"eta": 0.0}, {"eta": float("nan")}, {"mini_batch_size": 0}):
+        with pytest.raises(ConfigError):
+            trainer.set_live(**bad)
+    with pytest.raises(ConfigError, match="training-set size"):
+        trainer.set_live(eta=1.0, mini_batch_size=501)  # all or nothing
+    assert (trainer.eta, trainer.mini_batch_size) == (3.0, 10)
+
+
+def test_snapshots_predict_like_the_network_they_copy(tiny_data):
+    trainer = Trainer(tiny_data, SMALL)
+    first = trainer.snapshot
+    images = tiny_data.test.images[:20]
+    assert first.epoch == 0 and first.sizes == tuple(SMALL.sizes)
+    before = first.predict(images)
     events_of(trainer)
-    after = trainer.predict_samples(range(20), epoch=3)
-    before = {s.index: s.prediction for s in first.samples}
-    for s in after.samples:
-        assert s.changed == (s.prediction != before[s.index])
-        assert s.label == tiny_data.test.labels[s.index]
-        assert s.prediction == int(np.argmax(s.activations))
+    after = trainer.snapshot
+    assert after.epoch == 3
+    np.testing.assert_array_equal(first.predict(images), before)  # the old copy did not change
+    outputs = after.outputs(images)  # (20, 10)
+    assert outputs.shape == (20, 10)
+    np.testing.assert_array_equal(after.predict(images), np.argmax(outputs, axis=1))
+    assert after.to_network().evaluate(images, tiny_data.test.labels[:20]) == int(
+        (after.predict(images) == tiny_data.test.labels[:20]).sum()
+    )
 
 
 def test_divergence_stops_with_a_message_naming_the_epoch(tiny_data):

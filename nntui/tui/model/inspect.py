@@ -3,9 +3,10 @@
 A `Subject` is the network a look-inside screen shows: the dashboard's live
 one (`LiveSubject`, which follows the `Session` as it trains) or one loaded
 from a run (`SavedSubject`). Screens ask it for plain tuples and Rich `Text`
-drawings, so widgets never see an array. The live subject reads the network
-through `Trainer.predict` and `Trainer.snapshot`, which take the trainer's
-lock: they wait for at most the mini-batch in progress, never for an epoch.
+drawings, so widgets never see an array. Everything here computes from the
+subject's `NetworkSnapshot`: for the live network that is the trainer's latest
+published copy (`Trainer.snapshot`), read without a lock, so no view ever
+waits for a mini-batch or an evaluation.
 
 Screens poll `Subject.version()` a few times a second and redraw when it
 changes (an epoch ended, the network was reset), so the app has nothing to
@@ -15,7 +16,8 @@ forward to them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -23,10 +25,12 @@ from rich.text import Text
 
 from nntui.data.digits import INK, center_and_scale
 from nntui.engine.analysis import cell_indices, confusion_matrix, misclassified, per_digit_accuracy
+from nntui.engine.config import format_sizes
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.network import Network
+from nntui.engine.snapshot import NetworkSnapshot
 from nntui.tui.model.session import Session
-from nntui.tui.render.digit_art import braille, half_blocks
+from nntui.tui.render.digit_art import half_blocks
 
 Pixels = tuple[float, ...]  # 784 intensities in [0, 1], row by row
 
@@ -48,16 +52,12 @@ class Subject(Protocol):
         """Anything that changes when the network or its latest evaluation does."""
         ...
 
-    def predict(self, images: np.ndarray) -> np.ndarray | None:
-        """Output activations (n, 10) for images (n, 784), or None without a network."""
+    def snapshot(self) -> NetworkSnapshot | None:
+        """The network to compute from, or None without one."""
         ...
 
     def predictions(self) -> np.ndarray | None:
         """The predicted digit (n_eval,) of each evaluation image at the latest epoch."""
-        ...
-
-    def first_layer(self) -> np.ndarray | None:
-        """A copy of the hidden neurons' input weights, (n_hidden, 784)."""
         ...
 
 
@@ -73,7 +73,7 @@ class LiveSubject:
         if s.network is None:
             return "no network yet"
         when = f"after epoch {s.epochs_done}" if s.epochs_done else "untrained"
-        return f"live network {'-'.join(map(str, s.network.sizes))}, {when}"
+        return f"live network {format_sizes(s.network.sizes, '-')}, {when}"
 
     @property
     def eval_set(self) -> Split:
@@ -81,29 +81,18 @@ class LiveSubject:
 
     def version(self) -> object:
         s = self.session
-        return (id(s.network), s.epochs_done, s.eval_on)
+        return (s.snapshot, s.epochs_done, s.eval_on)
 
-    def predict(self, images: np.ndarray) -> np.ndarray | None:
-        s = self.session
-        if s.trainer is not None and s.trainer.network is s.network:
-            return s.trainer.predict(images)  # takes the trainer's lock
-        if s.network is None:
-            return None
-        return s.network.feedforward(np.asarray(images, s.network.dtype).T).T
+    def snapshot(self) -> NetworkSnapshot | None:
+        return self.session.snapshot
 
     def predictions(self) -> np.ndarray | None:
         s = self.session
         if s.history and len(s.history[-1].predictions) == len(self.eval_set):
             return s.history[-1].predictions
         # An untrained network has no EpochDone yet: evaluate it now (milliseconds).
-        outputs = self.predict(self.eval_set.images)
-        return None if outputs is None else np.argmax(outputs, axis=1)
-
-    def first_layer(self) -> np.ndarray | None:
-        s = self.session
-        if s.trainer is not None and s.trainer.network is s.network:
-            return s.trainer.snapshot(s.epochs_done).weights[0]
-        return None if s.network is None else s.network.weights[0].copy()
+        snapshot = self.snapshot()
+        return None if snapshot is None else snapshot.predict(self.eval_set.images)
 
 
 class SavedSubject:
@@ -113,6 +102,7 @@ class SavedSubject:
         self, network: Network, name: str, data: MnistData | None, eval_on: str = "test"
     ) -> None:
         self.network = network
+        self._snapshot = NetworkSnapshot.of(network, 0)
         self.name = name
         self.data = data
         self.eval_on = eval_on
@@ -120,7 +110,7 @@ class SavedSubject:
 
     @property
     def title(self) -> str:
-        return f"saved {'-'.join(map(str, self.network.sizes))} from {self.name}"
+        return f"saved {format_sizes(self.network.sizes, '-')} from {self.name}"
 
     @property
     def eval_set(self) -> Split | None:
@@ -129,19 +119,16 @@ class SavedSubject:
     def version(self) -> object:
         return 0
 
-    def predict(self, images: np.ndarray) -> np.ndarray | None:
-        return self.network.feedforward(np.asarray(images, self.network.dtype).T).T
+    def snapshot(self) -> NetworkSnapshot | None:
+        return self._snapshot
 
     def predictions(self) -> np.ndarray | None:
         split = self.eval_set
         if split is None:
             return None
         if self._predictions is None:
-            self._predictions = self.network.predict(split.images)
+            self._predictions = self._snapshot.predict(split.images)
         return self._predictions
-
-    def first_layer(self) -> np.ndarray | None:
-        return self.network.weights[0].copy()
 
 
 def as_subject(source: Session | Subject) -> Subject:
@@ -165,8 +152,11 @@ def guess_drawing(subject: Subject, pixels: Pixels) -> Guess:
     image = center_and_scale(np.asarray(pixels, np.float32).reshape(28, 28), INK)  # (28, 28)
     if not image.any():
         return Guess(half_blocks(image), None)
-    outputs = subject.predict(image.reshape(1, 784))
-    activations = None if outputs is None else tuple(float(a) for a in outputs[0])
+    snapshot = subject.snapshot()
+    if snapshot is None:
+        return Guess(half_blocks(image), None)
+    outputs = snapshot.outputs(image.reshape(1, 784))  # (1, 10)
+    activations = tuple(float(a) for a in outputs[0])
     return Guess(half_blocks(image), activations)
 
 
@@ -215,39 +205,38 @@ def wrong(subject: Subject) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
-class DigitView:
-    index: int
+class DigitSample:
+    """One evaluation image and a network's opinion of it: a gallery card, a strip's digit."""
+
+    index: int  # position in the evaluation set
     label: int
     prediction: int
-    activations: tuple[float, ...]
-    half: Text  # 28 x 14
-    braille: Text  # 14 x 7
+    activations: tuple[float, ...]  # the 10 output activations
+    image: np.ndarray = field(repr=False, compare=False)  # (28, 28) in [0, 1], for drawing
+
+    @property
+    def correct(self) -> bool:
+        return self.prediction == self.label
 
 
-def digit_views(subject: Subject, indices: tuple[int, ...]) -> tuple[DigitView, ...]:
+def digit_samples(subject: Subject, indices: Sequence[int]) -> tuple[DigitSample, ...]:
     """The evaluation images at ``indices`` with what the network says about them now."""
-    split = subject.eval_set
-    if split is None or not indices:
+    split, snapshot = subject.eval_set, subject.snapshot()
+    if split is None or snapshot is None or not len(indices):
         return ()
     idx = np.asarray(indices, np.intp)
     images = split.images[idx]  # (n, 784)
-    outputs = subject.predict(images)  # (n, 10)
-    if outputs is None:
-        return ()
-    views = []
-    for i, image, out in zip(indices, images, outputs, strict=True):
-        picture = image.reshape(28, 28)
-        views.append(
-            DigitView(
-                index=i,
-                label=int(split.labels[i]),
-                prediction=int(np.argmax(out)),
-                activations=tuple(float(a) for a in out),
-                half=half_blocks(picture),
-                braille=braille(picture),
-            )
+    outputs = snapshot.outputs(images)  # (n, 10)
+    return tuple(
+        DigitSample(
+            index=int(i),
+            label=int(split.labels[i]),
+            prediction=int(np.argmax(out)),
+            activations=tuple(float(a) for a in out),
+            image=image.reshape(28, 28),
         )
-    return tuple(views)
+        for i, image, out in zip(idx.tolist(), images, outputs, strict=True)
+    )
 
 
 # --- hidden neurons -----------------------------------------------------------------------
@@ -255,8 +244,9 @@ def digit_views(subject: Subject, indices: tuple[int, ...]) -> tuple[DigitView, 
 
 def neuron_weights(subject: Subject) -> tuple[Pixels, ...]:
     """Each hidden neuron's 784 input weights, as plain tuples."""
-    w = subject.first_layer()  # (n_hidden, 784)
-    if w is None:
+    snapshot = subject.snapshot()
+    if snapshot is None:
         return ()
+    w = snapshot.weights[0]  # (n_hidden, 784)
     w = np.nan_to_num(w.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     return tuple(tuple(row) for row in w.tolist())

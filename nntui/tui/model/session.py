@@ -2,7 +2,9 @@
 
 A `Session` holds the data, the network with the seed that
 made it, the epochs it has trained so far and the gallery's sample of
-evaluation images; it builds a `Trainer` for each run.
+evaluation images; it builds a `Trainer` for each run. Views read the network
+through `Session.snapshot`, never through ``network``, which the training
+thread changes while a run goes on. Plain Python and NumPy: no Textual here.
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from nntui.engine.analysis import RANDOM_GUESS, darkness_baseline
-from nntui.engine.config import MAX_TRAIN_SIZE, TrainConfig
+from nntui.engine.config import MAX_TRAIN_SIZE, TrainConfig, format_sizes
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError
-from nntui.engine.events import EpochDone, SamplesPredicted
+from nntui.engine.events import EpochDone
 from nntui.engine.network import Network
-from nntui.engine.training import Trainer, new_seed, seeded_network
+from nntui.engine.snapshot import NetworkSnapshot
+from nntui.engine.training import Trainer, check_fits, new_seed, seeded_network
 from nntui.store.model_file import SavedModel
 
-GALLERY_SIZE = 8  # test digits in the gallery
+GALLERY_SIZE = 8  # evaluation digits in the dashboard's gallery
 PROGRESS_IMAGES = 1_000  # ask the trainer for a progress event about this often (100 batches of 10)
 COST_POINTS = 50  # ...or more often on a small training set, for a cost curve of ~50 points
 
@@ -40,7 +43,7 @@ class Session:
         self.seed: int | None = None
         self.history: list[EpochDone] = []
         self.diverged = False
-        self.trainer: Trainer | None = None  # the current run's, or one for predictions
+        self.trainer: Trainer | None = None  # the current or last run's, or the next one
         self.earlier_epochs = 0  # epochs of a loaded model, trained before this session
         self.earlier_records: list[dict] = []  # their per-epoch records, as the runs keep them
         self.loaded_from: str | None = None  # the run or file a loaded model came from
@@ -51,6 +54,11 @@ class Session:
         self.sample_indices: tuple[int, ...] = ()
         self._gallery_size = gallery_size
         self._rng = np.random.default_rng(sample_seed)
+
+    @property
+    def snapshot(self) -> NetworkSnapshot | None:
+        """The latest published copy of the network (`Trainer.snapshot`), or None before one."""
+        return None if self.trainer is None else self.trainer.snapshot
 
     @property
     def epochs_done(self) -> int:
@@ -80,7 +88,7 @@ class Session:
         if self.diverged:
             return "the network diverged (its weights are NaN): press r for a new one"
         if tuple(self.network.sizes) != config.sizes:
-            sizes = ",".join(map(str, self.network.sizes))
+            sizes = format_sizes(self.network.sizes)
             return (
                 f"the trained network has layers {sizes}: press r for a new one with the new sizes"
             )
@@ -163,15 +171,7 @@ class Session:
         n = len(self.data.split(self.eval_on))
         picks = self._rng.choice(n, size=min(self._gallery_size, n), replace=False)
         self.sample_indices = tuple(int(i) for i in picks)
-        if self.trainer is not None:
-            self.trainer.sample_indices = self.sample_indices
         return self.sample_indices
-
-    def predict_samples(self) -> SamplesPredicted | None:
-        """The current network's guesses for the gallery (waits for the current mini-batch)."""
-        if self.trainer is None:
-            return None
-        return self.trainer.predict_samples(self.sample_indices, self.epochs_done)
 
     def _trainer(self, config: TrainConfig) -> Trainer:
         return Trainer(
@@ -180,15 +180,9 @@ class Session:
             network=self.network,
             seed=self.seed,
             progress_every=progress_every(config.mini_batch_size, config.train_size),
-            sample_indices=self.sample_indices,
             first_epoch=self.epochs_done + 1,
             history=self.history,
         )
 
     def _check_train_size(self, config: TrainConfig) -> None:
-        available = len(self.data.training)
-        if config.train_size > available:
-            raise ConfigError(
-                f"training-set size {config.train_size:,} is more than the "
-                f"{available:,} training images in the data"
-            )
+        check_fits(config, self.data)

@@ -16,11 +16,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
-from nntui.tui.model.inspect import cell, confusion, digit_views
+from nntui.tui.model.inspect import cell, confusion, digit_samples
 from nntui.tui.screens.base import FollowingScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen
 from nntui.tui.widgets.confusion_grid import ConfusionGrid
-from nntui.tui.widgets.gallery import DigitCard, DigitGallery
+from nntui.tui.widgets.gallery import DigitGallery
 
 CELL_DIGITS = 12  # at most this many of a cell's digits are drawn under the grid
 
@@ -91,10 +91,7 @@ class ConfusionScreen(FollowingScreen):
             info.append(f"{column:,} images were called {guess}.")
         info += ["", "[dim]arrows or mouse: pick a cell[/]", "[dim]enter: page through them[/]"]
         self.query_one("#cell-info", Static).update("\n".join(info))
-        views = digit_views(self.subject, indices[:CELL_DIGITS])
-        cards = tuple(
-            DigitCard(v.index, v.label, v.prediction, False, v.half, v.braille) for v in views
-        )
+        cards = digit_samples(self.subject, indices[:CELL_DIGITS])
         gallery = self.query_one(DigitGallery)
         gallery.show(cards, 1)
         shown = f"the first {len(cards)} of " if len(cards) < len(indices) else ""

@@ -18,11 +18,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from nntui.tui.model.inspect import DigitView, Subject, digit_views, wrong
+from nntui.tui.model.inspect import DigitSample, Subject, digit_samples, wrong
 from nntui.tui.model.session import Session
+from nntui.tui.render.digit_art import half_blocks
 from nntui.tui.screens.base import FollowingScreen
 from nntui.tui.widgets.activation_bars import ActivationBars
-from nntui.tui.widgets.gallery import DigitCard, DigitGallery
+from nntui.tui.widgets.gallery import DigitGallery
 
 STRIP_DIGITS = 12  # the ones after the current digit, under it, on tall terminals
 
@@ -95,7 +96,7 @@ class DigitPagerScreen(FollowingScreen):
         info = self.query_one("#digit-info", Static)
         status = self.query_one("#pager-status", Static)
         strip = 1 + (STRIP_DIGITS if self.has_class("-tall") else 0)
-        views = digit_views(self.subject, self.indices[self.position : self.position + strip])
+        views = digit_samples(self.subject, self.indices[self.position : self.position + strip])
         self._strip(views[1:])
         count = len(self.indices)
         status.update(
@@ -110,7 +111,7 @@ class DigitPagerScreen(FollowingScreen):
             info.update("")
             return
         v = views[0]
-        digit.update(v.half)
+        digit.update(half_blocks(v.image))
         digit.border_title = f"{self.position + 1:,} of {count:,}"
         digit.border_subtitle = f"image {v.index:,}"
         bars.show(v.activations, truth=v.label)
@@ -121,11 +122,8 @@ class DigitPagerScreen(FollowingScreen):
             f"output {v.prediction}: {v.activations[v.prediction]:.2f}[/]"
         )
 
-    def _strip(self, views: tuple[DigitView, ...]) -> None:
+    def _strip(self, cards: tuple[DigitSample, ...]) -> None:
         gallery = self.query_one(DigitGallery)
-        cards = tuple(
-            DigitCard(v.index, v.label, v.prediction, False, v.half, v.braille) for v in views
-        )
         gallery.show(cards, 1)
         gallery.border_title = "Next" if cards else "No more"
         gallery.border_subtitle = "label→guess"

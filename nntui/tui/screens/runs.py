@@ -27,15 +27,14 @@ from textual.widgets import Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual_plotext import PlotextPlot
 
+from nntui.engine.analysis import BOOK_ACCURACY
+from nntui.engine.config import format_sizes
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ModelFileError
 from nntui.store.runs import RunInfo, RunStore
 from nntui.tui.model.inspect import SavedSubject
 from nntui.tui.screens.base import CSS
-from nntui.tui.screens.confusion import ConfusionScreen
-from nntui.tui.screens.draw import DrawScreen
-from nntui.tui.screens.misclassified import MisclassifiedScreen
-from nntui.tui.screens.neurons import NeuronsScreen
+from nntui.tui.screens.inside import INSIDE_SCREENS, NEEDS_DATA
 
 RELIST_INTERVAL = 2.0  # seconds between two readings of the runs directory
 # Curve colours: plotext's name and Rich's for the same colour (red is the book's line).
@@ -48,7 +47,6 @@ COLOURS = (
     ("yellow", "yellow"),
     ("gray", "grey50"),
 )
-BOOK_ACCURACY = 95.42
 
 
 def run_label(info: RunInfo) -> str:
@@ -58,7 +56,7 @@ def run_label(info: RunInfo) -> str:
     c = info.config
     batch = "" if c.mini_batch_size == 10 else f" m {c.mini_batch_size}"
     status = "" if info.status == "completed" else f" {info.status}"
-    return f"{score} {'-'.join(map(str, c.sizes))} eta {c.eta:g}{batch}{status}"
+    return f"{score} {format_sizes(c.sizes, '-')} eta {c.eta:g}{batch}{status}"
 
 
 def legend(labels: list[str]) -> Text:
@@ -115,7 +113,7 @@ class RunsScreen(Screen[RunInfo | None]):
         Binding("escape", "close", "Back"),
         Binding("p", "inspect('draw')", "Draw"),
         Binding("c", "inspect('confusion')", "Confusion"),
-        Binding("m", "inspect('wrong')", "Wrong"),
+        Binding("m", "inspect('misclassified')", "Wrong"),
         Binding("w", "inspect('neurons')", "Neurons"),
         Binding("t", "train", "Train further"),
     ]
@@ -206,7 +204,7 @@ class RunsScreen(Screen[RunInfo | None]):
         lines = [
             f"[b]{r.name}[/]  {r.status}, {r.epochs_done} epochs"
             + (f", best {best['correct']:,} / {best['total']:,}" if best else ""),
-            f"layers {','.join(map(str, c.sizes))}, eta {c.eta:g}, mini-batch "
+            f"layers {format_sizes(c.sizes)}, eta {c.eta:g}, mini-batch "
             f"{c.mini_batch_size}, {c.train_size:,} images, seed {r.seed}, on the {c.eval_on} set"
             + (f", continued from {r.resumed_from}" if r.resumed_from else ""),
         ]
@@ -231,13 +229,8 @@ class RunsScreen(Screen[RunInfo | None]):
             self.notify(str(exc), severity="error")
             return
         subject = SavedSubject(model.network, info.name, self.data, info.config.eval_on)
-        if view in ("confusion", "wrong") and self.data is None:
+        if view in NEEDS_DATA and self.data is None:
             self.notify("No data loaded: only draw and neurons work without it.")
             return
-        screen = {
-            "draw": DrawScreen,
-            "confusion": ConfusionScreen,
-            "wrong": MisclassifiedScreen,
-            "neurons": NeuronsScreen,
-        }[view](subject)
+        screen = INSIDE_SCREENS[view](subject)
         self.app.push_screen(screen)

@@ -17,9 +17,9 @@ from rich.text import Text
 from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
+from nntui.engine.analysis import BOOK_ACCURACY
 from nntui.tui.widgets.strips import RunsVisual, ansi_runs
 
-BOOK_ACCURACY = 95.42  # percent: the book's best epoch for Network([784, 30, 10])
 BASELINE_COLOURS = ("yellow", "magenta")  # random guess, average darkness
 REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a second
 REDRAW_GRACE = 0.15  # seconds to wait past the interval for a request to redraw with

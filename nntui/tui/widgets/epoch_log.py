@@ -3,8 +3,8 @@
 Lines are appended, never redrawn. They are written at once, or in batches at
 most `FLUSH_INTERVAL` apart: with a small training set epochs can end hundreds
 of times a second. A write of a `RichLog` asks to lay out the whole screen
-again (about 10 ms of the UI thread's time on the dashboard, taken from the
-trainer through the GIL); the log has a fixed height, so only its scrollbar
+again (UI-thread time taken from the trainer through the GIL; measured in
+benchmarks/README.md); the log has a fixed height, so only its scrollbar
 needs that and `EpochLog` updates just the scrollbar.
 """
 

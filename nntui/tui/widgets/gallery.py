@@ -1,16 +1,17 @@
 """A gallery of test digits with their labels and the network's current guesses.
 
-The screen hands over `DigitCard`s whose drawings are already made (by
-`nntui.tui.render.digit_art`); the gallery only arranges them. It draws the 28x14
+The screen hands over `DigitSample`s (`nntui.tui.model.inspect`); the gallery
+draws each image once (`nntui.tui.render.digit_art`) and keeps the drawings
+while the same images come back epoch after epoch. It shows the 28x14
 half-block pictures when they all fit, and the 14x7 braille ones otherwise.
 Each drawing is turned into styled runs once (`nntui.tui.widgets.strips`):
-after an epoch only the captions are new.
+after an epoch only the captions are new. With ``mark_changes`` a card whose
+guess differs from the one on screen before is marked ✱.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console, RenderableType
@@ -18,26 +19,10 @@ from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from nntui.tui.render.digit_art import ART_SIZE, ArtStyle
+from nntui.tui.model.inspect import DigitSample
+from nntui.tui.model.session import GALLERY_SIZE
+from nntui.tui.render.digit_art import ART_SIZE, ArtStyle, braille, half_blocks
 from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
-
-GALLERY_SIZE = 8  # cards to make room for before the first arrive
-
-
-@dataclass(frozen=True)
-class DigitCard:
-    """One digit as the gallery shows it: plain values and two ready drawings."""
-
-    index: int  # position in the evaluation set
-    label: int
-    prediction: int
-    changed: bool  # the prediction differs from the one after the previous epoch
-    half: Text  # 28 columns x 14 rows
-    braille: Text  # 14 columns x 7 rows
-
-    @property
-    def correct(self) -> bool:
-        return self.prediction == self.label
 
 
 def _gaps(style: ArtStyle) -> tuple[int, int]:
@@ -67,21 +52,45 @@ class DigitGallery(Widget):
 
     ALLOW_SELECT = False  # pictures: see `nntui.tui.widgets.strips`
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, mark_changes: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.cards: tuple[DigitCard, ...] = ()
+        self.cards: tuple[DigitSample, ...] = ()
+        self.changed: frozenset[int] = frozenset()  # indices whose guess changed, when marked
         self.epoch: int | None = None
+        self._mark_changes = mark_changes
+        self._before: dict[int, int] = {}  # index -> guess of the epoch shown before this one
+        self._art: dict[int, tuple[Text, Text]] = {}  # index -> (half blocks, braille)
         self._runs: dict[tuple[int, ArtStyle], tuple[Text, list[Line]]] = {}
 
     def on_mount(self) -> None:
         self.border_title = "Digits"
         self.border_subtitle = "label→guess  ✱ changed  n: new sample"
 
-    def show(self, cards: tuple[DigitCard, ...], epoch: int) -> None:
-        """Show these cards, predicted after ``epoch`` (0: by the untrained network)."""
+    def show(
+        self, cards: tuple[DigitSample, ...], epoch: int, *, new_network: bool = False
+    ) -> None:
+        """Show these digits, predicted after ``epoch`` (0: by the untrained network).
+
+        ``new_network``: the guesses come from another network than the ones on
+        screen (reset, loaded), so none is marked as changed.
+        """
         relayout = len(cards) != len(self.cards)
+        if new_network:
+            self._before = {}
+        elif epoch != self.epoch:
+            # Compared with the guesses on screen: the previous epoch's, unless epochs come
+            # faster than the gallery is redrawn. Redrawing the same epoch keeps the marks.
+            self._before = {card.index: card.prediction for card in self.cards}
+        if self._mark_changes:
+            self.changed = frozenset(
+                c.index for c in cards if self._before.get(c.index, c.prediction) != c.prediction
+            )
         shown = {card.index for card in cards}
         self._runs = {key: runs for key, runs in self._runs.items() if key[0] in shown}
+        self._art = {
+            c.index: self._art.get(c.index) or (half_blocks(c.image), braille(c.image))
+            for c in cards
+        }
         self.cards, self.epoch = cards, epoch
         right = sum(card.correct for card in cards)
         when = "untrained network" if epoch == 0 else f"after epoch {epoch}"
@@ -125,25 +134,26 @@ class DigitGallery(Widget):
                 for j, art in enumerate(arts):
                     line += [gap, *art[i]] if j else art[i]
                 lines.append(line)
-            captions = Text(gap[0]).join(_caption(c, art_w) for c in row)
+            captions = Text(gap[0]).join(_caption(c, c.index in self.changed, art_w) for c in row)
             lines.append(indent + text_runs(captions, console)[0])
         return RunsVisual(lines)
 
-    def _art_runs(self, card: DigitCard, style: ArtStyle, console: Console) -> list[Line]:
+    def _art_runs(self, card: DigitSample, style: ArtStyle, console: Console) -> list[Line]:
         """A card's drawing as runs, made once per image: only the captions change."""
-        art = card.half if style == "half" else card.braille
+        half, small = self._art[card.index]
+        art = half if style == "half" else small
         cached = self._runs.get((card.index, style))
         if cached is None or cached[0] is not art:
             cached = self._runs[card.index, style] = (art, text_runs(art, console))
         return cached[1]
 
 
-def _caption(card: DigitCard, width: int) -> Text:
+def _caption(card: DigitSample, changed: bool, width: int) -> Text:
     mark = "✓" if card.correct else "✗"
     text = Text(
         f"{card.label}→{card.prediction} {mark}", style="bold green" if card.correct else "bold red"
     )
-    if card.changed:
+    if changed:
         text.append(" ✱", style="bold yellow")
     text.align("center", width)
     return text

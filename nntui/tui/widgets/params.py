@@ -3,7 +3,7 @@
 Each input is parsed by the same ``nntui.engine.config.parse_*`` function the CLI
 uses; its `ConfigError` message appears under the input. While a run is in
 progress only eta and the mini-batch size stay editable: a valid new value is
-sent to the screen as a `LiveSetting` when Enter is pressed or the field is
+sent to the screen as a `HyperParams.LiveSetting` when Enter is pressed or the field is
 left.
 """
 
@@ -16,11 +16,13 @@ from typing import Any
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Label, Select, Static
 
 from nntui.engine.config import (
     TrainConfig,
+    format_sizes,
     parse_epochs,
     parse_eta,
     parse_mini_batch_size,
@@ -29,7 +31,6 @@ from nntui.engine.config import (
     parse_train_size,
 )
 from nntui.engine.errors import ConfigError
-from nntui.tui.messages import LiveSetting, ParamsChanged
 
 LIVE = ("eta", "mini_batch_size")  # what the trainer re-reads before every mini-batch
 
@@ -44,7 +45,7 @@ class Field:
 
 
 FIELDS = (
-    Field("sizes", "layers", lambda t, _: parse_sizes(t), lambda c: ",".join(map(str, c.sizes))),
+    Field("sizes", "layers", lambda t, _: parse_sizes(t), lambda c: format_sizes(c.sizes)),
     Field("eta", "eta", lambda t, _: parse_eta(t), lambda c: f"{c.eta:g}"),
     Field("epochs", "epochs", lambda t, _: parse_epochs(t), lambda c: str(c.epochs)),
     Field(
@@ -93,6 +94,24 @@ class FieldInput(Input):
 
 class HyperParams(Vertical):
     """An input per `TrainConfig` field the book varies, each with its reason when invalid."""
+
+    @dataclass
+    class Changed(Message):
+        """The panel was edited.
+
+        ``config`` is the run those values describe, or None while any is invalid;
+        ``error`` is then the first reason, as shown next to its input.
+        """
+
+        config: TrainConfig | None
+        error: str | None
+
+    @dataclass
+    class LiveSetting(Message):
+        """A valid new eta or mini-batch size was entered (Enter or leaving the field)."""
+
+        name: str  # "eta" or "mini_batch_size", as `Trainer.set_live` names them
+        value: float
 
     running: reactive[bool] = reactive(False, init=False)
     """A run is in progress: lock everything except eta and the mini-batch size."""
@@ -200,7 +219,7 @@ class HyperParams(Vertical):
             note.update(reason)
             note.set_class(bool(reason), "-shown")
         config, error, _ = self.read()
-        self.post_message(ParamsChanged(config, error))
+        self.post_message(HyperParams.Changed(config, error))
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -223,7 +242,7 @@ class HyperParams(Vertical):
         value = self._values[name]
         if value != self._applied[name]:
             self._applied[name] = value
-            self.post_message(LiveSetting(name, value))
+            self.post_message(HyperParams.LiveSetting(name, value))
 
     # Locking while a run is in progress ----------------------------------------------------
 

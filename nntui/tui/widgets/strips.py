@@ -3,8 +3,8 @@
 A widget that returns a Rich `Text` from ``render`` has Textual turn every
 span into a new style on every redraw. A plot is a few hundred spans, a
 gallery of half-block digits a few thousand, and while training that work
-takes the GIL from the trainer (about a third of the dashboard's CPU went
-there). `RunsVisual` takes lines of ``(text, rich style)`` runs instead and
+takes the GIL from the trainer (benchmarks/README.md has the share of the
+dashboard's CPU it took). `RunsVisual` takes lines of ``(text, rich style)`` runs instead and
 only lays them over the widget's own style, with each combination made once.
 `ansi_runs` reads plotext's output into such runs, `text_runs` a Rich `Text`.
 

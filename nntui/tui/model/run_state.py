@@ -1,0 +1,46 @@
+"""What the dashboard lets you do in each state of a run: one table for keys and buttons.
+
+The main screen's `check_action` answers Textual from `availability`, and the
+`Controls` buttons enable themselves from `button_enabled`, so a key and its
+button can never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+RunState = Literal["loading", "ready", "running", "paused", "stopping", "finished", "no-data"]
+STATES: frozenset[RunState] = frozenset(get_args(RunState))
+
+# action -> (states where it is enabled, states where its key shows but is disabled).
+# In every other state the key is hidden from the footer.
+RUN_ACTIONS: dict[str, tuple[frozenset[RunState], frozenset[RunState]]] = {
+    "start": (frozenset({"ready", "finished"}), frozenset()),
+    "pause": (frozenset({"running"}), frozenset({"paused"})),
+    "resume": (frozenset({"paused"}), STATES - {"paused"}),
+    "stop": (frozenset({"running", "paused"}), frozenset()),
+    "reset": (frozenset({"ready", "running", "paused", "finished"}), frozenset()),
+}
+# The pause button is also the resume button.
+BUTTON_ACTIONS: dict[str, tuple[str, ...]] = {
+    "start": ("start",),
+    "pause": ("pause", "resume"),
+    "stop": ("stop",),
+    "reset": ("reset",),
+}
+
+
+def availability(action: str, state: RunState) -> bool | None:
+    """Textual's answer for a run action: True enabled, False disabled, None hidden.
+
+    Raises KeyError for an action that is not a run action.
+    """
+    enabled, shown = RUN_ACTIONS[action]
+    if state in enabled:
+        return True
+    return False if state in shown else None
+
+
+def button_enabled(button: str, state: RunState) -> bool:
+    """Whether the button with this id can be pressed in ``state``."""
+    return any(availability(action, state) for action in BUTTON_ACTIONS[button])
