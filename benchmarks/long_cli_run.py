@@ -62,7 +62,7 @@ def timed_cli(data: Path, epochs: int, runs_dir: Path, pythonpath: str) -> float
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        cwd=runs_dir.parent,
+        cwd=data.parent,
     )
     return time.perf_counter() - start
 
