@@ -12,6 +12,8 @@ from nntui import __version__
 from nntui.cli.console import DataOption, OneLineErrors, fail
 from nntui.cli.data import data_app
 from nntui.cli.models import eval_, predict, runs
+from nntui.cli.sweep import EXAMPLES as SWEEP_EXAMPLES
+from nntui.cli.sweep import sweep
 from nntui.cli.train import EXAMPLES, train
 from nntui.store.model_file import load_model
 from nntui.store.runs import find_model
@@ -29,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(epilog=EXAMPLES)(train)
+app.command(epilog=SWEEP_EXAMPLES)(sweep)
 app.add_typer(data_app)
 app.command()(runs)
 app.command("eval")(eval_)

@@ -30,7 +30,7 @@ from nntui.engine.analysis import (
     per_digit_accuracy,
 )
 from nntui.engine.config import INPUTS, OUTPUTS, format_sizes
-from nntui.engine.errors import ModelFileError
+from nntui.engine.errors import ConfigError, ModelFileError
 from nntui.store.model_file import SavedModel, load_model
 from nntui.store.runs import RunInfo, RunStore, find_model
 from nntui.tui.render.digit_art import can_encode, digit_art
@@ -51,12 +51,29 @@ def runs(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the runs as JSON, with every epoch's record.")
     ] = False,
+    sweep: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SWEEP", help="Show one sweep's summary again (its id from 'nntui sweep')."
+        ),
+    ] = None,
+    delete: Annotated[
+        bool, typer.Option("--delete", help="With --sweep: delete that sweep's runs.")
+    ] = False,
 ) -> None:
     """List the training runs kept in the runs directory, oldest first.
 
     The directory is $NNTUI_RUNS, else ~/.local/share/nntui/runs. A run's name,
     or the start of one, can be given to 'nntui eval' and 'nntui predict'.
+    Runs of a sweep show its id; --sweep ID shows that sweep's summary.
     """
+    if delete and sweep is None:
+        raise ConfigError("--delete needs --sweep ID (which sweep's runs to delete)")
+    if sweep is not None:
+        from nntui.cli.sweep import runs_of_sweep
+
+        runs_of_sweep(sweep, delete, as_json)
+        return
     store = RunStore()
     skipped: list[str] = []
     infos = store.list(skipped)
@@ -85,6 +102,9 @@ def runs(
     table.add_column("epochs", justify="right")
     table.add_column("best", justify="right")
     table.add_column("status")
+    sweeps = any(r.sweep for r in infos)
+    if sweeps:
+        table.add_column("sweep")
     for r in infos:
         c = r.config
         best = r.best
@@ -96,6 +116,7 @@ def runs(
             f"{r.epochs_done}/{c.epochs}",
             f"{100 * best['correct'] / best['total']:.2f}%" if best and best["total"] else "-",
             r.status,
+            *([r.sweep or ""] if sweeps else []),
         )
     _stdout().print(table)
 
@@ -111,6 +132,8 @@ def _run_json(r: RunInfo) -> dict[str, Any]:
         "started": r.started,
         "finished": r.finished,
         "resumed_from": r.resumed_from,
+        "sweep": r.sweep,
+        "note": r.note,
         "epochs_done": r.epochs_done,
         "best_correct": best["correct"] if best else None,
         "best_accuracy": r.best_accuracy,

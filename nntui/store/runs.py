@@ -51,8 +51,9 @@ HISTORY_FILE = "epochs.jsonl"
 FORMAT = "nntui-run"
 VERSION = 2  # 1 kept the epochs in run.json; such runs are still read
 MODEL_EVERY = 30.0  # seconds between two writes of a running run's model
-# "running" is written while training goes on; the others are TrainingFinished's statuses.
-STATUSES = ("running", "completed", "stopped", "diverged")
+# "running" is written while training goes on; "failed" when a sweep's run could not finish
+# (its worker died); the others are TrainingFinished's statuses.
+STATUSES = ("running", "completed", "stopped", "diverged", "failed")
 INTERRUPTED = "interrupted"  # shown for a "running" run whose process is gone (it crashed)
 
 
@@ -86,6 +87,8 @@ class RunInfo:
     finished: str | None
     resumed_from: str | None = None  # the run or model file this one continued
     model_epoch: int | None = None  # the epoch model.npz holds (None: as the history)
+    sweep: str | None = None  # the id of the `nntui sweep` this run belongs to
+    note: str | None = None  # why a run failed, e.g. "worker lost"
 
     @property
     def epochs_done(self) -> int:
@@ -140,6 +143,7 @@ class Run:
         started: datetime,
         history: Sequence[dict[str, Any]] = (),
         resumed_from: str | None = None,
+        sweep: str | None = None,
         model_every: float = MODEL_EVERY,
     ) -> None:
         self.path = path
@@ -147,6 +151,7 @@ class Run:
         self.model_every = model_every
         self.model_epoch: int | None = None
         self._model_written = -float("inf")  # time.monotonic() of the last model write
+        self._recorded = 0  # records in epochs.jsonl
         self.config = config
         self.seed = seed
         self.started = started.isoformat(timespec="microseconds")  # orders runs of one second
@@ -154,6 +159,8 @@ class Run:
         self.status = "running"
         self.history: list[dict[str, Any]] = [dict(r) for r in history]
         self.resumed_from = resumed_from
+        self.sweep = sweep
+        self.note: str | None = None
 
     @property
     def model_path(self) -> Path:
@@ -162,13 +169,30 @@ class Run:
     def record_epoch(self, record: dict[str, Any], network: Network | None = None) -> None:
         """Append one epoch's record; save ``network`` too if it is due (see `MODEL_EVERY`)."""
         self.history.append(dict(record))
+        if self._recorded != len(self.history) - 1:  # the history was changed by hand
+            self._write_history()
+            self._save_model_if_due(network)
+            return
         try:
             with open(self.path / HISTORY_FILE, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
         except OSError as exc:
             raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
+        self._recorded += 1
+        self._save_model_if_due(network)
+
+    def _save_model_if_due(self, network: Network | None) -> None:
         if network is not None and time.monotonic() - self._model_written >= self.model_every:
             self.save(network)
+
+    def _write_history(self) -> None:
+        """Rewrite epochs.jsonl whole: at creation, or after `history` was changed in place."""
+        try:
+            with atomic_write(self.path / HISTORY_FILE, "w") as f:
+                f.writelines(json.dumps(r) + "\n" for r in self.history)
+        except OSError as exc:
+            raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
+        self._recorded = len(self.history)
 
     def save(self, network: Network | None = None, status: str | None = None) -> None:
         """Write ``model.npz`` (if ``network`` is given) and ``run.json``, each atomically.
@@ -181,6 +205,8 @@ class Run:
                 raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
             self.status = status
             self.finished = None if status == "running" else _now().isoformat(timespec="seconds")
+        if self._recorded != len(self.history):  # cleared or edited in place (a retried run)
+            self._write_history()
         try:
             if network is not None:
                 # The model first: run.json never claims an epoch that model.npz lacks.
@@ -209,6 +235,8 @@ class Run:
             "started": self.started,
             "finished": self.finished,
             "resumed_from": self.resumed_from,
+            "sweep": self.sweep,
+            "note": self.note,
             # Who is training it, so that a run left "running" by a crash can be told apart.
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -237,11 +265,13 @@ class RunStore:
         *,
         history: Sequence[dict[str, Any]] = (),
         resumed_from: str | None = None,
+        sweep: str | None = None,
     ) -> Run:
         """Start a new run: make its folder and write its ``run.json`` (status "running").
 
         ``history`` and ``resumed_from`` are for a run that continues a saved
-        model: its earlier epochs, and the run name or file it came from.
+        model: its earlier epochs, and the run name or file it came from;
+        ``sweep`` the id of the sweep the run is part of.
         Raises `ModelFileError` if the runs directory cannot be written.
         """
         started = _now()
@@ -262,12 +292,8 @@ class RunStore:
                 f"{self.root}: cannot create a run in the runs directory ({_reason(exc)}); "
                 f"set {ENV_VAR} to a writable directory"
             ) from None
-        run = Run(path, config, seed, started, history, resumed_from)
-        try:
-            with atomic_write(path / HISTORY_FILE, "w") as f:
-                f.writelines(json.dumps(r) + "\n" for r in run.history)
-        except OSError as exc:
-            raise ModelFileError(f"{path}: cannot save the run ({_reason(exc)})") from None
+        run = Run(path, config, seed, started, history, resumed_from, sweep)
+        run._write_history()
         run.save()
         return run
 
@@ -392,6 +418,7 @@ def read_run(path: str | os.PathLike[str]) -> RunInfo:
     started = doc.get("started")
     finished = doc.get("finished")
     resumed_from = doc.get("resumed_from")
+    sweep, note = doc.get("sweep"), doc.get("note")
     return RunInfo(
         name=path.name,
         path=path,
@@ -403,6 +430,8 @@ def read_run(path: str | os.PathLike[str]) -> RunInfo:
         finished=finished if isinstance(finished, str) else None,
         resumed_from=resumed_from if isinstance(resumed_from, str) else None,
         model_epoch=model_epoch if isinstance(model_epoch, int) else None,
+        sweep=sweep if isinstance(sweep, str) else None,
+        note=note if isinstance(note, str) else None,
     )
 
 

@@ -283,3 +283,15 @@ def test_a_version_1_run_is_still_read(store):
     (run.path / "run.json").write_text(json.dumps(doc))
     (run.path / "epochs.jsonl").unlink()
     assert store.get(run.name).epochs_done == 2
+
+
+def test_a_history_cleared_in_place_is_rewritten_not_appended_to(store):
+    # A sweep retries a run whose worker died: its history starts again from epoch 1.
+    run = store.create(CONFIG, seed=7)
+    for epoch in (1, 2, 3):
+        run.record_epoch(record(epoch, 60))
+    run.history.clear()
+    run.save(status="running")
+    assert store.get(run.name).epochs_done == 0
+    run.record_epoch(record(1, 70))
+    assert [r["correct"] for r in store.get(run.name).history] == [70]

@@ -41,6 +41,7 @@ from nntui.tui.model.run_state import RUN_ACTIONS, RunState, availability
 from nntui.tui.model.session import Session
 from nntui.tui.screens.inside import INSIDE_SCREENS
 from nntui.tui.screens.runs import RunsScreen
+from nntui.tui.screens.sweep import SweepScreen
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.controls import Controls
 from nntui.tui.widgets.data_panel import DataPanel
@@ -70,6 +71,8 @@ class MainScreen(Screen[None]):
         Binding("m", "inspect('misclassified')", "Mistakes"),
         Binding("w", "inspect('neurons')", "Neurons"),
         Binding("R", "runs", "Runs"),
+        # Not in the footer, which is full at 120 columns: the help screen lists it.
+        Binding("S", "sweep", "Sweep", show=False),
         Binding("b", "baselines", "Baselines"),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
@@ -304,6 +307,11 @@ class MainScreen(Screen[None]):
     def action_runs(self) -> None:
         if self.session is not None:
             self.app.push_screen(RunsScreen(RunStore(), data=self.session.data), self._run_chosen)
+
+    def action_sweep(self) -> None:
+        """Many runs at once: start a sweep here, or follow one started from the shell."""
+        data = self.session.data if self.session is not None else None
+        self.app.push_screen(SweepScreen(data, RunStore()))
 
     def action_baselines(self) -> None:
         self.query_one(AccuracyChart).toggle_full_scale()

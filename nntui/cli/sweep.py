@@ -1,0 +1,591 @@
+"""``nntui sweep``: many runs at once, on worker processes here or on a Dask cluster.
+
+The work happens in `nntui.sweep`; this module parses the options, shows the
+runs as they train (a live table on a terminal, one line per epoch when piped)
+and prints the summary. Dask is imported by `nntui.sweep.runner` only when a
+sweep actually runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, print_error
+from nntui.cli.data import load_data_with_progress
+from nntui.engine.errors import ConfigError
+from nntui.store.runs import RunStore
+from nntui.sweep.events import (
+    RunEnded,
+    RunEpoch,
+    RunStarted,
+    SweepEvent,
+    SweepFinished,
+    SweepState,
+)
+from nntui.sweep.grid import (
+    MAX_RUNS,
+    PRESETS,
+    Axes,
+    RunSpec,
+    build_runs,
+    estimate_seconds,
+    estimate_wall_seconds,
+    hidden_label,
+)
+from nntui.sweep.manifest import (
+    Manifest,
+    drop_unfinished,
+    load_manifest,
+    missing_runs,
+    new_sweep_id,
+    resolve_sweep,
+    save_manifest,
+    stored_runs,
+)
+from nntui.sweep.summary import (
+    ConfigSummary,
+    RunResult,
+    check_output_path,
+    from_run_info,
+    summarize,
+    write_csv,
+    write_json,
+)
+
+EXAMPLES = f"""
+Examples:
+
+\b
+  nntui sweep --eta 0.5,3,10 --hidden 30,100 --epochs 10 --seeds 3
+                              # 2 networks x 3 etas x 3 seeds = 18 runs
+  nntui sweep --hidden 30,100,100-30,0 -m 10,50 --seed-list 1,7,9
+                              # 100-30: two hidden layers; 0: none
+  nntui sweep --preset chapter1 --seeds 3      # the chapter, the book beside it
+  nntui sweep --preset chapter1 --dry-run      # the runs and a time estimate
+  nntui sweep --eta 1,3 --scheduler tcp://10.0.0.5:8786   # on a Dask cluster
+  nntui sweep --continue sw-20261201-221005    # what an interrupted sweep left
+  nntui runs --sweep sw-20261201-221005        # its summary again
+  nntui runs --sweep sw-20261201-221005 --delete          # remove its runs
+
+Each axis is a comma-separated list; the runs are every combination times the
+seeds. Without --scheduler the runs share this machine's cores, one worker
+process each (--workers). Every run is kept in the runs store with the sweep's
+id. More than {MAX_RUNS:,} runs need --yes.
+"""
+
+# Live table: redraws per second, and the most rows shown (the rest are summed up in a line).
+REFRESH_PER_SECOND = 4
+MAX_TABLE_ROWS = 30
+
+STATUS_STYLE = {
+    "queued": "dim",
+    "running": "cyan",
+    "completed": "green",
+    "stopped": "yellow",
+    "diverged": "red",
+    "failed": "bold red",
+}
+
+
+def sweep(
+    ctx: typer.Context,
+    eta: Annotated[
+        str | None, typer.Option(help="Learning rates to try, e.g. 0.5,3,10. [book: 3]")
+    ] = None,
+    hidden: Annotated[
+        str | None,
+        typer.Option(
+            help="Hidden layers to try, e.g. 30,100,100-30,0 (a dash joins the layers of one "
+            "network, 0: none). [book: 30]"
+        ),
+    ] = None,
+    mini_batch_size: Annotated[
+        str | None,
+        typer.Option("--mini-batch-size", "-m", help="Mini-batch sizes to try, e.g. 10,50."),
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", "-e", help="Epochs of every run. [30]")
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option(help="Run each configuration with seeds 1..N. [1]")
+    ] = None,
+    seed_list: Annotated[
+        str | None, typer.Option(help="Run each configuration with these seeds, e.g. 1,7,9.")
+    ] = None,
+    train_size: Annotated[
+        int | None, typer.Option(help="Train on the first N training images. [50000]")
+    ] = None,
+    eval_on: Annotated[
+        str | None, typer.Option(help="Evaluate on 'test' (the book) or 'validation'.")
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help="A named set of experiments: chapter1 (the chapter's five), with the book's "
+            "figures in the summary."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes on this machine, one run each. [the cores]"),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Send the runs to a running Dask cluster at this address, "
+            "e.g. tcp://10.0.0.5:8786."
+        ),
+    ] = None,
+    continue_: Annotated[
+        str | None,
+        typer.Option(
+            "--continue",
+            metavar="SWEEP",
+            help="Run only the runs an earlier sweep did not finish (stopped, failed, never "
+            "started).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the runs and the time they would take; exit.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help=f"Allow more than {MAX_RUNS:,} runs.")] = False,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the summary and every run's history here (.json)."),
+    ] = None,
+    csv_path: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write the summary and every run's history here (.csv)."),
+    ] = None,
+    data: DataOption = None,
+) -> None:
+    """Train many networks at once and compare them: a grid of settings times seeds.
+
+    Runs on worker processes of this machine (a Dask LocalCluster, one thread
+    each) or, with --scheduler, on an existing Dask cluster. On a terminal a
+    live table shows every run, best first; when piped, one line per finished
+    epoch. At the end a summary per configuration: best accuracy min / median /
+    max over the seeds, epochs to reach it, seconds per epoch. Ctrl-C stops
+    every run after its current mini-batch and keeps what they did.
+    """
+    if data is None and isinstance(ctx.obj, dict):
+        data = ctx.obj.get("data")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be 1 or more, got {workers}")
+    if workers is not None and scheduler is not None:
+        raise ConfigError("--workers is for this machine; a --scheduler's cluster has its own")
+    if json_path is not None:
+        check_output_path(json_path, ".json")
+    if csv_path is not None:
+        check_output_path(csv_path, ".csv")
+    store = RunStore()
+    axes = Axes(
+        eta=eta,
+        hidden=hidden,
+        mini_batch_size=mini_batch_size,
+        epochs=epochs,
+        seeds=seeds,
+        seed_list=seed_list,
+        train_size=train_size,
+        eval_on=eval_on,
+        preset=preset,
+    )
+    if continue_ is not None:
+        if axes != Axes():
+            raise ConfigError("--continue runs the sweep as it was; give no axes or preset")
+        sweep_id = resolve_sweep(store, continue_)
+        manifest = load_manifest(store, sweep_id)
+        runs = [
+            RunSpec(i, spec.config)
+            for i, spec in enumerate(missing_runs(manifest, stored_runs(store, sweep_id)))
+        ]
+        if not runs:
+            err_console.print(f"Sweep {sweep_id}: every run has finished; nothing to continue.")
+            _print_summary(_stdout(), sweep_id, _stored_results(store, sweep_id), manifest.preset)
+            return
+        preset_name = manifest.preset
+    else:
+        runs = build_runs(axes, allow_many=yes)
+        sweep_id = new_sweep_id()
+        manifest = Manifest(sweep_id, datetime.now().astimezone().isoformat(), tuple(runs), preset)
+        preset_name = preset
+
+    from nntui.sweep.runner import check_scheduler_address, default_workers
+
+    if scheduler is not None:
+        scheduler = check_scheduler_address(scheduler)
+    n_workers = workers if workers is not None else default_workers()
+    if dry_run:
+        _print_dry_run(runs, n_workers, scheduler)
+        return
+
+    from nntui.sweep.recorder import SweepRecorder
+    from nntui.sweep.runner import Sweep
+
+    recorder = SweepRecorder(sweep_id, store, warn=_warn)
+    dataset_box: list = []
+    # The cluster starts (worker processes spawn) while this process reads the data.
+    loader = threading.Thread(
+        target=lambda: dataset_box.append(_load(data)), name="nntui-load", daemon=True
+    )
+    loader.start()
+    runner = Sweep(
+        runs,
+        None,  # type: ignore[arg-type]  # set below, once loaded
+        sweep_id=sweep_id,
+        workers=n_workers,
+        scheduler=scheduler,
+        recorder=recorder,
+    )
+    try:
+        runner.connect()
+    finally:
+        loader.join()
+    if not dataset_box or isinstance(dataset_box[0], BaseException):
+        runner.close()
+        error = dataset_box[0] if dataset_box else RuntimeError("the data did not load")
+        raise error
+    runner.data = dataset_box[0]
+    try:
+        _check_train_size(runs, len(runner.data.training))
+    except ConfigError:
+        runner.close()
+        raise
+    if continue_ is None:
+        save_manifest(store, manifest)
+    else:
+        drop_unfinished(store, sweep_id, runs)
+
+    out = _stdout()
+    err_console.print(
+        f"Sweep {sweep_id}: {len(runs)} runs on {runner.workers} workers "
+        f"({'scheduler ' + scheduler if scheduler else 'this machine'})",
+        markup=False,
+        highlight=False,
+    )
+    state = SweepState()
+    view: _View = _LiveView(out) if out.is_terminal else _PlainView()
+    with _stop_on_signals(runner) as stop, view:
+        for event in runner.events():
+            state.apply(event)
+            view.handle(event, state)
+    results = [
+        RunResult(r.spec.config, r.spec.seed, r.status, tuple(r.history), r.message, r.run_name)
+        for r in state.runs
+    ]
+    if continue_ is not None:  # the summary covers the whole sweep, not just this part
+        results = _stored_results(store, sweep_id)
+    _print_summary(out, sweep_id, results, preset_name)
+    _print_timings(runner.timings)
+    summaries = summarize(results, preset_name)
+    if json_path is not None:
+        write_json(json_path, sweep_id, summaries, results)
+    if csv_path is not None:
+        write_csv(csv_path, sweep_id, summaries, results)
+    if stop.signum is not None:
+        err_console.print(
+            f"Stopped. 'nntui sweep --continue {sweep_id}' runs what is missing.", markup=False
+        )
+        raise typer.Exit(EXIT_SIGTERM if stop.signum == signal.SIGTERM else EXIT_SIGINT)
+    failed = sum(1 for r in results if r.status == "failed")
+    if failed:
+        print_error(f"{failed} of {len(results)} runs failed (see the summary)")
+        raise typer.Exit(1)
+
+
+def _load(data: Path | None) -> object:
+    try:
+        return load_data_with_progress(data, err_console)
+    except BaseException as exc:  # handed to the main thread, which raises it
+        return exc
+
+
+def _check_train_size(runs: Sequence[RunSpec], available: int) -> None:
+    largest = max(r.config.train_size for r in runs)
+    if largest > available:
+        raise ConfigError(
+            f"training-set size {largest:,} is more than the {available:,} training images "
+            "in the data; give a smaller --train-size"
+        )
+
+
+def _warn(message: str) -> None:
+    err_console.print(f"nntui: warning: {message}", markup=False, soft_wrap=True)
+
+
+def _stdout() -> Console:
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=max(out.width, 160))
+    return out
+
+
+def _settings(spec: RunSpec) -> str:
+    c = spec.config
+    return f"hidden {hidden_label(c.sizes)} eta {c.eta:g} m {c.mini_batch_size}"
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = round(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def _print_dry_run(runs: Sequence[RunSpec], workers: int, scheduler: str | None) -> None:
+    out = _stdout()
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
+    for name, justify in (
+        ("#", "right"),
+        ("sizes", "left"),
+        ("eta", "right"),
+        ("m", "right"),
+        ("epochs", "right"),
+        ("train", "right"),
+        ("seed", "right"),
+        ("estimate", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for spec in runs:
+        c = spec.config
+        table.add_row(
+            str(spec.index + 1),
+            ",".join(map(str, c.sizes)),
+            f"{c.eta:g}",
+            str(c.mini_batch_size),
+            str(c.epochs),
+            f"{c.train_size:,}",
+            str(spec.seed),
+            _clock(estimate_seconds(c)),
+        )
+    out.print(table)
+    where = f"the cluster at {scheduler}" if scheduler else f"{workers} workers on this machine"
+    out.print(
+        f"{len(runs)} runs; about {_clock(estimate_wall_seconds(runs, workers))} on {where} "
+        "(a rough estimate; add a second or two to start the workers)."
+    )
+
+
+class _View:
+    def __enter__(self) -> _View:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def handle(self, event: SweepEvent, state: SweepState) -> None:
+        raise NotImplementedError
+
+
+class _PlainView(_View):
+    """Piped: one line per finished epoch on stdout; retries and failures on stderr."""
+
+    def handle(self, event: SweepEvent, state: SweepState) -> None:
+        if isinstance(event, RunEpoch):
+            run = state.runs[event.index]
+            r = event.record
+            print(
+                f"run {event.index + 1}/{len(state.runs)} {_settings(run.spec)} "
+                f"seed {run.spec.seed}: Epoch {r['epoch']}: {r['correct']} / {r['total']}",
+                flush=True,
+            )
+        elif isinstance(event, RunStarted) and event.attempt > 1:
+            _warn(f"run {event.index + 1}: its worker was lost; started again from epoch 1")
+        elif isinstance(event, RunEnded) and event.status in ("failed", "diverged"):
+            _warn(f"run {event.index + 1}: {event.status}: {event.message}")
+
+
+class _LiveView(_View):
+    """On a terminal: a table of every run, best first, redrawn a few times a second."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+        self.live = Live(console=out, refresh_per_second=REFRESH_PER_SECOND, transient=False)
+        self.state: SweepState | None = None
+
+    def __enter__(self) -> _LiveView:
+        self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.state is not None:
+            self.live.update(self._render(self.state))
+        self.live.stop()
+
+    def handle(self, event: SweepEvent, state: SweepState) -> None:
+        self.state = state
+        if isinstance(event, RunEpoch | RunEnded | RunStarted | SweepFinished):
+            self.live.update(self._render(state))
+
+    def _render(self, state: SweepState) -> Group:
+        done = state.epochs_done
+        total = state.epochs_total or 1
+        ended = sum(1 for r in state.runs if r.status not in ("queued", "running"))
+        eta = state.eta_seconds()
+        header = Text.assemble(
+            (f"Sweep {state.sweep} ", "bold"),
+            f"{ended}/{len(state.runs)} runs, {done}/{total} epochs ({100 * done / total:.0f}%), "
+            f"{state.workers} workers, elapsed {_clock(state.elapsed)}",
+            f", ETA {_clock(eta)}" if eta is not None and state.finished is None else "",
+        )
+        table = Table(box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
+        table.add_column("#", justify="right")
+        table.add_column("settings")
+        table.add_column("seed", justify="right")
+        table.add_column("epoch", justify="right")
+        table.add_column("last", justify="right")
+        table.add_column("best", justify="right")
+        table.add_column("status")
+        height = max(5, self.out.size.height - 6)
+        ranked = state.ranked()
+        shown = ranked[: min(MAX_TABLE_ROWS, height)]
+        for r in shown:
+            status = r.status if not r.message or r.status == "completed" else r.message
+            if r.status == "failed":
+                status = f"failed: {r.message}"
+            table.add_row(
+                str(r.spec.index + 1),
+                _settings(r.spec),
+                str(r.spec.seed),
+                f"{r.epochs_done}/{r.spec.config.epochs}",
+                _pct(r.last),
+                _pct(r.best),
+                Text(status, style=STATUS_STYLE.get(r.status, "")),
+            )
+        parts: list = [header, table]
+        if len(ranked) > len(shown):
+            parts.append(Text(f"... and {len(ranked) - len(shown)} more runs", style="dim"))
+        return Group(*parts)
+
+
+def _stored_results(store: RunStore, sweep_id: str) -> list[RunResult]:
+    return [from_run_info(r) for r in stored_runs(store, sweep_id)]
+
+
+def _print_summary(
+    out: Console, sweep_id: str, results: Sequence[RunResult], preset: str | None
+) -> list[ConfigSummary]:
+    summaries = summarize(results, preset)
+    out.print(summary_table(sweep_id, summaries, preset))
+    return summaries
+
+
+def summary_table(sweep_id: str, summaries: Sequence[ConfigSummary], preset: str | None) -> Table:
+    """The summary per configuration, best median first; the book's column for a preset."""
+    table = Table(
+        title=f"Sweep {sweep_id}: best accuracy over seeds",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+    )
+    table.add_column("configuration")
+    table.add_column("runs", justify="right")
+    table.add_column("min", justify="right")
+    table.add_column("median", justify="right")
+    table.add_column("max", justify="right")
+    table.add_column("epochs to best", justify="right")
+    table.add_column("s/epoch", justify="right")
+    book = preset in PRESETS
+    if book:
+        table.add_column("book")
+        table.add_column("within min-max")
+    for s in summaries:
+        statuses = ", ".join(f"{n} {k}" for k, n in sorted(s.statuses.items()))
+        row = [
+            s.key,
+            f"{s.runs} ({statuses})" if set(s.statuses) != {"completed"} else str(s.runs),
+            _pct(s.best_min),
+            _pct(s.best_median),
+            _pct(s.best_max),
+            "-" if s.epochs_to_best is None else f"{s.epochs_to_best:g}",
+            "-" if s.seconds_per_epoch is None else f"{s.seconds_per_epoch:.2f}",
+        ]
+        if book:
+            within = s.book_within
+            row += [
+                s.book or "-",
+                "-" if within is None else ("yes" if within else "NO: outside"),
+            ]
+        table.add_row(*row)
+    return table
+
+
+def _print_timings(timings: dict[str, float]) -> None:
+    if timings:
+        parts = ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
+        err_console.print(f"fixed cost: {parts}", style="dim", markup=False, highlight=False)
+
+
+class _StopState:
+    signum: int | None = None
+    at: float = 0.0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(runner: object) -> Iterator[_StopState]:
+    """Ctrl-C or SIGTERM: every run stops after its mini-batch and is kept. Twice: abort."""
+    state = _StopState()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if state.signum is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        state.signum, state.at = signum, time.monotonic()
+        runner.stop()  # type: ignore[attr-defined]
+        err_console.print(
+            "\nStopping every run after its mini-batch (Ctrl-C again to abort)...", markup=False
+        )
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield state
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def runs_of_sweep(sweep: str, delete: bool, as_json: bool) -> None:
+    """``nntui runs --sweep ID``: the sweep's summary again, or (``--delete``) remove its runs."""
+    from nntui.sweep.manifest import delete_sweep
+
+    store = RunStore()
+    sweep_id = resolve_sweep(store, sweep)
+    if delete:
+        n = delete_sweep(store, sweep_id)
+        err_console.print(f"Deleted sweep {sweep_id}: {n} runs.", markup=False)
+        return
+    try:
+        preset = load_manifest(store, sweep_id).preset
+    except Exception:  # the runs still tell their story without the manifest
+        preset = None
+    results = _stored_results(store, sweep_id)
+    if as_json:
+        import json
+
+        summaries = summarize(results, preset)
+        print(
+            json.dumps({"sweep": sweep_id, "summary": [s.to_dict() for s in summaries]}, indent=2)
+        )
+        return
+    _print_summary(_stdout(), sweep_id, results, preset)

@@ -1,0 +1,142 @@
+"""A sweep's list of runs, kept beside the runs store so that the sweep can be continued.
+
+``<runs dir>/.sweeps/<id>.json`` holds every run's config (seed included) in
+order. The runs themselves are ordinary runs in the store with a ``sweep``
+field; a run of the manifest that has no completed or diverged run in the store
+is "missing", and ``nntui sweep --continue ID`` runs just those.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from nntui.engine.config import TrainConfig
+from nntui.engine.errors import ConfigError, ModelFileError
+from nntui.store.atomic import atomic_write
+from nntui.store.runs import RunInfo, RunStore
+from nntui.sweep.grid import RunSpec
+
+FORMAT = "nntui-sweep"
+VERSION = 1
+FOLDER = ".sweeps"  # hidden, so `RunStore.list` passes over it
+DONE = ("completed", "diverged")  # a run that ended by itself; any other is run again
+
+
+@dataclass(frozen=True)
+class Manifest:
+    sweep: str
+    created: str
+    runs: tuple[RunSpec, ...]
+    preset: str | None = None
+
+
+def new_sweep_id(now: datetime | None = None) -> str:
+    """``sw-20261201-221005``: sortable, and short enough to type."""
+    now = now or datetime.now()
+    return f"sw-{now.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _folder(store: RunStore) -> Path:
+    return store.root / FOLDER
+
+
+def save_manifest(store: RunStore, manifest: Manifest) -> None:
+    """Write the manifest atomically; `ModelFileError` if the runs directory is not writable."""
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "sweep": manifest.sweep,
+        "created": manifest.created,
+        "preset": manifest.preset,
+        "runs": [spec.config.to_dict() for spec in manifest.runs],
+    }
+    try:
+        _folder(store).mkdir(parents=True, exist_ok=True)
+        with atomic_write(_folder(store) / f"{manifest.sweep}.json", "w") as f:
+            f.write(json.dumps(doc, indent=1) + "\n")
+    except OSError as exc:
+        raise ModelFileError(
+            f"{store.root}: cannot keep the sweep ({exc.strerror or exc})"
+        ) from None
+
+
+def sweep_ids(store: RunStore) -> list[str]:
+    """Every sweep with a manifest, oldest first."""
+    folder = _folder(store)
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.json"))
+
+
+def resolve_sweep(store: RunStore, text: str) -> str:
+    """The sweep id ``text`` names (an id or a unique start of one); `ConfigError` if none."""
+    ids = sweep_ids(store)
+    ids += sorted({r.sweep for r in store.list() if r.sweep and r.sweep not in ids})
+    if text in ids:
+        return text
+    matches = [i for i in ids if i.startswith(text)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ConfigError(f"no sweep {text!r} in {store.root} (see 'nntui runs')")
+    raise ConfigError(
+        f"{len(matches)} sweeps start with {text!r} ({', '.join(matches[:3])}); say which"
+    )
+
+
+def load_manifest(store: RunStore, sweep: str) -> Manifest:
+    """Read a sweep's manifest; `ModelFileError` (one line) if it is missing or damaged."""
+    path = _folder(store) / f"{sweep}.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(f"sweep {sweep}: no list of its runs in {path.parent}") from None
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"sweep {sweep}: cannot read {path} ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
+        raise ModelFileError(f"{path}: not an nntui sweep")
+    try:
+        runs = tuple(
+            RunSpec(i, TrainConfig.from_dict(c).validate()) for i, c in enumerate(doc["runs"])
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: the runs are invalid ({exc})") from None
+    if any(spec.config.seed is None for spec in runs):
+        raise ModelFileError(f"{path}: a run has no seed")
+    return Manifest(doc["sweep"], str(doc.get("created", "")), runs, doc.get("preset"))
+
+
+def stored_runs(store: RunStore, sweep: str) -> list[RunInfo]:
+    """The runs in the store that belong to ``sweep``, oldest first."""
+    return [r for r in store.list() if r.sweep == sweep]
+
+
+def missing_runs(manifest: Manifest, stored: list[RunInfo]) -> list[RunSpec]:
+    """The runs of the manifest that did not end by themselves (never started, stopped, failed)."""
+    done = {(r.config.with_changes(seed=None), r.seed) for r in stored if r.status in DONE}
+    return [
+        spec
+        for spec in manifest.runs
+        if (spec.config.with_changes(seed=None), spec.seed) not in done
+    ]
+
+
+def delete_sweep(store: RunStore, sweep: str) -> int:
+    """Delete the sweep's runs and its manifest; return how many runs were deleted."""
+    runs = stored_runs(store, sweep)
+    for r in runs:
+        shutil.rmtree(r.path, ignore_errors=True)
+    (_folder(store) / f"{sweep}.json").unlink(missing_ok=True)
+    return len(runs)
+
+
+def drop_unfinished(store: RunStore, sweep: str, specs: list[RunSpec]) -> None:
+    """Before running ``specs`` again, delete their stopped or failed records (no duplicates)."""
+    keys = {(s.config.with_changes(seed=None), s.seed) for s in specs}
+    for r in stored_runs(store, sweep):
+        if r.status not in DONE and (r.config.with_changes(seed=None), r.seed) in keys:
+            shutil.rmtree(r.path, ignore_errors=True)

@@ -1,0 +1,348 @@
+"""The client side of a sweep: start or reach a Dask cluster, hand out the runs, gather events.
+
+    sweep = Sweep(runs, data, sweep_id="sw-...", workers=2)      # or scheduler="tcp://host:8786"
+    for event in sweep.events():   # SweepStarted, RunStarted, RunEpoch, RunEnded, SweepFinished
+        ...
+    sweep.stop()                   # from a signal handler or another thread: every run stops
+
+Without a scheduler the sweep starts a `distributed.LocalCluster` of worker
+processes with one thread each. The data is sent to every worker once
+(`Client.scatter` with ``broadcast``), each run is one task (`task.run_on_worker`),
+and what the runs report arrives on a `distributed.Queue` that `events` drains.
+A worker that dies takes only its run with it: the scheduler starts the run
+again elsewhere (its record is reset), or, after too many deaths, it ends as
+"failed: worker lost".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from nntui.engine.dataset import MnistData
+from nntui.engine.errors import NntuiError
+from nntui.sweep.events import (
+    RunEnded,
+    RunEpoch,
+    RunStarted,
+    SweepEvent,
+    SweepFinished,
+    SweepStarted,
+)
+from nntui.sweep.grid import RunSpec
+from nntui.sweep.payload import pack
+from nntui.sweep.recorder import SweepRecorder
+from nntui.sweep.task import run_on_worker
+
+CONNECT_SECONDS = 5.0  # to reach a --scheduler; the whole error must come within 10 s
+WORKERS_SECONDS = 3.0  # for a reached scheduler to show at least one worker
+STOP_GRACE_SECONDS = 5.0  # after a stop, how long running runs have to send their last words
+POLL_SECONDS = 0.05
+LOST_SECONDS = 30.0  # no answer from the scheduler for this long: it is gone
+# Dask's own messages (a worker restarting, a closed stream at shutdown) are not the user's.
+DASK_LOG_LEVEL = logging.ERROR
+
+_ADDRESS = re.compile(r"^(tcp|tls|ws|wss)://[^\s/:]+:\d{1,5}$")
+
+
+class ClusterError(NntuiError):
+    """The Dask cluster could not be reached or started."""
+
+
+def default_workers() -> int:
+    """One worker per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+def check_scheduler_address(text: str) -> str:
+    """``tcp://HOST:PORT`` (``HOST:PORT`` means tcp); `ClusterError` otherwise."""
+    address = text.strip()
+    if "://" not in address:
+        address = f"tcp://{address}"
+    if not _ADDRESS.match(address):
+        raise ClusterError(
+            f"--scheduler must be an address like tcp://127.0.0.1:8786, got {text!r}"
+        )
+    return address
+
+
+class Sweep:
+    """Runs ``runs`` on a cluster and yields what happens, as `nntui.sweep.events`."""
+
+    def __init__(
+        self,
+        runs: Sequence[RunSpec],
+        data: MnistData,
+        *,
+        sweep_id: str,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        recorder: SweepRecorder | None = None,
+    ) -> None:
+        self.runs = tuple(runs)
+        self.data = data
+        self.sweep_id = sweep_id
+        self.workers = workers if workers is not None else default_workers()
+        self.scheduler = check_scheduler_address(scheduler) if scheduler else None
+        self.recorder = recorder
+        self._stop = threading.Event()
+        self.timings: dict[str, float] = {}  # seconds: "connect", "data", "close"
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def stop(self) -> None:
+        """Stop every run after its current mini-batch. Safe from any thread or a signal handler."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def connect(self) -> None:
+        """Start the local cluster or reach the scheduler; `ClusterError` if that fails.
+
+        `events` does this itself; calling it first (say, in a thread while the
+        data loads) overlaps the two. Closed by `events` when it ends, or by `close`.
+        """
+        if self._client is None:
+            t0 = time.perf_counter()
+            self._client, self._cluster = self._connect()
+            self.timings["connect"] = time.perf_counter() - t0
+
+    def close(self) -> None:
+        """Close the client and a local cluster (idempotent)."""
+        if self._client is not None:
+            t1 = time.perf_counter()
+            _close(self._client, self._cluster)
+            self._client = self._cluster = None
+            self.timings["close"] = time.perf_counter() - t1
+
+    def events(self) -> Iterator[SweepEvent]:
+        """Connect, run everything, and yield events until every run has ended; then close."""
+        try:
+            self.connect()
+            yield from self._run(self._client)
+        finally:
+            self.close()
+            if self.recorder is not None:
+                self.recorder.close()
+
+    def _connect(self) -> tuple[Any, Any]:
+        from distributed import Client, LocalCluster
+
+        logging.getLogger("distributed").setLevel(DASK_LOG_LEVEL)
+        if self.scheduler is not None:
+            try:
+                client = Client(self.scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                raise ClusterError(
+                    f"cannot reach the Dask scheduler at {self.scheduler} "
+                    f"within {CONNECT_SECONDS:g} s ({_one_line(exc)})"
+                ) from None
+            try:
+                client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+            except (OSError, TimeoutError):
+                client.close()
+                raise ClusterError(
+                    f"the Dask scheduler at {self.scheduler} has no workers; "
+                    "start some with 'dask worker " + self.scheduler + "'"
+                ) from None
+            self.workers = sum(
+                w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()
+            )
+            return client, None
+        # The worker processes inherit "ignore SIGINT": a Ctrl-C at the terminal reaches the
+        # whole process group, and it is the client's job to stop the runs in order, not the
+        # workers' to die mid-run.
+        _ensure_resource_tracker()
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+        try:
+            cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                # The scheduler's HTTP server (metrics, health) on any free port, with no
+                # dashboard: two sweeps at once, or another Dask, must not clash on 8787.
+                scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
+                silence_logs=DASK_LOG_LEVEL,
+                env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+            )
+        except Exception as exc:
+            raise ClusterError(f"cannot start the local Dask workers ({_one_line(exc)})") from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        client = Client(cluster, set_as_default=False)
+        return client, cluster
+
+    def _run(self, client: Any) -> Iterator[SweepEvent]:
+        from distributed import Event, Queue
+
+        start = time.perf_counter()
+        t = time.perf_counter()
+        payload = pack(
+            self.data,
+            max((r.config.train_size for r in self.runs), default=1),
+            sorted({r.config.eval_on for r in self.runs}),
+        )
+        try:
+            data_future = client.scatter(payload, broadcast=True, hash=False)
+        except Exception as exc:
+            raise ClusterError(f"cannot send the data to the workers ({_one_line(exc)})") from None
+        self.timings["data"] = time.perf_counter() - t
+        token = uuid.uuid4().hex[:12]
+        channel, stop_name = f"nntui-events-{token}", f"nntui-stop-{token}"
+        queue = Queue(channel, client=client)
+        stop_event = Event(stop_name, client=client)
+        futures = {
+            spec.index: client.submit(
+                run_on_worker,
+                spec.index,
+                spec.config.to_dict(),
+                data_future,
+                channel,
+                stop_name,
+                key=f"nntui-run-{self.sweep_id}-{spec.index}-{token}",
+                pure=False,
+                priority=-spec.index,  # in the order of the table
+            )
+            for spec in self.runs
+        }
+        yield self._emit(
+            SweepStarted(self.sweep_id, self.runs, self.workers, client.scheduler.address)
+        )
+
+        attempts: dict[int, str] = {}  # run -> the attempt whose messages count
+        tries: dict[int, int] = {}
+        ended: set[int] = set()
+        deadline: float | None = None
+
+        last_heard = time.perf_counter()
+
+        def drain() -> Iterator[SweepEvent]:
+            nonlocal last_heard
+            try:
+                messages = queue.get(batch=True)
+            except Exception:  # the scheduler is gone, or not answering for now
+                return
+            last_heard = time.perf_counter()
+            for msg in messages:
+                i = msg.get("run")
+                if i in ended or i not in futures:
+                    continue
+                if msg["kind"] == "start":
+                    attempts[i] = msg["attempt"]
+                    tries[i] = tries.get(i, 0) + 1
+                    yield self._emit(RunStarted(i, msg.get("worker", ""), tries[i], None))
+                elif msg["kind"] == "epoch" and attempts.get(i) == msg["attempt"]:
+                    yield self._emit(RunEpoch(i, msg["record"]))
+
+        while len(ended) < len(futures):
+            if self._stop.is_set() and deadline is None:
+                deadline = time.perf_counter() + STOP_GRACE_SECONDS
+                with contextlib.suppress(Exception):
+                    stop_event.set()
+                # Runs not yet started are taken off the queue; running ones stop themselves.
+                unstarted = [i for i in futures if i not in attempts and i not in ended]
+                client.cancel([futures[i] for i in unstarted])
+                for i in unstarted:
+                    ended.add(i)
+                    yield self._emit(RunEnded(i, "stopped", "stopped before it started"))
+            yield from drain()
+            finished = [i for i, f in futures.items() if i not in ended and f.done()]
+            if finished:
+                yield from drain()  # the last epoch's message may have come with the result
+            for i in finished:
+                ended.add(i)
+                yield self._emit(self._outcome(i, futures[i], attempts))
+            if time.perf_counter() - last_heard > LOST_SECONDS:
+                for i in futures:
+                    if i not in ended:
+                        ended.add(i)
+                        yield self._emit(RunEnded(i, "failed", "lost the Dask scheduler"))
+            elif deadline is not None and time.perf_counter() > deadline:
+                for i in futures:
+                    if i not in ended:
+                        ended.add(i)
+                        yield self._emit(
+                            RunEnded(i, "stopped", "its worker did not answer the stop")
+                        )
+            elif len(ended) < len(futures):
+                time.sleep(POLL_SECONDS)
+        status = "stopped" if self._stop.is_set() else "completed"
+        yield self._emit(SweepFinished(status, time.perf_counter() - start))
+
+    def _outcome(self, i: int, future: Any, attempts: dict[int, str]) -> RunEnded:
+        from distributed import KilledWorker
+
+        if future.status == "cancelled":
+            return RunEnded(i, "stopped", "stopped before it started")
+        if future.status == "error":
+            exc = future.exception()
+            if isinstance(exc, KilledWorker):
+                return RunEnded(i, "failed", "worker lost")
+            return RunEnded(i, "failed", _one_line(exc))
+        result = future.result()
+        return RunEnded(
+            i,
+            result["status"],
+            result["message"],
+            tuple(result["weights"]),
+            tuple(result["biases"]),
+        )
+
+    def _emit(self, event: SweepEvent) -> SweepEvent:
+        """Record the event in the runs store (on the client) before anyone sees it."""
+        if self.recorder is not None:
+            name = self.recorder.handle(event)
+            if isinstance(event, RunStarted) and name is not None:
+                return RunStarted(event.index, event.worker, event.attempt, name)
+        return event
+
+
+def _ensure_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with a real stderr to hand to it.
+
+    The tracker passes ``sys.stderr.fileno()`` to the process it spawns; inside the
+    dashboard, Textual's stand-in for stderr has no file descriptor, and the
+    worker processes then fail to start.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable:
+        return
+    previous = sys.stderr
+    with open(os.devnull, "w") as devnull:
+        sys.stderr = devnull
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = previous
+
+
+def _close(client: Any, cluster: Any) -> None:
+    with contextlib.suppress(Exception):
+        client.close(timeout=5)
+    if cluster is not None:
+        with contextlib.suppress(Exception):
+            cluster.close(timeout=5)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]

@@ -1,0 +1,108 @@
+"""One run of a sweep, as a Dask worker executes it.
+
+`run_on_worker` trains the engine's `Trainer` and reports back while it goes:
+a message when it starts and one per epoch, on a `distributed.Queue` that the
+client drains (so the client records runs even when it shares no filesystem
+with the workers). The trained network comes back as the task's result.
+
+A running Dask task cannot be interrupted from outside, so the run checks a
+stop flag between mini-batches. Asking the scheduler costs a round trip, too
+much for every mini-batch: a background thread waits on the sweep's
+`distributed.Event` and calls `Trainer.cancel`, which the loop sees at the next
+mini-batch.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from nntui.engine.config import TrainConfig
+from nntui.engine.events import EpochDone, TrainingFinished
+from nntui.engine.training import Trainer
+from nntui.store.metrics import epoch_record
+from nntui.sweep.payload import Payload, unpack_cached
+
+# How often the stop watcher asks the scheduler again; the wait returns at once when the
+# flag is set, so this only bounds how long the thread outlives its run.
+_WATCH_SECONDS = 0.2
+
+
+class _StopWatcher:
+    """Cancels ``trainer`` when the sweep's stop event is set; ends with the run."""
+
+    def __init__(self, event: Any, trainer: Trainer) -> None:
+        self._event = event
+        self._trainer = trainer
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="nntui-stop-watch", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.is_set():
+            try:
+                if self._event.wait(timeout=_WATCH_SECONDS):
+                    self._trainer.cancel()
+                    return
+            except Exception:  # the scheduler is gone: the run is lost anyway
+                return
+
+    def close(self) -> None:
+        self._done.set()
+
+
+def run_on_worker(
+    index: int,
+    config: dict[str, Any],
+    payload: Payload,
+    channel: str,
+    stop_name: str,
+) -> dict[str, Any]:
+    """Train run ``index`` of a sweep; report on queue ``channel``; stop on event ``stop_name``.
+
+    Returns the run's outcome: status, message, epoch records and the network's
+    weights and biases (plain lists of arrays, for the client to save).
+    """
+    from distributed import Event, Queue, get_worker
+    from threadpoolctl import threadpool_limits
+
+    attempt = uuid.uuid4().hex
+    queue = Queue(channel)
+    stop = Event(stop_name)
+    try:
+        worker = get_worker().address
+    except ValueError:  # pragma: no cover - called outside a worker
+        worker = "local"
+    train_config = TrainConfig.from_dict(config)
+    history: list[dict[str, Any]] = []
+    finished: TrainingFinished | None = None
+    # One BLAS thread per run: the worker processes are the parallelism, and the same
+    # thread count everywhere keeps results bit for bit the same on any cluster.
+    with threadpool_limits(limits=1):
+        data = unpack_cached(payload)
+        trainer = Trainer(data, train_config, progress_every=10**9)
+        queue.put({"kind": "start", "run": index, "attempt": attempt, "worker": worker})
+        watcher = _StopWatcher(stop, trainer)
+        try:
+            if stop.is_set():
+                trainer.cancel()
+            for event in trainer.run():
+                if isinstance(event, EpochDone):
+                    record = epoch_record(event)
+                    history.append(record)
+                    queue.put({"kind": "epoch", "run": index, "attempt": attempt, "record": record})
+                elif isinstance(event, TrainingFinished):
+                    finished = event
+        finally:
+            watcher.close()
+    net = trainer.network
+    return {
+        "run": index,
+        "attempt": attempt,
+        "status": finished.status if finished else "stopped",
+        "message": finished.message if finished else "stopped",
+        "history": history,
+        "weights": [w.copy() for w in net.weights],
+        "biases": [b.copy() for b in net.biases],
+    }

@@ -1,0 +1,482 @@
+"""Sweeps in the dashboard: start one from inputs, or follow one started from the shell.
+
+The inputs take the same axes as ``nntui sweep`` (``0.5,3,10``, ``30,100,100-30,0``)
+and are checked as they are typed: the line under them says how many runs and
+about how long, or what is wrong. ``ctrl+s`` starts the sweep on a local Dask
+cluster with one worker fewer than the cores, so the dashboard keeps one.
+``f`` follows the newest sweep in the runs store instead (say, one running in
+another terminal), reading the store again every second.
+
+The chart shows every configuration in its own colour, the median over its
+seeds as a line and the min-max over seeds as a dotted band; the table lists
+every run and sorts by any column (click its header, or ``o`` for the next).
+
+A Textual thread worker drives the sweep (`nntui.sweep.runner.Sweep.events`)
+and only posts messages; the screen updates itself from them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.worker import get_current_worker
+
+from nntui.engine.dataset import MnistData
+from nntui.engine.errors import ConfigError, NntuiError
+from nntui.store.runs import RunInfo, RunStore
+from nntui.sweep.events import RunState, SweepEvent, SweepFinished, SweepState
+from nntui.sweep.grid import (
+    Axes,
+    RunSpec,
+    build_runs,
+    config_key,
+    estimate_wall_seconds,
+    hidden_label,
+)
+from nntui.sweep.manifest import sweep_ids
+from nntui.tui.widgets.sweep_chart import SweepChart, legend
+
+FOLLOW_INTERVAL = 1.0  # seconds between two readings of the runs store when following
+REDRAW_INTERVAL = 0.25  # seconds: a running sweep's table and chart redraw at most this often
+STATUS_STYLE = {
+    "queued": "dim",
+    "running": "cyan",
+    "completed": "green",
+    "stopped": "yellow",
+    "diverged": "red",
+    "failed": "bold red",
+    "interrupted": "yellow",
+}
+COLUMNS = ("settings", "seed", "epochs", "last", "best", "time", "status")
+
+
+def dashboard_workers() -> int:
+    """One worker fewer than the cores, and at least one: the dashboard keeps a core."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One run as the table shows it, from the live state or from the store."""
+
+    key: str
+    settings: str
+    seed: int
+    epochs_done: int
+    epochs: int
+    last: float | None
+    best: float | None
+    seconds: float
+    status: str
+    curve: tuple[float, ...]
+
+    def sort_key(self, column: str) -> Any:
+        return {
+            "settings": self.settings,
+            "seed": self.seed,
+            "epochs": self.epochs_done,
+            "last": -1.0 if self.last is None else self.last,
+            "best": -1.0 if self.best is None else self.best,
+            "time": self.seconds,
+            "status": self.status,
+        }[column]
+
+
+def _settings(sizes: tuple[int, ...], eta: float, m: int) -> str:
+    return f"h {hidden_label(sizes)} η {eta:g} m {m}"
+
+
+def row_from_state(run: RunState) -> Row:
+    c = run.spec.config
+    return Row(
+        run.spec.key,
+        _settings(c.sizes, c.eta, c.mini_batch_size),
+        run.spec.seed,
+        run.epochs_done,
+        c.epochs,
+        run.last,
+        run.best,
+        run.seconds,
+        run.status,
+        tuple(r["accuracy"] for r in run.history),
+    )
+
+
+def row_from_info(info: RunInfo) -> Row:
+    c = info.config
+    curve = tuple(a for _, a in info.curve)
+    seconds = sum(r.get("train_seconds", 0.0) + r.get("eval_seconds", 0.0) for r in info.history)
+    return Row(
+        config_key(c),
+        _settings(c.sizes, c.eta, c.mini_batch_size),
+        info.seed if info.seed is not None else 0,
+        info.epochs_done,
+        c.epochs,
+        curve[-1] if curve else None,
+        max(curve) if curve else None,
+        seconds,
+        info.status,
+        curve,
+    )
+
+
+class SweepEventMessage(Message):
+    """What the sweep's thread worker posts for each event."""
+
+    def __init__(self, event: SweepEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SweepFailed(Message):
+    """The sweep could not run (no cluster): one line to show."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class SweepScreen(Screen[None]):
+    """Start a sweep or follow one; every run's curve and a sortable table."""
+
+    DEFAULT_CSS = """
+    SweepScreen #sweep-form { height: auto; }
+    SweepScreen #sweep-form Vertical { width: 1fr; height: auto; }
+    SweepScreen #sweep-form Label { color: $text-muted; padding: 0 1; }
+    SweepScreen #sweep-form Input { width: 1fr; }
+    SweepScreen #sweep-form Input.-invalid { border: tall $error; }
+    SweepScreen #sweep-check { height: 1; padding: 0 1; }
+    SweepScreen #sweep-body { height: 1fr; }
+    SweepScreen SweepChart {
+        width: 1fr;
+        border: round $primary;
+        border-title-color: $text-primary;
+        border-subtitle-color: $text-muted;
+    }
+    SweepScreen #sweep-right { width: 72; max-width: 65%; }
+    SweepScreen DataTable {
+        height: 1fr;
+        border: round $primary;
+        border-title-color: $text-primary;
+    }
+    SweepScreen #sweep-legend { height: auto; max-height: 3; padding: 0 1; }
+    SweepScreen #sweep-status { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    # The table has the keys at first (f, o); tab or a click reaches the inputs.
+    AUTO_FOCUS = "#sweep-table"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back"),
+        Binding("ctrl+s", "start", "Start sweep", priority=True),
+        Binding("ctrl+x", "stop", "Stop sweep", priority=True),
+        Binding("f", "follow", "Follow newest"),
+        Binding("o", "next_sort", "Sort"),
+    ]
+
+    FIELDS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("eta", "eta", "3"),
+        ("hidden", "hidden", "30"),
+        ("m", "m", "10"),
+        ("epochs", "epochs", "10"),
+        ("seeds", "seeds", "2"),
+        ("train", "train size", "10000"),
+        ("workers", "workers", ""),
+    )
+
+    def __init__(
+        self,
+        data: MnistData | None = None,
+        store: RunStore | None = None,
+        *,
+        follow: str | None = None,
+        workers: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.data = data
+        self.store = store or RunStore()
+        self.following = follow
+        self.n_workers = workers if workers is not None else dashboard_workers()
+        self.state = SweepState()
+        self.rows: list[Row] = []
+        self.sort_column = "best"
+        self.runs: list[RunSpec] | None = None
+        self.sweep: Any = None  # nntui.sweep.runner.Sweep while one runs
+        self._follow_timer: Any = None
+        self._dirty = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="sweep-form"):
+            for name, label, value in self.FIELDS:
+                with Vertical():
+                    yield Label(label)
+                    placeholder = str(self.n_workers) if name == "workers" else ""
+                    yield Input(value=value, placeholder=placeholder, id=f"sweep-{name}")
+        yield Static(id="sweep-check")
+        with Horizontal(id="sweep-body"):
+            yield SweepChart(id="sweep-chart")
+            with Vertical(id="sweep-right"):
+                yield DataTable(id="sweep-table", cursor_type="row", zebra_stripes=True)
+                yield Static(id="sweep-legend")
+        yield Static(id="sweep-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
+        table.border_title = "Runs"
+        self.check_inputs()
+        # Events can come many times a second; the table and chart are rebuilt a few times.
+        self.set_interval(REDRAW_INTERVAL, self._flush)
+        if self.following is not None:
+            self.follow(self.following)
+        else:
+            self._status("ctrl+s starts the sweep; f follows the newest one in the runs store")
+        self.redraw()
+
+    # The form. -------------------------------------------------------------------
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#sweep-{name}", Input).value.strip()
+
+    def axes(self) -> Axes:
+        """The inputs as sweep axes; `ConfigError` for a field that is not a number."""
+
+        def whole(name: str, what: str) -> int | None:
+            text = self._value(name)
+            if not text:
+                return None
+            try:
+                return int(text.replace("_", "").replace(",", ""))
+            except ValueError:
+                raise ConfigError(f"{what} must be a whole number, got {text!r}") from None
+
+        return Axes(
+            eta=self._value("eta"),
+            hidden=self._value("hidden"),
+            mini_batch_size=self._value("m"),
+            epochs=whole("epochs", "epochs"),
+            seeds=whole("seeds", "seeds"),
+            train_size=whole("train", "train size"),
+        )
+
+    @on(Input.Changed)
+    def check_inputs(self) -> None:
+        """Check the axes as they are typed; say how many runs and how long, or what is wrong."""
+        check = self.query_one("#sweep-check", Static)
+        for name, _, _ in self.FIELDS:
+            self.query_one(f"#sweep-{name}", Input).remove_class("-invalid")
+        try:
+            workers = self._value("workers")
+            self.n_workers = int(workers) if workers else dashboard_workers()
+            if self.n_workers < 1:
+                raise ConfigError(f"workers must be 1 or more, got {self.n_workers}")
+            self.runs = build_runs(self.axes())
+        except (ConfigError, ValueError) as exc:
+            self.runs = None
+            self._mark_invalid(str(exc))
+            check.update(Text(f"✗ {exc}", style="bold red"))
+            return
+        seconds = estimate_wall_seconds(self.runs, self.n_workers)
+        check.update(
+            Text.assemble(
+                ("✓ ", "green"),
+                f"{len(self.runs)} runs; about {_clock(seconds)} on {self.n_workers} "
+                f"worker{'s' if self.n_workers != 1 else ''}",
+            )
+        )
+
+    def _mark_invalid(self, message: str) -> None:
+        for name, field_words in (
+            ("eta", "--eta"),
+            ("hidden", "--hidden"),
+            ("m", "-m"),
+            ("m", "mini-batch"),
+            ("epochs", "epochs"),
+            ("seeds", "seeds"),
+            ("train", "train"),
+            ("workers", "workers"),
+        ):
+            if field_words in message:
+                self.query_one(f"#sweep-{name}", Input).add_class("-invalid")
+                return
+
+    # Running a sweep. --------------------------------------------------------------
+
+    def action_start(self) -> None:
+        if self.sweep is not None:
+            self.notify("A sweep is running; ctrl+x stops it.", severity="warning")
+            return
+        if self.runs is None:
+            self.notify("Fix the inputs first (the line under them says what is wrong).")
+            return
+        if self.data is None:
+            self.notify("The data is still loading.", severity="warning")
+            return
+        from nntui.sweep.manifest import Manifest, new_sweep_id, save_manifest
+        from nntui.sweep.recorder import SweepRecorder
+        from nntui.sweep.runner import Sweep
+
+        self._stop_following()
+        sweep_id = new_sweep_id()
+        try:
+            save_manifest(self.store, Manifest(sweep_id, "", tuple(self.runs)))
+        except NntuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        recorder = SweepRecorder(sweep_id, self.store, warn=lambda text: None)
+        self.sweep = Sweep(
+            self.runs, self.data, sweep_id=sweep_id, workers=self.n_workers, recorder=recorder
+        )
+        self.state = SweepState()
+        self._status(f"Sweep {sweep_id}: starting {self.n_workers} workers...")
+        self._drive(self.sweep)
+
+    @work(thread=True, exclusive=True, group="sweep")
+    def _drive(self, sweep: Any) -> None:
+        worker = get_current_worker()
+        try:
+            for event in sweep.events():
+                if worker.is_cancelled:  # the screen went away: stop the runs, keep what they did
+                    sweep.stop()
+                self.post_message(SweepEventMessage(event))
+        except NntuiError as exc:
+            self.post_message(SweepFailed(str(exc)))
+        except Exception as exc:  # a cluster problem: say it, do not take the dashboard down
+            self.post_message(SweepFailed(f"the sweep failed: {exc}"))
+
+    def on_sweep_event_message(self, message: SweepEventMessage) -> None:
+        self.state.apply(message.event)
+        self._dirty = True
+        if isinstance(message.event, SweepFinished):
+            self.sweep = None
+            self._flush()
+
+    def _flush(self) -> None:
+        """Redraw from the sweep's state if it changed: at most every `REDRAW_INTERVAL`."""
+        if self._dirty:
+            self._dirty = False
+            self.rows = [row_from_state(r) for r in self.state.runs]
+            self.redraw()
+
+    def on_sweep_failed(self, message: SweepFailed) -> None:
+        self.sweep = None
+        self._status(message.text)
+        self.notify(message.text, severity="error")
+
+    def action_stop(self) -> None:
+        if self.sweep is not None:
+            self.sweep.stop()
+            self._status("Stopping every run after its mini-batch...")
+
+    def action_close(self) -> None:
+        self.action_stop()
+        self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        if self.sweep is not None:
+            self.sweep.stop()
+
+    # Following a sweep from the store. ------------------------------------------------
+
+    def action_follow(self) -> None:
+        ids = sweep_ids(self.store) or sorted({r.sweep for r in self.store.list() if r.sweep})
+        if not ids:
+            self.notify("No sweep in the runs store yet.")
+            return
+        self.follow(ids[-1])
+
+    def follow(self, sweep_id: str) -> None:
+        """Show ``sweep_id`` from the store, and read the store again every second."""
+        self.following = sweep_id
+        self.reread()
+        if self._follow_timer is None:
+            self._follow_timer = self.set_interval(FOLLOW_INTERVAL, self.reread)
+
+    def _stop_following(self) -> None:
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+        self.following = None
+
+    def reread(self) -> None:
+        if self.following is None:
+            return
+        infos = [r for r in self.store.list() if r.sweep == self.following]
+        self.rows = [row_from_info(r) for r in infos]
+        self.redraw()
+
+    # Drawing. -------------------------------------------------------------------------
+
+    def action_next_sort(self) -> None:
+        self.sort_column = COLUMNS[(COLUMNS.index(self.sort_column) + 1) % len(COLUMNS)]
+        self.redraw()
+
+    @on(DataTable.HeaderSelected)
+    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
+        self.sort_column = str(event.column_key.value)
+        self.redraw()
+
+    def sorted_rows(self) -> list[Row]:
+        """The rows by the sort column: numbers largest first, words in order."""
+        descending = self.sort_column in ("epochs", "last", "best", "time")
+        return sorted(
+            self.rows,
+            key=lambda r: (r.sort_key(self.sort_column), -r.seed if descending else r.seed),
+            reverse=descending,
+        )
+
+    def redraw(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for r in self.sorted_rows():
+            table.add_row(
+                r.settings,
+                str(r.seed),
+                f"{r.epochs_done}/{r.epochs}",
+                _pct(r.last),
+                _pct(r.best),
+                f"{r.seconds:.1f}s" if r.seconds < 100 else f"{r.seconds:.0f}s",
+                Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+            )
+        table.border_subtitle = f"sorted by {self.sort_column} · o: next column"
+        groups: dict[str, list[tuple[float, ...]]] = {}
+        for r in self.rows:
+            groups.setdefault(r.key, []).append(r.curve)
+        last = max((r.epochs for r in self.rows), default=1)
+        self.query_one(SweepChart).show(groups, last)
+        self.query_one("#sweep-legend", Static).update(legend(list(groups)))
+        if self.rows:
+            done = sum(r.epochs_done for r in self.rows)
+            total = sum(r.epochs for r in self.rows) or 1
+            ended = sum(1 for r in self.rows if r.status not in ("queued", "running"))
+            name = self.state.sweep if self.following is None else self.following
+            self._status(
+                f"Sweep {name}: {ended}/{len(self.rows)} runs ended, "
+                f"{done}/{total} epochs ({100 * done / total:.0f}%)"
+                + (" · following the runs store" if self.following else "")
+            )
+
+    def _status(self, text: str) -> None:
+        self.query_one("#sweep-status", Static).update(text)
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def _clock(seconds: float) -> str:
+    seconds = round(seconds)
+    m, s = divmod(seconds, 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -1,0 +1,284 @@
+"""Sweeps on real Dask clusters: a LocalCluster, and `dask scheduler` + `dask worker` processes
+on 127.0.0.1 driven with --scheduler; a worker killed with -9 mid-sweep; Ctrl-C of the CLI.
+
+Small synthetic data and short runs keep this within CI's time; the real-data sweep is
+benchmarks/sweep.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from threadpoolctl import threadpool_limits
+
+from nntui.engine.events import EpochDone
+from nntui.engine.training import Trainer
+from nntui.store.runs import RunStore
+from nntui.sweep.events import RunEpoch, SweepStarted, SweepState
+from nntui.sweep.grid import Axes, build_runs
+from nntui.sweep.manifest import stored_runs
+from nntui.sweep.recorder import SweepRecorder
+from nntui.sweep.runner import Sweep
+
+BIN = Path(sys.executable).parent
+NNTUI = str(BIN / "nntui")
+DASK = str(BIN / "dask")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_local_cluster_runs_the_grid_and_keeps_every_run(tiny_data, tmp_path):
+    runs = build_runs(Axes(eta="1,3", hidden="10,0", epochs=2, seeds=2, train_size=400))
+    store = RunStore(tmp_path)
+    sweep = Sweep(
+        runs, tiny_data, sweep_id="sw-t", workers=2, recorder=SweepRecorder("sw-t", store, print)
+    )
+    state = SweepState()
+    for event in sweep.events():
+        state.apply(event)
+    assert state.finished is not None and state.finished.status == "completed"
+    assert [r.status for r in state.runs] == ["completed"] * 8
+    assert len({r.worker for r in state.runs}) == 2  # both workers took runs
+    # Each run is the engine's Trainer with its seed: the same answers as training here.
+    for run in state.runs[:2]:
+        with threadpool_limits(limits=1):
+            here = [
+                e.correct
+                for e in Trainer(tiny_data, run.spec.config).run()
+                if isinstance(e, EpochDone)
+            ]
+        assert [r["correct"] for r in run.history] == here
+    stored = stored_runs(store, "sw-t")
+    assert len(stored) == 8 and {r.status for r in stored} == {"completed"}
+    assert all(r.model_path is not None and r.epochs_done == 2 for r in stored)
+
+
+def test_a_worker_killed_mid_sweep_loses_only_its_run(tiny_data, tmp_path):
+    # Long enough runs (many small epochs) that the kill lands mid-run.
+    runs = build_runs(Axes(eta="3", hidden="30", epochs=150, seeds=3, train_size=500))
+    store = RunStore(tmp_path)
+    sweep = Sweep(
+        runs, tiny_data, sweep_id="sw-k", workers=2, recorder=SweepRecorder("sw-k", store, print)
+    )
+    state = SweepState()
+    killed: int | None = None
+    for event in sweep.events():
+        state.apply(event)
+        if killed is None and isinstance(event, RunEpoch) and event.record["epoch"] == 5:
+            killed = event.index
+            worker = state.runs[killed].worker
+            pid = sweep._client.run(os.getpid, workers=[worker])[worker]
+            os.kill(pid, signal.SIGKILL)
+    assert killed is not None
+    victim = state.runs[killed]
+    others = [r for r in state.runs if r is not victim]
+    assert all(r.status == "completed" and r.epochs_done == 150 for r in others)
+    if victim.status == "completed":  # started again from its first epoch
+        assert victim.attempt >= 2
+        assert [r["epoch"] for r in victim.history] == list(range(1, 151))
+    else:
+        assert victim.status == "failed" and "worker lost" in victim.message
+    stored = stored_runs(store, "sw-k")
+    assert len(stored) == 3 and "running" not in {r.status for r in stored}
+    again = next(r for r in stored if r.seed == victim.spec.seed)
+    assert again.status == victim.status
+    if victim.status == "completed":
+        assert [e["epoch"] for e in again.history] == list(range(1, 151))
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """`dask scheduler` and two `dask worker --nthreads 1` processes on 127.0.0.1."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = tmp_path / "dask-logs"
+    logs.mkdir()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    procs = [
+        subprocess.Popen(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=(logs / "scheduler.log").open("w"),
+            env=env,
+        )
+    ]
+    for i in range(2):
+        procs.append(
+            subprocess.Popen(
+                [
+                    DASK,
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=(logs / f"worker{i}.log").open("w"),
+                env=env,
+                cwd=tmp_path,  # not the checkout: nntui must come from the installed package
+            )
+        )
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.send_signal(signal.SIGTERM)
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def _sweep_cli(args: list[str], runs_dir: Path, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NNTUI_RUNS": str(runs_dir)}
+    return subprocess.run([NNTUI, "sweep", *args], capture_output=True, text=True, env=env, **kw)
+
+
+def test_the_same_sweep_through_a_scheduler_gives_the_same_accuracies(
+    dask_cluster, tiny_data_file, tmp_path
+):
+    axes = ["--eta", "1,3", "--hidden", "10", "--epochs", "3", "--seeds", "2"]
+    axes += ["--train-size", "400", "--data", str(tiny_data_file)]
+    remote = _sweep_cli(
+        [*axes, "--scheduler", dask_cluster, "--json", str(tmp_path / "r.json")],
+        tmp_path / "runs-remote",
+        timeout=120,
+    )
+    assert remote.returncode == 0, remote.stderr
+    local = _sweep_cli(
+        [*axes, "--workers", "2", "--json", str(tmp_path / "l.json")],
+        tmp_path / "runs-local",
+        timeout=120,
+    )
+    assert local.returncode == 0, local.stderr
+    assert len([ln for ln in remote.stdout.splitlines() if ": Epoch " in ln]) == 4 * 3
+
+    def accuracies(path: Path) -> dict:
+        doc = json.loads(path.read_text())
+        return {
+            (tuple(r["config"]["sizes"]), r["config"]["eta"], r["seed"]): [
+                e["correct"] for e in r["epochs"]
+            ]
+            for r in doc["runs"]
+        }
+
+    got = accuracies(tmp_path / "r.json")
+    assert len(got) == 4 and all(len(v) == 3 for v in got.values())
+    assert got == accuracies(tmp_path / "l.json")
+    stored = RunStore(tmp_path / "runs-remote").list()
+    assert len(stored) == 4 and {r.status for r in stored} == {"completed"}
+    assert len({r.sweep for r in stored}) == 1
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(tiny_data_file, tmp_path):
+    result = _sweep_cli(
+        [
+            "--scheduler",
+            f"tcp://127.0.0.1:{free_port()}",
+            "--epochs",
+            "1",
+            "--train-size",
+            "100",
+            "--data",
+            str(tiny_data_file),
+        ],
+        tmp_path / "runs",
+        timeout=30,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("nntui: error: cannot reach the Dask scheduler")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_whole_sweep_and_keeps_every_run(tiny_data_file, tmp_path, signum, code):
+    runs_dir = tmp_path / "runs"
+    env = {**os.environ, "NNTUI_RUNS": str(runs_dir)}
+    args = ["--eta", "3", "--hidden", "30", "--epochs", "2000", "--seeds", "3", "--workers", "2"]
+    args += ["--train-size", "500", "--data", str(tiny_data_file)]
+    proc = subprocess.Popen(
+        [NNTUI, "sweep", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the first finished epoch: the runs are training
+            if ": Epoch " in line:
+                break
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code, err
+    assert "Traceback" not in err
+    assert "--continue" in err
+    stored = RunStore(runs_dir).list()
+    assert len(stored) == 3  # the run that had not started is kept too
+    assert {r.status for r in stored} == {"stopped"}
+    assert any(r.epochs_done > 0 for r in stored)
+    assert all(r.epochs_done < 2000 for r in stored)
+    if signum == signal.SIGINT:
+        # Continued, the sweep runs only what was missing: here, every run, now short.
+        sweep_id = stored[0].sweep
+        assert sweep_id
+        again = subprocess.run(
+            [NNTUI, "runs", "--sweep", sweep_id], capture_output=True, text=True, env=env
+        )
+        assert again.returncode == 0 and "784-30-10 eta 3 m 10" in again.stdout
+
+
+def test_continue_runs_only_what_a_stopped_sweep_left(tiny_data, tiny_data_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from nntui.cli import app
+    from nntui.sweep.manifest import Manifest, save_manifest
+
+    # Runs long enough that none can finish before the stop below reaches it.
+    runs = build_runs(Axes(eta="3", hidden="10", epochs=200, seeds=3, train_size=300))
+    store = RunStore(tmp_path)
+    save_manifest(store, Manifest("sw-c", "", tuple(runs)))
+    sweep = Sweep(
+        runs, tiny_data, sweep_id="sw-c", workers=1, recorder=SweepRecorder("sw-c", store, print)
+    )
+    for event in sweep.events():
+        if isinstance(event, SweepStarted):
+            sweep.stop()  # as soon as the runs are handed out
+    before = stored_runs(store, "sw-c")
+    assert len(before) == 3 and {r.status for r in before} == {"stopped"}
+
+    result = CliRunner().invoke(
+        app,
+        ["sweep", "--continue", "sw-c", "--workers", "1", "--data", str(tiny_data_file)],
+        env={"NNTUI_RUNS": str(tmp_path)},
+    )
+    assert result.exit_code == 0, result.output
+    after = stored_runs(store, "sw-c")
+    assert len(after) == 3 and {r.status for r in after} == {"completed"}
+    assert sorted(r.seed for r in after) == [1, 2, 3]
+    assert all(r.epochs_done == 200 for r in after)
+    again = CliRunner().invoke(
+        app, ["sweep", "--continue", "sw-c"], env={"NNTUI_RUNS": str(tmp_path)}
+    )
+    assert again.exit_code == 0 and "nothing to continue" in again.stderr
