@@ -68,7 +68,11 @@ class Pane:
             if self.exit_file.exists() and self.exit_file.read_text().strip():
                 return int(self.exit_file.read_text())
             time.sleep(0.05)
-        raise AssertionError(f"the command did not end; the screen was:\n{self.screen()}")
+        try:
+            screen = self.screen()
+        except subprocess.CalledProcessError:
+            screen = "(the pane is gone: its shell was killed)"
+        raise AssertionError(f"the command did not end; the screen was:\n{screen}")
 
 
 @contextmanager
@@ -90,8 +94,10 @@ def pane(
             redirect,
         ]
     )
-    # pipefail: with ``| cat`` the status is nntui's, not cat's.
-    script = f"{command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60"
+    # pipefail: with ``| cat`` the status is nntui's, not cat's. The trap keeps the shell
+    # alive through a ctrl+c that lands after the app has left raw mode, so the status
+    # is always written.
+    script = f"trap true INT; {command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60"
     shell = f"bash -o pipefail -c {shlex.quote(script)}"
     p = Pane(socket, "t", exit_file)
     p.tmux("new", "-d", "-s", "t", "-x", "120", "-y", "40", shell)
