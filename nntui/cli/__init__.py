@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from nntui import __version__
+from nntui.cli.baseline import baseline_app
 from nntui.cli.console import DataOption, OneLineErrors, fail
 from nntui.cli.data import data_app
 from nntui.cli.models import eval_, predict, runs
@@ -33,6 +34,7 @@ app = typer.Typer(
 app.command(epilog=EXAMPLES)(train)
 app.command(epilog=SWEEP_EXAMPLES)(sweep)
 app.add_typer(data_app)
+app.add_typer(baseline_app)
 app.command()(runs)
 app.command("eval")(eval_)
 app.command()(predict)

@@ -19,10 +19,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nntui.cli.baseline import book_svm_line
 from nntui.cli.console import DataOption, err_console
-from nntui.cli.data import load_data_with_progress
+from nntui.cli.data import ensure_data_with_progress
 from nntui.cli.train import EvalSet
+from nntui.data import datastore
 from nntui.data.digits import center_and_scale, read_image
+from nntui.data.mnist import load_mnist
 from nntui.engine.analysis import (
     RANDOM_GUESS,
     confusion_matrix,
@@ -33,7 +36,7 @@ from nntui.engine.config import INPUTS, OUTPUTS, format_sizes
 from nntui.engine.errors import ConfigError, ModelFileError
 from nntui.store.model_file import SavedModel, load_model
 from nntui.store.runs import RunInfo, RunStore, find_model
-from nntui.tui.render.digit_art import can_encode, digit_art
+from nntui.tui.render.digit_art import ascii_art, can_encode, digit_art
 
 BAR_WIDTH = 30  # characters for an activation of 1.0
 
@@ -149,11 +152,13 @@ def eval_(
 ) -> None:
     """Evaluate a saved network: accuracy, confusion matrix and accuracy per digit.
 
-    Also shows the chapter's baselines on the same images: guessing at random
-    and the average-darkness classifier.
+    Also shows the chapter's baselines on the same images: guessing at random,
+    the average-darkness classifier and, on the test set, the SVM (the figure
+    'nntui baseline svm' cached, else the book's, marked as not reproduced).
     """
     saved = _load_network(model)
-    dataset = load_data_with_progress(data, err_console)
+    path = ensure_data_with_progress(data, err_console)
+    dataset = load_mnist(path)
     split = dataset.split(on.value)
     predictions = saved.network.predict(split.images)  # (n,)
     cm = confusion_matrix(split.labels, predictions)
@@ -166,6 +171,9 @@ def eval_(
         f"average darkness {darkness} / {total} ({100 * darkness / total:.2f}%)",
         style="dim",
     )
+    if on is EvalSet.test:  # the SVM is scored on the test images, as in the book
+        svm = book_svm_line(datastore.baseline_dirs(path), datastore.data_checksum(path), total)
+        out.print(f"           {svm}", style="dim", markup=False)
     out.print(_confusion_table(cm))
 
 
@@ -244,7 +252,8 @@ def predict(
         chosen = ("half" if out.color_system else "braille") if unicode else "ascii"
     else:
         chosen = style.value
-    out.print(digit_art(pixels, chosen))
+    # ASCII at full resolution here (the gallery halves it to fit its cards).
+    out.print(ascii_art(pixels, scale=1) if chosen == "ascii" else digit_art(pixels, chosen))
     out.print(_activation_bars(activations, guess, unicode and chosen != "ascii"))
     out.print(Text.assemble("prediction: ", (str(guess), "bold")))
 

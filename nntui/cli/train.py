@@ -42,6 +42,7 @@ from nntui.engine.events import (
     TrainingFinished,
     TrainingStarted,
 )
+from nntui.engine.layers import held_back_digits, stuck_output_hint
 from nntui.engine.training import Trainer
 from nntui.store.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
 from nntui.store.model_file import SavedModel, load_model, save_model
@@ -182,6 +183,7 @@ class _Outcome:
     recorder: RunRecorder
     signum: int | None
     output: Output
+    last_epoch: EpochDone | None = None  # for the hint about a stuck output neuron
 
     @property
     def status(self) -> str:
@@ -249,6 +251,7 @@ def _run(plan: _Plan) -> _Outcome:
     out = Console(highlight=False)
     report = _TerminalReport(out, output) if out.is_terminal else _PlainReport(out, output)
     finished: TrainingFinished | None = None
+    last_epoch: EpochDone | None = None
     with _stop_on_signals(trainer, output) as stop:
         try:
             for event in trainer.run():
@@ -256,13 +259,14 @@ def _run(plan: _Plan) -> _Outcome:
                 recorder.handle(event, trainer.network)
                 if isinstance(event, EpochDone):
                     records.append(epoch_record(event))
+                    last_epoch = event
                 elif isinstance(event, TrainingFinished):
                     finished = event
         finally:
             report.close()
             # Whatever ended the loop, the kept run is never left "running".
             recorder.close(trainer.network)
-    return _Outcome(trainer, records, finished, recorder, stop.signum, output)
+    return _Outcome(trainer, records, finished, recorder, stop.signum, output, last_epoch)
 
 
 def _write(plan: _Plan, outcome: _Outcome) -> int:
@@ -289,6 +293,12 @@ def _write(plan: _Plan, outcome: _Outcome) -> int:
     run = outcome.recorder.run
     with outcome.output.on_stderr():
         _summary(plan.config, trainer.seed, records, outcome.finished, plan.save, plan.metrics, run)
+    last = outcome.last_epoch
+    if last is not None:
+        missing = held_back_digits(last.predictions, trainer.eval_set.labels)
+        hint = stuck_output_hint(missing, last.epoch)
+        if hint:
+            outcome.output.note(hint)
     if outcome.signum is not None:
         return EXIT_SIGNAL.get(outcome.signum, 1)
     if code or outcome.output.lost or outcome.status == "diverged":
@@ -470,6 +480,12 @@ def _summary(
             "best", f"{best['correct']} / {best['total']} ({share}), epoch {best['epoch']}"
         )
         table.add_row("last", f"{last['correct']} / {last['total']}, epoch {last['epoch']}")
+        if last.get("train_accuracy") is not None:
+            table.add_row(
+                "training accuracy",
+                f"{100 * last['train_accuracy']:.2f}% on {last['train_total']:,} training images, "
+                f"epoch {last['epoch']}",
+            )
         seconds = sum(r["train_seconds"] for r in records)
         table.add_row("training time", f"{seconds:.1f} s for {_epochs(len(records))}")
     else:

@@ -264,6 +264,35 @@ def data_info(path: str | Path) -> DataInfo:
     )
 
 
+def data_checksum(path: str | Path) -> str:
+    """One sha256 for the data at `path`: the file's own, or for IDX files one over their four.
+
+    Results measured on the data (the SVM baseline) are cached under it.
+    """
+    located, fmt = locate(Path(path).expanduser())
+    if fmt is not Format.IDX:
+        return _sha256(located)
+    combined = hashlib.sha256()
+    for f in idx_files(located):
+        combined.update(_sha256(f).encode())
+    return combined.hexdigest()
+
+
+def baseline_dirs(path: str | Path) -> list[Path]:
+    """Where baselines of the data at `path` are cached: beside it, else the data directory.
+
+    The data may sit in a read-only place (a shared copy), so the local data
+    directory is the fallback, for reading and for writing.
+    """
+    located, _ = locate(Path(path).expanduser())
+    beside = located if located.is_dir() else located.parent
+    dirs = [beside]
+    local = data_dir()
+    if local.resolve() != beside.resolve():
+        dirs.append(local)
+    return dirs
+
+
 def _sha256(path: Path) -> str:
     try:
         with path.open("rb") as f:

@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from nntui.engine.config import TrainConfig
+from nntui.engine.layers import LayerStats
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,23 @@ class EpochDone:
     eval_seconds: float
     elapsed: float
     predictions: np.ndarray = field(repr=False)  # (total,) predicted digit per evaluation image
+    # Right answers on a fixed sample of the training images (`Trainer.train_sample`),
+    # to set against `correct` for over- and under-fitting; None when not measured.
+    train_correct: int | None = None
+    train_total: int = 0
+    layers: tuple[LayerStats, ...] = ()  # one per layer of weights, hidden first
 
     @property
     def accuracy(self) -> float:
         """Fraction of the evaluation set classified correctly, 0..1."""
         return self.correct / self.total if self.total else 0.0
+
+    @property
+    def train_accuracy(self) -> float | None:
+        """Fraction of the training sample classified correctly, or None if not measured."""
+        if self.train_correct is None or not self.train_total:
+            return None
+        return self.train_correct / self.train_total
 
     def book_line(self) -> str:
         """The line the book's ``SGD`` prints after each epoch."""

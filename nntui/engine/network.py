@@ -138,6 +138,15 @@ class Network:
             w -= nw
         return cost
 
+    def last_weight_updates(self, m: int) -> list[np.ndarray]:
+        """What the last `update_mini_batch` of size m subtracted from each weight matrix.
+
+        That is (eta/m) sum_x dC_x/dw, layer by layer. These are the reused
+        buffers themselves, valid until the next update of that size: read them
+        at once (under the trainer's lock), never keep them.
+        """
+        return self._workspace(m).nabla_w
+
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Return ``(nabla_b, nabla_w)``, the gradient of sum_x C_x over the mini-batch.
 

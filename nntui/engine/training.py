@@ -35,8 +35,15 @@ from nntui.engine.events import (
     TrainingFinished,
     TrainingStarted,
 )
+from nntui.engine.layers import GradientMeter, layer_activations, layer_stats
 from nntui.engine.network import Network
 from nntui.engine.snapshot import NetworkSnapshot
+
+# Training accuracy is measured on this many training images each epoch: enough
+# for a tenth of a percent, and the same images every epoch so the line is smooth.
+TRAIN_SAMPLE_SIZE = 10_000
+# One mini-batch in this many has its gradient size read for the layer statistics.
+GRADIENT_SAMPLE_EVERY = 50
 
 
 def new_seed() -> int:
@@ -108,6 +115,10 @@ class Trainer:
             data.training.labels[: config.train_size],
         )
         self._train_y = one_hot(self._train.labels, self.network.dtype)
+        # The first images of the training set: MNIST's order is already mixed,
+        # and a view costs no memory.
+        k = min(TRAIN_SAMPLE_SIZE, len(self._train))
+        self.train_sample = Split(self._train.images[:k], self._train.labels[:k])
         self.eval_set: Split = data.split(config.eval_on)
         self.progress_every = max(1, progress_every)
         self.first_epoch = first_epoch
@@ -126,22 +137,77 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._cancelled = False
+        # What a step asked for while paused: "batch", "epoch" or None (see `step`).
+        self._step: str | None = None
+        self._batches_per_second: float | None = None
+        # Set to cut short the wait between slowed-down mini-batches.
+        self._nudge = threading.Event()
+        self._next_batch_at = 0.0
         self.snapshot: NetworkSnapshot = self._publish(first_epoch - 1)
 
     # Controls: safe to call from any thread. -------------------------------------
 
     def pause(self) -> None:
-        """Stop before the next mini-batch until `resume` or `cancel`."""
+        """Stop before the next mini-batch until `resume`, `step` or `cancel`.
+
+        May be called before `run` starts: the run then waits, paused, before
+        its first mini-batch, so a learner can step from the very start.
+        """
+        self._step = None
         self._running.clear()
+        self._nudge.set()
 
     def resume(self) -> None:
-        """Go on after `pause`."""
+        """Go on after `pause` (at the speed set by `set_speed`)."""
+        self._step = None
         self._running.set()
+
+    def step(self, what: str = "batch") -> bool:
+        """While paused, train one mini-batch ("batch") or to the end of the epoch ("epoch").
+
+        The run pauses again afterwards (yielding `Paused`), with a
+        `BatchProgress` after each stepped mini-batch and, for "epoch", the
+        usual `EpochDone`. From an epoch's start "epoch" is exactly one epoch;
+        part-way through it finishes the current one. Returns False (and does
+        nothing) unless the run is paused and not already stepping.
+        """
+        if what not in ("batch", "epoch"):
+            raise ValueError(f"step is 'batch' or 'epoch', not {what!r}")
+        if not self.paused or self._step is not None or self._cancelled:
+            return False
+        self._step = what
+        self._running.set()
+        return True
+
+    def set_speed(self, batches_per_second: float | None) -> None:
+        """Train at most this many mini-batches a second from now on; None for full speed.
+
+        While slowed down, every mini-batch yields a `BatchProgress`, so a view
+        can follow the cost batch by batch.
+        """
+        if batches_per_second is not None and not batches_per_second > 0:
+            raise ConfigError(
+                f"speed must be above 0 mini-batches a second, got {batches_per_second}"
+            )
+        self._batches_per_second = batches_per_second
+        self._nudge.set()
+
+    @property
+    def batches_per_second(self) -> float | None:
+        """The speed limit set by `set_speed` (None: full speed)."""
+        return self._batches_per_second
+
+    @property
+    def stepping(self) -> bool:
+        """True while a `step` is being carried out."""
+        return self._step is not None
 
     def cancel(self) -> None:
         """End the run after the current mini-batch (the epoch is not evaluated)."""
         self._cancelled = True
+        self._step = None
         self._running.set()
+        self._nudge.set()
 
     @property
     def shuffle_state(self) -> dict[str, Any]:
@@ -201,6 +267,9 @@ class Trainer:
             else net.update_mini_batch_per_sample
         )
         clock = _Clock()
+        # The per-sample path has no gradient buffers to read: its sizes stay NaN.
+        meter = GradientMeter(len(net.weights), GRADIENT_SAMPLE_EVERY)
+        sample_gradients = config.backprop == "matrix"
         yield TrainingStarted(config, self.seed, n, len(self.eval_set), self.first_epoch)
         epochs_done = self.first_epoch - 1
         for epoch in range(self.first_epoch, last_epoch + 1):
@@ -209,13 +278,15 @@ class Trainer:
             eta, m = self._eta, self._mini_batch_size
             xb, yb = _batch_buffers(m, x_all, y_all)
             cost_sum, done, batches = 0.0, 0, 0
+            meter.reset()
             while done < n:
                 if not self._running.is_set():
                     yield Paused(epoch, done)
                     clock.pause()
                     self._running.wait()
                     clock.resume()
-                    if not self._cancelled:
+                    # A step is not a resume: the run stays paused around it.
+                    if not self._cancelled and self._step is None:
                         yield Resumed(epoch, done)
                 if self._cancelled:
                     yield self._finished("stopped", epochs_done, clock, "stopped by the user")
@@ -237,10 +308,22 @@ class Trainer:
                 with np.errstate(over="ignore", invalid="ignore"):
                     # x is (784, m): the transposes are views, and matmul reads them as they are.
                     cost_sum += update(xb.T, yb.T, eta)
+                    if sample_gradients and meter.due():
+                        meter.add(net.last_weight_updates(len(idx)), eta)
                 done += len(idx)
                 batches += 1
-                if batches % self.progress_every == 0 and done < n:
+                one_by_one = self._step == "batch" or self._batches_per_second is not None
+                if one_by_one:
+                    # Batch by batch, every view should see each step: a copy costs
+                    # microseconds, nothing next to a slowed-down mini-batch.
+                    self._publish(epoch - 1)
+                if self._step == "batch":
+                    self._step = None
+                    self._running.clear()  # the top of the loop reports the pause
+                if done < n and (one_by_one or batches % self.progress_every == 0):
                     yield self._progress(epoch, last_epoch, done, n, cost_sum, clock, epoch_start)
+                if self._batches_per_second is not None and self._running.is_set():
+                    self._throttle()
             yield self._progress(epoch, last_epoch, done, n, cost_sum, clock, epoch_start)
             train_seconds = clock.now() - epoch_start
             if not (np.isfinite(cost_sum) and net.is_finite()):
@@ -254,7 +337,12 @@ class Trainer:
                 return
             eval_start = time.perf_counter()
             with np.errstate(over="ignore", invalid="ignore"):  # huge but finite weights
-                predictions = net.predict(self.eval_set.images).astype(np.int8)
+                # One forward pass gives the predictions and every layer's activations.
+                activations = layer_activations(net.weights, net.biases, self.eval_set.images)
+                predictions = np.argmax(activations[-1], axis=1).astype(np.int8)
+                layers = layer_stats(net.weights, activations, meter.rms())
+                del activations
+                train_correct = net.evaluate(self.train_sample.images, self.train_sample.labels)
             correct = int(np.count_nonzero(predictions == self.eval_set.labels))
             done_event = EpochDone(
                 epoch=epoch,
@@ -268,12 +356,30 @@ class Trainer:
                 eval_seconds=time.perf_counter() - eval_start,
                 elapsed=clock.now(),
                 predictions=predictions,
+                train_correct=train_correct,
+                train_total=len(self.train_sample),
+                layers=layers,
             )
             self.history.append(done_event)
             epochs_done = epoch
+            if self._step == "epoch":
+                self._step = None
+                self._running.clear()  # paused before the next epoch's first mini-batch
             self._publish(epoch)  # before the event, so its readers find this epoch's network
             yield done_event
         yield self._finished("completed", epochs_done, clock, f"trained {config.epochs} epochs")
+
+    def _throttle(self) -> None:
+        """Wait out the rest of this mini-batch's time slot; pause, cancel or a new speed cut it."""
+        speed = self._batches_per_second
+        if speed is None:
+            return
+        now = time.perf_counter()
+        due = max(self._next_batch_at, now - 1.0 / speed) + 1.0 / speed
+        self._next_batch_at = due
+        self._nudge.clear()
+        if due > now:
+            self._nudge.wait(due - now)
 
     def _progress(
         self, epoch: int, last: int, done: int, n: int, cost_sum: float, clock: _Clock, start: float

@@ -19,8 +19,14 @@ FORMATS = (".json", ".csv")
 
 
 def epoch_record(e: EpochDone) -> dict[str, Any]:
-    """One epoch as plain values (the predictions array is left out)."""
-    return {
+    """One epoch as plain values (the predictions array is left out).
+
+    Training accuracy (on the trainer's fixed training sample) and each
+    layer's statistics (``layerN_stuck``, ``_saturated``, ``_grad_rms``,
+    ``_weight_norm``, N = 1 for the first hidden layer, the last N the output
+    layer) are there when the trainer measured them.
+    """
+    record: dict[str, Any] = {
         "epoch": e.epoch,
         "correct": e.correct,
         "total": e.total,
@@ -31,6 +37,14 @@ def epoch_record(e: EpochDone) -> dict[str, Any]:
         "train_seconds": round(e.train_seconds, 4),
         "eval_seconds": round(e.eval_seconds, 4),
     }
+    train_accuracy = e.train_accuracy
+    if train_accuracy is not None:
+        record["train_correct"] = e.train_correct
+        record["train_total"] = e.train_total
+        record["train_accuracy"] = round(train_accuracy, 6)
+    for stats in e.layers:
+        record.update(stats.to_record(f"layer{stats.layer}_"))
+    return record
 
 
 def check_metrics_path(path: str | os.PathLike[str]) -> Path:
@@ -78,8 +92,12 @@ def write_metrics(
             "backprop": config.backprop,
         }
         fields = ["epoch", "correct", "total", "accuracy", "train_cost", "eta", "mini_batch_size"]
-        fields += ["train_seconds", "eval_seconds", *fixed]
-        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+        fields += ["train_seconds", "eval_seconds"]
+        # Epochs of an older run resumed here may lack the newer columns: they stay empty.
+        for record in history:
+            fields += [k for k in record if k not in fields]
+        fields += list(fixed)
+        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", restval="")
         writer.writeheader()
         for record in history:
             writer.writerow({**record, **fixed})

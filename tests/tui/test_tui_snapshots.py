@@ -45,3 +45,41 @@ class TestMainScreen:
             await pilot.press("d")
 
         assert snap_compare(make_app(tiny_data), terminal_size=(80, 24), run_before=run_before)
+
+
+async def step_two_batches(pilot: Pilot) -> None:
+    """Two presses of `.` from ready: paused after 20 images, the step keys in the footer."""
+    screen = pilot.app.screen
+    for _ in range(2):
+        await pilot.press("full_stop")
+        while screen._stepping:
+            await pilot.pause(0.05)
+    await pilot.pause(0.5)
+
+
+class TestInsight:
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_after_two_steps(self, snap_compare, tiny_data: MnistData, size) -> None:
+        assert snap_compare(make_app(tiny_data), terminal_size=size, run_before=step_two_batches)
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_ascii_gallery(self, snap_compare, tiny_data: MnistData, size) -> None:
+        async def ascii_after_an_epoch(pilot: Pilot) -> None:
+            await train_one_epoch(pilot)
+            await pilot.press("a", "a", "a")  # automatic -> half -> braille -> ASCII
+            if pilot.app.screen.has_class("-narrow") or pilot.app.screen.has_class("-short"):
+                await pilot.press("d")  # the digits instead of the charts
+            await pilot.pause(0.3)
+
+        assert snap_compare(
+            make_app(tiny_data), terminal_size=size, run_before=ascii_after_an_epoch
+        )
+
+    @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+    def test_gallery_digit_with_its_layers(self, snap_compare, tiny_data: MnistData, size) -> None:
+        async def pick(pilot: Pilot) -> None:
+            await train_one_epoch(pilot)
+            await pilot.press("g", "right")
+            await pilot.pause(0.3)
+
+        assert snap_compare(make_app(tiny_data), terminal_size=size, run_before=pick)

@@ -8,7 +8,15 @@ import sys
 import numpy as np
 import pytest
 
-from nntui.tui.render.digit_art import ART_SIZE, SHADES, braille, digit_art, half_blocks
+from nntui.tui.render.digit_art import (
+    ART_SIZE,
+    ASCII_RAMP,
+    SHADES,
+    ascii_art,
+    braille,
+    digit_art,
+    half_blocks,
+)
 
 
 def stroke() -> np.ndarray:
@@ -79,15 +87,19 @@ def test_digit_art_checks_its_arguments() -> None:
         digit_art(stroke(), "sixel")  # type: ignore[arg-type]
 
 
-def test_ascii_art_is_56_by_28_with_denser_characters_for_brighter_ink() -> None:
-    image = np.zeros((28, 28))
-    image[3, 5] = 1.0
-    image[10, 7] = 0.5
-    lines = digit_art(image, "ascii").plain.splitlines()
-    assert len(lines) == 28 and {len(line) for line in lines} == {56}
-    assert lines[3][10:12] == "@@" and lines[0] == " " * 56
-    assert lines[10][14:16] in ("==", "++")
-    assert all(ord(ch) < 128 for line in lines for ch in line)
+def test_ascii_art_uses_the_ramp_two_characters_per_pixel_column() -> None:
+    image = np.zeros((28, 28), np.float32)
+    image[0, 0] = 1.0  # one pixel of full ink in the top-left corner
+    image[27, 26:28] = 0.5  # half ink, bottom right
+    full = ascii_art(image, scale=1).plain.split("\n")
+    assert len(full) == 28 and {len(row) for row in full} == {56}
+    assert full[0].startswith("@@ ") and full[27].endswith("====")
+    assert set("".join(full)) <= set(ASCII_RAMP)
+    small = ascii_art(image, scale=2).plain.split("\n")  # 2x2 blocks, averaged
+    assert len(small) == 14 and {len(row) for row in small} == {28}
+    assert small[0][:2] == "::"  # a quarter of the block inked: level 2 of 9
+    assert digit_art(image, "ascii").plain == ascii_art(image).plain
+    assert all(ord(c) < 128 for c in ascii_art(image).plain)
 
 
 def test_digit_art_does_not_import_textual() -> None:

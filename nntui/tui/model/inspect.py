@@ -27,6 +27,7 @@ from nntui.data.digits import INK, center_and_scale
 from nntui.engine.analysis import cell_indices, confusion_matrix, misclassified, per_digit_accuracy
 from nntui.engine.config import format_sizes
 from nntui.engine.dataset import MnistData, Split
+from nntui.engine.layers import layer_activations
 from nntui.engine.network import Network
 from nntui.engine.snapshot import NetworkSnapshot
 from nntui.tui.model.session import Session
@@ -145,6 +146,7 @@ class Guess:
 
     seen: Text  # the drawing centred and scaled as MNIST's digits are, as half blocks
     activations: tuple[float, ...] | None  # the 10 outputs, or None for a blank pad
+    hidden: tuple[tuple[float, ...], ...] = ()  # each hidden layer's activations
 
 
 def guess_drawing(subject: Subject, pixels: Pixels) -> Guess:
@@ -155,9 +157,9 @@ def guess_drawing(subject: Subject, pixels: Pixels) -> Guess:
     snapshot = subject.snapshot()
     if snapshot is None:
         return Guess(half_blocks(image), None)
-    outputs = snapshot.outputs(image.reshape(1, 784))  # (1, 10)
-    activations = tuple(float(a) for a in outputs[0])
-    return Guess(half_blocks(image), activations)
+    layers = layer_values(subject, image)
+    assert layers is not None
+    return Guess(half_blocks(image), layers[-1], layers[:-1])
 
 
 # --- confusion matrix ---------------------------------------------------------------------
@@ -237,6 +239,28 @@ def digit_samples(subject: Subject, indices: Sequence[int]) -> tuple[DigitSample
         )
         for i, image, out in zip(idx.tolist(), images, outputs, strict=True)
     )
+
+
+# --- every layer for one image -----------------------------------------------------------
+
+
+def layer_values(subject: Subject, image: np.ndarray) -> tuple[tuple[float, ...], ...] | None:
+    """Every layer's activations for one image (784 pixels): hidden layers, then the outputs."""
+    snapshot = subject.snapshot()
+    if snapshot is None:
+        return None
+    layers = layer_activations(
+        snapshot.weights, snapshot.biases, np.asarray(image, np.float32).reshape(1, 784)
+    )
+    return tuple(tuple(float(v) for v in a[0]) for a in layers)
+
+
+def digit_layers(subject: Subject, index: int) -> tuple[tuple[float, ...], ...] | None:
+    """`layer_values` for the evaluation image at ``index``."""
+    split = subject.eval_set
+    if split is None:
+        return None
+    return layer_values(subject, split.images[index])
 
 
 # --- hidden neurons -----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """A 28x28 MNIST image as terminal characters: Rich `Text`, no Textual.
 
-Two drawings, both at the image's full resolution of 28x28 pixels:
+Three drawings:
 
 * `half_blocks`: 28 columns x 14 rows of ``▀``, each cell showing two pixels
   (the upper one in the foreground colour, the lower one in the background),
@@ -8,11 +8,14 @@ Two drawings, both at the image's full resolution of 28x28 pixels:
 * `braille`: 14 columns x 7 rows of braille characters, each cell a 2x4 block
   of pixels drawn as dots where the ink is brighter than a threshold. A quarter
   of the area, for small terminals.
-* `ascii_art`: 56 columns x 28 rows of plain ASCII, one character of the ramp
-  `ASCII_RAMP` per shade, two per pixel so a digit keeps its shape. For output
-  that cannot show Unicode (a latin-1 terminal, a log), and anyone who wants it.
+* `ascii_art`: plain ASCII from the intensity ramp `ASCII_RAMP`, two characters
+  per pixel column so a digit keeps its shape (a terminal cell is about twice
+  as tall as wide). At ``scale=2`` (the gallery) each character pair stands
+  for a 2x2 block of pixels: 28 columns x 14 rows, the half blocks' size; at
+  ``scale=1`` every pixel is drawn, 56 columns x 28 rows. For terminals and
+  pipes that cannot show Unicode.
 
-All are used by ``nntui predict``; the dashboard's gallery uses the first two.
+All are used by the dashboard's digit gallery and by ``nntui predict``.
 """
 
 from __future__ import annotations
@@ -29,15 +32,14 @@ SIDE = 28  # MNIST images are 28x28 pixels
 SHADES = 16  # grey levels of the half-block drawing
 INK_THRESHOLD = 0.35  # a pixel brighter than this is a braille dot
 
-ASCII_RAMP = " .:-=+*#%@"  # darkest (paper) to brightest (ink)
+ASCII_RAMP = " .:-=+*#%@"  # from paper to ink
 
 ArtStyle = Literal["half", "braille", "ascii"]
-ART_STYLES: tuple[ArtStyle, ...] = ("half", "braille", "ascii")
-# Columns and rows each drawing takes in the terminal.
+# Columns and rows each drawing takes in the terminal (ASCII at the gallery's scale 2).
 ART_SIZE: dict[ArtStyle, tuple[int, int]] = {
     "half": (SIDE, SIDE // 2),
     "braille": (SIDE // 2, SIDE // 4),
-    "ascii": (2 * SIDE, SIDE),
+    "ascii": (SIDE, SIDE // 2),
 }
 
 # Paper and ink: a near-black square with white strokes reads on dark and light themes alike.
@@ -108,11 +110,31 @@ def braille(image: np.ndarray, threshold: float = INK_THRESHOLD) -> Text:
     return Text("\n", no_wrap=True, overflow="crop").join(lines)
 
 
-def ascii_art(image: np.ndarray) -> Text:
-    """Draw a (28, 28) image as 28 lines of 56 ASCII characters, brighter ink denser."""
-    levels = _shades(_check(image), len(ASCII_RAMP))  # (28, 28)
-    lines = ["".join(ASCII_RAMP[v] * 2 for v in row) for row in levels.tolist()]
-    return Text("\n".join(lines), no_wrap=True, overflow="crop")
+def ascii_art(image: np.ndarray, scale: int = 2) -> Text:
+    """Draw a (28, 28) image with `ASCII_RAMP`, two characters per (scale x scale) block.
+
+    ``scale=2``: 14 lines of 28 characters; ``scale=1``: 28 lines of 56. No
+    styles: the characters alone carry the picture.
+    """
+    if scale not in (1, 2):
+        raise ValueError(f"ASCII art scale is 1 or 2, got {scale}")
+    a = _check(image)
+    side = SIDE // scale
+    blocks = a.reshape(side, scale, side, scale).mean(axis=(1, 3))  # (side, side)
+    levels = _shades(blocks, len(ASCII_RAMP))
+    rows = ["".join(ASCII_RAMP[v] * 2 for v in row) for row in levels.tolist()]
+    return Text("\n".join(rows), no_wrap=True, overflow="crop")
+
+
+def digit_art(image: np.ndarray, style: ArtStyle = "half") -> Text:
+    """Draw an image in a style: ``"half"`` (28x14 cells), ``"braille"`` (14x7), ``"ascii"``."""
+    if style == "half":
+        return half_blocks(image)
+    if style == "braille":
+        return braille(image)
+    if style == "ascii":
+        return ascii_art(image)
+    raise ValueError(f"unknown digit style {style!r}: use 'half', 'braille' or 'ascii'")
 
 
 def can_encode(encoding: str | None, text: str = "▀█⣿·") -> bool:
@@ -122,14 +144,3 @@ def can_encode(encoding: str | None, text: str = "▀█⣿·") -> bool:
     except (UnicodeEncodeError, LookupError):
         return False
     return True
-
-
-def digit_art(image: np.ndarray, style: ArtStyle = "half") -> Text:
-    """Draw an image in the given style: ``"half"`` (28x14), ``"braille"`` (14x7), ``"ascii"``."""
-    if style == "half":
-        return half_blocks(image)
-    if style == "braille":
-        return braille(image)
-    if style == "ascii":
-        return ascii_art(image)
-    raise ValueError(f"unknown digit style {style!r}: use 'half', 'braille' or 'ascii'")

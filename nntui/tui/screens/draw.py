@@ -20,6 +20,7 @@ from nntui.tui.model.inspect import LiveSubject, guess_drawing
 from nntui.tui.screens.base import FollowingScreen
 from nntui.tui.widgets.activation_bars import ActivationBars
 from nntui.tui.widgets.draw_pad import DrawPad
+from nntui.tui.widgets.layer_view import HiddenStrips
 
 HINT = "Draw a digit with the mouse: c clears, u undoes a stroke."
 
@@ -34,6 +35,7 @@ class DrawScreen(FollowingScreen):
             with Vertical(id="answer"):
                 yield ActivationBars(id="bars")
                 yield Static(id="verdict")
+        yield HiddenStrips(id="draw-hidden")
         yield Static(HINT, id="draw-status")
         yield Footer()
 
@@ -64,6 +66,7 @@ class DrawScreen(FollowingScreen):
         self.query_one("#seen", Static).update(guess.seen)
         bars = self.query_one(ActivationBars)
         bars.show(guess.activations)
+        self.query_one(HiddenStrips).show(guess.hidden)
         verdict = self.query_one("#verdict", Static)
         if guess.activations is None:
             verdict.update("[dim]Nothing drawn yet.[/]")

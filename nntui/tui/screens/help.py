@@ -24,7 +24,14 @@ HELP = """\
 - `n` **Resample**: picks other test images for the gallery.
 - `d` **Digits / charts**: on small terminals, switches between the charts and the gallery.
 - `b` **Baselines**: shows the accuracy chart from 0 to 100% with the chapter's baselines:
-  random guessing (10%) and the average-darkness classifier (the book: 2,225 / 10,000).
+  random guessing (10%), the average-darkness classifier (the book: 2,225 / 10,000) and the
+  SVM (the book: 9,435; measured here once `nntui baseline svm` has run).
+- `.` **One mini-batch** and `e` **one epoch**: while paused or before the first start, one
+  step of gradient descent (Eqs. 20-21), or training to the end of the epoch; every view
+  follows. `space` runs on.
+- `-` / `+` **Slower / faster**: a speed limit in mini-batches per second (shown under the
+  progress bar), so the cost can be watched falling batch by batch; full speed by default.
+- `a` **Art**: draws the gallery's digits in half blocks, braille or plain ASCII.
 
 ## Looking inside (`escape` comes back)
 
@@ -34,6 +41,11 @@ HELP = """\
   see those images.
 - `m` **Mistakes**: page through the images the network gets wrong, with its ten outputs.
 - `w` **Neurons**: each hidden neuron's 784 input weights as a 28 x 28 picture: what it looks for.
+- `l` **Layers**: per epoch and per layer, the share of stuck neurons (the same answer for
+  99% of the images), of saturated outputs (below 0.01 or above 0.99, where sigma' is tiny
+  and learning slow: Chapter 3's point), the gradient's size and the weights' norm.
+- `g` **Gallery digits**: the gallery's digits one at a time, with every layer's activations:
+  the hidden layer as a strip of shaded cells, the outputs as bars (also on `p` and `m`).
 - `R` **Runs**: every run is kept; overlay their accuracy curves (`space`), look inside a saved
   network, or `t` to load it here and train it further.
 - `S` **Sweep**: many runs at once, like `nntui sweep`: type the axes (`eta` `0.5,3,10`,

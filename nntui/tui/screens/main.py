@@ -25,11 +25,15 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from nntui.data import datastore
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError, NntuiError
-from nntui.engine.events import TrainingFinished
+from nntui.engine.events import EpochDone, TrainingFinished
+from nntui.engine.layers import held_back_digits, stuck_output_hint
+from nntui.engine.svm import BOOK_SVM_CORRECT
 from nntui.engine.training import Trainer
+from nntui.store.baselines import load_svm_results
 from nntui.store.metrics import epoch_record
 from nntui.store.model_file import SavedModel
 from nntui.store.recorder import RunRecorder
@@ -40,19 +44,24 @@ from nntui.tui.model.inspect import LiveSubject, digit_samples
 from nntui.tui.model.run_state import RUN_ACTIONS, RunState, availability
 from nntui.tui.model.session import Session
 from nntui.tui.screens.inside import INSIDE_SCREENS
+from nntui.tui.screens.layers import LayersScreen
+from nntui.tui.screens.misclassified import DigitPagerScreen
 from nntui.tui.screens.runs import RunsScreen
 from nntui.tui.screens.sweep import SweepScreen
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.controls import Controls
 from nntui.tui.widgets.data_panel import DataPanel
 from nntui.tui.widgets.epoch_log import EpochLog
-from nntui.tui.widgets.gallery import DigitGallery
+from nntui.tui.widgets.gallery import STYLE_NAMES, DigitGallery
 from nntui.tui.widgets.params import HyperParams
 from nntui.tui.widgets.progress import EpochProgress
 from nntui.tui.worker import run_training
 
 Breakpoints = list[tuple[int, str]] | None
 GALLERY_INTERVAL = 0.25  # seconds: redraw the gallery at most 4 times a second
+# `+` and `-` step through these mini-batches per second (None: full speed).
+SPEEDS: tuple[float | None, ...] = (None, 1000.0, 300.0, 100.0, 30.0, 10.0, 3.0, 1.0)
+_STEP_STATUS = "Paused: . one mini-batch, e one epoch, space runs on."
 
 
 class MainScreen(Screen[None]):
@@ -64,6 +73,9 @@ class MainScreen(Screen[None]):
         Binding("space", "resume", "Resume"),
         Binding("x", "stop", "Stop"),
         Binding("r", "reset", "Reset"),
+        # Step by step: shown while paused or before the first start.
+        Binding("full_stop", "step('batch')", "1 batch"),
+        Binding("e", "step('epoch')", "1 epoch"),
         Binding("n", "new_sample", "New digits"),
         Binding("d", "toggle_digits", "Digits"),
         Binding("p", "inspect('draw')", "Draw"),
@@ -74,6 +86,11 @@ class MainScreen(Screen[None]):
         # Not in the footer, which is full at 120 columns: the help screen lists it.
         Binding("S", "sweep", "Sweep", show=False),
         Binding("b", "baselines", "Baselines"),
+        Binding("l", "layers", "Layers"),
+        Binding("g", "gallery_digits", "Gallery digits", show=False),
+        Binding("a", "art_style", "Art style", show=False),
+        Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
+        Binding("minus", "speed(-1)", "Slower", show=False),
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
     # Roomy (wide and tall) shows everything at once; otherwise `d` switches views.
@@ -104,6 +121,10 @@ class MainScreen(Screen[None]):
         self._last_epoch_seconds: float | None = None
         self._gallery_shown_at = -float("inf")
         self._gallery_timer: Timer | None = None
+        self._svm: int | None = None  # the SVM baseline's right answers, if cached
+        self._speed: float | None = None  # mini-batches per second; None: full speed
+        self._stepping = False  # a step is under way: its pause is not logged
+        self._hinted: tuple[int, ...] = ()  # the stuck outputs the log has named this run
 
     def compose(self) -> ComposeResult:
         timings = not self._deterministic
@@ -151,9 +172,13 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in RUN_ACTIONS:
             return availability(action, self.state)
+        if action == "step":
+            if self.session is None or self.state not in ("ready", "paused", "finished"):
+                return None
+            return not self._stepping
         if action == "toggle_digits":
             return self.has_class("-narrow") or self.has_class("-short")
-        if action in ("new_sample", "inspect", "runs"):
+        if action in ("new_sample", "inspect", "runs", "layers", "gallery_digits"):
             return self.session is not None or None
         return True
 
@@ -195,7 +220,10 @@ class MainScreen(Screen[None]):
             self._new_network_logged()
             self._status("Ready: press s to start, ? for help.")
         self.query_one(EpochProgress).show_idle("Not started")
+        self.query_one(EpochProgress).show_speed_limit(self._speed)
         self._show_baselines()
+        if self._data is None or self._data_path is not None:  # data from a file: look beside it
+            self._find_svm()
         self.state = "ready"
         if self._saved is not None:  # nntui --resume MODEL
             try:
@@ -217,17 +245,27 @@ class MainScreen(Screen[None]):
 
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
+        self._begin()
+
+    def _begin(self, step: str | None = None) -> bool:
+        """Start a run; with ``step`` ("batch", "epoch") start it paused and take that step."""
         if self.session is None or self.state not in ("ready", "finished"):
-            return
+            return False
         config = self._read_params("Start")
         if config is None:
-            return
+            return False
         network = self.session.network
         try:
             self.trainer = self.session.start(config)
         except NntuiError as exc:
             self._status(f"Start refused: {exc}", warning=True)
-            return
+            return False
+        self.trainer.set_speed(self._speed)
+        self._hinted = ()
+        if step is not None:
+            self.trainer.pause()  # the run waits before its first mini-batch...
+            self.trainer.step(step)  # ...and takes this step
+            self._stepping = True
         if self.session.network is not network:  # a fresh one, made to the new sizes or seed
             self._show_digits(new_network=True)
         self.query_one(AccuracyChart).set_run(
@@ -236,9 +274,28 @@ class MainScreen(Screen[None]):
         self.query_one(CostChart).clear()
         self._last_epoch_seconds = None
         self._run_config = config
-        self.state = "running"
-        self._status("Training…")
+        self.state = "paused" if step else "running"
+        self._status(_STEP_STATUS if step else "Training…")
         self._train(self.trainer, self._recorder(self.trainer))
+        return True
+
+    def action_step(self, what: str) -> None:
+        """``.``: one mini-batch; ``e``: to the end of the epoch. From ready, starts paused."""
+        if self._stepping or self.session is None:
+            return
+        if self.state in ("ready", "finished"):
+            self._begin(step=what)
+        elif self.state == "paused" and self.trainer is not None and self.trainer.step(what):
+            self._stepping = True
+        self.refresh_bindings()
+
+    def action_speed(self, direction: int) -> None:
+        """``+`` / ``-``: the next speed up or down `SPEEDS`; applies at once if a run goes on."""
+        i = SPEEDS.index(self._speed) if self._speed in SPEEDS else 0
+        self._speed = SPEEDS[min(max(i - direction, 0), len(SPEEDS) - 1)]
+        if self.trainer is not None:
+            self.trainer.set_speed(self._speed)
+        self.query_one(EpochProgress).show_speed_limit(self._speed)
 
     @on(Button.Pressed, "#pause")
     def _pause_button(self) -> None:
@@ -251,7 +308,7 @@ class MainScreen(Screen[None]):
         if self.trainer is not None and self.state == "running":
             self.trainer.pause()
             self.state = "paused"
-            self._status("Paused: space resumes. eta and mini-batch may be changed.")
+            self._status("Paused: space resumes, . one mini-batch, e one epoch; eta, m may change.")
 
     def action_resume(self) -> None:
         if self.trainer is not None and self.state == "paused":
@@ -316,6 +373,21 @@ class MainScreen(Screen[None]):
     def action_baselines(self) -> None:
         self.query_one(AccuracyChart).toggle_full_scale()
 
+    def action_layers(self) -> None:
+        if self.session is not None:
+            self.app.push_screen(LayersScreen(self.session))
+
+    def action_gallery_digits(self) -> None:
+        """The gallery's digits one at a time, with every layer's activations."""
+        if self.session is not None and self.session.sample_indices:
+            self.app.push_screen(
+                DigitPagerScreen(self.session, self.session.sample_indices, title="Gallery")
+            )
+
+    def action_art_style(self) -> None:
+        style = self.query_one(DigitGallery).cycle_style()
+        self._status(f"Digits drawn: {STYLE_NAMES[style]} (a: next style)")
+
     def action_leave_field(self) -> None:
         self.set_focus(None)
 
@@ -344,6 +416,8 @@ class MainScreen(Screen[None]):
         chart.set_run(self.session.epochs_done + config.epochs, config.eval_on)
         for epoch, accuracy in self.session.earlier_curve:
             chart.add_point(epoch, 100 * accuracy)
+        if self.session.epochs_done:
+            chart.add_mark(self.session.epochs_done, "resumed")
         self._show_baselines()
         self.query_one(CostChart).clear()
         self._log(log_text.loaded(what or origin, config.sizes, self.session.epochs_done))
@@ -353,9 +427,27 @@ class MainScreen(Screen[None]):
 
     def _show_baselines(self) -> None:
         if self.session is not None:
-            baselines = self.session.baselines()
+            baselines = dict(self.session.baselines())
+            if self.session.eval_on == "test":  # the SVM was scored on the test set
+                name = "SVM" if self._svm is not None else "SVM (book, not reproduced)"
+                baselines[name] = (self._svm or BOOK_SVM_CORRECT) / 10_000
             chart = self.query_one(AccuracyChart)
             chart.set_baselines({name: 100 * value for name, value in baselines.items()})
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="svm", name="svm")
+    def _find_svm(self) -> None:
+        """Read the SVM baseline cached beside the data (a checksum: off the UI thread)."""
+        path = datastore.find_data(self._data_path)
+        if path is None:
+            return
+        results = load_svm_results(datastore.baseline_dirs(path), datastore.data_checksum(path))
+        book = results.get("auto")
+        if book is not None and book.total == 10_000:
+            self.app.call_from_thread(self._svm_found, book.correct)
+
+    def _svm_found(self, correct: int) -> None:
+        self._svm = correct
+        self._show_baselines()
 
     @on(HyperParams.LiveSetting)
     def _live_setting(self, message: HyperParams.LiveSetting) -> None:
@@ -411,6 +503,10 @@ class MainScreen(Screen[None]):
     def on_training_batch_progress(self, message: Training.BatchProgress) -> None:
         p = message.event
         self.query_one(CostChart).set_points(p.epoch, p.images_total, message.costs)
+        slow = self._stepping or self._speed is not None
+        self.query_one(CostChart).zoom = slow
+        if slow:
+            self._show_digits_soon()  # the trainer publishes each step: show it
         remaining = None
         if p.images_per_second > 0:
             this_epoch = (p.images_total - p.images_done) / p.images_per_second
@@ -434,13 +530,38 @@ class MainScreen(Screen[None]):
                 self.query_one(HyperParams).show_speeds(self.session.seconds_per_epoch())
         self._last_epoch_seconds = event.train_seconds + event.eval_seconds
         self.query_one(EpochLog).epoch(event.book_line(), event.train_seconds)
-        self.query_one(AccuracyChart).add_point(event.epoch, 100 * event.accuracy)
+        train = event.train_accuracy
+        self.query_one(AccuracyChart).add_point(
+            event.epoch, 100 * event.accuracy, None if train is None else 100 * train
+        )
         self._show_digits_soon()
+        self._hint(event)
+
+    def _hint(self, event: EpochDone) -> None:
+        """Name a stuck output neuron in the log, once per run and set of digits."""
+        if self.session is None:
+            return
+        labels = self.session.data.split(self.session.eval_on).labels
+        digits = tuple(held_back_digits(event.predictions, labels))
+        hint = stuck_output_hint(digits, event.epoch)
+        if hint and digits != self._hinted:
+            self._log((hint, "yellow"))
+        self._hinted = digits if hint else ()
 
     def on_training_setting_changed(self, message: Training.SettingChanged) -> None:
-        self._log(log_text.setting_changed(message.event))
+        e = message.event
+        self._log(log_text.setting_changed(e))
+        label = f"η={e.new:g}" if e.name == "eta" else f"m={int(e.new)}"
+        total = max(1, self._run_config.train_size)
+        self.query_one(AccuracyChart).add_mark(e.epoch - 1 + e.images_done / total, label)
+        self.query_one(CostChart).add_mark(e.epoch, e.images_done, label)
 
     def on_training_paused(self, message: Training.Paused) -> None:
+        if self._stepping:  # the end of a step: show where it left the network
+            self._stepping = False
+            self.refresh_bindings()
+            self._show_digits()
+            return
         self._log(log_text.paused(message.event))
 
     def on_training_resumed(self, message: Training.Resumed) -> None:

@@ -18,12 +18,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from nntui.tui.model.inspect import DigitSample, Subject, digit_samples, wrong
+from nntui.tui.model.inspect import DigitSample, Subject, digit_layers, digit_samples, wrong
 from nntui.tui.model.session import Session
 from nntui.tui.render.digit_art import half_blocks
 from nntui.tui.screens.base import FollowingScreen
 from nntui.tui.widgets.activation_bars import ActivationBars
 from nntui.tui.widgets.gallery import DigitGallery
+from nntui.tui.widgets.layer_view import HiddenStrips
 
 STRIP_DIGITS = 12  # the ones after the current digit, under it, on tall terminals
 
@@ -56,6 +57,7 @@ class DigitPagerScreen(FollowingScreen):
             with Vertical(id="digit-outputs"):
                 yield ActivationBars()
                 yield Static(id="digit-info")
+        yield HiddenStrips(id="pager-hidden")
         yield Static(id="pager-status")
         yield DigitGallery(id="pager-strip")
         yield Footer()
@@ -108,6 +110,7 @@ class DigitPagerScreen(FollowingScreen):
             digit.border_title = self.title_text
             digit.border_subtitle = ""
             bars.show(None)
+            self.query_one(HiddenStrips).show(())
             info.update("")
             return
         v = views[0]
@@ -115,6 +118,8 @@ class DigitPagerScreen(FollowingScreen):
         digit.border_title = f"{self.position + 1:,} of {count:,}"
         digit.border_subtitle = f"image {v.index:,}"
         bars.show(v.activations, truth=v.label)
+        layers = digit_layers(self.subject, v.index)
+        self.query_one(HiddenStrips).show(layers[:-1] if layers else ())
         verdict = "[green]right[/]" if v.prediction == v.label else "[red]wrong[/]"
         info.update(
             f"label [b]{v.label}[/], guess [b]{v.prediction}[/]: {verdict}\n"

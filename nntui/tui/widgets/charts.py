@@ -20,7 +20,19 @@ from textual_plotext import PlotextPlot
 from nntui.engine.analysis import BOOK_ACCURACY
 from nntui.tui.widgets.strips import RunsVisual, ansi_runs
 
-BASELINE_COLOURS = ("yellow", "magenta")  # random guess, average darkness
+BASELINE_COLOURS = ("yellow", "magenta", "cyan")  # random guess, average darkness, SVM
+MARK_COLOUR = "orange"  # where eta or m changed, or where a run resumed
+TRAIN_COLOUR = "blue"  # accuracy on the training sample
+Mark = tuple[float, str]  # x position on the chart, label
+
+
+def draw_marks(plt: Any, marks: list[Mark] | tuple[Mark, ...], top: float) -> None:
+    """Vertical lines at each mark's x, labelled at the top of the plot."""
+    for x, label in marks:
+        plt.vline(x, MARK_COLOUR)
+        plt.text(label, x, top, color=MARK_COLOUR)
+
+
 REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a second
 REDRAW_GRACE = 0.15  # seconds to wait past the interval for a request to redraw with
 # plotext maps values to rows with float arithmetic; far beyond this (a run that
@@ -105,6 +117,9 @@ class AccuracyChart(ThrottledPlot):
         self.eval_name = "test"
         self.baselines: dict[str, float] = {}  # name -> percent
         self.full_scale = False
+        self.train_epochs: list[int] = []
+        self.train_accuracy: list[float] = []  # percent, on the training sample
+        self.marks: list[Mark] = []  # x in epochs: 2.4 is 40% into epoch 3
 
     def set_baselines(self, baselines: dict[str, float]) -> None:
         """The chapter's baselines on this evaluation set, in percent."""
@@ -120,41 +135,63 @@ class AccuracyChart(ThrottledPlot):
         self.last_epoch, self.eval_name = last_epoch, eval_name
         self.request_redraw(now=True)
 
-    def add_point(self, epoch: int, accuracy_percent: float) -> None:
+    def add_point(
+        self, epoch: int, accuracy_percent: float, train_percent: float | None = None
+    ) -> None:
+        """An epoch's evaluation accuracy and, when measured, its training accuracy."""
         self.epochs.append(epoch)
         finite = accuracy_percent if math.isfinite(accuracy_percent) else 0.0
         self.accuracy.append(min(max(finite, 0.0), 100.0))
+        if train_percent is not None:
+            self.train_epochs.append(epoch)
+            train = train_percent if math.isfinite(train_percent) else 0.0
+            self.train_accuracy.append(min(max(train, 0.0), 100.0))
         self.request_redraw()
+
+    def add_mark(self, x: float, label: str) -> None:
+        """A vertical mark at ``x`` epochs (fractions within an epoch), labelled."""
+        self.marks.append((x, label))
+        self.request_redraw(now=True)
 
     def clear(self) -> None:
         self.epochs.clear()
         self.accuracy.clear()
+        self.train_epochs.clear()
+        self.train_accuracy.clear()
+        self.marks.clear()
         self.request_redraw(now=True)
 
     def update_titles(self) -> None:
         title = f"{self.eval_name.capitalize()} accuracy"
         if self.accuracy:
             title += f" {self.accuracy[-1]:.2f}% · epoch {self.epochs[-1]}"
+        if self.train_accuracy:
+            title += f" · training {self.train_accuracy[-1]:.2f}%"
         self.border_title = title
-        lines = [f"book {BOOK_ACCURACY}%"]
+        lines = ["━ training"] if self.train_accuracy else []
+        lines += [f"┄ book {BOOK_ACCURACY}%"]
         lines += [f"{name} {percent:.1f}%" for name, percent in self.baselines.items()]
-        self.border_subtitle = "┄ " + " · ".join(lines)
+        self.border_subtitle = " · ".join(lines)
 
     def draw(self) -> None:
         plt = self.plt
         first = 1
         last = max(self.last_epoch, self.epochs[-1] if self.epochs else 1, first + 1)
         ys = self.accuracy
-        lo = min([*ys, BOOK_ACCURACY]) - 0.5
-        hi = min(100.0, max([*ys, BOOK_ACCURACY]) + 0.5)
+        both = [*ys, *self.train_accuracy, BOOK_ACCURACY]
+        lo = min(both) - 0.5
+        hi = min(100.0, max(both) + 0.5)
         plt.plot([first, last], [BOOK_ACCURACY] * 2, marker="┄", color="red")
         if self.full_scale:
             lo, hi = 0.0, 100.0
             for percent, colour in zip(self.baselines.values(), BASELINE_COLOURS, strict=False):
                 plt.plot([first, last], [percent] * 2, marker="┄", color=colour)
+        if self.train_accuracy:
+            plt.plot(self.train_epochs, self.train_accuracy, marker="braille", color=TRAIN_COLOUR)
         if ys:
             plt.plot(self.epochs, ys, marker="braille", color="green")
             plt.scatter(self.epochs, ys, marker="•", color="green")
+        draw_marks(plt, [m for m in self.marks if first - 1 <= m[0] <= last], hi)
         plt.xlim(first, last)
         plt.ylim(lo, hi)
         plt.xticks(_int_ticks(first, last, max(2, self.size.width // 10)))
@@ -179,6 +216,8 @@ class CostChart(ThrottledPlot):
         self.epoch = 0
         self.images_total = 0
         self.points: tuple[tuple[int, float], ...] = ()  # (images done, mean cost so far)
+        self.marks: list[tuple[int, int, str]] = []  # (epoch, images done, label)
+        self.zoom = False  # set while stepping or slowed down: fit the axis to the points
 
     def set_points(
         self, epoch: int, images_total: int, points: tuple[tuple[int, float], ...]
@@ -186,8 +225,14 @@ class CostChart(ThrottledPlot):
         self.epoch, self.images_total, self.points = epoch, images_total, points
         self.request_redraw()
 
+    def add_mark(self, epoch: int, images_done: int, label: str) -> None:
+        """A vertical mark where a setting changed, shown while that epoch is on the chart."""
+        self.marks.append((epoch, images_done, label))
+        self.request_redraw(now=True)
+
     def clear(self) -> None:
         self.epoch, self.points = 0, ()
+        self.marks.clear()
         self.request_redraw(now=True)
 
     def update_titles(self) -> None:
@@ -208,13 +253,20 @@ class CostChart(ThrottledPlot):
             for (done, _), cost in zip(self.points, window_costs(self.points), strict=True)
             if math.isfinite(cost)
         ]
-        if shown:
-            xs, ys = [x for x, _ in shown], [y for _, y in shown]
+        xs, ys = [x for x, _ in shown], [y for _, y in shown]
+        top = (max(ys) * 1.1 or 1.0) if xs else 0.1
+        if xs:
             plt.plot(xs, ys, marker="braille", color="cyan")
-            plt.ylim(0, max(ys) * 1.1 or 1.0)
-        else:
-            plt.ylim(0, 0.1)
-        plt.xlim(0, max(self.images_total / 1000, 1e-3))
+        marks = [(done / 1000, label) for epoch, done, label in self.marks if epoch == self.epoch]
+        draw_marks(plt, marks, top)
+        plt.ylim(0, top)
+        right = self.images_total / 1000
+        done = self.points[-1][0] / 1000 if self.points else right
+        # Stepping or slowed down, the first mini-batches would fill one column of the
+        # epoch's axis: zoom in until a twentieth of the epoch is done.
+        if self.zoom and 0 < done < right / 20:
+            right = done * 1.5
+        plt.xlim(0, max(right, 1e-3))
         plt.xlabel("thousand images this epoch")
         plt.ylabel("cost")
 

@@ -12,7 +12,7 @@ guess differs from the one on screen before is marked ✱.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console, RenderableType
 from rich.text import Text
@@ -21,30 +21,51 @@ from textual.widget import Widget
 
 from nntui.tui.model.inspect import DigitSample
 from nntui.tui.model.session import GALLERY_SIZE
-from nntui.tui.render.digit_art import ART_SIZE, ArtStyle, braille, half_blocks
+from nntui.tui.render.digit_art import ART_SIZE, ascii_art, braille, half_blocks
 from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
 
+# Top guesses ("7 .98  1 .12  9 .05") need this many columns: under half blocks and ASCII.
+TOP_GUESSES_MIN_WIDTH = 19
+StyleChoice = Literal["auto", "half", "braille", "ascii"]
+STYLE_CYCLE: tuple[StyleChoice, ...] = ("auto", "half", "braille", "ascii")
+STYLE_NAMES = {"auto": "automatic", "half": "half blocks", "braille": "braille", "ascii": "ASCII"}
 
-def _gaps(style: ArtStyle) -> tuple[int, int]:
+
+def _art_size(style: str) -> tuple[int, int]:
+    return ART_SIZE[style]  # type: ignore[index]
+
+
+def _gaps(style: str) -> tuple[int, int]:
     """Blank columns between cards, and blank lines between rows of cards."""
-    return (2, 1) if style == "half" else (1, 0)
+    return (1, 0) if style == "braille" else (2, 1)
 
 
-def height_needed(style: ArtStyle, count: int, width: int) -> int | None:
+def caption_lines(style: str) -> int:
+    """Lines under each picture: the label-to-guess line, and the top guesses where they fit."""
+    return 2 if _art_size(style)[0] >= TOP_GUESSES_MIN_WIDTH else 1
+
+
+def height_needed(style: str, count: int, width: int) -> int | None:
     """Lines that ``count`` cards drawn in ``style`` take at ``width``; None if none fits."""
-    art_w, art_h = ART_SIZE[style]
+    art_w, art_h = _art_size(style)
     col_gap, row_gap = _gaps(style)
     per_row = (width + col_gap) // (art_w + col_gap)
     if per_row < 1:
         return None
     rows = math.ceil(count / per_row)
-    return rows * (art_h + 1) + (rows - 1) * row_gap
+    return rows * (art_h + caption_lines(style)) + (rows - 1) * row_gap
 
 
-def fits(style: ArtStyle, count: int, width: int, height: int) -> bool:
+def fits(style: str, count: int, width: int, height: int) -> bool:
     """Whether ``count`` cards drawn in ``style`` fit in ``width`` x ``height`` cells."""
     needed = height_needed(style, count, width)
     return needed is not None and needed <= height
+
+
+def top_guesses(activations: tuple[float, ...], k: int = 3) -> tuple[tuple[int, float], ...]:
+    """The ``k`` most active outputs as (digit, activation), highest first."""
+    ranked = sorted(range(len(activations)), key=lambda d: -activations[d])
+    return tuple((d, activations[d]) for d in ranked[:k])
 
 
 class DigitGallery(Widget):
@@ -59,8 +80,9 @@ class DigitGallery(Widget):
         self.epoch: int | None = None
         self._mark_changes = mark_changes
         self._before: dict[int, int] = {}  # index -> guess of the epoch shown before this one
-        self._art: dict[int, tuple[Text, Text]] = {}  # index -> (half blocks, braille)
-        self._runs: dict[tuple[int, ArtStyle], tuple[Text, list[Line]]] = {}
+        self._art: dict[int, dict[str, Text]] = {}  # index -> style -> drawing
+        self._runs: dict[tuple[int, str], tuple[Text, list[Line]]] = {}
+        self.style_choice: StyleChoice = "auto"  # `cycle_style` steps through STYLE_CYCLE
 
     def on_mount(self) -> None:
         self.border_title = "Digits"
@@ -87,27 +109,35 @@ class DigitGallery(Widget):
             )
         shown = {card.index for card in cards}
         self._runs = {key: runs for key, runs in self._runs.items() if key[0] in shown}
-        self._art = {
-            c.index: self._art.get(c.index) or (half_blocks(c.image), braille(c.image))
-            for c in cards
-        }
+        self._art = {c.index: self._art.get(c.index) or {} for c in cards}
         self.cards, self.epoch = cards, epoch
         right = sum(card.correct for card in cards)
         when = "untrained network" if epoch == 0 else f"after epoch {epoch}"
         self.border_title = f"Digits, {when}: {right}/{len(cards)} right"
         self.refresh(layout=relayout)
 
+    def cycle_style(self) -> StyleChoice:
+        """Next drawing style: automatic, half blocks, braille, ASCII; returns the new one."""
+        i = STYLE_CYCLE.index(self.style_choice)
+        self.style_choice = STYLE_CYCLE[(i + 1) % len(STYLE_CYCLE)]
+        self.refresh(layout=True)
+        return self.style_choice
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """With ``height: auto``: big digits if they take at most 60% of the screen."""
         count = len(self.cards) or GALLERY_SIZE
+        if self.style_choice != "auto":
+            return height_needed(self.style_choice, count, width) or 1
         half = height_needed("half", count, width)
         if half is not None and half <= viewport.height * 0.6:
             return half
         return height_needed("braille", count, width) or 1
 
     @property
-    def art_style(self) -> ArtStyle:
-        """Half blocks when every card fits at that size, braille otherwise."""
+    def art_style(self) -> str:
+        """The chosen style; automatically half blocks when every card fits so, else braille."""
+        if self.style_choice != "auto":
+            return self.style_choice
         width, height = self.size
         return "half" if fits("half", len(self.cards), width, height) else "braille"
 
@@ -115,7 +145,8 @@ class DigitGallery(Widget):
         if not self.cards:
             return Text("Waiting for the data…", style="dim")
         style = self.art_style
-        art_w, art_h = ART_SIZE[style]
+        art_w, art_h = _art_size(style)
+        tops = caption_lines(style) == 2
         col_gap, row_gap = _gaps(style)
         width = self.size.width
         per_row = max(1, (width + col_gap) // (art_w + col_gap))
@@ -136,16 +167,34 @@ class DigitGallery(Widget):
                 lines.append(line)
             captions = Text(gap[0]).join(_caption(c, c.index in self.changed, art_w) for c in row)
             lines.append(indent + text_runs(captions, console)[0])
+            if tops:
+                guesses = Text(gap[0]).join(_top_guesses(c, art_w) for c in row)
+                lines.append(indent + text_runs(guesses, console)[0])
         return RunsVisual(lines)
 
-    def _art_runs(self, card: DigitSample, style: ArtStyle, console: Console) -> list[Line]:
-        """A card's drawing as runs, made once per image: only the captions change."""
-        half, small = self._art[card.index]
-        art = half if style == "half" else small
+    def _art_runs(self, card: DigitSample, style: str, console: Console) -> list[Line]:
+        """A card's drawing as runs, made once per image and style: only the captions change."""
+        drawings = self._art[card.index]
+        art = drawings.get(style)
+        if art is None:
+            draw = {"half": half_blocks, "braille": braille, "ascii": ascii_art}[style]
+            art = drawings[style] = draw(card.image)
         cached = self._runs.get((card.index, style))
         if cached is None or cached[0] is not art:
             cached = self._runs[card.index, style] = (art, text_runs(art, console))
         return cached[1]
+
+
+def _top_guesses(card: DigitSample, width: int) -> Text:
+    """``7 .98  1 .12  9 .05``: the three most active outputs, the first in bold."""
+    text = Text()
+    for i, (digit, value) in enumerate(top_guesses(card.activations)):
+        if i:
+            text.append("  ")
+        shown = f"{value:.2f}".lstrip("0") if value < 0.995 else "1.0"
+        text.append(f"{digit} {shown}", style="bold" if i == 0 else "dim")
+    text.align("center", width)
+    return text
 
 
 def _caption(card: DigitSample, changed: bool, width: int) -> Text:

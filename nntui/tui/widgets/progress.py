@@ -17,6 +17,13 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def speed_limit_text(batches_per_second: float | None) -> str:
+    """``Speed: full  (+/- slower)`` or ``Speed: 10 mini-batches/s  (+/-)``."""
+    if batches_per_second is None:
+        return "Speed: full  [dim](- slows down)[/]"
+    return f"Speed: {batches_per_second:g} mini-batches/s  [dim](+/-)[/]"
+
+
 class EpochProgress(Vertical):
     """Progress of the run. With ``show_timings`` off (snapshot tests) no clocks or speeds show."""
 
@@ -28,6 +35,7 @@ class EpochProgress(Vertical):
         yield Static("Epoch -", id="epoch-line")
         yield ProgressBar(total=1, show_eta=False, id="bar")
         yield Static("", id="speed-line")
+        yield Static(speed_limit_text(None), id="limit-line")
 
     def on_mount(self) -> None:
         self.border_title = "Progress"
@@ -54,6 +62,10 @@ class EpochProgress(Vertical):
             self.query_one("#speed-line", Static).update(
                 f"{images_per_second:,.0f} img/s  {clock(elapsed)}  ETA {eta}", layout=False
             )
+
+    def show_speed_limit(self, batches_per_second: float | None) -> None:
+        """Show the speed limit set with ``+``/``-`` (None: full speed)."""
+        self.query_one("#limit-line", Static).update(speed_limit_text(batches_per_second))
 
     def show_idle(self, text: str) -> None:
         """No run in progress: say so, and empty the bar."""

@@ -1,0 +1,71 @@
+"""Ctrl-C during the SVM fit: the child process is killed at once and the command exits 130."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.fakedata import write_pickle
+
+pytest.importorskip("sklearn")
+
+
+def test_ctrl_c_kills_the_fitting_child_and_exits_130(tmp_path):
+    # Noise has no margin to find: every image becomes a support vector and
+    # the fit runs for minutes, far longer than the test waits.
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
+
+    data = write_pickle(tmp_path / "mnist.pkl.gz", (split(12_000), split(100), split(2_000)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nntui", "baseline", "svm", "--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stderr.readline()
+        assert "fitting SVC" in line, line + proc.stderr.read()
+        child = int(line.split("(process ")[1].split(";")[0])
+        os.kill(child, 0)  # the child is fitting
+        proc.send_signal(signal.SIGINT)  # the parent only, as a test cannot press Ctrl-C
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "nntui: error: interrupted: the fit was stopped"
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+    assert not list(tmp_path.glob("nntui-baselines-*"))  # nothing cached from a stopped fit
+
+
+def test_sigterm_kills_the_child_too(tmp_path):
+    rng = np.random.default_rng(1)
+
+    def split(n):
+        return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
+
+    data = write_pickle(tmp_path / "mnist.pkl.gz", (split(12_000), split(100), split(2_000)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nntui", "baseline", "svm", "--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stderr.readline()
+        child = int(line.split("(process ")[1].split(";")[0])
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
