@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 
 from nntui import __version__
 from nntui.cli.baseline import baseline_app
-from nntui.cli.console import DataOption, OneLineErrors
+from nntui.cli.console import DataOption, OneLineErrors, fail
 from nntui.cli.data import data_app
 from nntui.cli.models import eval_, predict, runs
 from nntui.cli.sweep import EXAMPLES as SWEEP_EXAMPLES
@@ -67,10 +68,30 @@ def dashboard(
         return
     # Checked before the dashboard opens, so a bad path is one line and exit code 2.
     saved = (load_model(find_model(str(resume))), str(resume)) if resume else None
+    if not interactive():
+        fail(
+            "the dashboard needs an interactive terminal (stdin, stdout and stderr); "
+            "use `nntui train` for a headless run (see `nntui --help`)"
+        )
     # Imported here so that `nntui train` never pays for loading Textual.
     from nntui.tui.app import run_dashboard
 
-    run_dashboard(data_path=data, saved=saved)
+    code = run_dashboard(data_path=data, saved=saved)
+    if code:
+        raise typer.Exit(code)
+
+
+def interactive() -> bool:
+    """True if keys can be read from a terminal and the screen drawn on one.
+
+    Without this `nntui </dev/null` draws but ignores every key, `nntui | cat`
+    draws at 80x24, and with no terminal at all the dashboard waits forever.
+    """
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    try:
+        return all(s is not None and s.isatty() for s in streams)
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
 
 
 def main() -> None:
