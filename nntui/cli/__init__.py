@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import Annotated, NamedTuple
 
@@ -11,7 +12,7 @@ import typer.main
 from typer.models import CommandInfo, TyperInfo
 
 from nntui import __version__
-from nntui.cli.console import DataOption, OneLineErrors
+from nntui.cli.console import DataOption, OneLineErrors, fail
 
 try:  # typer >= 0.25 carries its own copy of click
     from typer import _click as click
@@ -171,10 +172,30 @@ def dashboard(
 
     # Checked before the dashboard opens, so a bad path is one line and exit code 2.
     saved = (load_model(find_model(str(resume))), str(resume)) if resume else None
+    if not interactive():
+        fail(
+            "the dashboard needs an interactive terminal (stdin, stdout and stderr); "
+            "use `nntui train` for a headless run (see `nntui --help`)"
+        )
     # Imported here so that `nntui train` never pays for loading Textual.
     from nntui.tui.app import run_dashboard
 
-    run_dashboard(data_path=data, saved=saved)
+    code = run_dashboard(data_path=data, saved=saved)
+    if code:
+        raise typer.Exit(code)
+
+
+def interactive() -> bool:
+    """True if keys can be read from a terminal and the screen drawn on one.
+
+    Without this `nntui </dev/null` draws but ignores every key, `nntui | cat`
+    draws at 80x24, and with no terminal at all the dashboard waits forever.
+    """
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    try:
+        return all(s is not None and s.isatty() for s in streams)
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
 
 
 def main() -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -35,6 +39,8 @@ DataOption = Annotated[
 EXIT_USAGE = 2  # bad arguments or files, like every Unix tool
 EXIT_SIGINT = 130  # 128 + SIGINT
 EXIT_SIGTERM = 143  # 128 + SIGTERM
+EXIT_SIGHUP = 129  # 128 + SIGHUP
+EXIT_SIGNAL = {signal.SIGINT: EXIT_SIGINT, signal.SIGTERM: EXIT_SIGTERM, signal.SIGHUP: EXIT_SIGHUP}
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -46,6 +52,94 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 def print_error(message: str) -> None:
     text = " ".join(str(message).split())  # one line, whatever the message held
     err_console.print(f"nntui: error: {text}", markup=False, soft_wrap=True)
+
+
+def _silence(fd: int) -> None:
+    """Point ``fd`` at /dev/null, so later writes (and Python's flush at exit) succeed."""
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+
+
+class Output:
+    """stdout and stderr of a long command, either of which may die while it runs.
+
+    A reader that quits (``| head -1``) closes stdout (EPIPE); a full disk
+    (``> /dev/full``) refuses it (ENOSPC); a closed terminal takes both. None
+    of these is a reason to lose a run: the failed stream is pointed at
+    /dev/null, a warning goes to stderr if stderr still works, and the command
+    carries on. `lost` says whether lines were lost to an error rather than to
+    a reader that stopped reading.
+    """
+
+    def __init__(self) -> None:
+        self.stdout_error: OSError | None = None
+        self.stderr_dead = False
+        self.hung_up = False
+
+    @property
+    def lost(self) -> bool:
+        """True if stdout failed for a reason other than its reader going away."""
+        return self.stdout_error is not None and self.stdout_error.errno != errno.EPIPE
+
+    def line(self, text: str) -> None:
+        """Print one line on stdout, at once (a reader may be watching)."""
+        if self.stdout_error is not None:
+            return
+        with self.on_stdout():
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+
+    @contextlib.contextmanager
+    def on_stdout(self) -> Iterator[None]:
+        """Run a write to stdout; if stdout has failed, stop using it and say why once."""
+        try:
+            yield
+        except OSError as exc:
+            self._stdout_failed(exc)
+
+    @contextlib.contextmanager
+    def on_stderr(self) -> Iterator[None]:
+        """Run a write to stderr; if stderr has failed, stop using it."""
+        try:
+            yield
+        except (OSError, RuntimeError):  # RuntimeError: a signal handler re-entered a write
+            if not self.stderr_dead:
+                self.stderr_dead = True
+                _silence(2)
+
+    def _stdout_failed(self, exc: OSError) -> None:
+        if self.stdout_error is not None:
+            return
+        self.stdout_error = exc
+        _silence(1)
+        if exc.errno == errno.EPIPE:
+            self.warn("stdout was closed: no more epoch lines are printed; training goes on")
+        else:
+            reason = exc.strerror or str(exc)
+            self.warn(f"cannot write to stdout ({reason}): training goes on, results are saved")
+
+    def hang_up(self) -> None:
+        """The terminal is gone (SIGHUP): write nowhere from now on."""
+        self.hung_up = True
+        for fd in (1, 2):
+            _silence(fd)
+        self.stderr_dead = True
+
+    def note(self, text: str) -> None:
+        """A plain line on stderr."""
+        with self.on_stderr():
+            err_console.print(text, markup=False, soft_wrap=True)
+
+    def warn(self, message: str) -> None:
+        """``nntui: warning: message`` on stderr."""
+        self.note(f"nntui: warning: {message}")
+
+    def error(self, message: str) -> None:
+        """``nntui: error: message`` on stderr (the caller decides the exit code)."""
+        with self.on_stderr():
+            print_error(message)
 
 
 class OneLineErrors(TyperGroup):

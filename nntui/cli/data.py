@@ -20,7 +20,7 @@ from rich.table import Table
 from nntui.cli.console import EXIT_USAGE, err_console, print_error
 from nntui.data import cache, datastore
 from nntui.data.download import DEFAULT_TIMEOUT, Progress, download
-from nntui.data.mnist import find_in_dir, locate
+from nntui.data.mnist import find_in_dir
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import DataError
 
@@ -272,14 +272,32 @@ def import_(
             show_default=False,
         ),
     ],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", "-f", help="Import data that is not MNIST-shaped (60,000 + 10,000 images)."
+        ),
+    ] = False,
 ) -> None:
     """Check a MNIST file you downloaded yourself and copy it into nntui's data directory.
 
-    Nothing is copied unless the file loads; a good cached copy is never replaced by a bad one.
+    The copy is checked byte for byte and loaded before it replaces anything, so
+    a good cached copy is never replaced by a bad one; data that is not
+    MNIST-shaped is refused unless --force.
 
     Example: nntui data import ~/Downloads/mnist.pkl.gz
     """
     with _exit_on_data_error():
-        target = datastore.import_file(path)
-        _, fmt = locate(target)
-    _say(f"imported {path} -> {target} ({fmt.description})")
+        done = datastore.import_data(path, force=force)
+    if done.replaced is not None and done.replaced != done.path:
+        was = _counts(done.replaced_counts) if done.replaced_counts else "did not load"
+        _say(f"replaced {done.replaced} ({was})")
+    elif done.replaced is not None:
+        was = _counts(done.replaced_counts) if done.replaced_counts else "did not load"
+        _say(f"replaced the previous copy ({was})")
+    _say(f"imported {path} -> {done.path} ({done.format.description}, {_counts(done.counts)})")
+
+
+def _counts(counts: tuple[int, int, int]) -> str:
+    training, validation, test = counts
+    return f"{training:,} training, {validation:,} validation, {test:,} test images"

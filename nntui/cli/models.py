@@ -8,6 +8,7 @@ stderr; every bad input is one line on stderr and exit code 2.
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,7 +36,7 @@ from nntui.engine.config import INPUTS, OUTPUTS, format_sizes
 from nntui.engine.errors import ConfigError, ModelFileError
 from nntui.store.model_file import SavedModel, load_model
 from nntui.store.runs import RunInfo, RunStore, find_model
-from nntui.tui.render.digit_art import digit_art
+from nntui.tui.render.digit_art import ascii_art, can_encode, digit_art
 
 BAR_WIDTH = 30  # characters for an activation of 1.0
 
@@ -200,6 +201,12 @@ def _confusion_table(cm: np.ndarray) -> Table:
     return table
 
 
+class ArtChoice(StrEnum):
+    half = "half"
+    braille = "braille"
+    ascii = "ascii"
+
+
 def predict(
     model: ModelArgument,
     image: Annotated[
@@ -216,6 +223,14 @@ def predict(
             "--raw", help="Feed a 28x28 image as it is, without MNIST's centring and scaling."
         ),
     ] = False,
+    style: Annotated[
+        ArtChoice | None,
+        typer.Option(
+            help="How to draw the digit: half blocks in grey, braille dots or plain ASCII. "
+            "[default: half on a colour terminal, braille otherwise, ascii where the output "
+            "cannot show Unicode]"
+        ),
+    ] = None,
 ) -> None:
     """Classify a handwritten digit in a PNG or PGM file, showing the network's output.
 
@@ -230,13 +245,21 @@ def predict(
     activations = saved.network.feedforward(pixels.reshape(INPUTS, 1)).ravel()  # (10,)
     guess = int(np.argmax(activations))
     out = _stdout()
-    # Shades of grey need colour; without it (piped) braille dots still show the shape.
-    out.print(digit_art(pixels, "half" if out.color_system else "braille"))
-    out.print(_activation_bars(activations, guess))
+    unicode = can_encode(out.encoding)
+    if style is None:
+        # Shades of grey need colour; without it (piped) braille dots still show the
+        # shape; an output that cannot carry those characters gets ASCII.
+        chosen = ("half" if out.color_system else "braille") if unicode else "ascii"
+    else:
+        chosen = style.value
+    # ASCII at full resolution here (the gallery halves it to fit its cards).
+    out.print(ascii_art(pixels, scale=1) if chosen == "ascii" else digit_art(pixels, chosen))
+    out.print(_activation_bars(activations, guess, unicode and chosen != "ascii"))
     out.print(Text.assemble("prediction: ", (str(guess), "bold")))
 
 
-def _activation_bars(activations: np.ndarray, guess: int) -> Text:
+def _activation_bars(activations: np.ndarray, guess: int, unicode: bool = True) -> Text:
+    full, empty = ("█", "·") if unicode else ("#", ".")
     lines = []
     for d, a in enumerate(activations.tolist()):
         filled = round(min(max(a, 0.0), 1.0) * BAR_WIDTH)
@@ -244,8 +267,8 @@ def _activation_bars(activations: np.ndarray, guess: int) -> Text:
         lines.append(
             Text.assemble(
                 (f"{d} ", style),
-                ("█" * filled, style or "cyan"),
-                ("·" * (BAR_WIDTH - filled), "dim"),
+                (full * filled, style or "cyan"),
+                (empty * (BAR_WIDTH - filled), "dim"),
                 (f" {a:.3f}", style),
             )
         )
@@ -269,5 +292,13 @@ def _load_network(spec: str) -> SavedModel:
         raise ModelFileError(
             f"{path}: the network has {sizes[0]} inputs and {sizes[-1]} outputs; "
             f"MNIST needs {INPUTS} and {OUTPUTS}"
+        )
+    params = saved.network.weights + saved.network.biases
+    if not all(np.isfinite(p).all() for p in params):
+        # Its answers would be argmax of NaNs: always 0, about 10% right, meaningless.
+        epoch = f" (after epoch {saved.epochs_done})" if saved.epochs_done else ""
+        raise ModelFileError(
+            f"{path}: the network diverged{epoch}: its weights are NaN or infinite, so it "
+            "has no answers to give; train it again with a smaller eta"
         )
     return saved

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -22,10 +23,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, print_error
+from nntui.cli.console import EXIT_SIGNAL, DataOption, Output, err_console
 from nntui.cli.data import load_data_with_progress
 from nntui.engine.config import (
     TrainConfig,
+    check_memory,
     check_sizes,
     format_sizes,
     parse_hidden,
@@ -44,7 +46,8 @@ from nntui.engine.layers import held_back_digits, stuck_output_hint
 from nntui.engine.training import Trainer
 from nntui.store.metrics import check_metrics_path, check_writable, epoch_record, write_metrics
 from nntui.store.model_file import SavedModel, load_model, save_model
-from nntui.store.runs import Run, RunRecorder, find_model
+from nntui.store.recorder import RunRecorder
+from nntui.store.runs import Run, find_model
 
 EXAMPLES = """
 Examples:
@@ -128,84 +131,189 @@ def train(
     With no options this is Chapter 1's run: Network([784, 30, 10]), 30 epochs,
     mini-batches of 10, eta = 3.0, evaluated on the 10,000 test images. On a
     terminal a progress bar shows each epoch; when piped, only the epoch lines
-    are printed. Ctrl-C stops after the current mini-batch and still writes
-    --save and --metrics.
+    are printed. Ctrl-C, SIGTERM or a hang-up (SIGHUP) stop after the current
+    mini-batch and still write --save, --metrics and the kept run (exit codes
+    130, 143, 129). If stdout is closed (`| head -1`) or full, printing stops
+    but training goes on to the end and everything is saved; the exit code is
+    1 only if lines were lost to an error (a full disk), 0 for a closed pipe.
     """
     if data is None and isinstance(ctx.obj, dict):
         data = ctx.obj.get("data")
+    plan = _resolve(
+        sizes=sizes,
+        hidden=hidden,
+        overrides={
+            "epochs": epochs,
+            "mini_batch_size": mini_batch_size,
+            "eta": eta,
+            "seed": seed,
+            "train_size": train_size,
+            "eval_on": eval_on.value if eval_on else None,
+        },
+        per_sample=per_sample,
+        save=save,
+        metrics=metrics,
+        resume=resume,
+        data=data,
+    )
+    code = _write(plan, _run(plan))
+    if code:
+        raise typer.Exit(code)
+
+
+@dataclass
+class _Plan:
+    """What a run will do, every option checked: the first step of `train`."""
+
+    config: TrainConfig
+    saved: SavedModel | None
+    save: Path | None
+    metrics: Path | None
+    resume: Path | None
+    data: Path | None
+
+
+@dataclass
+class _Outcome:
+    """What a run did: the second step, whose results the third writes out."""
+
+    trainer: Trainer
+    records: list[dict[str, Any]]
+    finished: TrainingFinished | None
+    recorder: RunRecorder
+    signum: int | None
+    output: Output
+    last_epoch: EpochDone | None = None  # for the hint about a stuck output neuron
+
+    @property
+    def status(self) -> str:
+        return self.finished.status if self.finished else "stopped"
+
+
+def _resolve(
+    *,
+    sizes: str | None,
+    hidden: str | None,
+    overrides: dict[str, Any],
+    per_sample: bool,
+    save: Path | None,
+    metrics: Path | None,
+    resume: Path | None,
+    data: Path | None,
+) -> _Plan:
+    """Check every option and the model to resume; raise `NntuiError` before any work."""
     if sizes is not None and hidden is not None:
         raise ConfigError("give --sizes or --hidden, not both")
     layer_sizes = parse_sizes(sizes) if sizes is not None else None
     if hidden is not None:
         layer_sizes = parse_hidden(hidden)
-    model_path = find_model(str(resume)) if resume is not None else None
+    model_path = find_model(str(resume), warn=Output().warn) if resume is not None else None
     saved = load_model(model_path) if model_path is not None else None
     base = _base_config(saved, layer_sizes, model_path)
-    overrides: dict[str, Any] = {
-        "sizes": layer_sizes,
-        "epochs": epochs,
-        "mini_batch_size": mini_batch_size,
-        "eta": eta,
-        "seed": seed,
-        "train_size": train_size,
-        "eval_on": eval_on.value if eval_on else None,
-        "backprop": "per-sample" if per_sample else None,
-    }
+    changes: dict[str, Any] = dict(overrides, sizes=layer_sizes)
+    changes["backprop"] = "per-sample" if per_sample else None
     if saved is not None and base.backprop == "per-sample" and not per_sample:
-        overrides["backprop"] = "matrix"
-    config = base.with_changes(**{k: v for k, v in overrides.items() if v is not None})
+        changes["backprop"] = "matrix"
+    config = base.with_changes(**{k: v for k, v in changes.items() if v is not None})
     config.validate()
+    if warning := check_memory(config):
+        Output().warn(warning)
     if save is not None:
         check_writable(save, "model file")
     if metrics is not None:
         check_metrics_path(metrics)
+    return _Plan(config, saved, save, metrics, resume, data)
 
-    dataset = load_data_with_progress(data, err_console)
+
+def _run(plan: _Plan) -> _Outcome:
+    """Load the data and train, printing as it goes; never raises for a dead stdout."""
+    config, saved = plan.config, plan.saved
+    dataset = load_data_with_progress(plan.data, err_console)
+    trainer_seed = config.seed if config.seed is not None else (saved.seed if saved else None)
     trainer = Trainer(
         dataset,
         config,
         network=saved.network if saved else None,
-        seed=config.seed if config.seed is not None else (saved.seed if saved else None),
+        seed=trainer_seed,
         first_epoch=saved.epochs_done + 1 if saved else 1,
+        # The saved generator only continues the saved seed's shuffles.
+        shuffle_state=saved.shuffle_state if saved and saved.seed == trainer_seed else None,
     )
     records: list[dict[str, Any]] = list(saved.history) if saved else []
+    output = Output()
     recorder = RunRecorder(
         config,
         trainer.seed,
-        warn=_warn,
+        warn=output.warn,
         history=records,
-        resumed_from=str(resume) if resume else None,
+        resumed_from=str(plan.resume) if plan.resume else None,
     )
     out = Console(highlight=False)
-    report = _TerminalReport(out) if out.is_terminal else _PlainReport(out)
+    report = _TerminalReport(out, output) if out.is_terminal else _PlainReport(out, output)
     finished: TrainingFinished | None = None
     last_epoch: EpochDone | None = None
-    with _stop_on_signals(trainer) as stop:
-        for event in trainer.run():
-            report.handle(event)
-            recorder.handle(event, trainer.network)
-            if isinstance(event, EpochDone):
-                records.append(epoch_record(event))
-                last_epoch = event
-            elif isinstance(event, TrainingFinished):
-                finished = event
-    status = finished.status if finished else "stopped"
-    if save is not None:
-        with _reporting_write_errors(save, "the model"):
-            save_model(save, trainer.network, config=config, seed=trainer.seed, history=records)
-    if metrics is not None:
-        with _reporting_write_errors(metrics, "the metrics"):
-            write_metrics(metrics, config=config, seed=trainer.seed, history=records, status=status)
-    _summary(config, trainer.seed, records, finished, save, metrics, recorder.run)
-    if last_epoch is not None:
-        missing = held_back_digits(last_epoch.predictions, trainer.eval_set.labels)
-        hint = stuck_output_hint(missing, last_epoch.epoch)
+    with _stop_on_signals(trainer, output) as stop:
+        try:
+            for event in trainer.run():
+                report.handle(event)
+                recorder.handle(event, trainer.network)
+                if isinstance(event, EpochDone):
+                    records.append(epoch_record(event))
+                    last_epoch = event
+                elif isinstance(event, TrainingFinished):
+                    finished = event
+        finally:
+            report.close()
+            # Whatever ended the loop, the kept run is never left "running".
+            recorder.close(trainer.network)
+    return _Outcome(trainer, records, finished, recorder, stop.signum, output, last_epoch)
+
+
+def _write(plan: _Plan, outcome: _Outcome) -> int:
+    """Write --save and --metrics, print the summary; return the exit code."""
+    trainer, records = outcome.trainer, outcome.records
+    code = 0
+    if plan.save is not None and not _written(plan.save, "the model", outcome.output, lambda p: (
+        save_model(
+            p,
+            trainer.network,
+            config=plan.config,
+            seed=trainer.seed,
+            history=records,
+            shuffle_state=trainer.shuffle_state,
+        )
+    )):  # fmt: skip
+        code = 1
+    if plan.metrics is not None and not _written(plan.metrics, "the metrics", outcome.output, (
+        lambda p: write_metrics(
+            p, config=plan.config, seed=trainer.seed, history=records, status=outcome.status
+        )
+    )):  # fmt: skip
+        code = 1
+    run = outcome.recorder.run
+    with outcome.output.on_stderr():
+        _summary(plan.config, trainer.seed, records, outcome.finished, plan.save, plan.metrics, run)
+    last = outcome.last_epoch
+    if last is not None:
+        missing = held_back_digits(last.predictions, trainer.eval_set.labels)
+        hint = stuck_output_hint(missing, last.epoch)
         if hint:
-            err_console.print(hint, markup=False, soft_wrap=True)
-    if stop.signum is not None:
-        raise typer.Exit(EXIT_SIGTERM if stop.signum == signal.SIGTERM else EXIT_SIGINT)
-    if status == "diverged":
-        raise typer.Exit(1)
+            outcome.output.note(hint)
+    if outcome.signum is not None:
+        return EXIT_SIGNAL.get(outcome.signum, 1)
+    if code or outcome.output.lost or outcome.status == "diverged":
+        return 1
+    return 0
+
+
+def _written(path: Path, what: str, output: Output, write: Callable[[Path], None]) -> bool:
+    """A full disk or a vanished directory: say so in one line, leave no partial file."""
+    try:
+        write(path)
+    except OSError as exc:
+        output.error(f"could not write {what} to {path}: {exc.strerror or exc}")
+        return False
+    return True
 
 
 def _base_config(
@@ -226,27 +334,13 @@ def _base_config(
     return (saved.config or TrainConfig()).with_changes(sizes=net_sizes)
 
 
-@contextlib.contextmanager
-def _reporting_write_errors(path: Path, what: str) -> Iterator[None]:
-    """A full disk or a vanished directory: say so in one line, exit 1, leave no partial file."""
-    try:
-        yield
-    except OSError as exc:
-        print_error(f"could not write {what} to {path}: {exc.strerror or exc}")
-        raise typer.Exit(1) from None
-
-
-def _warn(message: str) -> None:
-    err_console.print(f"nntui: warning: {message}", markup=False, soft_wrap=True)
-
-
 class _StopState:
     signum: int | None = None
 
 
 @contextlib.contextmanager
-def _stop_on_signals(trainer: Trainer) -> Iterator[_StopState]:
-    """Ctrl-C or SIGTERM: finish the current mini-batch, then stop. A second Ctrl-C aborts."""
+def _stop_on_signals(trainer: Trainer, output: Output) -> Iterator[_StopState]:
+    """Ctrl-C, SIGTERM or SIGHUP: finish the current mini-batch, then stop. Ctrl-C twice aborts."""
     state = _StopState()
 
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -254,12 +348,14 @@ def _stop_on_signals(trainer: Trainer) -> Iterator[_StopState]:
             raise KeyboardInterrupt
         state.signum = signum
         trainer.cancel()
-        err_console.print(
-            "\nStopping after this mini-batch (Ctrl-C again to abort without saving)...",
-            markup=False,
-        )
+        if signum == signal.SIGHUP:
+            # The terminal is gone: writing to it would fail (EIO) or block.
+            output.hang_up()
+        else:
+            output.note("\nStopping after this mini-batch (Ctrl-C again to abort, unsaved)...")
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, handler) for s in signals}
     try:
         yield state
     finally:
@@ -270,18 +366,20 @@ def _stop_on_signals(trainer: Trainer) -> Iterator[_StopState]:
 class _PlainReport:
     """Piped output: the book's lines on stdout, nothing that animates."""
 
-    def __init__(self, out: Console) -> None:
+    def __init__(self, out: Console, output: Output) -> None:
         self.out = out
+        self.output = output
 
     def handle(self, event: TrainingEvent) -> None:
         if isinstance(event, TrainingStarted):
-            _describe_start(event)
+            with self.output.on_stderr():
+                _describe_start(event)
         elif isinstance(event, EpochDone):
-            print(event.book_line(), flush=True)
+            self.output.line(event.book_line())
         elif isinstance(event, SettingChanged):
-            err_console.print(f"{event.name} changed from {event.old:g} to {event.new:g}")
+            self.output.note(f"{event.name} changed from {event.old:g} to {event.new:g}")
         elif isinstance(event, TrainingFinished) and event.status == "diverged":
-            print_error(event.message)
+            self.output.error(event.message)
 
     def close(self) -> None:
         pass
@@ -290,8 +388,8 @@ class _PlainReport:
 class _TerminalReport(_PlainReport):
     """On a terminal: a Rich progress bar per epoch, the book's lines above it."""
 
-    def __init__(self, out: Console) -> None:
-        super().__init__(out)
+    def __init__(self, out: Console, output: Output) -> None:
+        super().__init__(out, output)
         self.progress = Progress(
             TextColumn("[bold]Epoch {task.fields[epoch]}"),
             BarColumn(),
@@ -306,8 +404,17 @@ class _TerminalReport(_PlainReport):
         self.task: Any = None
 
     def handle(self, event: TrainingEvent) -> None:
+        if self.output.stdout_error is not None or self.output.hung_up:
+            self.close()
+            super().handle(event)  # the epoch lines are dropped; warnings still show
+            return
+        with self.output.on_stdout():
+            self._draw(event)
+
+    def _draw(self, event: TrainingEvent) -> None:
         if isinstance(event, TrainingStarted):
-            _describe_start(event)
+            with self.output.on_stderr():
+                _describe_start(event)
             self.progress.start()
             self.task = self.progress.add_task(
                 "train", total=event.train_size, epoch="", speed="-", cost="-"
@@ -329,9 +436,13 @@ class _TerminalReport(_PlainReport):
         elif isinstance(event, SettingChanged):
             self.progress.console.print(f"{event.name} changed from {event.old:g} to {event.new:g}")
         elif isinstance(event, TrainingFinished):
-            self.progress.stop()
+            self.close()
             if event.status == "diverged":
-                print_error(event.message)
+                self.output.error(event.message)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError), self.output.on_stderr():
+            self.progress.stop()
 
 
 def _describe_start(event: TrainingStarted) -> None:

@@ -9,9 +9,11 @@ and downloaded into the local data directory if none of these has it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,6 @@ from nntui.data.mnist import (
 )
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import DataError
-from nntui.store.atomic import atomic_write
 
 ENV_VAR = "NNTUI_DATA"
 
@@ -107,33 +108,84 @@ def load_data(
     return cache.load(ensure_data(explicit, on_progress), on_notice=on_notice)
 
 
-def import_file(src: str | Path) -> Path:
-    """Check that `src` loads as MNIST, then copy it into `data_dir()`; return the copy.
+# MNIST as published: 60,000 training and 10,000 test images (the book's file
+# splits the 60,000 into 50,000 for training and 10,000 for validation).
+MNIST_TRAIN_AND_VALIDATION = 60_000
+MNIST_TEST = 10_000
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What `import_data` did: the new copy, its counts, and what it replaced."""
+
+    path: Path  # the copy in the data directory (the directory for IDX files)
+    format: Format
+    counts: tuple[int, int, int]  # training, validation, test images
+    replaced: Path | None = None  # the cached data it took the place of, if any
+    replaced_counts: tuple[int, int, int] | None = None  # None: that copy did not load
+
+
+def import_file(src: str | Path, force: bool = False) -> Path:
+    """`import_data`, returning only the path of the copy."""
+    return import_data(src, force=force).path
+
+
+def import_data(src: str | Path, force: bool = False) -> Imported:
+    """Copy MNIST from `src` into `data_dir()`, checking what was copied; say what it replaced.
 
     `src` may be any format `load_mnist` reads (for IDX, a directory or one of
-    the four files). A file that does not load raises `DataError` before
-    anything in the data directory is touched. Afterwards the imported data
-    is what `find_data` returns: cached data of a format it would prefer is
-    removed, but only once the new copy is complete.
+    the four files). Each file is opened once and copied from that open file
+    into a staging folder beside the data, hashed on the way; the copy is
+    checked against the hash, then loaded, and only what loaded is moved into
+    place. A file swapped or cut short while this runs therefore cannot land
+    half-copied. Data that is not MNIST-shaped (60,000 + 10,000 images) is
+    refused unless `force`, so a 100-image sample or IDX files with train and
+    test swapped never silently replace good data. Raises `DataError`.
     """
     located, fmt = locate(Path(src).expanduser())
-    load_mnist(located)
     dest = data_dir()
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"{dest}: cannot create the data directory ({exc.strerror})") from None
-
-    if fmt is Format.IDX:
-        copies = [(f, dest / f.name) for f in idx_files(located)]
-    else:
-        name = BOOK_FILENAME if fmt is Format.BOOK else KERAS_FILENAME
-        copies = [(located, dest / name)]
-    for source, target in copies:
-        _copy(source, target)
+    sources = idx_files(located) if fmt is Format.IDX else [located]
+    name = {Format.BOOK: BOOK_FILENAME, Format.KERAS: KERAS_FILENAME}.get(fmt)
+    targets = [dest / (s.name if name is None else name) for s in sources]
+    if all(t.exists() and os.path.samefile(s, t) for s, t in zip(sources, targets, strict=True)):
+        data = load_mnist(located)  # importing the cached copy itself: nothing to copy
+        return Imported(located, fmt, _counts(data))
+    existing = find_in_dir(dest)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".import-", dir=dest))
+    except OSError as exc:
+        raise DataError(f"{dest}: cannot write in the data directory ({exc.strerror})") from None
+    try:
+        for source in sources:
+            _copy_checked(source, staging / source.name)
+        staged = staging if fmt is Format.IDX else staging / located.name
+        try:
+            counts = _counts(load_mnist(staged))
+        except DataError as exc:  # named as the user knows it, not by the staging folder
+            raise DataError(str(exc).replace(str(staged), str(located))) from None
+        if not force and not _mnist_shaped(counts):
+            raise DataError(
+                f"{src}: {_describe(counts)}, not MNIST's 60,000 training and 10,000 test "
+                "images; use --force to import it anyway"
+            )
+        replaced_counts = None
+        if existing is not None:
+            with contextlib.suppress(DataError):
+                replaced_counts = _counts(load_mnist(existing))
+        for source, target in zip(sources, targets, strict=True):
+            try:
+                os.replace(staging / source.name, target)
+            except OSError as exc:
+                raise DataError(f"{target}: cannot write it ({exc.strerror})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     if fmt is Format.IDX:
         # Another spelling of the same IDX file (say, not gzipped) would be read instead.
-        keep = {target for _, target in copies}
+        keep = set(targets)
         for stale in idx_files(dest, every_spelling=True):
             if stale not in keep:
                 stale.unlink()
@@ -144,20 +196,51 @@ def import_file(src: str | Path) -> Path:
         Format.KERAS: (BOOK_FILENAME,),
         Format.IDX: (BOOK_FILENAME, KERAS_FILENAME),
     }[fmt]
-    for name in preferred:
-        (dest / name).unlink(missing_ok=True)
-    return dest if fmt is Format.IDX else copies[0][1]
+    for stale_name in preferred:
+        (dest / stale_name).unlink(missing_ok=True)
+    path = dest if fmt is Format.IDX else targets[0]
+    return Imported(path, fmt, counts, existing, replaced_counts)
 
 
-def _copy(source: Path, target: Path) -> None:
-    if target.exists() and os.path.samefile(source, target):
-        return
+def _counts(data: MnistData) -> tuple[int, int, int]:
+    return len(data.training), len(data.validation), len(data.test)
+
+
+def _mnist_shaped(counts: tuple[int, int, int]) -> bool:
+    training, validation, test = counts
+    return training + validation == MNIST_TRAIN_AND_VALIDATION and test == MNIST_TEST
+
+
+def _describe(counts: tuple[int, int, int]) -> str:
+    training, validation, test = counts
+    return f"{training:,} training, {validation:,} validation and {test:,} test images"
+
+
+def _copy_checked(source: Path, target: Path) -> None:
+    """Copy from one open file, hashing it; check the copy's bytes against the hash."""
+    digest = hashlib.sha256()
     try:
-        with source.open("rb") as src, atomic_write(target, "wb") as out:
-            shutil.copyfileobj(src, out, 1 << 20)
-        os.chmod(target, 0o644)  # the temp file was private; data files are not secret
+        with source.open("rb") as src:
+            size_before = os.fstat(src.fileno()).st_size
+            with target.open("wb") as out:
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            copied = target.stat().st_size
+            size_after = os.fstat(src.fileno()).st_size
+        os.chmod(target, 0o644)  # data files are not secret
+        check = hashlib.sha256()
+        with target.open("rb") as back:
+            while chunk := back.read(1 << 20):
+                check.update(chunk)
     except OSError as exc:
-        raise DataError(f"{target}: cannot copy {source} there ({exc.strerror})") from None
+        raise DataError(f"{source}: cannot copy it ({exc.strerror})") from None
+    if size_before != size_after or copied != size_after:
+        raise DataError(f"{source}: the file changed while it was being copied; try again")
+    if check.digest() != digest.digest():
+        raise DataError(f"{target}: the copy differs from {source}; is the disk failing?")
 
 
 @dataclass(frozen=True)

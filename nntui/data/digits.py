@@ -11,6 +11,7 @@ needs. Pure NumPy (and Pillow for PNG); no terminal code.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,12 @@ BOX = 20  # ...with the digit scaled to fit a 20x20 box inside
 # Measured on the book's test set: the centre of mass of the digits, in pixel
 # indices (row, column), averages (13.99, 14.01), so MNIST's "centre" is 14, not 13.5.
 CENTRE = 14.0
-INK = 0.0  # a pixel brighter than this is ink: any at all, as MNIST's are on exact black
+# A pixel brighter than this is ink. It is half of MNIST's faintest grey (1/255):
+# a fainter pixel shows as black on any 8-bit display, so it is a speck (the pen's
+# anti-aliased edge, floating-point noise), not ink. Were the threshold 0, such
+# specks would stretch the bounding box and move the centring, and the answer
+# would depend on rounding. MNIST's own digits keep every pixel they have.
+INK = 0.5 / 255
 MAX_PIXELS = 50_000_000  # refuse larger images (a phone photo is about 12 million)
 MAX_FILE_BYTES = 256 << 20
 
@@ -57,10 +63,20 @@ def center_and_scale(image: np.ndarray, ink: float = INK) -> np.ndarray:
         return out
     cy = (box.sum(axis=1) @ np.arange(new_h)) / total
     cx = (box.sum(axis=0) @ np.arange(new_w)) / total
-    top = min(max(int(np.floor(CENTRE - cy + 0.5)), 0), SIDE - new_h)
-    left = min(max(int(np.floor(CENTRE - cx + 0.5)), 0), SIDE - new_w)
+    top = min(max(_nearest(CENTRE - cy), 0), SIDE - new_h)
+    left = min(max(_nearest(CENTRE - cx), 0), SIDE - new_w)
     out[top : top + new_h, left : left + new_w] = box
     return out
+
+
+def _nearest(shift: float) -> int:
+    """The whole-pixel shift nearest ``shift``, a tie going up.
+
+    A symmetric drawing's centre of mass is often exactly half-way between two
+    pixels; rounding to 1/10,000 of a pixel first makes such ties come out the
+    same whether the pixels were float32 or float64, on any CPU.
+    """
+    return int(np.floor(round(shift + 0.5, 4)))
 
 
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -190,7 +206,12 @@ def _read_with_pillow(path: Path, name: str) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError  # imported here: only `predict` needs it
 
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # Pillow warns (two lines on stderr) about an image between its limit and
+            # twice that; here any image that large is refused in one line instead.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise DataError(
@@ -200,7 +221,7 @@ def _read_with_pillow(path: Path, name: str) -> np.ndarray:
             return _pillow_gray(img)
     except UnidentifiedImageError:
         raise DataError(f"{name}: not an image (expected a PNG or PGM file)") from None
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DataError(f"{name}: the image is too large to read safely") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise DataError(f"{name}: unreadable image ({_reason(exc)})") from None

@@ -8,6 +8,7 @@ the input.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -20,6 +21,8 @@ OUTPUTS = 10  # one output neuron per digit
 MAX_TRAIN_SIZE = 50_000  # the book's training split
 MAX_HIDDEN = 10_000  # beyond this a layer no longer fits the point (or the memory) of the book
 MAX_EPOCHS = 10_000
+MAX_HIDDEN_LAYERS = 10  # deeper than this, Chapter 1's sigmoid network does not learn anyway
+WARN_BYTES = 1 << 30  # say how much memory a run needs above this
 EVAL_SETS = ("test", "validation")
 BACKPROPS = ("matrix", "per-sample")
 
@@ -106,6 +109,11 @@ def check_sizes(sizes: tuple[int, ...]) -> tuple[int, ...]:
         raise ConfigError(
             f"the last layer must have {OUTPUTS} neurons (one per digit), got {sizes[-1]}"
         )
+    if len(sizes) - 2 > MAX_HIDDEN_LAYERS:
+        raise ConfigError(
+            f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(sizes) - 2} "
+            "(Chapter 1's sigmoid network learns with one)"
+        )
     for n in sizes[1:-1]:
         if not 1 <= n <= MAX_HIDDEN:
             raise ConfigError(f"a hidden layer must have 1 to {MAX_HIDDEN} neurons, got {n}")
@@ -183,3 +191,52 @@ def format_sizes(sizes: Sequence[int], sep: str = ",") -> str:
 
 def _fmt(sizes: tuple[int, ...]) -> str:
     return format_sizes(sizes) or "nothing"
+
+
+def estimate_memory(config: TrainConfig, itemsize: int = 4, eval_size: int = 10_000) -> int:
+    """About how many bytes training ``config`` takes at its peak, data included.
+
+    The weights and their gradients, the mini-batch's buffers, the float64
+    draw a layer's initial weights are made from, the activations of a whole
+    evaluation set in the two widest neighbouring layers, and the images as
+    the trainer holds them. An estimate, for refusing what cannot fit; it
+    errs on the high side.
+    """
+    sizes = config.sizes
+    pairs = list(itertools.pairwise(sizes))
+    params = sum(n_in * n_out + n_out for n_in, n_out in pairs)
+    batch = 4 * config.mini_batch_size * sum(sizes[1:]) * itemsize
+    init = max(n_in * n_out for n_in, n_out in pairs) * 8
+    evaluation = 2 * eval_size * max(a + b for a, b in pairs) * itemsize
+    images = (config.train_size * (INPUTS + OUTPUTS) + 2 * eval_size * INPUTS) * itemsize
+    return 2 * params * itemsize + batch + max(init, evaluation) + images
+
+
+def available_memory() -> int | None:
+    """Bytes the kernel says can be had without swapping (``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(config: TrainConfig, available: int | None = None) -> str | None:
+    """Raise `ConfigError` if ``config`` will not fit in memory; a warning above 1 GB, else None.
+
+    ``available`` defaults to `available_memory`; where that is unknown, only
+    the warning is given.
+    """
+    need = estimate_memory(config)
+    have = available if available is not None else available_memory()
+    if have is not None and need > have:
+        raise ConfigError(
+            f"layer sizes {_fmt(config.sizes)} need about {need / 2**30:.1f} GB of memory "
+            f"and {have / 2**30:.1f} GB is available; use smaller or fewer hidden layers"
+        )
+    if need > WARN_BYTES:
+        return f"this network needs about {need / 2**30:.1f} GB of memory"
+    return None

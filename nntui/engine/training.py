@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -95,6 +96,7 @@ class Trainer:
         progress_every: int = 100,
         first_epoch: int = 1,
         history: Sequence[EpochDone] = (),
+        shuffle_state: dict[str, Any] | None = None,
     ) -> None:
         config.validate()
         check_fits(config, data)
@@ -123,10 +125,13 @@ class Trainer:
         self.history: list[EpochDone] = list(history)
         _, shuffle = np.random.SeedSequence(self.seed).spawn(2)
         self._rng = np.random.default_rng(shuffle)
-        # Skip the shuffles of the epochs already done, so a resumed run sees the
-        # same order of mini-batches as an uninterrupted one.
-        for _ in range(first_epoch - 1):
-            self._rng.permutation(config.train_size)
+        if shuffle_state is not None:  # where a saved run left off: nothing to replay
+            self._rng.bit_generator.state = shuffle_state
+        else:
+            # Skip the shuffles of the epochs already done, so a resumed run sees the
+            # same order of mini-batches as an uninterrupted one.
+            for _ in range(first_epoch - 1):
+                self._rng.permutation(config.train_size)
         self._eta = config.eta
         self._mini_batch_size = config.mini_batch_size
         self._epochs = config.epochs
@@ -205,6 +210,11 @@ class Trainer:
         self._step = None
         self._running.set()
         self._nudge.set()
+
+    @property
+    def shuffle_state(self) -> dict[str, Any]:
+        """The shuffles' generator state, to save with the model (``shuffle_state=``)."""
+        return self._rng.bit_generator.state
 
     @property
     def paused(self) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -23,6 +24,10 @@ from nntui.store.atomic import atomic_write
 
 FORMAT = "nntui-model"
 VERSION = 1
+MAX_HIDDEN_LAYERS = 10
+MAX_LAYER = 100_000  # neurons in one layer of any network a file may hold
+MAX_META_BYTES = 256 << 20  # the metadata's JSON, history included
+MAX_EPOCH = 10_000_000
 
 
 @dataclass
@@ -33,6 +38,9 @@ class SavedModel:
     config: TrainConfig | None = None
     seed: int | None = None
     history: list[dict[str, Any]] = field(default_factory=list)  # one record per epoch
+    # The shuffles' generator (`numpy.random.PCG64` state) where training left off,
+    # so a resumed run goes on with the next shuffle instead of replaying them all.
+    shuffle_state: dict[str, Any] | None = None
 
     @property
     def epochs_done(self) -> int:
@@ -46,9 +54,10 @@ def save_model(
     config: TrainConfig | None = None,
     seed: int | None = None,
     history: list[dict[str, Any]] | None = None,
+    shuffle_state: dict[str, Any] | None = None,
 ) -> None:
     """Write the network to ``path`` atomically (a temporary file, then a rename)."""
-    meta = {
+    meta: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "sizes": network.sizes,
@@ -56,6 +65,8 @@ def save_model(
         "seed": seed,
         "history": history or [],
     }
+    if shuffle_state is not None:
+        meta["shuffle_state"] = shuffle_state
     arrays = {f"w{i}": w for i, w in enumerate(network.weights)}
     arrays |= {f"b{i}": b for i, b in enumerate(network.biases)}
     with atomic_write(path, "wb") as f:
@@ -63,7 +74,12 @@ def save_model(
 
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
-    """Read a model file written by `save_model`; raise `ModelFileError` if it is not one."""
+    """Read a model file written by `save_model`; raise `ModelFileError` (one line) if not one.
+
+    Everything is checked before it is read: the archive's member list, each
+    array's header (type and shape) against the layer sizes the metadata
+    declares, so a file is never read beyond what that network needs.
+    """
     path = Path(path)
     name = str(path)
     if not path.exists():
@@ -71,58 +87,160 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     if path.is_dir():
         raise ModelFileError(f"{name}: is a directory, not a model file")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        with zipfile.ZipFile(path) as archive:
+            return _read(archive)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{name}: {exc}") from None
     except PermissionError:
         raise ModelFileError(f"{name}: permission denied") from None
+    except zipfile.BadZipFile:
+        raise ModelFileError(f"{name}: not an nntui model file (not an .npz archive)") from None
     except Exception as exc:
         # A corrupt archive can fail anywhere in zipfile, zlib or NumPy's header
         # parser (even with SyntaxError); whatever it is, the file is not a model.
         raise ModelFileError(f"{name}: not an nntui model file ({_reason(exc)})") from None
-    try:
-        meta = json.loads(str(arrays.pop("meta")[()]))
-    except (KeyError, ValueError, TypeError):
-        raise ModelFileError(f"{name}: not an nntui model file (no readable metadata)") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"{name}: not an nntui model file (wrong format marker)")
-    if meta.get("version") != VERSION:
-        raise ModelFileError(f"{name}: model file version {meta.get('version')} is not supported")
+
+
+def _read(archive: zipfile.ZipFile) -> SavedModel:
+    members = {info.filename: info for info in archive.infolist()}
+    if "meta.npy" not in members:
+        raise ModelFileError("not an nntui model file (no readable metadata)")
+    meta = _read_meta(archive, members["meta.npy"])
     sizes = meta.get("sizes")
-    if not (isinstance(sizes, list) and len(sizes) >= 2 and all(isinstance(n, int) for n in sizes)):
-        raise ModelFileError(f"{name}: the layer sizes in the file are invalid")
+    if not (
+        isinstance(sizes, list)
+        and 2 <= len(sizes) <= MAX_HIDDEN_LAYERS + 2
+        and all(_is_int(n) and 1 <= n <= MAX_LAYER for n in sizes)
+    ):
+        raise ModelFileError("the layer sizes in the file are invalid")
     layers = len(sizes) - 1
-    try:
-        weights = [_array(arrays, f"w{i}", (sizes[i + 1], sizes[i])) for i in range(layers)]
-        biases = [_array(arrays, f"b{i}", (sizes[i + 1], 1)) for i in range(layers)]
-    except ModelFileError as exc:
-        raise ModelFileError(f"{name}: {exc}") from None
+    expected = {f"w{i}.npy": (sizes[i + 1], sizes[i]) for i in range(layers)}
+    expected |= {f"b{i}.npy": (sizes[i + 1], 1) for i in range(layers)}
+    for member in members:
+        if member != "meta.npy" and member not in expected:
+            raise ModelFileError(f"unexpected array {member.removesuffix('.npy')} in the file")
+    arrays = {
+        key: _read_array(archive, members.get(key), key.removesuffix(".npy"), shape)
+        for key, shape in expected.items()
+    }
+    weights = [arrays[f"w{i}.npy"] for i in range(layers)]
+    biases = [arrays[f"b{i}.npy"] for i in range(layers)]
     network = Network.from_parameters(weights, biases)
     config = None
     if meta.get("config"):
+        if not isinstance(meta["config"], dict):
+            raise ModelFileError("the saved training config is invalid")
         try:
             config = TrainConfig.from_dict(meta["config"]).validate()
-        except (ConfigError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{name}: the saved training config is invalid ({exc})") from None
+        except (ConfigError, TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ModelFileError(f"the saved training config is invalid ({exc})") from None
     history = meta.get("history") or []
-    if not isinstance(history, list) or not all(
-        isinstance(h, dict) and isinstance(h.get("epoch"), int) for h in history
-    ):
-        raise ModelFileError(f"{name}: the saved history is invalid")
+    if not isinstance(history, list) or not _valid_history(history):
+        raise ModelFileError("the saved history is invalid")
     seed = meta.get("seed")
-    if seed is not None and not (isinstance(seed, int) and 0 <= seed < 2**32):
-        raise ModelFileError(f"{name}: the saved seed is invalid")
-    return SavedModel(network=network, config=config, seed=seed, history=history)
+    if seed is not None and not (_is_int(seed) and 0 <= seed < 2**32):
+        raise ModelFileError("the saved seed is invalid")
+    shuffle_state = meta.get("shuffle_state")
+    if shuffle_state is not None and not _valid_shuffle_state(shuffle_state):
+        raise ModelFileError("the saved shuffle state is invalid")
+    return SavedModel(
+        network=network, config=config, seed=seed, history=history, shuffle_state=shuffle_state
+    )
 
 
-def _array(arrays: dict[str, np.ndarray], key: str, shape: tuple[int, int]) -> np.ndarray:
-    if key not in arrays:
+def _read_meta(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
+    with archive.open(info) as f:
+        dtype, shape, fortran = _header(f, "meta")
+        if dtype.kind != "U" or shape != () or dtype.itemsize > MAX_META_BYTES:
+            raise ModelFileError("not an nntui model file (no readable metadata)")
+        text = _data(f, "meta", dtype, shape, fortran)
+    try:
+        meta = json.loads(str(text[()]))
+    except (ValueError, TypeError, RecursionError):
+        raise ModelFileError("not an nntui model file (no readable metadata)") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError("not an nntui model file (wrong format marker)")
+    if meta.get("version") != VERSION:
+        raise ModelFileError(f"model file version {meta.get('version')!r} is not supported")
+    return meta
+
+
+def _read_array(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo | None, key: str, shape: tuple[int, int]
+) -> np.ndarray:
+    if info is None:
         raise ModelFileError(f"array {key} is missing")
-    a = arrays[key]
-    if a.shape != shape:
-        raise ModelFileError(f"array {key} has shape {a.shape}, the layer sizes need {shape}")
-    if a.dtype not in (np.float32, np.float64):
-        raise ModelFileError(f"array {key} has type {a.dtype}, expected float32 or float64")
+    with archive.open(info) as f:
+        dtype, found, fortran = _header(f, key)
+        if found != shape:
+            raise ModelFileError(f"array {key} has shape {found}, the layer sizes need {shape}")
+        if dtype not in (np.float32, np.float64):
+            raise ModelFileError(f"array {key} has type {dtype}, expected float32 or float64")
+        # The header is checked: the data read is now bounded by what the network needs.
+        a = _data(f, key, dtype, found, fortran)
     return np.ascontiguousarray(a)
+
+
+def _data(
+    f: IO[bytes], key: str, dtype: np.dtype, shape: tuple[int, ...], fortran: bool
+) -> np.ndarray:
+    """Read exactly the bytes the (checked) header promised, no more."""
+    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = f.read(size)
+    if len(raw) != size:
+        raise ModelFileError(f"array {key} is cut short")
+    return np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C").copy()
+
+
+def _header(f: IO[bytes], key: str) -> tuple[np.dtype, tuple[int, ...], bool]:
+    """The dtype and shape an .npy member declares, read without reading its data."""
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"npy version {version}")
+    except (ValueError, SyntaxError, TypeError, OverflowError):
+        raise ModelFileError(f"array {key} has an unreadable header") from None
+    if dtype.hasobject:
+        raise ModelFileError(f"not an nntui model file (array {key} holds Python objects)")
+    return dtype, tuple(shape), bool(fortran)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _valid_history(history: list[Any]) -> bool:
+    """Records with whole, sane counts, epochs counting up: hand edits cannot hang a resume."""
+    previous = 0
+    for record in history:
+        if not isinstance(record, dict):
+            return False
+        epoch = record.get("epoch")
+        if not (_is_int(epoch) and previous < epoch <= MAX_EPOCH):
+            return False
+        previous = epoch
+        for key in ("correct", "total"):
+            if key in record and not (_is_int(record[key]) and 0 <= record[key] <= 10**9):
+                return False
+        correct, total = record.get("correct"), record.get("total")
+        if _is_int(correct) and _is_int(total) and correct > total:
+            return False
+        for key in ("accuracy", "train_cost", "train_seconds"):
+            if key in record and not isinstance(record[key], int | float | None):
+                return False
+    return True
+
+
+def _valid_shuffle_state(state: Any) -> bool:
+    try:
+        np.random.PCG64().state = state
+    except (TypeError, ValueError, KeyError, OverflowError):
+        return False
+    return True
 
 
 def _reason(exc: BaseException) -> str:

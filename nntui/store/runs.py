@@ -3,12 +3,18 @@
 A run is a folder in the runs directory, named by its start time and a short
 config, such as ``2026-11-25T13-20-05_784-30-10_eta3``. It holds
 
-* ``run.json``: the config, seed, status, start and finish times and one
-  record per epoch (`nntui.store.metrics.epoch_record`), and
+* ``run.json``: the config, seed, status, start and finish times, and the
+  epoch the saved model has reached,
+* ``epochs.jsonl``: one record per epoch (`nntui.store.metrics.epoch_record`),
+  one JSON line each, appended as epochs end, and
 * ``model.npz``: the network as `nntui.store.model_file.save_model` writes it.
 
-Both are rewritten atomically after every epoch, so a crash loses at most the
-epoch in progress. The runs directory is ``$NNTUI_RUNS`` if set, else
+So that an epoch costs the same at epoch 2,000 as at epoch 2, nothing is
+rewritten whole every epoch: the record is appended, and the model (with
+``run.json``) is written atomically at the first epoch, then at most every
+`MODEL_EVERY` seconds, and always when the run ends. A crash loses at most
+those seconds of the model, never the record; resuming such a run says how
+far back its model is. The runs directory is ``$NNTUI_RUNS`` if set, else
 ``$XDG_DATA_HOME/nntui/runs`` or ``~/.local/share/nntui/runs``.
 
     store = RunStore()
@@ -25,6 +31,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,17 +40,17 @@ from typing import Any
 
 from nntui.engine.config import TrainConfig
 from nntui.engine.errors import ConfigError, ModelFileError
-from nntui.engine.events import EpochDone, TrainingEvent, TrainingFinished
 from nntui.engine.network import Network
 from nntui.store.atomic import atomic_write
-from nntui.store.metrics import epoch_record
 from nntui.store.model_file import SavedModel, load_model, save_model
 
 ENV_VAR = "NNTUI_RUNS"
 RUN_FILE = "run.json"
 MODEL_FILE = "model.npz"
+HISTORY_FILE = "epochs.jsonl"
 FORMAT = "nntui-run"
-VERSION = 1
+VERSION = 2  # 1 kept the epochs in run.json; such runs are still read
+MODEL_EVERY = 30.0  # seconds between two writes of a running run's model
 # "running" is written while training goes on; "failed" when a sweep's run could not finish
 # (its worker died); the others are TrainingFinished's statuses.
 STATUSES = ("running", "completed", "stopped", "diverged", "failed")
@@ -79,6 +86,7 @@ class RunInfo:
     started: str  # ISO 8601 with the UTC offset
     finished: str | None
     resumed_from: str | None = None  # the run or model file this one continued
+    model_epoch: int | None = None  # the epoch model.npz holds (None: as the history)
     sweep: str | None = None  # the id of the `nntui sweep` this run belongs to
     note: str | None = None  # why a run failed, e.g. "worker lost"
 
@@ -136,9 +144,14 @@ class Run:
         history: Sequence[dict[str, Any]] = (),
         resumed_from: str | None = None,
         sweep: str | None = None,
+        model_every: float = MODEL_EVERY,
     ) -> None:
         self.path = path
         self.name = path.name
+        self.model_every = model_every
+        self.model_epoch: int | None = None
+        self._model_written = -float("inf")  # time.monotonic() of the last model write
+        self._recorded = 0  # records in epochs.jsonl
         self.config = config
         self.seed = seed
         self.started = started.isoformat(timespec="microseconds")  # orders runs of one second
@@ -154,9 +167,32 @@ class Run:
         return self.path / MODEL_FILE
 
     def record_epoch(self, record: dict[str, Any], network: Network | None = None) -> None:
-        """Add one epoch's record; save ``network`` with it, if given, then ``run.json``."""
+        """Append one epoch's record; save ``network`` too if it is due (see `MODEL_EVERY`)."""
         self.history.append(dict(record))
-        self.save(network)
+        if self._recorded != len(self.history) - 1:  # the history was changed by hand
+            self._write_history()
+            self._save_model_if_due(network)
+            return
+        try:
+            with open(self.path / HISTORY_FILE, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+        except OSError as exc:
+            raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
+        self._recorded += 1
+        self._save_model_if_due(network)
+
+    def _save_model_if_due(self, network: Network | None) -> None:
+        if network is not None and time.monotonic() - self._model_written >= self.model_every:
+            self.save(network)
+
+    def _write_history(self) -> None:
+        """Rewrite epochs.jsonl whole: at creation, or after `history` was changed in place."""
+        try:
+            with atomic_write(self.path / HISTORY_FILE, "w") as f:
+                f.writelines(json.dumps(r) + "\n" for r in self.history)
+        except OSError as exc:
+            raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
+        self._recorded = len(self.history)
 
     def save(self, network: Network | None = None, status: str | None = None) -> None:
         """Write ``model.npz`` (if ``network`` is given) and ``run.json``, each atomically.
@@ -169,9 +205,11 @@ class Run:
                 raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
             self.status = status
             self.finished = None if status == "running" else _now().isoformat(timespec="seconds")
+        if self._recorded != len(self.history):  # cleared or edited in place (a retried run)
+            self._write_history()
         try:
             if network is not None:
-                # The model first: run.json never counts an epoch that model.npz lacks.
+                # The model first: run.json never claims an epoch that model.npz lacks.
                 save_model(
                     self.model_path,
                     network,
@@ -179,6 +217,8 @@ class Run:
                     seed=self.seed,
                     history=self.history,
                 )
+                self.model_epoch = int(self.history[-1]["epoch"]) if self.history else 0
+                self._model_written = time.monotonic()
             with atomic_write(self.path / RUN_FILE, "w") as f:
                 f.write(json.dumps(self._document(), indent=1) + "\n")
         except OSError as exc:
@@ -200,7 +240,7 @@ class Run:
             # Who is training it, so that a run left "running" by a crash can be told apart.
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "epochs": self.history,
+            "model_epoch": self.model_epoch,
         }
 
     def finish(self, status: str, network: Network | None = None) -> None:
@@ -253,6 +293,7 @@ class RunStore:
                 f"set {ENV_VAR} to a writable directory"
             ) from None
         run = Run(path, config, seed, started, history, resumed_from, sweep)
+        run._write_history()
         run.save()
         return run
 
@@ -308,10 +349,16 @@ class RunStore:
         raise ModelFileError(f"{text}: {len(matches)} runs start with that ({names}); say which")
 
 
-def find_model(spec: str | os.PathLike[str], store: RunStore | None = None) -> Path:
+def find_model(
+    spec: str | os.PathLike[str],
+    store: RunStore | None = None,
+    warn: Callable[[str], object] | None = None,
+) -> Path:
     """The model file ``spec`` means: a path to a ``.npz``, a run folder, or a run's name.
 
     Raises `ModelFileError` if it is none of these, or the run has no model yet.
+    ``warn`` is told if the run recorded more epochs than its model holds (it
+    ended in a crash between two model writes): resuming starts from the model.
     """
     text = os.fspath(spec)
     path = Path(text).expanduser()
@@ -327,6 +374,11 @@ def find_model(spec: str | os.PathLike[str], store: RunStore | None = None) -> P
     info = store.get(text)  # one run, or an error saying the name fits several
     if info.model_path is None:
         raise ModelFileError(f"run {info.name} has no saved model yet (no epoch finished)")
+    if warn is not None and info.model_epoch is not None and info.model_epoch < info.epochs_done:
+        warn(
+            f"run {info.name} recorded {info.epochs_done} epochs but its model was last "
+            f"saved after epoch {info.model_epoch}; continuing from epoch {info.model_epoch}"
+        )
     return info.model_path
 
 
@@ -346,15 +398,17 @@ def read_run(path: str | os.PathLike[str]) -> RunInfo:
         raise ModelFileError(f"{where}: {RUN_FILE} is not valid JSON") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{where}: {RUN_FILE} is not an nntui run")
-    if doc.get("version") != VERSION:
-        raise ModelFileError(f"{where}: run version {doc.get('version')!r} is not supported")
+    version = doc.get("version")
+    if version not in (1, VERSION):
+        raise ModelFileError(f"{where}: run version {version!r} is not supported")
     try:
         config = TrainConfig.from_dict(doc["config"]).validate()
     except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise ModelFileError(f"{where}: the config in {RUN_FILE} is invalid ({exc})") from None
-    history = doc.get("epochs")
+    history = doc.get("epochs") if version == 1 else _read_history(path / HISTORY_FILE, where)
     if not isinstance(history, list) or not all(_is_record(r) for r in history):
-        raise ModelFileError(f"{where}: the epochs in {RUN_FILE} are invalid")
+        raise ModelFileError(f"{where}: the epochs of the run are invalid")
+    model_epoch = doc.get("model_epoch")
     status = doc.get("status")
     if status not in STATUSES:
         raise ModelFileError(f"{where}: unknown status {status!r} in {RUN_FILE}")
@@ -375,9 +429,28 @@ def read_run(path: str | os.PathLike[str]) -> RunInfo:
         started=started if isinstance(started, str) else "",
         finished=finished if isinstance(finished, str) else None,
         resumed_from=resumed_from if isinstance(resumed_from, str) else None,
+        model_epoch=model_epoch if isinstance(model_epoch, int) else None,
         sweep=sweep if isinstance(sweep, str) else None,
         note=note if isinstance(note, str) else None,
     )
+
+
+def _read_history(path: Path, where: str) -> list[Any]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{where}: cannot read {HISTORY_FILE} ({_reason(exc)})") from None
+    records = []
+    for n, line in enumerate(lines, 1):
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            if n == len(lines):  # the line being appended when the process died
+                break
+            raise ModelFileError(f"{where}: line {n} of {HISTORY_FILE} is not JSON") from None
+    return records
 
 
 def _is_record(r: Any) -> bool:
@@ -417,44 +490,3 @@ def _reason(exc: BaseException) -> str:
         return exc.strerror
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:120]
-
-
-class RunRecorder:
-    """Keeps one training run in the store as its events go by (used by the CLI and the app).
-
-    Call `handle` with every event from `Trainer.run`, from the thread that runs
-    it: between two events the network does not change, so it is saved whole.
-    A runs directory that cannot be written stops the keeping, never the
-    training; ``warn`` is told why, in one line.
-    """
-
-    def __init__(
-        self,
-        config: TrainConfig,
-        seed: int,
-        *,
-        warn: Callable[[str], object],
-        history: Sequence[dict[str, Any]] = (),
-        resumed_from: str | None = None,
-        store: RunStore | None = None,
-    ) -> None:
-        self._warn = warn
-        self.run: Run | None = None
-        try:
-            self.run = (store or RunStore()).create(
-                config, seed, history=history, resumed_from=resumed_from
-            )
-        except ModelFileError as exc:
-            warn(f"this run will not be kept: {exc}")
-
-    def handle(self, event: TrainingEvent, network: Network) -> None:
-        if self.run is None:
-            return
-        try:
-            if isinstance(event, EpochDone):
-                self.run.record_epoch(epoch_record(event), network)
-            elif isinstance(event, TrainingFinished):
-                self.run.finish(event.status, network)
-        except ModelFileError as exc:
-            self._warn(f"stopped keeping this run: {exc}")
-            self.run = None

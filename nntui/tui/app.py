@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import threading
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rich.console import RenderableType
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -15,6 +19,10 @@ from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.store.model_file import SavedModel
 from nntui.tui.screens.main import MainScreen
+
+# kill (SIGTERM) and a closed terminal or SSH session (SIGHUP) end the dashboard
+# like `q`, so the terminal is left as it was: main screen, cursor shown, mouse off.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class NntuiApp(App[None]):
@@ -46,13 +54,16 @@ class NntuiApp(App[None]):
         config: TrainConfig = TrainConfig(),  # noqa: B008 - frozen, so one shared default is safe
         deterministic: bool = False,
         saved: tuple[SavedModel, str] | None = None,
+        handle_signals: bool = False,
     ) -> None:
         super().__init__()
+        self._handle_signals = handle_signals
         self._saved = saved
         self._data = data
         self._data_path = data_path
         self._config = config.validate()
         self.deterministic = deterministic
+        self.exiting = False
         # Clear while a key is being answered: the training thread waits for it (worker.py).
         self.ui_idle = threading.Event()
         self.ui_idle.set()
@@ -62,6 +73,43 @@ class NntuiApp(App[None]):
             self.ui_idle.clear()
             self.call_after_refresh(self.ui_idle.set)
         await super().on_event(event)
+
+    def exit(
+        self,
+        result: None = None,
+        return_code: int = 0,
+        message: RenderableType | None = None,
+    ) -> None:
+        """Exit the app; keys already typed after this (``q`` then ``?``) are then ignored."""
+        self.exiting = True
+        super().exit(result, return_code, message)
+
+    async def run_action(self, action: Any, *args: Any, **kwargs: Any) -> bool:
+        # A screen opened while the app shuts down would mount into a dying DOM
+        # and fail to find its own widgets: once exiting, no action runs.
+        if self.exiting:
+            return False
+        return await super().run_action(action, *args, **kwargs)
+
+    def on_mount(self) -> None:
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in STOP_SIGNALS:
+                # Through the loop, so the handler runs between two events and can
+                # exit the way `q` does: the driver then restores the terminal.
+                loop.add_signal_handler(signum, self._stop_signal, signum)
+
+    def on_unmount(self) -> None:
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in STOP_SIGNALS:
+                with contextlib.suppress(ValueError, RuntimeError):
+                    loop.remove_signal_handler(signum)
+
+    def _stop_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: quit as ``q`` does (the terminal restored), exit 128 + n."""
+        if not self.exiting:
+            self.exit(return_code=128 + signum)
 
     def get_default_screen(self) -> Screen:
         return MainScreen(
@@ -84,6 +132,12 @@ def run_dashboard(
     data_path: Path | None = None,
     config: TrainConfig = TrainConfig(),  # noqa: B008
     saved: tuple[SavedModel, str] | None = None,
-) -> None:
-    """Open the dashboard (what ``nntui`` with no command does), perhaps with a saved model."""
-    NntuiApp(data_path=data_path, config=config, saved=saved).run()
+) -> int:
+    """Open the dashboard (what ``nntui`` with no command does); return the exit code.
+
+    The code is 0 only when the user quit: an unhandled error (which Textual
+    reports, with its traceback, after restoring the terminal) gives 1.
+    """
+    app = NntuiApp(data_path=data_path, config=config, saved=saved, handle_signals=True)
+    app.run()
+    return app.return_code or 0

@@ -42,7 +42,7 @@ from nntui.data.download import Progress
 from nntui.engine import events
 from nntui.engine.dataset import MnistData
 from nntui.engine.training import Trainer
-from nntui.store.runs import RunRecorder
+from nntui.store.recorder import RunRecorder
 from nntui.tui.messages import Training
 from nntui.tui.model.session import progress_every
 

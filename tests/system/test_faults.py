@@ -320,7 +320,7 @@ def test_a_corrupt_cached_data_file_is_named_and_import_recovers(
         "end-of-stream marker was reached)"
     ]
 
-    result = runner.invoke(app, ["data", "import", str(tiny_data_file)])
+    result = runner.invoke(app, ["data", "import", "--force", str(tiny_data_file)])
     assert result.exit_code == 0, result.output
     assert cached.read_bytes() == tiny_data_file.read_bytes()
     result = runner.invoke(app, ["train", *QUICK])

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import random
 import time
 
-from textual.events import Resize
+import pytest
+from textual.app import App
+from textual.events import Key, Resize
 from textual.geometry import Size
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from nntui.engine.config import TrainConfig
 from nntui.tui.app import NntuiApp
@@ -91,3 +94,85 @@ async def test_a_diverging_run_says_so_in_the_log_and_the_status(tiny_data):
         status = str(app.query_one("#status", Static).render())
         assert "Diverged" in status and "smaller eta" in status
         assert screen.session.history == []
+
+
+@pytest.mark.parametrize("key", ["question_mark", "m", "c", "w", "R", "p", "s", "n"])
+async def test_a_key_typed_right_after_q_is_ignored_not_a_crash(tiny_data, key):
+    # In a terminal both keys arrive in one read: the second is handled while the app exits.
+    app = NntuiApp(data=tiny_data, config=TrainConfig(train_size=500, epochs=2, seed=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.post_message(Key("q", "q"))
+        app.post_message(Key(key, None))
+        await pilot.pause(0.2)
+    assert app.return_code == 0
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        ((1000, math.inf), (2000, math.inf)),
+        ((1000, math.nan), (2000, math.nan)),
+        ((1000, 1e308), (2000, 1e308)),  # running means whose totals overflow
+        ((1000, 0.5), (2000, math.nan)),
+    ],
+)
+async def test_the_cost_chart_draws_a_diverged_runs_costs(points):
+    class Charts(App[None]):
+        def compose(self):
+            yield CostChart()
+            yield AccuracyChart()
+
+    app = Charts()
+    async with app.run_test(size=(80, 30)) as pilot:
+        app.query_one(CostChart).set_points(1, 50_000, points)
+        app.query_one(AccuracyChart).add_point(1, math.nan)
+        app.query_one(CostChart).request_redraw(now=True)
+        await pilot.pause(0.1)
+    assert app.return_code is None  # no unhandled error (which would set it to 1)
+
+
+async def test_eta_1e308_then_start_finishes_as_diverged_without_a_crash(tiny_data):
+    app = NntuiApp(data=tiny_data, config=TrainConfig(train_size=500, epochs=3, seed=1, eta=1e308))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.state == "finished")
+        for chart in (app.query_one(CostChart), app.query_one(AccuracyChart)):
+            chart.request_redraw(now=True)
+        await pilot.pause(0.2)
+        assert app.is_running
+    assert app.return_code is None  # no unhandled error (which would set it to 1)
+
+
+def test_a_dashboard_that_crashed_exits_non_zero(monkeypatch, tiny_data_file):
+    from typer.testing import CliRunner
+
+    from nntui.cli import app as cli
+
+    monkeypatch.setattr("nntui.tui.app.run_dashboard", lambda **kwargs: 1)
+    monkeypatch.setattr("nntui.cli.interactive", lambda: True)
+    assert CliRunner().invoke(cli, ["--data", str(tiny_data_file)]).exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (["backspace", "backspace", "backspace", "1", "e", "3", "0", "8"], "1e308"),
+        (["1", "e", "3", "0", "8", "backspace", "backspace", "backspace", "2", "5"], "31e25"),
+        (["home", "delete", "0", ".", "5", "end", "left", "backspace", "7"], "075"),
+    ],
+)
+async def test_keys_typed_in_a_burst_are_applied_in_order(tiny_data, keys, expected):
+    app = NntuiApp(data=tiny_data, config=TrainConfig(train_size=500, epochs=2, seed=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        eta = app.screen.query_one("#eta", Input)
+        eta.focus()
+        eta.cursor_position = len(eta.value)  # "3", the cursor after it
+        await pilot.pause()
+        # All at once, as a terminal delivers keys typed fast (or sent by tmux) in one read.
+        for key in keys:
+            app.post_message(Key(key, key if len(key) == 1 else None))
+        await pilot.pause(0.3)
+        assert eta.value == expected

@@ -94,7 +94,7 @@ def test_info_of_a_missing_file(tmp_path):
 
 def test_import_a_good_file(local, tmp_path):
     src = write_book_pickle(tmp_path / "downloaded.pkl.gz")
-    result = run("import", str(src))
+    result = run("import", "--force", str(src))
     assert result.exit_code == 0, result.output
     assert f"-> {local / 'mnist.pkl.gz'}" in result.stdout
     assert (local / "mnist.pkl.gz").read_bytes() == src.read_bytes()
@@ -102,10 +102,10 @@ def test_import_a_good_file(local, tmp_path):
 
 def test_import_a_bad_file_keeps_the_cached_one(local, tmp_path):
     good = write_book_pickle(tmp_path / "good.pkl.gz")
-    assert run("import", str(good)).exit_code == 0
+    assert run("import", "--force", str(good)).exit_code == 0
     bad = tmp_path / "bad.pkl.gz"
     bad.write_bytes(good.read_bytes()[:1000])
-    one_error_line(run("import", str(bad)), "bad.pkl.gz: truncated")
+    one_error_line(run("import", "--force", str(bad)), "bad.pkl.gz: truncated")
     assert (local / "mnist.pkl.gz").read_bytes() == good.read_bytes()
     assert [p.name for p in local.iterdir()] == ["mnist.pkl.gz"]
 

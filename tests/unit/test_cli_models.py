@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -19,6 +23,7 @@ from nntui.engine.training import Trainer
 from nntui.store.metrics import epoch_record
 from nntui.store.model_file import save_model
 from nntui.store.runs import RunStore
+from nntui.tui.render.digit_art import ASCII_RAMP
 
 runner = CliRunner()
 CONFIG = TrainConfig(sizes=(784, 20, 10), epochs=2, train_size=500, seed=3)
@@ -172,6 +177,40 @@ def test_predict_a_pgm_with_dark_ink(tmp_path, model_file, tiny_data, trained):
     assert printed_prediction(result) == expected
 
 
+def test_predict_falls_back_to_ascii_where_the_output_cannot_show_unicode(tmp_path, model_file):
+    pixels = np.zeros((28, 28), np.uint8)
+    pixels[4:24, 12:16] = 255
+    path = tmp_path / "one.png"
+    Image.fromarray(pixels).save(path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nntui", "predict", str(model_file), str(path)],
+        capture_output=True,
+        env=os.environ | {"PYTHONIOENCODING": "latin-1"},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode("latin-1")
+    out = proc.stdout.decode("latin-1")
+    assert "Traceback" not in proc.stderr.decode("latin-1")
+    lines = out.splitlines()
+    art = [line for line in lines if len(line) == 56]
+    assert len(art) == 28 and all(set(line) <= set(ASCII_RAMP) for line in art)
+    assert any("@@" in line for line in art)  # the stroke, in the densest character
+    assert lines[-1].startswith("prediction: ")
+    assert all(ord(ch) < 128 for ch in out)
+
+
+@pytest.mark.parametrize("style", ["half", "braille", "ascii"])
+def test_predict_draws_in_the_style_asked_for(tmp_path, model_file, tiny_data, style):
+    path = tmp_path / "digit.png"
+    Image.fromarray(np.round(digit_image(tiny_data) * 255).astype(np.uint8)).save(path)
+    result = run("predict", str(model_file), str(path), "--style", style)
+    assert result.exit_code == 0, result.output
+    has_braille = any(0x2800 <= ord(ch) <= 0x28FF for ch in result.stdout)
+    assert has_braille == (style == "braille")
+    assert ("▀" in result.stdout) == (style == "half")
+    assert ("@" in result.stdout) == (style == "ascii")
+
+
 # Bad input: one line, exit code 2
 
 
@@ -213,3 +252,24 @@ def test_bad_inputs(tmp_path, model_file, png, tiny_data_file, tiny_data):
     ]
     for args, message in cases:
         one_line_error(run(*args), message)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("command", ["eval", "predict"])
+def test_a_diverged_model_is_named_so_not_scored(tmp_path, trained, tiny_data_file, bad, command):
+    net = Network.from_parameters([w.copy() for w in trained.weights], list(trained.biases))
+    net.weights[0][0, :5] = bad
+    path = tmp_path / "diverged.npz"
+    save_model(path, net, config=CONFIG, seed=3)
+    image = tmp_path / "digit.png"
+    Image.fromarray(np.eye(28, dtype=np.uint8) * 255).save(image)
+    args = (
+        [str(path), "--data", str(tiny_data_file)] if command == "eval" else [str(path), str(image)]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning may reach the user
+        result = run(command, *args)
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"nntui: error: {path}: the network diverged")
+    assert "%" not in result.stdout

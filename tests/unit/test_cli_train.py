@@ -211,3 +211,26 @@ def test_data_may_also_be_given_before_the_command(tiny_data_file):
     result = run("--data", str(tiny_data_file), "train", *QUICK)
     assert result.exit_code == 0, result.output
     assert len(epoch_lines(result.stdout)) == 2
+
+
+def test_a_network_that_cannot_fit_in_memory_is_refused_in_one_line(tiny_data_file, monkeypatch):
+    monkeypatch.setattr("nntui.engine.config.available_memory", lambda: 1 << 30)
+    result = run("train", "--data", str(tiny_data_file), "--sizes", "784,10000,10000,10")
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("nntui: error: layer sizes 784,10000,10000,10 need about 2.")
+    assert "GB of memory and 1.0 GB is available" in line
+
+
+def test_a_big_network_that_fits_is_trained_with_a_warning(tiny_data_file, monkeypatch):
+    monkeypatch.setattr("nntui.engine.config.available_memory", lambda: 64 << 30)
+    monkeypatch.setattr("nntui.engine.config.WARN_BYTES", 1 << 20)  # so a small net is "big"
+    result = run("train", "--data", str(tiny_data_file), *QUICK)
+    assert result.exit_code == 0, result.output
+    assert "nntui: warning: this network needs about 0." in result.stderr
+
+
+def test_at_most_ten_hidden_layers(tiny_data_file):
+    result = run("train", "--data", str(tiny_data_file), "--sizes", "784," + "30," * 20 + "10")
+    assert result.exit_code == 2
+    assert "at most 10 hidden layers, got 20" in result.stderr

@@ -187,7 +187,7 @@ def test_load_data(local, tmp_path):
 def test_import_copies_a_good_file(local, tmp_path):
     (tmp_path / "Downloads").mkdir()
     src = write_book_pickle(tmp_path / "Downloads" / "mnist (1).pkl.gz")
-    target = import_file(src)
+    target = import_file(src, force=True)
     assert target == local / "mnist.pkl.gz"
     assert target.read_bytes() == src.read_bytes()
     assert target.stat().st_mode & 0o777 == 0o644
@@ -196,35 +196,37 @@ def test_import_copies_a_good_file(local, tmp_path):
 
 
 def test_import_refuses_a_bad_file_and_keeps_the_cached_one(local, tmp_path):
-    good = import_file(write_book_pickle(tmp_path / "good.pkl.gz"))
+    good = import_file(write_book_pickle(tmp_path / "good.pkl.gz"), force=True)
     before = good.read_bytes()
     bad = tmp_path / "bad.pkl.gz"
     bad.write_bytes(before[: len(before) // 2])
     with pytest.raises(DataError, match=r"bad\.pkl\.gz: truncated"):
-        import_file(bad)
+        import_file(bad, force=True)
     assert good.read_bytes() == before
     assert sorted(p.name for p in local.iterdir()) == ["mnist.pkl.gz"]
 
 
 def test_import_of_a_missing_file(local, tmp_path):
     with pytest.raises(DataError, match="no such file"):
-        import_file(tmp_path / "nothing.pkl.gz")
+        import_file(tmp_path / "nothing.pkl.gz", force=True)
     assert not local.exists()
 
 
 def test_imported_data_is_what_is_used_next(local, tmp_path):
-    import_file(write_book_pickle(tmp_path / "book.pkl.gz"))
-    npz = import_file(write_keras_npz(tmp_path / "keras.npz", seed=2))
+    import_file(write_book_pickle(tmp_path / "book.pkl.gz"), force=True)
+    npz = import_file(write_keras_npz(tmp_path / "keras.npz", seed=2), force=True)
     assert npz == local / "mnist.npz"
     assert find_data() == npz  # the book's file, which would be preferred, was replaced
-    idx = import_file(write_idx_files(tmp_path / "idx", gz=False, seed=3))
+    idx = import_file(write_idx_files(tmp_path / "idx", gz=False, seed=3), force=True)
     assert idx == local and find_data() == local
     assert (load_data().test.labels == expected_data(seed=3).test.labels).all()
 
 
 def test_import_of_idx_replaces_other_spellings_of_the_same_files(local, tmp_path):
-    import_file(write_idx_files(tmp_path / "gz", gz=True, seed=1))
-    import_file(write_idx_files(tmp_path / "raw", gz=False, seed=2) / "t10k-images-idx3-ubyte")
+    import_file(write_idx_files(tmp_path / "gz", gz=True, seed=1), force=True)
+    import_file(
+        write_idx_files(tmp_path / "raw", gz=False, seed=2) / "t10k-images-idx3-ubyte", force=True
+    )
     assert sorted(p.name for p in local.iterdir()) == sorted(
         p.name for p in (tmp_path / "raw").iterdir()
     )
@@ -232,9 +234,9 @@ def test_import_of_idx_replaces_other_spellings_of_the_same_files(local, tmp_pat
 
 
 def test_import_of_the_cached_file_itself_is_harmless(local, tmp_path):
-    target = import_file(write_book_pickle(tmp_path / "book.pkl.gz"))
+    target = import_file(write_book_pickle(tmp_path / "book.pkl.gz"), force=True)
     before = target.read_bytes()
-    assert import_file(target) == target
+    assert import_file(target, force=True) == target
     assert target.read_bytes() == before
 
 
@@ -268,3 +270,66 @@ def test_info_checks_the_whole_file(tmp_path):
     (tmp_path / "mnist.pkl.gz").write_bytes(raw[:-100])
     with pytest.raises(DataError, match="truncated"):
         data_info(tmp_path / "mnist.pkl.gz")
+
+
+# --- import: what is copied is what was checked, and only MNIST-shaped data --------------
+
+
+@pytest.fixture
+def mnist_shape(monkeypatch):
+    """Let the fake data (500 + 100 training and validation, 100 test) count as MNIST-shaped."""
+    monkeypatch.setattr(store, "MNIST_TRAIN_AND_VALIDATION", 600)
+    monkeypatch.setattr(store, "MNIST_TEST", 100)
+
+
+def test_a_file_replaced_after_its_check_never_lands_half_copied(local, tmp_path, monkeypatch):
+    src = write_book_pickle(tmp_path / "mnist.pkl.gz")
+    original = src.read_bytes()
+    real_load = store.load_mnist
+    calls = []
+
+    def load_then_swap(path):
+        data = real_load(path)
+        if not calls:  # right after the first check, another program rewrites the file
+            src.write_bytes(original[: len(original) // 3])
+        calls.append(path)
+        return data
+
+    monkeypatch.setattr(store, "load_mnist", load_then_swap)
+    try:
+        target = import_file(src, force=True)
+    except DataError:
+        assert not (local / "mnist.pkl.gz").exists()
+    else:
+        assert target.read_bytes() == original  # what was checked is what was kept
+    assert not [p for p in local.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_data_that_is_not_mnist_shaped_is_refused_unless_forced(local, tmp_path, mnist_shape):
+    good = import_file(write_book_pickle(tmp_path / "good.pkl.gz"))
+    before = good.read_bytes()
+    sample = write_book_pickle(tmp_path / "sample.pkl.gz", 50, 10, 10)
+    with pytest.raises(DataError, match=r"50 training, 10 validation and 10 test images.*--force"):
+        import_file(sample)
+    assert good.read_bytes() == before
+    # IDX files with training and test swapped: 100 training images, 600 test images.
+    swapped = write_idx_files(tmp_path / "swapped", n_train=84, n_val=16, n_test=600)
+    with pytest.raises(DataError, match="not MNIST's 60,000 training and 10,000 test"):
+        import_file(swapped)
+    assert good.read_bytes() == before and find_data() == good
+    assert import_file(sample, force=True).read_bytes() == sample.read_bytes()
+
+
+def test_import_says_what_it_replaced_with_counts(local, tmp_path, mnist_shape):
+    from typer.testing import CliRunner
+
+    from nntui.cli.data import data_app
+
+    import_file(write_book_pickle(tmp_path / "first.pkl.gz"))
+    npz = write_keras_npz(tmp_path / "keras.npz", seed=2)
+    result = CliRunner().invoke(data_app, ["import", str(npz)])
+    assert result.exit_code == 0, result.output
+    assert f"replaced {local / 'mnist.pkl.gz'} (500 training, 100 validation, 100 test" in (
+        result.stdout
+    )
+    assert "(Keras" in result.stdout or "500 training, 100 validation, 100 test" in result.stdout

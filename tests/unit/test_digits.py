@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import struct
+import warnings
+import zlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from nntui.data.digits import center_and_scale, read_image, resize
+from nntui.data.digits import INK, center_and_scale, read_image, resize
 from nntui.engine.errors import DataError
 
 
@@ -68,6 +72,46 @@ def test_blank_stays_blank():
 def test_centring_twice_changes_nothing():
     once = center_and_scale(disc(centre=(20, 5), radius=6) + disc(centre=(8, 9), radius=2))
     np.testing.assert_allclose(center_and_scale(once), once, atol=1e-6)
+
+
+def test_faint_specks_below_the_ink_threshold_do_not_move_the_centring():
+    # A stroke, as the pad draws it: solid in the middle, anti-aliased at the edge.
+    stroke = np.zeros((28, 28))
+    stroke[4:23, 12:15] = 1.0
+    stroke[4:23, 11] = 0.4
+    stroke[4:23, 15] = 0.1
+    stroke[22, 15:19] = 0.7
+    clean = center_and_scale(stroke)
+    cy, cx = centre_of_mass(clean)
+    assert min(abs(cy % 1 - 0.5), abs(cx % 1 - 0.5)) > 0.05  # not balanced on a rounding edge
+    rng = np.random.default_rng(0)
+    speckled = stroke + rng.uniform(0, 1e-5, stroke.shape)  # rounding noise everywhere
+    speckled[0, 0] = speckled[27, 27] = 1e-3  # invisible specks (under 1/255) far away
+    assert INK > 1e-3
+    for perturbed in (speckled, speckled.astype(np.float32), stroke.astype(np.float32)):
+        np.testing.assert_allclose(center_and_scale(perturbed), clean, atol=1e-3)
+    assert box_size(clean) == (20, box_size(clean)[1])  # the stroke alone sets the box
+
+
+def test_a_symmetric_drawing_centres_the_same_in_float32_and_float64():
+    # Its centre of mass is exactly between two pixels: rounding must not pick the side.
+    image = np.zeros((28, 28))
+    image[6:9, 10:13] = 1.0
+    image[5, 10:13] = image[9, 10:13] = image[6:9, 9] = image[6:9, 13] = 0.3
+    for dtype in (np.float32, np.float64):
+        for noise in (0.0, 1e-7):
+            np.testing.assert_allclose(
+                center_and_scale((image + noise).astype(dtype)),
+                center_and_scale(image),
+                atol=1e-4,
+            )
+
+
+def test_a_speck_above_the_threshold_is_ink():
+    image = np.zeros((28, 28))
+    image[10:15, 10:15] = 1.0
+    image[0, 0] = 2 * INK
+    assert center_and_scale(image)[center_and_scale(image) > 0].size > 25
 
 
 @pytest.mark.realdata
@@ -238,3 +282,29 @@ def test_missing_file_and_directory(tmp_path):
         read_image(tmp_path / "nope.png")
     with pytest.raises(DataError, match="is a directory"):
         read_image(tmp_path)
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header claims a huge image (its data need not be there to trip the check)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [10_000, 14_000])  # Pillow's warning zone, and its error zone
+def test_a_decompression_bomb_is_one_line_and_no_pillow_warning(tmp_path, side):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_declaring(side, side))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning escaping would be printed to the user
+        with pytest.raises(DataError) as caught:
+            read_image(path)
+    assert str(caught.value) in (
+        f"{path}: the image is too large to read safely",
+        f"{path}: a {side}x{side} image is too large (at most 50,000,000 pixels)",
+    )

@@ -64,8 +64,8 @@ def test_a_run_from_start_to_finish(store):
     saved = info.load()
     assert saved.epochs_done == 3 and saved.seed == 7 and saved.config == CONFIG
     np.testing.assert_array_equal(saved.network.biases[0], net.biases[0])
-    # Nothing but the two files: every temporary file was renamed or removed.
-    assert sorted(p.name for p in run.path.iterdir()) == ["model.npz", "run.json"]
+    # Nothing but the three files: every temporary file was renamed or removed.
+    assert sorted(p.name for p in run.path.iterdir()) == ["epochs.jsonl", "model.npz", "run.json"]
 
 
 def test_each_epoch_is_on_disk_at_once(store):
@@ -73,7 +73,7 @@ def test_each_epoch_is_on_disk_at_once(store):
     net = Network(CONFIG.sizes, seed=1)
     run.record_epoch(record(1, 50), net)
     # Another process reading now (a crash now) sees epoch 1 in both files.
-    assert [r["epoch"] for r in json.loads((run.path / "run.json").read_text())["epochs"]] == [1]
+    assert [r["epoch"] for r in read_run(run.path).history] == [1]
     assert load_model(run.path / "model.npz").epochs_done == 1
 
 
@@ -167,6 +167,7 @@ def test_an_unwritable_runs_directory_is_a_one_line_error(tmp_path):
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(store, monkeypatch):
     run = store.create(CONFIG, seed=1)
     run.record_epoch(record(1, 10))
+    run.save()
     before = (run.path / "run.json").read_text()
 
     class Boom(Exception):
@@ -177,14 +178,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(store, monkeypatch)
 
     monkeypatch.setattr("nntui.store.runs.json.dumps", explode)
     with pytest.raises(Boom):
-        run.record_epoch(record(2, 20))
+        run.save()
     assert (run.path / "run.json").read_text() == before
-    assert sorted(os.listdir(run.path)) == ["run.json"]
+    assert sorted(os.listdir(run.path)) == ["epochs.jsonl", "run.json"]
 
 
 def test_a_run_whose_folder_vanished_is_a_one_line_error(store):
     run = store.create(CONFIG, seed=1)
-    (run.path / "run.json").unlink()
+    for name in ("run.json", "epochs.jsonl"):
+        (run.path / name).unlink()
     run.path.rmdir()
     with pytest.raises(ModelFileError, match="cannot save the run") as err:
         run.record_epoch(record(1, 10), Network(CONFIG.sizes, seed=1))
@@ -205,7 +207,8 @@ def test_read_run_rejects_unknown_status(store):
 def test_a_recorder_keeps_a_run_and_a_broken_store_only_warns(tiny_data, tmp_path):
     from nntui.engine.config import TrainConfig
     from nntui.engine.training import Trainer
-    from nntui.store.runs import RunRecorder, RunStore
+    from nntui.store.recorder import RunRecorder
+    from nntui.store.runs import RunStore
 
     config = TrainConfig(epochs=2, seed=5, train_size=500)
     trainer = Trainer(tiny_data, config)
@@ -224,3 +227,71 @@ def test_a_recorder_keeps_a_run_and_a_broken_store_only_warns(tiny_data, tmp_pat
     assert warnings[0].startswith("this run will not be kept:")
     for event in Trainer(tiny_data, config).run():
         broken.handle(event, trainer.network)  # trains on, writes nothing
+
+
+def test_an_epoch_appends_one_line_and_the_model_is_written_when_due(store):
+    run = store.create(CONFIG, seed=7)
+    run.model_every = 3600.0  # as in a long run: not again for an hour
+    net = Network(CONFIG.sizes, seed=1)
+    run.record_epoch(record(1, 60), net)  # the first epoch's model is written at once
+    first_model = (run.path / "model.npz").stat().st_mtime_ns
+    run_json = (run.path / "run.json").read_text()
+    for epoch in range(2, 50):
+        run.record_epoch(record(epoch, 60), net)
+    # 49 epochs recorded, one line each; neither run.json nor the model rewritten.
+    assert len((run.path / "epochs.jsonl").read_text().splitlines()) == 49
+    assert (run.path / "run.json").read_text() == run_json
+    assert (run.path / "model.npz").stat().st_mtime_ns == first_model
+    info = store.get(run.name)
+    assert info.epochs_done == 49 and info.model_epoch == 1
+    run.finish("stopped", net)  # the end of a run always writes the model
+    info = store.get(run.name)
+    assert info.status == "stopped" and info.model_epoch == 49
+    assert load_model(info.model_path).epochs_done == 49
+
+
+def test_resuming_a_run_whose_model_is_behind_its_record_says_so(store):
+    run = store.create(CONFIG, seed=7)
+    run.model_every = 3600.0
+    net = Network(CONFIG.sizes, seed=1)
+    for epoch in (1, 2, 3):
+        run.record_epoch(record(epoch, 60), net)
+    # The process dies here: the record has 3 epochs, the model 1.
+    warnings: list[str] = []
+    path = find_model(run.name, store, warn=warnings.append)
+    assert load_model(path).epochs_done == 1
+    assert warnings == [
+        f"run {run.name} recorded 3 epochs but its model was last saved after epoch 1; "
+        "continuing from epoch 1"
+    ]
+
+
+def test_a_line_cut_short_by_a_crash_is_ignored(store):
+    run = store.create(CONFIG, seed=7)
+    run.record_epoch(record(1, 60))
+    with open(run.path / "epochs.jsonl", "a") as f:
+        f.write('{"epoch": 2, "corr')
+    assert store.get(run.name).epochs_done == 1
+
+
+def test_a_version_1_run_is_still_read(store):
+    run = store.create(CONFIG, seed=7)
+    doc = json.loads((run.path / "run.json").read_text())
+    doc["version"] = 1
+    doc["epochs"] = [record(1, 60), record(2, 70)]
+    del doc["model_epoch"]
+    (run.path / "run.json").write_text(json.dumps(doc))
+    (run.path / "epochs.jsonl").unlink()
+    assert store.get(run.name).epochs_done == 2
+
+
+def test_a_history_cleared_in_place_is_rewritten_not_appended_to(store):
+    # A sweep retries a run whose worker died: its history starts again from epoch 1.
+    run = store.create(CONFIG, seed=7)
+    for epoch in (1, 2, 3):
+        run.record_epoch(record(epoch, 60))
+    run.history.clear()
+    run.save(status="running")
+    assert store.get(run.name).epochs_done == 0
+    run.record_epoch(record(1, 70))
+    assert [r["correct"] for r in store.get(run.name).history] == [70]

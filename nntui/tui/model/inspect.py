@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 from rich.text import Text
 
-from nntui.data.digits import center_and_scale
+from nntui.data.digits import INK, center_and_scale
 from nntui.engine.analysis import cell_indices, confusion_matrix, misclassified, per_digit_accuracy
 from nntui.engine.config import format_sizes
 from nntui.engine.dataset import MnistData, Split
@@ -151,7 +151,7 @@ class Guess:
 
 def guess_drawing(subject: Subject, pixels: Pixels) -> Guess:
     """Centre and scale the drawing like MNIST, then feed it forward."""
-    image = center_and_scale(np.asarray(pixels, np.float32).reshape(28, 28))  # (28, 28)
+    image = center_and_scale(np.asarray(pixels, np.float32).reshape(28, 28), INK)  # (28, 28)
     if not image.any():
         return Guess(half_blocks(image), None)
     snapshot = subject.snapshot()

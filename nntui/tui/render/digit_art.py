@@ -135,3 +135,12 @@ def digit_art(image: np.ndarray, style: ArtStyle = "half") -> Text:
     if style == "ascii":
         return ascii_art(image)
     raise ValueError(f"unknown digit style {style!r}: use 'half', 'braille' or 'ascii'")
+
+
+def can_encode(encoding: str | None, text: str = "▀█⣿·") -> bool:
+    """True if output in ``encoding`` can carry the block and braille characters."""
+    try:
+        text.encode(encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True

@@ -37,7 +37,8 @@ from nntui.engine.training import Trainer
 from nntui.store.baselines import load_svm_results
 from nntui.store.metrics import epoch_record
 from nntui.store.model_file import SavedModel
-from nntui.store.runs import RunInfo, RunRecorder, RunStore
+from nntui.store.recorder import RunRecorder
+from nntui.store.runs import RunInfo, RunStore
 from nntui.tui.messages import Training
 from nntui.tui.model import log_text
 from nntui.tui.model.inspect import LiveSubject, digit_samples

@@ -9,9 +9,11 @@ ready-styled runs (`nntui.tui.widgets.strips`), not through a Rich `Text`.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
+from rich.text import Text
 from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
@@ -33,6 +35,9 @@ def draw_marks(plt: Any, marks: list[Mark] | tuple[Mark, ...], top: float) -> No
 
 REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a second
 REDRAW_GRACE = 0.15  # seconds to wait past the interval for a request to redraw with
+# plotext maps values to rows with float arithmetic; far beyond this (a run that
+# diverged, eta 1e308) its scale overflows to inf or NaN and it divides by zero.
+PLOT_LIMIT = 1e12
 
 
 class ThrottledPlot(PlotextPlot):
@@ -78,13 +83,18 @@ class ThrottledPlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        self.draw()
-        # As `PlotextPlot.render`, but without the round trip through a Rich `Text`.
-        width, height = self.size
-        plt.plotsize(width, height)
-        plt._set_size(width, height)
-        plt.theme(self._get_plotext_theme_name(self.app.theme))
-        return RunsVisual(ansi_runs(plt.build()))
+        try:
+            self.draw()
+            # As `PlotextPlot.render`, but without the round trip through a Rich `Text`.
+            width, height = self.size
+            plt.plotsize(width, height)
+            plt._set_size(width, height)
+            plt.theme(self._get_plotext_theme_name(self.app.theme))
+            return RunsVisual(ansi_runs(plt.build()))
+        except (ArithmeticError, ValueError, IndexError):
+            # plotext has edge cases of its own (a tiny widget, a degenerate
+            # scale); a chart that cannot be drawn is left blank, the app runs on.
+            return Text("(cannot plot these values)", style="dim")
 
     def draw(self) -> None:
         """Put the current points into ``self.plt``."""
@@ -130,10 +140,12 @@ class AccuracyChart(ThrottledPlot):
     ) -> None:
         """An epoch's evaluation accuracy and, when measured, its training accuracy."""
         self.epochs.append(epoch)
-        self.accuracy.append(accuracy_percent)
+        finite = accuracy_percent if math.isfinite(accuracy_percent) else 0.0
+        self.accuracy.append(min(max(finite, 0.0), 100.0))
         if train_percent is not None:
             self.train_epochs.append(epoch)
-            self.train_accuracy.append(train_percent)
+            train = train_percent if math.isfinite(train_percent) else 0.0
+            self.train_accuracy.append(min(max(train, 0.0), 100.0))
         self.request_redraw()
 
     def add_mark(self, x: float, label: str) -> None:
@@ -226,7 +238,8 @@ class CostChart(ThrottledPlot):
     def update_titles(self) -> None:
         if self.points:
             mean = self.points[-1][1]
-            self.border_title = f"Cost in epoch {self.epoch}: mean {mean:.4f}"
+            shown = f"{mean:.4f}" if math.isfinite(mean) else "not a number (diverged)"
+            self.border_title = f"Cost in epoch {self.epoch}: mean {shown}"
         else:
             self.border_title = "Cost in the current epoch"
         step = self.points[0][0] if self.points else 1_000
@@ -234,8 +247,13 @@ class CostChart(ThrottledPlot):
 
     def draw(self) -> None:
         plt = self.plt
-        xs = [done / 1000 for done, _ in self.points]
-        ys = window_costs(self.points)
+        # A diverged run's cost is inf or NaN: such points are left out, huge ones capped.
+        shown = [
+            (done / 1000, min(cost, PLOT_LIMIT))
+            for (done, _), cost in zip(self.points, window_costs(self.points), strict=True)
+            if math.isfinite(cost)
+        ]
+        xs, ys = [x for x, _ in shown], [y for _, y in shown]
         top = (max(ys) * 1.1 or 1.0) if xs else 0.1
         if xs:
             plt.plot(xs, ys, marker="braille", color="cyan")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -71,6 +71,28 @@ EVAL_SETS = (("test", "test"), ("validation", "validation"))
 BACKPROPS = (("matrix", "matrix"), ("per-sample", "per-sample"))
 
 
+class FieldInput(Input):
+    """An `Input` that applies every key in the order it was typed.
+
+    Textual's `Input` inserts a printable key when the key arrives, but runs an
+    editing key (backspace, delete, the arrows, home, end) as a binding only
+    after the key event has bubbled up to the app. Keys that arrive together
+    (fast typing, a terminal multiplexer, a paste of keystrokes) were therefore
+    applied out of order: three backspaces then ``1e308`` gave ``31e``. Here
+    the input's own bindings run at once, in order, like the characters.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        bindings = self._bindings.key_to_bindings.get(event.key, [])
+        if not event.is_printable and bindings:
+            event.stop()
+            event.prevent_default()
+            self._restart_blink()
+            await self.run_action(bindings[0].action)
+            return
+        await super()._on_key(event)
+
+
 class HyperParams(Vertical):
     """An input per `TrainConfig` field the book varies, each with its reason when invalid."""
 
@@ -110,7 +132,7 @@ class HyperParams(Vertical):
         for field in FIELDS:
             with Horizontal(classes="field"):
                 yield Label(field.label, classes="name")
-                yield Input(
+                yield FieldInput(
                     field.show(self._base),
                     placeholder=field.placeholder,
                     id=field.name,

@@ -1,0 +1,64 @@
+"""The dashboard and the terminal: killed or hung up, it leaves the terminal usable;
+without an interactive terminal it refuses in one line instead of drawing blind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fakedata import write_book_pickle
+from tests.system.tmux_session import TMUX, nntui_command, pane
+
+pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (CI installs it)")
+
+REFUSAL = "nntui: error: the dashboard needs an interactive terminal"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_book_pickle(tmp_path_factory.mktemp("data") / "mnist.pkl.gz", 500, 100, 100)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_killed_dashboard_restores_the_terminal(tmp_path, data, signum, code):
+    with pane(tmp_path, [*nntui_command(), "--data", str(data)]) as p:
+        p.wait_for(r"Ready: press s to start")
+        p.keys("s")  # training, so a worker thread is running too
+        time.sleep(0.5)
+        assert p.flag("alternate_on") == "1" and p.flag("mouse_any_flag") == "1"
+        os.kill(p.child_pid(), signum)
+        assert p.exit_code() == code
+        assert p.flag("alternate_on") == "0"  # back on the shell's screen
+        assert p.flag("mouse_any_flag") == "0"  # clicks no longer go to a dead app
+        assert p.flag("cursor_flag") == "1"  # the cursor is shown
+        assert "Traceback" not in p.screen()
+
+
+@pytest.mark.parametrize("redirect", ["</dev/null", "| cat", "2>/dev/null"])
+def test_a_dashboard_without_a_terminal_refuses_in_one_line(tmp_path, data, redirect):
+    with pane(tmp_path, [*nntui_command(), "--data", str(data)], redirect=redirect) as p:
+        assert p.exit_code(timeout=20) == 2
+        assert p.flag("alternate_on") == "0"
+        if "2>" not in redirect:
+            screen = p.screen()
+            assert REFUSAL in screen and "nntui train" in screen
+
+
+def test_a_dashboard_with_no_terminal_at_all_refuses(data):
+    proc = subprocess.run(
+        [sys.executable, "-m", "nntui", "--data", str(data)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=True,  # no controlling terminal
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(REFUSAL) and len(proc.stderr.splitlines()) == 1
+    assert proc.stdout == ""
