@@ -26,8 +26,9 @@ def tiny_data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Keep tests away from the user's runs and data: each test gets its own runs directory."""
+    """Keep tests away from the user's runs, data and caches: each test gets its own dirs."""
     monkeypatch.setenv("NNTUI_RUNS", str(tmp_path_factory.mktemp("runs")))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture(scope="session")

@@ -11,28 +11,22 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from nntui.cli.console import EXIT_USAGE, err_console, print_error
-from nntui.data import datastore
+from nntui.data import cache, datastore
 from nntui.data.download import DEFAULT_TIMEOUT, Progress, download
-from nntui.data.mnist import find_in_dir, load_mnist
+from nntui.data.mnist import find_in_dir
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import DataError
+
+if TYPE_CHECKING:  # rich.progress is imported only once a download starts
+    from rich.progress import Progress as ProgressBar
+    from rich.progress import TaskID
 
 data_app = typer.Typer(
     name="data",
@@ -90,6 +84,16 @@ class DownloadView:
 
     def _start(self) -> ProgressBar:
         if self._bar is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                SpinnerColumn,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+            from rich.progress import Progress as ProgressBar
+
             self._bar = ProgressBar(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -129,8 +133,16 @@ def ensure_data_with_progress(explicit: Path | None, console: Console | None = N
 
 
 def load_data_with_progress(explicit: Path | None, console: Console | None = None) -> MnistData:
-    """`ensure_data_with_progress`, then load the data."""
-    return load_mnist(ensure_data_with_progress(explicit, console))
+    """`ensure_data_with_progress`, then load the data through the decoded-data cache.
+
+    A cache that is damaged or cannot be written is said in one line on `console`.
+    """
+    out = console or err_console
+
+    def notice(text: str) -> None:
+        out.print(f"nntui: note: {' '.join(text.split())}", markup=False, soft_wrap=True)
+
+    return cache.load(ensure_data_with_progress(explicit, out), on_notice=notice)
 
 
 @contextlib.contextmanager
@@ -203,6 +215,7 @@ def info(
                 "run `nntui data download` or `nntui data import PATH`"
             )
         facts = datastore.data_info(found)
+        cached = cache.status(found)
     table = Table(title="MNIST data", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -214,7 +227,40 @@ def info(
     table.add_row("book's exact file", "yes" if facts.is_book_file else "no")
     for split, count in facts.counts.items():
         table.add_row(split, f"{count:,} images")
+    table.add_row("cache", str(cached.directory))
+    if cached.valid:
+        table.add_row("cache state", f"valid, {cached.size:,} bytes in {len(cached.files)} files")
+    else:
+        table.add_row("cache state", f"not used: {cached.reason}")
     Console().print(table)
+
+
+@data_app.command("clear-cache")
+def clear_cache(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A data file or directory (default: the data nntui would use).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Remove the decoded copy of the data that makes nntui start fast; the data itself stays.
+
+    The next start decodes the data again and rewrites the cache.
+
+    Example: nntui data clear-cache
+    """
+    with _exit_on_data_error():
+        found = datastore.find_data(path)
+        if found is None:
+            raise DataError(
+                f"no MNIST data in {datastore.data_dir()} and NNTUI_DATA is not set: "
+                "nothing is cached"
+            )
+        removed = cache.clear(found)
+    size_note = f"{len(removed)} file{'s' if len(removed) != 1 else ''}"
+    _say(f"removed the cache of {found} ({size_note})" if removed else f"no cache of {found}")
 
 
 @data_app.command("import")

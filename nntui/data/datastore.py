@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nntui.data import cache
 from nntui.data.download import ProgressCallback, Source, download
 from nntui.data.mnist import (
     BOOK_FILENAME,
@@ -95,10 +96,16 @@ def ensure_data(
 
 
 def load_data(
-    explicit: str | Path | None = None, on_progress: ProgressCallback | None = None
+    explicit: str | Path | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_notice: cache.Notice | None = None,
 ) -> MnistData:
-    """Find or download the data, then load it."""
-    return load_mnist(ensure_data(explicit, on_progress))
+    """Find or download the data, then load it through the decoded-data cache.
+
+    `on_notice` gets one line when the cache was damaged or cannot be written
+    (see `nntui.data.cache.load`).
+    """
+    return cache.load(ensure_data(explicit, on_progress), on_notice=on_notice)
 
 
 # MNIST as published: 60,000 training and 10,000 test images (the book's file

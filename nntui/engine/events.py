@@ -82,11 +82,15 @@ class EpochDone:
 
 @dataclass(frozen=True)
 class SettingChanged:
-    """eta or the mini-batch size changed mid-run; it applies from the next mini-batch."""
+    """eta, the mini-batch size or the number of epochs changed mid-run.
+
+    eta and the mini-batch size apply from the next mini-batch; ``epochs`` (the
+    run's number of epochs, counted from its first) moves the run's last epoch.
+    """
 
     epoch: int
     images_done: int
-    name: Literal["eta", "mini_batch_size"]
+    name: Literal["eta", "mini_batch_size", "epochs"]
     old: float
     new: float
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from nntui.engine.config import TrainConfig, check_eta, check_mini_batch_size
+from nntui.engine.config import TrainConfig, check_epochs, check_eta, check_mini_batch_size
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import (
@@ -134,6 +134,8 @@ class Trainer:
                 self._rng.permutation(config.train_size)
         self._eta = config.eta
         self._mini_batch_size = config.mini_batch_size
+        self._epochs = config.epochs
+        self._epoch_in_progress = first_epoch
         self._running = threading.Event()
         self._running.set()
         self._cancelled = False
@@ -222,21 +224,50 @@ class Trainer:
     def cancelled(self) -> bool:
         return self._cancelled
 
-    def set_live(self, *, eta: float | None = None, mini_batch_size: int | None = None) -> None:
-        """Change eta and/or the mini-batch size from the next mini-batch on.
+    def set_live(
+        self,
+        *,
+        eta: float | None = None,
+        mini_batch_size: int | None = None,
+        epochs: int | None = None,
+    ) -> None:
+        """Change eta and/or the mini-batch size from the next mini-batch on, or the epochs.
 
-        Raises `ConfigError` for a value a run could not use. The loop reports
-        each change it applies with a `SettingChanged` event.
+        ``epochs`` is the run's number of epochs (like ``config.epochs``), raised
+        or lowered while it runs; it may not end the run before the epoch in
+        progress, which is always finished and evaluated. Raises `ConfigError`
+        for a value a run could not use. The loop reports each change it applies
+        with a `SettingChanged` event.
         """
         if eta is not None:
             eta = check_eta(float(eta))
         if mini_batch_size is not None:
             mini_batch_size = check_mini_batch_size(int(mini_batch_size), self.config.train_size)
+        if epochs is not None:
+            epochs = check_epochs(int(epochs))
+            least = self.least_epochs
+            if epochs < least:
+                raise ConfigError(
+                    f"epochs must be at least {least}: epoch {self.first_epoch + least - 1} "
+                    "is under way"
+                )
         # Each is one attribute store, read by the loop between mini-batches.
         if eta is not None:
             self._eta = eta
         if mini_batch_size is not None:
             self._mini_batch_size = mini_batch_size
+        if epochs is not None:
+            self._epochs = epochs
+
+    @property
+    def epochs(self) -> int:
+        """The run's number of epochs, counted from `first_epoch`, as last set."""
+        return self._epochs
+
+    @property
+    def least_epochs(self) -> int:
+        """The fewest epochs `set_live` accepts now: up to the one in progress."""
+        return max(1, self._epoch_in_progress - self.first_epoch + 1)
 
     @property
     def eta(self) -> float:
@@ -260,7 +291,8 @@ class Trainer:
         config, net = self.config, self.network
         x_all, y_all = self._train.images, self._train_y
         n = len(x_all)
-        last_epoch = self.first_epoch + config.epochs - 1
+        epochs = self._epochs
+        last_epoch = self.first_epoch + epochs - 1
         update = (
             net.update_mini_batch
             if config.backprop == "matrix"
@@ -272,7 +304,14 @@ class Trainer:
         sample_gradients = config.backprop == "matrix"
         yield TrainingStarted(config, self.seed, n, len(self.eval_set), self.first_epoch)
         epochs_done = self.first_epoch - 1
-        for epoch in range(self.first_epoch, last_epoch + 1):
+        epoch = self.first_epoch
+        while True:
+            self._epoch_in_progress = epoch
+            if self._epochs != epochs:  # set during the last evaluation
+                change, epochs, last_epoch = self._new_epochs(epoch, 0, epochs, epochs_done)
+                yield change
+            if epoch > last_epoch:
+                break
             perm = self._rng.permutation(n)
             epoch_start = clock.now()
             eta, m = self._eta, self._mini_batch_size
@@ -294,6 +333,9 @@ class Trainer:
                 if self._eta != eta:
                     yield SettingChanged(epoch, done, "eta", eta, self._eta)
                     eta = self._eta
+                if self._epochs != epochs:
+                    change, epochs, last_epoch = self._new_epochs(epoch, done, epochs, epoch)
+                    yield change
                 if self._mini_batch_size != m:
                     yield SettingChanged(epoch, done, "mini_batch_size", m, self._mini_batch_size)
                     m = self._mini_batch_size
@@ -367,7 +409,22 @@ class Trainer:
                 self._running.clear()  # paused before the next epoch's first mini-batch
             self._publish(epoch)  # before the event, so its readers find this epoch's network
             yield done_event
-        yield self._finished("completed", epochs_done, clock, f"trained {config.epochs} epochs")
+            epoch += 1
+        trained = epochs_done - self.first_epoch + 1
+        yield self._finished("completed", epochs_done, clock, f"trained {trained} epochs")
+
+    def _new_epochs(
+        self, epoch: int, done: int, old: int, last_at_least: int
+    ) -> tuple[SettingChanged, int, int]:
+        """Apply a new number of epochs: the event, the count and the run's last epoch.
+
+        The last epoch stays at or after ``last_at_least`` (the epoch in progress,
+        or the last one done between two epochs): `set_live` checks that too, but
+        the run may have moved on since.
+        """
+        new = max(self._epochs, last_at_least - self.first_epoch + 1, 1)
+        self._epochs = new
+        return SettingChanged(epoch, done, "epochs", old, new), new, self.first_epoch + new - 1
 
     def _throttle(self) -> None:
         """Wait out the rest of this mini-batch's time slot; pause, cancel or a new speed cut it."""

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.console import RenderableType
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -16,7 +18,6 @@ from textual.screen import Screen
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.store.model_file import SavedModel
-from nntui.tui.screens.help import HelpScreen
 from nntui.tui.screens.main import MainScreen
 
 # kill (SIGTERM) and a closed terminal or SSH session (SIGHUP) end the dashboard
@@ -40,7 +41,8 @@ class NntuiApp(App[None]):
     ENABLE_COMMAND_PALETTE = False  # every action has a key in the footer
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
+        # On `?` rather than in the footer, which has room at 80 columns for the run's keys.
+        Binding("q", "quit", "Quit", show=False),
         # Textual's default ctrl+c only says how to quit; here it quits, even from an input.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
@@ -62,6 +64,15 @@ class NntuiApp(App[None]):
         self._config = config.validate()
         self.deterministic = deterministic
         self.exiting = False
+        # Clear while a key is being answered: the training thread waits for it (worker.py).
+        self.ui_idle = threading.Event()
+        self.ui_idle.set()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.ui_idle.clear()
+            self.call_after_refresh(self.ui_idle.set)
+        await super().on_event(event)
 
     def exit(
         self,
@@ -110,6 +121,9 @@ class NntuiApp(App[None]):
         )
 
     def action_help(self) -> None:
+        # Imported on first use: Markdown is not needed for the first frame.
+        from nntui.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

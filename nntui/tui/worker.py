@@ -16,11 +16,20 @@ touches a widget. Three things keep the UI responsive while it runs on a
   Otherwise each full collection walks all of them with the GIL held, several
   times a minute, stalling the trainer and any key press that lands on one
   (measured in benchmarks/README.md).
+* Keys come first. The UI thread clears ``ui_idle`` when a key arrives and sets
+  it once the frame answering it is drawn; meanwhile this thread waits at its
+  next event (every thousand images or so) instead of taking the GIL back
+  between each of the UI's writes. And while training, the interpreter's
+  switch interval is shortened (`SWITCH_INTERVAL`), so a UI thread that wakes
+  up waits at most that long for the trainer to hand over the GIL, not 5 ms
+  each time.
 """
 
 from __future__ import annotations
 
 import gc
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +46,13 @@ from nntui.store.recorder import RunRecorder
 from nntui.tui.messages import Training
 from nntui.tui.model.session import progress_every
 
-PROGRESS_INTERVAL = 0.1  # seconds: post progress at most 10 times a second
+# seconds: post progress at most 5 times a second. Each one redraws the progress bar, the
+# speed line and (throttled) the cost chart; at 10 a second the UI thread spent more than
+# a tenth of each second of training on them (benchmarks/README.md).
+PROGRESS_INTERVAL = 0.2
+SWITCH_INTERVAL = 0.001  # seconds: the GIL switch interval while training (Python's is 0.005)
+GIVE_WAY_MAX = 0.1  # seconds: the longest the trainer waits for the UI to draw a key's frame
+FULL_GC_EVERY = 100  # while training: a full garbage collection per this many of generation 1
 
 Post = Callable[[Message], object]
 
@@ -48,6 +63,7 @@ def run_training(
     is_cancelled: Callable[[], bool] = lambda: False,
     interval: float = PROGRESS_INTERVAL,
     recorder: RunRecorder | None = None,
+    ui_idle: threading.Event | None = None,
 ) -> events.TrainingFinished | None:
     """Run the trainer to the end, posting messages; return how it ended.
 
@@ -56,7 +72,9 @@ def run_training(
     mini-batches. The newest held back is posted before the run pauses or
     ends, so the screen always shows the final state.
     ``recorder`` keeps the run in the runs directory, from this thread: between
-    two events the network does not change, so it is saved whole.
+    two events the network does not change, so it is saved whole. While
+    ``ui_idle`` is clear (a key is being answered) the loop waits at its next
+    event, at most `GIVE_WAY_MAX` seconds.
     """
     train_size = trainer.config.train_size
     trainer.progress_every = progress_every(trainer.mini_batch_size, train_size)
@@ -64,8 +82,10 @@ def run_training(
     costs: list[tuple[int, float]] = []
     epoch = None
     finished = None
-    with threadpool_limits(limits=1), _frozen_heap():
+    with threadpool_limits(limits=1), _frozen_heap(), _switch_interval(SWITCH_INTERVAL):
         for event in trainer.run():
+            if ui_idle is not None and not ui_idle.is_set() and not ui_idle.wait(GIVE_WAY_MAX):
+                ui_idle.set()  # no frame came: give way once per key, never for good
             if is_cancelled():
                 trainer.cancel()  # stops after this mini-batch; the loop still yields its end
             if recorder is not None:
@@ -88,12 +108,33 @@ def run_training(
 
 @contextmanager
 def _frozen_heap() -> Iterator[None]:
-    """Keep the garbage collector's full passes off the objects alive now, for the block."""
+    """Keep the garbage collector's full passes off the objects alive now, and rarer, for the block.
+
+    Frozen, the objects of the app and the data are not walked; but what the UI
+    makes while training (caches of rendered lines, messages) still grows the
+    oldest generation, and a full pass over it took up to 120 ms with the GIL
+    held, about once a second: the worst key presses waited for one. While
+    training, a full pass comes after `FULL_GC_EVERY` younger ones, not 10.
+    """
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], FULL_GC_EVERY))
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()  # cycles among them can be collected again once the run is over
+
+
+@contextmanager
+def _switch_interval(seconds: float) -> Iterator[None]:
+    """Shorten the GIL switch interval for the block (it is per process: restored after)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, seconds))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 class _Throttle:
@@ -145,4 +186,9 @@ def load_data(path: Path | None, on_progress: Callable[[Progress], object]) -> M
     """Find, download if needed, and load MNIST, reporting the downloader's progress."""
     from nntui.data.datastore import load_data as find_and_load
 
-    return find_and_load(path, on_progress=on_progress)
+    def on_notice(text: str) -> None:
+        # A damaged or unwritable decoded-data cache: a note in the data panel, as a
+        # source that failed is, rather than a warning printed across the screen.
+        on_progress(Progress(source="cache", status="failed", message=text))
+
+    return find_and_load(path, on_progress=on_progress, on_notice=on_notice)

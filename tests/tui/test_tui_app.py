@@ -195,7 +195,7 @@ async def test_a_setting_changed_mid_run_reaches_the_engine(
         # Paused, so that the pilot's clicks and keys are not queued behind epochs.
         await pilot.press("space")
         assert not app.query_one(f"#{field}", Input).disabled  # live settings stay editable
-        assert app.query_one("#epochs", Input).disabled  # the others are locked
+        assert app.query_one("#train_size", Input).disabled  # the others are locked
         await pilot.click(f"#{field}")
         app.query_one(f"#{field}", Input).value = ""
         await pilot.press(*text, "enter")
@@ -340,7 +340,7 @@ async def test_the_data_download_is_shown_with_its_progress(
 ) -> None:
     release = threading.Event()
 
-    def fake_load_data(explicit, on_progress):
+    def fake_load_data(explicit, on_progress, on_notice=None):
         on_progress(Progress("the book's file on GitHub", "trying", message="trying GitHub"))
         on_progress(Progress("GitHub", "downloading", 5_000_000, 17_000_000, file="mnist.pkl.gz"))
         release.wait(10)
@@ -367,7 +367,7 @@ async def test_a_data_error_is_shown_with_the_fix_and_can_be_retried(
 ) -> None:
     answers = iter([DataError("could not download MNIST: no network"), tiny_data])
 
-    def fake_load_data(explicit, on_progress):
+    def fake_load_data(explicit, on_progress, on_notice=None):
         answer = next(answers)
         if isinstance(answer, Exception):
             raise answer

@@ -12,7 +12,7 @@ from nntui.engine.events import Paused, SettingChanged, TrainingFinished, Traini
 
 LogLine = tuple[str, str]  # text, Rich style
 
-SETTING_NAMES = {"eta": "eta", "mini_batch_size": "mini-batch size"}
+SETTING_NAMES = {"eta": "eta", "mini_batch_size": "mini-batch size", "epochs": "epochs"}
 
 
 def count(n: int, noun: str) -> str:

@@ -16,8 +16,9 @@ STATES: frozenset[RunState] = frozenset(get_args(RunState))
 # In every other state the key is hidden from the footer.
 RUN_ACTIONS: dict[str, tuple[frozenset[RunState], frozenset[RunState]]] = {
     "start": (frozenset({"ready", "finished"}), frozenset()),
-    "pause": (frozenset({"running"}), frozenset({"paused"})),
-    "resume": (frozenset({"paused"}), STATES - {"paused"}),
+    # Space is Start, Pause or Resume: only the one that applies shows in the footer.
+    "pause": (frozenset({"running"}), frozenset()),
+    "resume": (frozenset({"paused"}), frozenset()),
     "stop": (frozenset({"running", "paused"}), frozenset()),
     "reset": (frozenset({"ready", "running", "paused", "finished"}), frozenset()),
 }
@@ -31,14 +32,14 @@ BUTTON_ACTIONS: dict[str, tuple[str, ...]] = {
 
 
 def availability(action: str, state: RunState) -> bool | None:
-    """Textual's answer for a run action: True enabled, False disabled, None hidden.
+    """Textual's answer for a run action: True enabled, None shown disabled, False hidden.
 
     Raises KeyError for an action that is not a run action.
     """
     enabled, shown = RUN_ACTIONS[action]
     if state in enabled:
         return True
-    return False if state in shown else None
+    return None if state in shown else False
 
 
 def button_enabled(button: str, state: RunState) -> bool:

@@ -15,9 +15,11 @@ HELP = """\
 
 ## Controls
 
-- `s` **Start**: trains with the settings on the left by mini-batch stochastic gradient
-  descent, the book's `SGD`. After a run ends, Start trains the same network further.
-- `space` **Pause / Resume**: waits between two mini-batches; nothing is lost.
+- `s` or `space` **Start**: trains with the settings on the left by mini-batch stochastic
+  gradient descent, the book's `SGD`. After a run ends, Start trains the same network further.
+- `space` **Pause / Resume** during a run: waits between two mini-batches; nothing is lost.
+- `t` **eta**, `E` **Epochs**: puts the cursor in that field, before or during a run; type
+  the new value and press Enter. "Ten more epochs" is `E`, the number, Enter.
 - `x` **Stop**: ends the run after the current mini-batch; that epoch is not evaluated.
 - `r` **Reset**: throws the network away and draws new weights and biases from a Gaussian
   with mean 0 and standard deviation 1, as the book's `Network.__init__` does.
@@ -68,6 +70,8 @@ inputs and the keys in the footer also work with the mouse.
   The book uses 3.0; with 0.001 learning crawls, with 100 it is unstable.
   It may be changed during a run (press Enter): it applies from the next mini-batch.
 - **epochs**: passes over the training set. The book trains for 30 epochs; its best is 95.42%.
+  It may be raised or lowered during a run, but not below the epoch under way, which is
+  always finished.
 - **mini-batch**: m, the number of images whose gradients are averaged for one step. The book
   uses 10. It may be changed during a run, like eta.
 - **train size**: train on the first n of the 50,000 training images (the book keeps the other

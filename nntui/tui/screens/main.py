@@ -19,10 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer
+from textual.widgets import Button, Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from nntui.data import datastore
@@ -69,24 +70,31 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start"),
+        # Space plays and pauses, like a media player's key: Start when nothing runs.
+        Binding("space", "start", "Start", show=False),
         Binding("space", "pause", "Pause"),
         Binding("space", "resume", "Resume"),
+        Binding("t", "edit('eta')", "η"),  # the book's symbol: the footer is full at 80 columns
+        Binding("E", "edit('epochs')", "Epochs"),
         Binding("x", "stop", "Stop"),
-        Binding("r", "reset", "Reset"),
+        Binding("r", "reset", "Reset", show=False),  # on `?`: the footer fits 80 columns
         # Step by step: shown while paused or before the first start.
         Binding("full_stop", "step('batch')", "1 batch"),
         Binding("e", "step('epoch')", "1 epoch"),
-        Binding("n", "new_sample", "New digits"),
+        Binding("n", "new_sample", "Resample"),
         Binding("d", "toggle_digits", "Digits"),
-        Binding("p", "inspect('draw')", "Draw"),
-        Binding("c", "inspect('confusion')", "Confusion"),
-        Binding("m", "inspect('misclassified')", "Mistakes"),
-        Binding("w", "inspect('neurons')", "Neurons"),
-        Binding("R", "runs", "Runs"),
-        # Not in the footer, which is full at 120 columns: the help screen lists it.
+        # The views to look inside are on `?`: the footer keeps to what a run needs, so
+        # that it fits in 80 columns.
+        Binding("p", "inspect('draw')", "Draw", show=False),
+        Binding("c", "inspect('confusion')", "Confusion", show=False),
+        Binding("m", "inspect('misclassified')", "Mistakes", show=False),
+        Binding("w", "inspect('neurons')", "Neurons", show=False),
+        Binding("R", "runs", "Runs", show=False),
+        # Not in the footer, which has room at 80 columns only for what a run needs: the
+        # help screen lists them.
         Binding("S", "sweep", "Sweep", show=False),
-        Binding("b", "baselines", "Baselines"),
-        Binding("l", "layers", "Layers"),
+        Binding("b", "baselines", "Baselines", show=False),
+        Binding("l", "layers", "Layers", show=False),
         Binding("g", "gallery_digits", "Gallery digits", show=False),
         Binding("a", "art_style", "Art style", show=False),
         Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
@@ -174,13 +182,22 @@ class MainScreen(Screen[None]):
             return availability(action, self.state)
         if action == "step":
             if self.session is None or self.state not in ("ready", "paused", "finished"):
-                return None
+                return False  # hidden: the footer shows the step keys only when they apply
             return not self._stepping
         if action == "toggle_digits":
             return self.has_class("-narrow") or self.has_class("-short")
+        # Textual hides a key whose check says False: the footer shows only what applies.
         if action in ("new_sample", "inspect", "runs", "layers", "gallery_digits"):
-            return self.session is not None or None
+            return self.session is not None
+        if action == "edit":  # the live settings: before and during a run alike
+            return self.state in ("ready", "running", "paused", "finished")
         return True
+
+    def action_edit(self, field: str) -> None:
+        """Move the focus to a setting's input, with its text selected to type over."""
+        params = self.query_one(HyperParams)
+        params.focus_field(field)
+        self.query_one(f"#{field}", Input).select_all()
 
     def _status(self, text: str, *, warning: bool = False) -> None:
         self.query_one(Controls).set_status(text, warning=warning)
@@ -425,14 +442,45 @@ class MainScreen(Screen[None]):
         self._status("Loaded: press s to train it further.")
         self.state = "ready"
 
+    class BaselinesReady(Message):
+        """The chapter's baselines for a session, computed in a thread."""
+
+        def __init__(self, session: Session, baselines: dict[str, float]) -> None:
+            super().__init__()
+            self.session = session
+            self.baselines = baselines
+
     def _show_baselines(self) -> None:
-        if self.session is not None:
-            baselines = dict(self.session.baselines())
-            if self.session.eval_on == "test":  # the SVM was scored on the test set
-                name = "SVM" if self._svm is not None else "SVM (book, not reproduced)"
-                baselines[name] = (self._svm or BOOK_SVM_CORRECT) / 10_000
-            chart = self.query_one(AccuracyChart)
-            chart.set_baselines({name: 100 * value for name, value in baselines.items()})
+        """Put the baselines on the accuracy chart once computed, without holding up the screen.
+
+        The average-darkness classifier reads all 50,000 training images (a tenth
+        of a second or more, from a cache on disk): in a thread, so that the
+        dashboard is ready to start at once. Snapshot runs compute it in place.
+        """
+        if self.session is None:
+            return
+        if self._deterministic:
+            self._set_baselines(self.session.baselines())
+        else:
+            self._compute_baselines(self.session)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="baselines", name="baselines")
+    def _compute_baselines(self, session: Session) -> None:
+        self.post_message(MainScreen.BaselinesReady(session, session.baselines()))
+
+    @on(BaselinesReady)
+    def _baselines_ready(self, message: BaselinesReady) -> None:
+        if message.session is self.session:  # not a session since replaced
+            self._set_baselines(message.baselines)
+
+    def _set_baselines(self, found: dict[str, float]) -> None:
+        baselines = dict(found)
+        if self.session is not None and self.session.eval_on == "test":
+            # The SVM was scored on the test set.
+            name = "SVM" if self._svm is not None else "SVM (book, not reproduced)"
+            baselines[name] = (self._svm or BOOK_SVM_CORRECT) / 10_000
+        chart = self.query_one(AccuracyChart)
+        chart.set_baselines({name: 100 * value for name, value in baselines.items()})
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="svm", name="svm")
     def _find_svm(self) -> None:
@@ -457,6 +505,8 @@ class MainScreen(Screen[None]):
             self.trainer.set_live(**{message.name: message.value})
         except ConfigError as exc:  # the panel checks first; the trainer has the last word
             self._status(str(exc), warning=True)
+            if message.name == "epochs":
+                self.query_one(HyperParams).undo_live("epochs", self.trainer.epochs)
 
     @on(HyperParams.Changed)
     def _params_changed(self, message: HyperParams.Changed) -> None:
@@ -479,7 +529,13 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="training", name="training")
     def _train(self, trainer: Trainer, kept: RunRecorder) -> TrainingFinished | None:
         worker = get_current_worker()
-        return run_training(trainer, self.post_message, lambda: worker.is_cancelled, recorder=kept)
+        return run_training(
+            trainer,
+            self.post_message,
+            lambda: worker.is_cancelled,
+            recorder=kept,
+            ui_idle=getattr(self.app, "ui_idle", None),
+        )
 
     def _recorder(self, trainer: Trainer) -> RunRecorder:
         """Every run is kept in the runs directory, with the epochs this network had before."""
@@ -551,6 +607,13 @@ class MainScreen(Screen[None]):
     def on_training_setting_changed(self, message: Training.SettingChanged) -> None:
         e = message.event
         self._log(log_text.setting_changed(e))
+        if e.name == "epochs":
+            if self.trainer is not None:
+                chart = self.query_one(AccuracyChart)
+                chart.set_run(self.trainer.first_epoch + int(e.new) - 1, chart.eval_name)
+                # The trainer may have kept more epochs than asked (the one under way).
+                self.query_one(HyperParams).undo_live("epochs", int(e.new))
+            return
         label = f"η={e.new:g}" if e.name == "eta" else f"m={int(e.new)}"
         total = max(1, self._run_config.train_size)
         self.query_one(AccuracyChart).add_mark(e.epoch - 1 + e.images_done / total, label)

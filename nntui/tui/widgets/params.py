@@ -32,7 +32,8 @@ from nntui.engine.config import (
 )
 from nntui.engine.errors import ConfigError
 
-LIVE = ("eta", "mini_batch_size")  # what the trainer re-reads before every mini-batch
+# What the trainer re-reads before every mini-batch (`Trainer.set_live`).
+LIVE = ("eta", "mini_batch_size", "epochs")
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,12 @@ class HyperParams(Vertical):
 
     def focus_field(self, name: str) -> None:
         self.query_one(f"#{name}", Input).focus()
+
+    def undo_live(self, name: str, value: Any) -> None:
+        """Show ``value``, the one the trainer uses, as applied (it refused or adjusted ours)."""
+        self._applied[name] = value
+        if self._values.get(name) != value:
+            self.set_text(name, str(value))
 
     # Checking as it is typed --------------------------------------------------------------
 

@@ -1,0 +1,151 @@
+"""Keys a person reaches for: space plays and pauses, `t`/`E` go to eta/epochs, the footer fits."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+from textual.widgets._footer import FooterKey
+
+from nntui.engine.dataset import MnistData
+from nntui.tui.app import NntuiApp
+from tests.pilot import LONG, log_lines, main_screen, wait_for
+
+# Slow enough epochs (mini-batches of one, ~20 ms each) to act while the run goes on.
+FEW = LONG.with_changes(epochs=4)
+
+
+def footer(app: NntuiApp) -> list[tuple[str, str, bool]]:
+    """(key, label, enabled) of each key in the footer, left to right."""
+    keys = sorted(app.screen.query(FooterKey), key=lambda k: k.region.x)
+    return [(k.key_display, k.description, not k.has_class("-disabled")) for k in keys]
+
+
+async def test_space_starts_pauses_and_resumes(tiny_data: MnistData) -> None:
+    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "ready")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.state == "running")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.state == "paused")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.state == "running")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.state == "finished")
+        await pilot.press("space")  # again, like Start: the same network trains further
+        await wait_for(pilot, lambda: screen.state == "running")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.state == "finished")
+
+
+async def test_t_and_shift_e_focus_eta_and_epochs_from_anywhere(tiny_data: MnistData) -> None:
+    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "ready")
+        await pilot.press("t")
+        assert isinstance(app.focused, Input) and app.focused.id == "eta"
+        await pilot.press("escape")
+        assert app.focused is None
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.state == "running")
+        await pilot.press("E")
+        assert isinstance(app.focused, Input) and app.focused.id == "epochs"
+        # The text is selected: typing replaces it.
+        await pilot.press(*"9999", "enter")
+        assert app.focused is None
+        await wait_for(pilot, lambda: screen.trainer is not None and screen.trainer.epochs == 9999)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.state == "finished")
+
+
+async def _set_epochs_while_paused(pilot, app: NntuiApp, epochs_from_least: int) -> int:
+    screen = main_screen(app)
+    # Start and pause in one go (epochs take ~20 ms: a short run could end between two keys).
+    screen.action_start()
+    screen.action_pause()
+    assert screen.state == "paused"
+    trainer = screen.trainer
+    assert trainer is not None
+    target = trainer.least_epochs + epochs_from_least
+    await pilot.press("E", *str(target), "enter")
+    await wait_for(pilot, lambda: trainer.epochs == target)
+    await pilot.press("space")
+    await wait_for(pilot, lambda: screen.state == "finished", timeout=30)
+    return target
+
+
+async def test_epochs_raised_mid_run_ends_after_exactly_the_new_number(
+    tiny_data: MnistData,
+) -> None:
+    app = NntuiApp(data=tiny_data, config=FEW, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: main_screen(app).state == "ready")
+        target = await _set_epochs_while_paused(pilot, app, epochs_from_least=FEW.epochs + 2)
+        session = main_screen(app).session
+        assert session is not None
+        assert [e.epoch for e in session.history] == list(range(1, target + 1))
+        lines = log_lines(app)
+        assert any(line.startswith(f"epochs {FEW.epochs} → {target}") for line in lines)
+        assert any(f"{target} epochs" in line for line in lines[-2:])
+
+
+async def test_epochs_lowered_mid_run_ends_after_exactly_the_new_number(
+    tiny_data: MnistData,
+) -> None:
+    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: main_screen(app).state == "ready")
+        target = await _set_epochs_while_paused(pilot, app, epochs_from_least=1)
+        session = main_screen(app).session
+        assert session is not None
+        assert [e.epoch for e in session.history] == list(range(1, target + 1))
+        assert any(line.startswith(f"epochs {LONG.epochs} → {target}") for line in log_lines(app))
+
+
+async def test_epochs_below_the_one_under_way_are_refused(tiny_data: MnistData) -> None:
+    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "ready")
+        await pilot.press("space")
+        await wait_for(
+            pilot, lambda: screen.session is not None and len(screen.session.history) >= 2
+        )
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.state == "paused")
+        trainer = screen.trainer
+        assert trainer is not None and trainer.least_epochs >= 3
+        await pilot.press("E", "1", "enter")
+        await pilot.pause()
+        assert trainer.epochs == LONG.epochs
+        assert app.query_one("#epochs", Input).value == str(LONG.epochs)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.state == "finished")
+
+
+async def test_the_footer_shows_the_keys_that_apply_and_fits_80_columns(
+    tiny_data: MnistData,
+) -> None:
+    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    async with app.run_test(size=(80, 30)) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "ready")
+        seen = {}
+        for state in ("ready", "running", "paused", "finished"):
+            if state == "running" or state == "paused":
+                await pilot.press("space")
+            elif state == "finished":
+                await pilot.press("x")
+            await wait_for(pilot, lambda s=state: screen.state == s)
+            await pilot.pause()
+            keys = footer(app)
+            seen[state] = {label for _, label, enabled in keys if enabled}
+            assert all(enabled for _, _, enabled in keys), (state, keys)  # nothing greyed out
+            assert max(k.region.right for k in app.screen.query(FooterKey)) <= 80, keys
+        assert {"Start", "η", "Epochs"} <= seen["ready"]
+        assert "Pause" not in seen["ready"] and "Resume" not in seen["ready"]
+        assert {"Pause", "Stop", "η", "Epochs"} <= seen["running"]
+        assert "Start" not in seen["running"] and "Resume" not in seen["running"]
+        assert {"Resume", "Stop"} <= seen["paused"] and "Pause" not in seen["paused"]
+        assert "Start" in seen["finished"] and "Stop" not in seen["finished"]

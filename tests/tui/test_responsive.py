@@ -1,0 +1,84 @@
+"""Keys come first while training: the worker gives way to the UI and shortens the GIL interval."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+
+from nntui.engine.config import TrainConfig
+from nntui.engine.dataset import MnistData
+from nntui.engine.training import Trainer
+from nntui.tui import worker as tui_worker
+from nntui.tui.app import NntuiApp
+from tests.pilot import SHORT
+
+
+class _RecordingEvent(threading.Event):
+    """Clear until `busy_events` events have passed; records how often the trainer waited."""
+
+    def __init__(self, busy_events: int) -> None:
+        super().__init__()
+        self.busy = busy_events
+        self.waits: list[float | None] = []
+
+    def is_set(self) -> bool:
+        self.busy -= 1
+        return self.busy < 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        return True
+
+
+def test_the_trainer_waits_while_a_key_is_answered(tiny_data: MnistData) -> None:
+    trainer = Trainer(tiny_data, TrainConfig(train_size=100, epochs=1, seed=3))
+    idle = _RecordingEvent(busy_events=3)
+    switch = []
+    finished = tui_worker.run_training(
+        trainer, lambda m: switch.append(sys.getswitchinterval()), ui_idle=idle
+    )
+    assert finished is not None and finished.status == "completed"
+    assert idle.waits == [tui_worker.GIVE_WAY_MAX] * 3  # bounded: never stuck on the UI
+    assert max(switch) <= tui_worker.SWITCH_INTERVAL  # short while the run goes on...
+    assert sys.getswitchinterval() > tui_worker.SWITCH_INTERVAL  # ...and restored after
+
+
+class _NeverDrawn(threading.Event):
+    """A UI that never draws the frame: every wait times out (at once, here)."""
+
+    waits = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        return super().wait(0)
+
+
+def test_full_collections_are_rarer_only_while_training(tiny_data: MnistData) -> None:
+    before = gc.get_threshold()
+    trainer = Trainer(tiny_data, TrainConfig(train_size=100, epochs=1, seed=3))
+    during = []
+    tui_worker.run_training(trainer, lambda m: during.append(gc.get_threshold()))
+    assert {t[2] for t in during} == {max(before[2], tui_worker.FULL_GC_EVERY)}
+    assert gc.get_threshold() == before
+
+
+def test_a_ui_that_never_draws_makes_the_trainer_give_way_once_only(tiny_data: MnistData) -> None:
+    trainer = Trainer(tiny_data, TrainConfig(train_size=100, epochs=1, seed=3))
+    never = _NeverDrawn()  # cleared, as by a key whose frame never comes
+    finished = tui_worker.run_training(trainer, lambda m: None, ui_idle=never)
+    assert finished is not None and finished.status == "completed"
+    assert never.waits == 1 and never.is_set()  # it gave way once, then took the flag back
+
+
+async def test_a_key_clears_ui_idle_until_its_frame_is_drawn(tiny_data: MnistData) -> None:
+    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.ui_idle.is_set()
+        seen = []
+        app.screen.action_new_sample = lambda: seen.append(app.ui_idle.is_set())  # type: ignore[method-assign]
+        await pilot.press("n")
+        await pilot.pause()
+        assert seen == [False]  # the handler ran while the trainer would have waited
+        assert app.ui_idle.is_set()  # and the frame after it set it again
