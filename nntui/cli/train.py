@@ -256,7 +256,7 @@ def _run(plan: _Plan) -> _Outcome:
         try:
             for event in trainer.run():
                 report.handle(event)
-                recorder.handle(event, trainer.network)
+                recorder.handle(event, trainer.network, trainer.shuffle_state)
                 if isinstance(event, EpochDone):
                     records.append(epoch_record(event))
                     last_epoch = event
@@ -265,7 +265,7 @@ def _run(plan: _Plan) -> _Outcome:
         finally:
             report.close()
             # Whatever ended the loop, the kept run is never left "running".
-            recorder.close(trainer.network)
+            recorder.close(trainer.network, shuffle_state=trainer.shuffle_state)
     return _Outcome(trainer, records, finished, recorder, stop.signum, output, last_epoch)
 
 

@@ -41,24 +41,35 @@ class RunRecorder:
         except ModelFileError as exc:
             warn(f"this run will not be kept: {exc}")
 
-    def handle(self, event: TrainingEvent, network: Network) -> None:
+    def handle(
+        self,
+        event: TrainingEvent,
+        network: Network,
+        shuffle_state: dict[str, Any] | None = None,
+    ) -> None:
+        """Keep ``event``; ``shuffle_state`` (`Trainer.shuffle_state`) is saved with the model."""
         if self.run is None:
             return
         try:
             if isinstance(event, EpochDone):
-                self.run.record_epoch(epoch_record(event), network)
+                self.run.record_epoch(epoch_record(event), network, shuffle_state)
             elif isinstance(event, TrainingFinished):
-                self.run.finish(event.status, network)
+                self.run.finish(event.status, network, shuffle_state)
         except ModelFileError as exc:
             self._warn(f"stopped keeping this run: {exc}")
             self.run = None
 
-    def close(self, network: Network, status: str = "stopped") -> None:
+    def close(
+        self,
+        network: Network,
+        status: str = "stopped",
+        shuffle_state: dict[str, Any] | None = None,
+    ) -> None:
         """Mark the run finished if no `TrainingFinished` did (an error ended the loop)."""
         if self.run is None or self.run.status != "running":
             return
         try:
-            self.run.finish(status, network)
+            self.run.finish(status, network, shuffle_state)
         except ModelFileError as exc:
             self._warn(f"stopped keeping this run: {exc}")
             self.run = None

@@ -166,12 +166,21 @@ class Run:
     def model_path(self) -> Path:
         return self.path / MODEL_FILE
 
-    def record_epoch(self, record: dict[str, Any], network: Network | None = None) -> None:
-        """Append one epoch's record; save ``network`` too if it is due (see `MODEL_EVERY`)."""
+    def record_epoch(
+        self,
+        record: dict[str, Any],
+        network: Network | None = None,
+        shuffle_state: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one epoch's record; save ``network`` too if it is due (see `MODEL_EVERY`).
+
+        ``shuffle_state`` (`Trainer.shuffle_state`) is kept with the model, so that
+        training the run further continues its shuffles instead of replaying them.
+        """
         self.history.append(dict(record))
         if self._recorded != len(self.history) - 1:  # the history was changed by hand
             self._write_history()
-            self._save_model_if_due(network)
+            self._save_model_if_due(network, shuffle_state)
             return
         try:
             with open(self.path / HISTORY_FILE, "a", encoding="utf-8") as f:
@@ -179,11 +188,13 @@ class Run:
         except OSError as exc:
             raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
         self._recorded += 1
-        self._save_model_if_due(network)
+        self._save_model_if_due(network, shuffle_state)
 
-    def _save_model_if_due(self, network: Network | None) -> None:
+    def _save_model_if_due(
+        self, network: Network | None, shuffle_state: dict[str, Any] | None
+    ) -> None:
         if network is not None and time.monotonic() - self._model_written >= self.model_every:
-            self.save(network)
+            self.save(network, shuffle_state=shuffle_state)
 
     def _write_history(self) -> None:
         """Rewrite epochs.jsonl whole: at creation, or after `history` was changed in place."""
@@ -194,7 +205,13 @@ class Run:
             raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
         self._recorded = len(self.history)
 
-    def save(self, network: Network | None = None, status: str | None = None) -> None:
+    def save(
+        self,
+        network: Network | None = None,
+        status: str | None = None,
+        *,
+        shuffle_state: dict[str, Any] | None = None,
+    ) -> None:
         """Write ``model.npz`` (if ``network`` is given) and ``run.json``, each atomically.
 
         A ``status`` other than "running" marks the run finished, with the time.
@@ -216,6 +233,7 @@ class Run:
                     config=self.config,
                     seed=self.seed,
                     history=self.history,
+                    shuffle_state=shuffle_state,
                 )
                 self.model_epoch = int(self.history[-1]["epoch"]) if self.history else 0
                 self._model_written = time.monotonic()
@@ -243,9 +261,14 @@ class Run:
             "model_epoch": self.model_epoch,
         }
 
-    def finish(self, status: str, network: Network | None = None) -> None:
+    def finish(
+        self,
+        status: str,
+        network: Network | None = None,
+        shuffle_state: dict[str, Any] | None = None,
+    ) -> None:
         """Record how the run ended ("completed", "stopped" or "diverged")."""
-        self.save(network, status)
+        self.save(network, status, shuffle_state=shuffle_state)
 
     def info(self) -> RunInfo:
         """The run as `RunStore.list` would show it."""

@@ -89,7 +89,7 @@ def run_training(
             if is_cancelled():
                 trainer.cancel()  # stops after this mini-batch; the loop still yields its end
             if recorder is not None:
-                recorder.handle(event, trainer.network)
+                recorder.handle(event, trainer.network, trainer.shuffle_state)
             if isinstance(event, events.BatchProgress):
                 if event.epoch != epoch:
                     epoch, costs = event.epoch, []

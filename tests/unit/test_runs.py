@@ -295,3 +295,35 @@ def test_a_history_cleared_in_place_is_rewritten_not_appended_to(store):
     assert store.get(run.name).epochs_done == 0
     run.record_epoch(record(1, 70))
     assert [r["correct"] for r in store.get(run.name).history] == [70]
+
+
+def test_a_kept_run_trained_further_continues_its_shuffles_instead_of_replaying_them(
+    tiny_data, tmp_path
+):
+    """The kept model holds the shuffle generator's state; a resume from it matches a straight run."""
+    from nntui.engine.training import Trainer
+    from nntui.store.recorder import RunRecorder
+
+    config = TrainConfig(sizes=(784, 8, 10), epochs=2, seed=5, train_size=200)
+    first = Trainer(tiny_data, config)
+    recorder = RunRecorder(config, 5, warn=print, store=RunStore(tmp_path / "runs"))
+    for event in first.run():
+        recorder.handle(event, first.network, first.shuffle_state)
+    (kept,) = RunStore(tmp_path / "runs").list()
+    saved = kept.load()
+    assert saved.shuffle_state == first.shuffle_state
+
+    # A crafted epoch count cannot make the resume replay shuffles: the state is used as is.
+    resumed = Trainer(
+        tiny_data,
+        config.with_changes(epochs=1),  # one more: epoch 3
+        network=saved.network,
+        seed=5,
+        first_epoch=saved.epochs_done + 1,
+        shuffle_state=saved.shuffle_state,
+    )
+    list(resumed.run())
+    straight = Trainer(tiny_data, config.with_changes(epochs=3))
+    list(straight.run())
+    for a, b in zip(resumed.network.weights, straight.network.weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -114,7 +114,10 @@ class Session:
         if config.eval_on != self.eval_on:
             self.eval_on = config.eval_on
             self.new_sample()
-        self.trainer = self._trainer(config)
+        # Carry the shuffles on from where the last trainer left them, rather than
+        # replaying every earlier epoch's shuffle (slow after many epochs).
+        carried = self.trainer.shuffle_state if self.trainer and self.epochs_done else None
+        self.trainer = self._trainer(config, carried)
         return self.trainer
 
     def record(self, event: EpochDone, config: TrainConfig) -> None:
@@ -146,7 +149,8 @@ class Session:
         if config.eval_on != self.eval_on or not self.sample_indices:
             self.eval_on = config.eval_on
             self.new_sample()
-        self.trainer = self._trainer(config)
+        state = saved.shuffle_state if saved.seed is not None else None
+        self.trainer = self._trainer(config, state)
         return config
 
     @property
@@ -173,7 +177,7 @@ class Session:
         self.sample_indices = tuple(int(i) for i in picks)
         return self.sample_indices
 
-    def _trainer(self, config: TrainConfig) -> Trainer:
+    def _trainer(self, config: TrainConfig, shuffle_state: dict | None = None) -> Trainer:
         return Trainer(
             self.data,
             config,
@@ -182,6 +186,7 @@ class Session:
             progress_every=progress_every(config.mini_batch_size, config.train_size),
             first_epoch=self.epochs_done + 1,
             history=self.history,
+            shuffle_state=shuffle_state,
         )
 
     def _check_train_size(self, config: TrainConfig) -> None:

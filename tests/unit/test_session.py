@@ -1,0 +1,33 @@
+"""The dashboard's session: Start after a finished run trains the same network further."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nntui.engine.config import TrainConfig
+from nntui.engine.dataset import MnistData
+from nntui.engine.events import EpochDone
+from nntui.engine.training import Trainer
+from nntui.tui.model.session import Session
+
+
+def _train(session: Session, config: TrainConfig) -> None:
+    for event in session.start(config).run():
+        if isinstance(event, EpochDone):
+            session.record(event, config)
+
+
+def test_training_further_continues_the_shuffles_like_one_straight_run(tiny_data: MnistData):
+    config = TrainConfig(sizes=(784, 8, 10), epochs=2, seed=3, train_size=200)
+    session = Session(tiny_data, sample_seed=0)
+    session.reset(config)
+    _train(session, config)
+    carried = session.trainer.shuffle_state
+    _train(session, config)  # two more epochs: 3 and 4
+    assert [e.epoch for e in session.history] == [1, 2, 3, 4]
+
+    straight = Trainer(tiny_data, config.with_changes(epochs=4))
+    list(straight.run())
+    for a, b in zip(session.network.weights, straight.network.weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert carried != session.trainer.shuffle_state  # the second run moved the generator on
