@@ -300,7 +300,7 @@ def test_a_history_cleared_in_place_is_rewritten_not_appended_to(store):
 def test_a_kept_run_trained_further_continues_its_shuffles_instead_of_replaying_them(
     tiny_data, tmp_path
 ):
-    """The kept model holds the shuffle generator's state; a resume from it matches a straight run."""
+    """The kept model holds the shuffle state; resuming from it matches one straight run."""
     from nntui.engine.training import Trainer
     from nntui.store.recorder import RunRecorder
 
