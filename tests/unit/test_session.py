@@ -31,3 +31,20 @@ def test_training_further_continues_the_shuffles_like_one_straight_run(tiny_data
     for a, b in zip(session.network.weights, straight.network.weights, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert carried != session.trainer.shuffle_state  # the second run moved the generator on
+
+
+def test_a_network_too_big_for_the_memory_is_refused_before_it_is_made(
+    tiny_data: MnistData, monkeypatch
+):
+    import pytest
+
+    from nntui.engine import config as config_module
+    from nntui.engine.errors import ConfigError
+
+    monkeypatch.setattr(config_module, "available_memory", lambda: 64 * 2**20)  # 64 MB left
+    session = Session(tiny_data, sample_seed=0)
+    big = TrainConfig(sizes=(784, 3000, 3000, 10), epochs=1, train_size=200)
+    assert "GB of memory" in (session.why_not_start(big) or "")
+    with pytest.raises(ConfigError, match="memory"):
+        session.reset(big)
+    assert session.network is None  # nothing was allocated

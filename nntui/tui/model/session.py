@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nntui.engine.analysis import RANDOM_GUESS, darkness_baseline
-from nntui.engine.config import MAX_TRAIN_SIZE, TrainConfig, format_sizes
+from nntui.engine.config import MAX_TRAIN_SIZE, TrainConfig, check_memory, format_sizes
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import EpochDone
@@ -67,6 +67,7 @@ class Session:
     def reset(self, config: TrainConfig) -> None:
         """A new random network (from ``config.seed``, or a fresh seed), untrained."""
         self._check_train_size(config)
+        check_memory(config)
         self.seed = config.seed if config.seed is not None else new_seed()
         self.network = seeded_network(config, self.seed)
         self.history = []
@@ -81,6 +82,7 @@ class Session:
         """Why a run with ``config`` cannot continue this network, or None if it can."""
         try:
             self._check_train_size(config)
+            check_memory(config)  # refuses what will not fit; the CLI also warns above 1 GB
         except ConfigError as exc:
             return str(exc)
         if self.network is None or self.epochs_done == 0:
