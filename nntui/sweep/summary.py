@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nntui.engine.config import TrainConfig
+from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.errors import ConfigError
 from nntui.store.atomic import atomic_write
 from nntui.store.runs import RunInfo
@@ -214,7 +214,7 @@ def write_csv(
         return {
             "sweep": sweep,
             "config": config_key(config),
-            "sizes": "-".join(map(str, config.sizes)),
+            "sizes": format_sizes(config.sizes, "-"),
             "eta": config.eta,
             "mini_batch_size": config.mini_batch_size,
         }
