@@ -16,8 +16,10 @@ from nntui.engine.config import MAX_TRAIN_SIZE, TrainConfig, format_sizes
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import EpochDone
+from nntui.engine.layers import held_back_digits, stuck_output_hint
 from nntui.engine.network import Network
 from nntui.engine.snapshot import NetworkSnapshot
+from nntui.engine.svm import BOOK_SVM_CORRECT
 from nntui.engine.training import Trainer, check_fits, new_seed, seeded_network
 from nntui.store.model_file import SavedModel
 
@@ -54,6 +56,7 @@ class Session:
         self.sample_indices: tuple[int, ...] = ()
         self._gallery_size = gallery_size
         self._rng = np.random.default_rng(sample_seed)
+        self._hinted: tuple[int, ...] = ()  # the stuck outputs named in this run's log
 
     @property
     def snapshot(self) -> NetworkSnapshot | None:
@@ -115,6 +118,7 @@ class Session:
             self.eval_on = config.eval_on
             self.new_sample()
         self.trainer = self._trainer(config)
+        self._hinted = ()
         return self.trainer
 
     def record(self, event: EpochDone, config: TrainConfig) -> None:
@@ -157,6 +161,28 @@ class Session:
             for r in self.earlier_records
             if r.get("total")
         )
+
+    def new_hint(self, event: EpochDone) -> str | None:
+        """The hint naming stuck output neurons after ``event``, once per run and set of digits.
+
+        None when no output is stuck, or the hint for these digits was given before.
+        """
+        labels = self.data.split(self.eval_on).labels
+        digits = tuple(held_back_digits(event.predictions, labels))
+        hint = stuck_output_hint(digits, event.epoch)
+        repeated = hint is not None and digits == self._hinted
+        self._hinted = digits if hint else ()
+        return None if repeated else hint
+
+    def svm_baseline(self, correct: int | None) -> dict[str, float]:
+        """The SVM's fraction right for the chart: ``correct`` of 10,000, or the book's figure.
+
+        Empty unless evaluating on the test set, on which the SVM was scored.
+        """
+        if self.eval_on != "test":
+            return {}
+        name = "SVM" if correct is not None else "SVM (book, not reproduced)"
+        return {name: (correct or BOOK_SVM_CORRECT) / 10_000}
 
     def baselines(self) -> dict[str, float]:
         """The chapter's simple classifiers on the evaluation set, as fractions correct."""
