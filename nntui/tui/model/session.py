@@ -9,6 +9,8 @@ thread changes while a run goes on. Plain Python and NumPy: no Textual here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from nntui.engine.analysis import RANDOM_GUESS, darkness_baseline
@@ -21,7 +23,9 @@ from nntui.engine.network import Network
 from nntui.engine.snapshot import NetworkSnapshot
 from nntui.engine.svm import BOOK_SVM_CORRECT
 from nntui.engine.training import Trainer, check_fits, new_seed, seeded_network
+from nntui.store.metrics import epoch_record
 from nntui.store.model_file import SavedModel
+from nntui.store.recorder import RunRecorder
 
 GALLERY_SIZE = 8  # evaluation digits in the dashboard's gallery
 PROGRESS_IMAGES = 1_000  # ask the trainer for a progress event about this often (100 batches of 10)
@@ -127,6 +131,20 @@ class Session:
         if config.train_size:
             per_book_epoch = event.train_seconds * MAX_TRAIN_SIZE / config.train_size
             self.epoch_seconds.setdefault(config.backprop, []).append(per_book_epoch)
+
+    def recorder(self, trainer: Trainer, warn: Callable[[str], None]) -> RunRecorder:
+        """Every run is kept in the runs directory, with the epochs this network had before.
+
+        ``warn`` is told, from the training thread, when the run cannot be kept.
+        """
+        earlier = [*self.earlier_records, *(epoch_record(e) for e in self.history)]
+        return RunRecorder(
+            trainer.config,
+            trainer.seed,
+            warn=warn,
+            history=earlier,
+            resumed_from=self.loaded_from,
+        )
 
     def seconds_per_epoch(self) -> dict[str, float]:
         """The median seconds per 50,000-image epoch measured so far, by backprop."""

@@ -175,6 +175,21 @@ class AccuracyChart(ThrottledPlot):
         self.marks.append((x, label))
         self.request_redraw(now=True)
 
+    def show_earlier(
+        self,
+        curve: Sequence[tuple[int, float]],
+        epochs_done: int,
+        last_epoch: int,
+        eval_name: str,
+    ) -> None:
+        """Start over from a loaded network's earlier (epoch, fraction right), marked "resumed"."""
+        self.clear()
+        self.set_run(last_epoch, eval_name)
+        for epoch, accuracy in curve:
+            self.add_point(epoch, 100 * accuracy)
+        if epochs_done:
+            self.add_mark(epochs_done, "resumed")
+
     def clear(self) -> None:
         self.epochs.clear()
         self.accuracy.clear()
