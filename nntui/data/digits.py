@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nntui.engine.errors import DataError
+from nntui.engine.errors import DataError, reason
 
 SIDE = 28  # MNIST images are 28x28
 BOX = 20  # ...with the digit scaled to fit a 20x20 box inside
@@ -224,7 +224,7 @@ def _read_with_pillow(path: Path, name: str) -> np.ndarray:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DataError(f"{name}: the image is too large to read safely") from None
     except (OSError, ValueError, SyntaxError) as exc:
-        raise DataError(f"{name}: unreadable image ({_reason(exc)})") from None
+        raise DataError(f"{name}: unreadable image ({reason(exc)})") from None
 
 
 def _pillow_gray(img) -> np.ndarray:  # img: PIL.Image.Image
@@ -313,8 +313,3 @@ def _parse_pgm(data: bytes, name: str) -> np.ndarray:
 
 def _strip_comments(text: bytes) -> bytes:
     return b"\n".join(line.split(b"#", 1)[0] for line in text.splitlines())
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]

@@ -27,7 +27,7 @@ from typing import IO, Any
 import numpy as np
 
 from nntui.engine.dataset import MnistData, Split
-from nntui.engine.errors import DataError
+from nntui.engine.errors import DataError, reason
 
 BOOK_FILENAME = "mnist.pkl.gz"
 KERAS_FILENAME = "mnist.npz"
@@ -142,7 +142,7 @@ def detect_format(path: str | Path) -> Format:
             with gzip.open(path, "rb") as f:
                 inner = f.read(4)
         except _CORRUPT as exc:
-            raise DataError(f"{path}: not a valid gzip file ({_reason(exc)})") from None
+            raise DataError(f"{path}: not a valid gzip file ({reason(exc)})") from None
         return Format.IDX if inner in _IDX_MAGICS else Format.BOOK
     if head.startswith(b"PK"):
         return Format.KERAS
@@ -246,11 +246,11 @@ def load_book_pickle(path: str | Path) -> MnistData:
     except DataError as exc:
         raise DataError(f"{path}: {exc}") from None
     except gzip.BadGzipFile as exc:
-        raise DataError(f"{path}: not a valid gzip file ({_reason(exc)})") from None
+        raise DataError(f"{path}: not a valid gzip file ({reason(exc)})") from None
     except EOFError as exc:
-        raise DataError(f"{path}: truncated ({_reason(exc)})") from None
+        raise DataError(f"{path}: truncated ({reason(exc)})") from None
     except Exception as exc:  # unpickling corrupt bytes can raise almost any type
-        raise DataError(f"{path}: not a valid MNIST pickle ({_reason(exc)})") from None
+        raise DataError(f"{path}: not a valid MNIST pickle ({reason(exc)})") from None
     if trailing:
         raise DataError(f"{path}: unexpected data after the pickle")
 
@@ -302,7 +302,7 @@ def load_keras_npz(path: str | Path) -> MnistData:
     except DataError:
         raise
     except Exception as exc:  # zipfile and numpy raise many types on corrupt input
-        raise DataError(f"{path}: not a valid npz file ({_reason(exc)})") from None
+        raise DataError(f"{path}: not a valid npz file ({reason(exc)})") from None
     return _official_split(
         path, arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"]
     )
@@ -385,11 +385,11 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
     except DataError:
         raise
     except gzip.BadGzipFile as exc:
-        raise DataError(f"{path}: not a valid gzip file ({_reason(exc)})") from None
+        raise DataError(f"{path}: not a valid gzip file ({reason(exc)})") from None
     except EOFError as exc:
-        raise DataError(f"{path}: truncated ({_reason(exc)})") from None
+        raise DataError(f"{path}: truncated ({reason(exc)})") from None
     except _CORRUPT as exc:
-        raise DataError(f"{path}: cannot read ({_reason(exc)})") from None
+        raise DataError(f"{path}: cannot read ({reason(exc)})") from None
     if len(body) != expected:
         raise DataError(
             f"{path}: header says {dims[0]:,} {kind} ({expected:,} bytes) "
@@ -482,7 +482,7 @@ def _read_head(path: Path, n: int) -> bytes:
     except PermissionError:
         raise DataError(f"{path}: permission denied") from None
     except OSError as exc:
-        raise DataError(f"{path}: cannot read ({_reason(exc)})") from None
+        raise DataError(f"{path}: cannot read ({reason(exc)})") from None
     if not head:
         raise DataError(f"{path}: empty file")
     return head
@@ -497,11 +497,6 @@ def _missing_in_dir_message(directory: Path) -> str:
         f"{directory}: no MNIST data here "
         f"(expected {BOOK_FILENAME}, {KERAS_FILENAME} or the four IDX files)"
     )
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return text or type(exc).__name__
 
 
 def _describe(obj: Any) -> str:

@@ -56,14 +56,18 @@ def check_metrics_path(path: str | os.PathLike[str]) -> Path:
 
 
 def check_writable(path: Path, what: str) -> Path:
-    """A path we can create or replace: not a directory, in a writable directory that exists."""
+    """A path we can create or replace: not a directory, in a writable directory that exists.
+
+    The messages name the path as ``what 'path'``, or ``'path'`` alone if ``what`` is empty.
+    """
+    named = f"{what} {str(path)!r}" if what else repr(str(path))
     if path.is_dir():
-        raise ConfigError(f"{what} {str(path)!r} is a directory")
+        raise ConfigError(f"{named} is a directory")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise ConfigError(f"{what} {str(path)!r}: directory {str(parent)!r} does not exist")
+        raise ConfigError(f"{named}: directory {str(parent)!r} does not exist")
     if not os.access(parent, os.W_OK):
-        raise ConfigError(f"{what} {str(path)!r}: directory {str(parent)!r} is not writable")
+        raise ConfigError(f"{named}: directory {str(parent)!r} is not writable")
     return path
 
 

@@ -18,7 +18,7 @@ from typing import IO, Any
 import numpy as np
 
 from nntui.engine.config import TrainConfig
-from nntui.engine.errors import ConfigError, ModelFileError
+from nntui.engine.errors import ConfigError, ModelFileError, reason
 from nntui.engine.network import Network
 from nntui.store.atomic import atomic_write
 
@@ -98,7 +98,7 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     except Exception as exc:
         # A corrupt archive can fail anywhere in zipfile, zlib or NumPy's header
         # parser (even with SyntaxError); whatever it is, the file is not a model.
-        raise ModelFileError(f"{name}: not an nntui model file ({_reason(exc)})") from None
+        raise ModelFileError(f"{name}: not an nntui model file ({reason(exc)})") from None
 
 
 def _read(archive: zipfile.ZipFile) -> SavedModel:
@@ -241,8 +241,3 @@ def _valid_shuffle_state(state: Any) -> bool:
     except (TypeError, ValueError, KeyError, OverflowError):
         return False
     return True
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]

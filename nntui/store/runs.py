@@ -38,8 +38,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nntui.engine.config import TrainConfig
-from nntui.engine.errors import ConfigError, ModelFileError
+from nntui.engine.config import TrainConfig, format_sizes
+from nntui.engine.errors import ConfigError, ModelFileError, reason
 from nntui.engine.network import Network
 from nntui.store.atomic import atomic_write
 from nntui.store.model_file import SavedModel, load_model, save_model
@@ -70,7 +70,7 @@ def runs_dir() -> Path:
 
 def short_config(config: TrainConfig) -> str:
     """The config part of a run's name: layer sizes and eta, e.g. ``784-30-10_eta3``."""
-    return f"{'-'.join(map(str, config.sizes))}_eta{config.eta:g}"
+    return f"{format_sizes(config.sizes, '-')}_eta{config.eta:g}"
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class RunInfo:
     def label(self) -> str:
         """A short legend for charts: ``784-30-10 eta 3 m 10``."""
         c = self.config
-        return f"{'-'.join(map(str, c.sizes))} eta {c.eta:g} m {c.mini_batch_size}"
+        return f"{format_sizes(c.sizes, '-')} eta {c.eta:g} m {c.mini_batch_size}"
 
     def load(self) -> SavedModel:
         """Load the run's network (to inspect it or continue training); `ModelFileError` if none."""
@@ -186,7 +186,7 @@ class Run:
             with open(self.path / HISTORY_FILE, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
         except OSError as exc:
-            raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
+            raise ModelFileError(f"{self.path}: cannot save the run ({reason(exc)})") from None
         self._recorded += 1
         self._save_model_if_due(network, shuffle_state)
 
@@ -202,7 +202,7 @@ class Run:
             with atomic_write(self.path / HISTORY_FILE, "w") as f:
                 f.writelines(json.dumps(r) + "\n" for r in self.history)
         except OSError as exc:
-            raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
+            raise ModelFileError(f"{self.path}: cannot save the run ({reason(exc)})") from None
         self._recorded = len(self.history)
 
     def save(
@@ -240,7 +240,7 @@ class Run:
             with atomic_write(self.path / RUN_FILE, "w") as f:
                 f.write(json.dumps(self._document(), indent=1) + "\n")
         except OSError as exc:
-            raise ModelFileError(f"{self.path}: cannot save the run ({_reason(exc)})") from None
+            raise ModelFileError(f"{self.path}: cannot save the run ({reason(exc)})") from None
 
     def _document(self) -> dict[str, Any]:
         return {
@@ -312,7 +312,7 @@ class RunStore:
                 raise ModelFileError(f"{self.root}: too many runs named {base}")
         except OSError as exc:
             raise ModelFileError(
-                f"{self.root}: cannot create a run in the runs directory ({_reason(exc)}); "
+                f"{self.root}: cannot create a run in the runs directory ({reason(exc)}); "
                 f"set {ENV_VAR} to a writable directory"
             ) from None
         run = Run(path, config, seed, started, history, resumed_from, sweep)
@@ -333,7 +333,7 @@ class RunStore:
             return []
         except OSError as exc:
             if skipped is not None:
-                skipped.append(f"{self.root}: cannot list the runs directory ({_reason(exc)})")
+                skipped.append(f"{self.root}: cannot list the runs directory ({reason(exc)})")
             return []
         runs = []
         for entry in entries:
@@ -414,7 +414,7 @@ def read_run(path: str | os.PathLike[str]) -> RunInfo:
     except FileNotFoundError:
         raise ModelFileError(f"{where}: not a run (no {RUN_FILE})") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{where}: cannot read {RUN_FILE} ({_reason(exc)})") from None
+        raise ModelFileError(f"{where}: cannot read {RUN_FILE} ({reason(exc)})") from None
     try:
         doc = json.loads(text)
     except ValueError:
@@ -464,7 +464,7 @@ def _read_history(path: Path, where: str) -> list[Any]:
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{where}: cannot read {HISTORY_FILE} ({_reason(exc)})") from None
+        raise ModelFileError(f"{where}: cannot read {HISTORY_FILE} ({reason(exc)})") from None
     records = []
     for n, line in enumerate(lines, 1):
         try:
@@ -506,10 +506,3 @@ def _sort_time(started: str) -> float:
     with contextlib.suppress(ValueError):
         return datetime.fromisoformat(started).timestamp()
     return float("-inf")
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]

@@ -26,6 +26,7 @@ from nntui.engine.config import (
     check_mini_batch_size,
     check_sizes,
     check_train_size,
+    format_sizes,
     parse_eta,
     parse_seed,
 )
@@ -111,7 +112,7 @@ class RunSpec:
 
 def config_key(config: TrainConfig) -> str:
     """``784-30-10 eta 3 m 10``: what tells one configuration of a sweep from another."""
-    return f"{'-'.join(map(str, config.sizes))} eta {config.eta:g} m {config.mini_batch_size}"
+    return f"{format_sizes(config.sizes, '-')} eta {config.eta:g} m {config.mini_batch_size}"
 
 
 def split_list(text: str, what: str, example: str) -> list[str]:
@@ -193,7 +194,7 @@ def parse_seed_item(text: str) -> int:
 
 def hidden_label(sizes: Sequence[int]) -> str:
     """The --hidden spelling of a network's layer sizes: ``100-30``, or ``0`` for none."""
-    return "-".join(map(str, sizes[1:-1])) or "0"
+    return format_sizes(sizes[1:-1], "-") or "0"
 
 
 def build_runs(axes: Axes, *, allow_many: bool = False) -> list[RunSpec]:

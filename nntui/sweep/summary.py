@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nntui.engine.config import TrainConfig
+from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.errors import ConfigError
 from nntui.store.atomic import atomic_write
+from nntui.store.metrics import check_writable
 from nntui.store.runs import RunInfo
 from nntui.sweep.grid import BOOK_ACCURACY, PRESETS, config_key
 
@@ -137,14 +138,7 @@ def check_output_path(path: str | os.PathLike[str], suffix: str) -> Path:
     p = Path(path)
     if p.suffix.lower() != suffix:
         raise ConfigError(f"--{suffix[1:]} file must end in {suffix}, got {str(p)!r}")
-    if p.is_dir():
-        raise ConfigError(f"{str(p)!r} is a directory")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise ConfigError(f"{str(p)!r}: directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ConfigError(f"{str(p)!r}: directory {str(parent)!r} is not writable")
-    return p
+    return check_writable(p, "")
 
 
 def write_json(
@@ -214,7 +208,7 @@ def write_csv(
         return {
             "sweep": sweep,
             "config": config_key(config),
-            "sizes": "-".join(map(str, config.sizes)),
+            "sizes": format_sizes(config.sizes, "-"),
             "eta": config.eta,
             "mini_batch_size": config.mini_batch_size,
         }

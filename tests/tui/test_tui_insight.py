@@ -12,8 +12,8 @@ from nntui.engine.events import EpochDone
 from nntui.engine.training import Trainer, one_hot
 from nntui.tui.app import NntuiApp
 from nntui.tui.model.inspect import LiveSubject, layer_values
+from nntui.tui.model.speed import SPEEDS
 from nntui.tui.screens.layers import LayersScreen
-from nntui.tui.screens.main import SPEEDS
 from nntui.tui.screens.misclassified import DigitPagerScreen
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.gallery import DigitGallery

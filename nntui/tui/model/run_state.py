@@ -45,3 +45,30 @@ def availability(action: str, state: RunState) -> bool | None:
 def button_enabled(button: str, state: RunState) -> bool:
     """Whether the button with this id can be pressed in ``state``."""
     return any(availability(action, state) for action in BUTTON_ACTIONS[button])
+
+
+# The actions that need a network to act on (Textual hides a key whose check says False).
+SESSION_ACTIONS = frozenset({"new_sample", "inspect", "runs", "layers", "gallery_digits"})
+
+
+def key_availability(
+    action: str, state: RunState, *, has_session: bool, stepping: bool, small: bool
+) -> bool | None:
+    """Textual's answer for any of the dashboard's keys, as `availability` gives for run actions.
+
+    ``stepping``: a step is under way; ``small``: the terminal is too small to show
+    the digits beside the charts, so that ``d`` switches between them.
+    """
+    if action in RUN_ACTIONS:
+        return availability(action, state)
+    if action == "step":
+        if not has_session or state not in ("ready", "paused", "finished"):
+            return False  # hidden: the footer shows the step keys only when they apply
+        return not stepping
+    if action == "toggle_digits":
+        return small
+    if action in SESSION_ACTIONS:
+        return has_session
+    if action == "edit":  # the live settings: before and during a run alike
+        return state in ("ready", "running", "paused", "finished")
+    return True

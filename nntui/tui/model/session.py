@@ -9,6 +9,8 @@ thread changes while a run goes on. Plain Python and NumPy: no Textual here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from nntui.engine.analysis import RANDOM_GUESS, darkness_baseline
@@ -16,10 +18,14 @@ from nntui.engine.config import MAX_TRAIN_SIZE, TrainConfig, check_memory, forma
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import EpochDone
+from nntui.engine.layers import held_back_digits, stuck_output_hint
 from nntui.engine.network import Network
 from nntui.engine.snapshot import NetworkSnapshot
+from nntui.engine.svm import BOOK_SVM_CORRECT
 from nntui.engine.training import Trainer, check_fits, new_seed, seeded_network
+from nntui.store.metrics import epoch_record
 from nntui.store.model_file import SavedModel
+from nntui.store.recorder import RunRecorder
 
 GALLERY_SIZE = 8  # evaluation digits in the dashboard's gallery
 PROGRESS_IMAGES = 1_000  # ask the trainer for a progress event about this often (100 batches of 10)
@@ -54,6 +60,7 @@ class Session:
         self.sample_indices: tuple[int, ...] = ()
         self._gallery_size = gallery_size
         self._rng = np.random.default_rng(sample_seed)
+        self._hinted: tuple[int, ...] = ()  # the stuck outputs named in this run's log
 
     @property
     def snapshot(self) -> NetworkSnapshot | None:
@@ -120,6 +127,7 @@ class Session:
         # replaying every earlier epoch's shuffle (slow after many epochs).
         carried = self.trainer.shuffle_state if self.trainer and self.epochs_done else None
         self.trainer = self._trainer(config, carried)
+        self._hinted = ()
         return self.trainer
 
     def record(self, event: EpochDone, config: TrainConfig) -> None:
@@ -128,6 +136,20 @@ class Session:
         if config.train_size:
             per_book_epoch = event.train_seconds * MAX_TRAIN_SIZE / config.train_size
             self.epoch_seconds.setdefault(config.backprop, []).append(per_book_epoch)
+
+    def recorder(self, trainer: Trainer, warn: Callable[[str], None]) -> RunRecorder:
+        """Every run is kept in the runs directory, with the epochs this network had before.
+
+        ``warn`` is told, from the training thread, when the run cannot be kept.
+        """
+        earlier = [*self.earlier_records, *(epoch_record(e) for e in self.history)]
+        return RunRecorder(
+            trainer.config,
+            trainer.seed,
+            warn=warn,
+            history=earlier,
+            resumed_from=self.loaded_from,
+        )
 
     def seconds_per_epoch(self) -> dict[str, float]:
         """The median seconds per 50,000-image epoch measured so far, by backprop."""
@@ -163,6 +185,28 @@ class Session:
             for r in self.earlier_records
             if r.get("total")
         )
+
+    def new_hint(self, event: EpochDone) -> str | None:
+        """The hint naming stuck output neurons after ``event``, once per run and set of digits.
+
+        None when no output is stuck, or the hint for these digits was given before.
+        """
+        labels = self.data.split(self.eval_on).labels
+        digits = tuple(held_back_digits(event.predictions, labels))
+        hint = stuck_output_hint(digits, event.epoch)
+        repeated = hint is not None and digits == self._hinted
+        self._hinted = digits if hint else ()
+        return None if repeated else hint
+
+    def svm_baseline(self, correct: int | None) -> dict[str, float]:
+        """The SVM's fraction right for the chart: ``correct`` of 10,000, or the book's figure.
+
+        Empty unless evaluating on the test set, on which the SVM was scored.
+        """
+        if self.eval_on != "test":
+            return {}
+        name = "SVM" if correct is not None else "SVM (book, not reproduced)"
+        return {name: (correct or BOOK_SVM_CORRECT) / 10_000}
 
     def baselines(self) -> dict[str, float]:
         """The chapter's simple classifiers on the evaluation set, as fractions correct."""

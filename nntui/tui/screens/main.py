@@ -10,7 +10,6 @@ data itself. Every view reads the network from the trainer's latest snapshot
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,36 +18,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Button, Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from nntui.data import datastore
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError, NntuiError
-from nntui.engine.events import EpochDone, TrainingFinished
-from nntui.engine.layers import held_back_digits, stuck_output_hint
-from nntui.engine.svm import BOOK_SVM_CORRECT
+from nntui.engine.events import TrainingFinished
 from nntui.engine.training import Trainer
-from nntui.store.baselines import load_svm_results
-from nntui.store.metrics import epoch_record
 from nntui.store.model_file import SavedModel
 from nntui.store.recorder import RunRecorder
 from nntui.store.runs import RunInfo, RunStore
 from nntui.tui.messages import Training
 from nntui.tui.model import log_text
 from nntui.tui.model.inspect import LiveSubject, digit_samples
-from nntui.tui.model.run_state import RUN_ACTIONS, RunState, availability
+from nntui.tui.model.run_state import RunState, key_availability
 from nntui.tui.model.session import Session
+from nntui.tui.model.speed import next_speed
 from nntui.tui.screens.inside import INSIDE_SCREENS
 from nntui.tui.screens.layers import LayersScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen
 from nntui.tui.screens.runs import RunsScreen
 from nntui.tui.screens.sweep import SweepScreen
+from nntui.tui.widgets.baselines import BaselineAccuracyChart
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.controls import Controls
 from nntui.tui.widgets.data_panel import DataPanel
@@ -59,9 +53,6 @@ from nntui.tui.widgets.progress import EpochProgress
 from nntui.tui.worker import run_training
 
 Breakpoints = list[tuple[int, str]] | None
-GALLERY_INTERVAL = 0.25  # seconds: redraw the gallery at most 4 times a second
-# `+` and `-` step through these mini-batches per second (None: full speed).
-SPEEDS: tuple[float | None, ...] = (None, 1000.0, 300.0, 100.0, 30.0, 10.0, 3.0, 1.0)
 _STEP_STATUS = "Paused: . one mini-batch, e one epoch, space runs on."
 
 
@@ -126,13 +117,8 @@ class MainScreen(Screen[None]):
         self.trainer: Trainer | None = None  # the run in progress, if any
         self._reset_after_run = False
         self._run_config = config  # the run in progress, or the last one
-        self._last_epoch_seconds: float | None = None
-        self._gallery_shown_at = -float("inf")
-        self._gallery_timer: Timer | None = None
-        self._svm: int | None = None  # the SVM baseline's right answers, if cached
         self._speed: float | None = None  # mini-batches per second; None: full speed
         self._stepping = False  # a step is under way: its pause is not logged
-        self._hinted: tuple[int, ...] = ()  # the stuck outputs the log has named this run
 
     def compose(self) -> ComposeResult:
         timings = not self._deterministic
@@ -145,7 +131,9 @@ class MainScreen(Screen[None]):
             with Vertical(id="main"):
                 yield DataPanel(self._data_path, id="data")
                 with Horizontal(id="charts"):
-                    yield AccuracyChart(id="accuracy")
+                    yield BaselineAccuracyChart(
+                        data_path=self._data_path, in_thread=timings, id="accuracy"
+                    )
                     yield CostChart(id="cost")
                 yield DigitGallery(mark_changes=True, id="gallery")
         yield Footer(compact=True)
@@ -178,20 +166,13 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in RUN_ACTIONS:
-            return availability(action, self.state)
-        if action == "step":
-            if self.session is None or self.state not in ("ready", "paused", "finished"):
-                return False  # hidden: the footer shows the step keys only when they apply
-            return not self._stepping
-        if action == "toggle_digits":
-            return self.has_class("-narrow") or self.has_class("-short")
-        # Textual hides a key whose check says False: the footer shows only what applies.
-        if action in ("new_sample", "inspect", "runs", "layers", "gallery_digits"):
-            return self.session is not None
-        if action == "edit":  # the live settings: before and during a run alike
-            return self.state in ("ready", "running", "paused", "finished")
-        return True
+        return key_availability(
+            action,
+            self.state,
+            has_session=self.session is not None,
+            stepping=self._stepping,
+            small=self.has_class("-narrow") or self.has_class("-short"),
+        )
 
     def action_edit(self, field: str) -> None:
         """Move the focus to a setting's input, with its text selected to type over."""
@@ -240,7 +221,7 @@ class MainScreen(Screen[None]):
         self.query_one(EpochProgress).show_speed_limit(self._speed)
         self._show_baselines()
         if self._data is None or self._data_path is not None:  # data from a file: look beside it
-            self._find_svm()
+            self.query_one(BaselineAccuracyChart).find_svm()
         self.state = "ready"
         if self._saved is not None:  # nntui --resume MODEL
             try:
@@ -278,7 +259,6 @@ class MainScreen(Screen[None]):
             self._status(f"Start refused: {exc}", warning=True)
             return False
         self.trainer.set_speed(self._speed)
-        self._hinted = ()
         if step is not None:
             self.trainer.pause()  # the run waits before its first mini-batch...
             self.trainer.step(step)  # ...and takes this step
@@ -289,11 +269,11 @@ class MainScreen(Screen[None]):
             self.session.epochs_done + config.epochs, config.eval_on
         )
         self.query_one(CostChart).clear()
-        self._last_epoch_seconds = None
+        self.query_one(EpochProgress).last_epoch_seconds = None
         self._run_config = config
         self.state = "paused" if step else "running"
         self._status(_STEP_STATUS if step else "Training…")
-        self._train(self.trainer, self._recorder(self.trainer))
+        self._train(self.trainer, self.session.recorder(self.trainer, self._note_from_thread))
         return True
 
     def action_step(self, what: str) -> None:
@@ -307,9 +287,8 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     def action_speed(self, direction: int) -> None:
-        """``+`` / ``-``: the next speed up or down `SPEEDS`; applies at once if a run goes on."""
-        i = SPEEDS.index(self._speed) if self._speed in SPEEDS else 0
-        self._speed = SPEEDS[min(max(i - direction, 0), len(SPEEDS) - 1)]
+        """``+`` / ``-``: the next speed up or down; applies at once if a run goes on."""
+        self._speed = next_speed(self._speed, direction)
         if self.trainer is not None:
             self.trainer.set_speed(self._speed)
         self.query_one(EpochProgress).show_speed_limit(self._speed)
@@ -428,13 +407,10 @@ class MainScreen(Screen[None]):
         assert self.session is not None
         config = self.session.load(saved, origin)
         self.query_one(HyperParams).show_config(config)
-        chart = self.query_one(AccuracyChart)
-        chart.clear()
-        chart.set_run(self.session.epochs_done + config.epochs, config.eval_on)
-        for epoch, accuracy in self.session.earlier_curve:
-            chart.add_point(epoch, 100 * accuracy)
-        if self.session.epochs_done:
-            chart.add_mark(self.session.epochs_done, "resumed")
+        done = self.session.epochs_done
+        self.query_one(AccuracyChart).show_earlier(
+            self.session.earlier_curve, done, done + config.epochs, config.eval_on
+        )
         self._show_baselines()
         self.query_one(CostChart).clear()
         self._log(log_text.loaded(what or origin, config.sizes, self.session.epochs_done))
@@ -442,60 +418,8 @@ class MainScreen(Screen[None]):
         self._status("Loaded: press s to train it further.")
         self.state = "ready"
 
-    class BaselinesReady(Message):
-        """The chapter's baselines for a session, computed in a thread."""
-
-        def __init__(self, session: Session, baselines: dict[str, float]) -> None:
-            super().__init__()
-            self.session = session
-            self.baselines = baselines
-
     def _show_baselines(self) -> None:
-        """Put the baselines on the accuracy chart once computed, without holding up the screen.
-
-        The average-darkness classifier reads all 50,000 training images (a tenth
-        of a second or more, from a cache on disk): in a thread, so that the
-        dashboard is ready to start at once. Snapshot runs compute it in place.
-        """
-        if self.session is None:
-            return
-        if self._deterministic:
-            self._set_baselines(self.session.baselines())
-        else:
-            self._compute_baselines(self.session)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="baselines", name="baselines")
-    def _compute_baselines(self, session: Session) -> None:
-        self.post_message(MainScreen.BaselinesReady(session, session.baselines()))
-
-    @on(BaselinesReady)
-    def _baselines_ready(self, message: BaselinesReady) -> None:
-        if message.session is self.session:  # not a session since replaced
-            self._set_baselines(message.baselines)
-
-    def _set_baselines(self, found: dict[str, float]) -> None:
-        baselines = dict(found)
-        if self.session is not None and self.session.eval_on == "test":
-            # The SVM was scored on the test set.
-            name = "SVM" if self._svm is not None else "SVM (book, not reproduced)"
-            baselines[name] = (self._svm or BOOK_SVM_CORRECT) / 10_000
-        chart = self.query_one(AccuracyChart)
-        chart.set_baselines({name: 100 * value for name, value in baselines.items()})
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="svm", name="svm")
-    def _find_svm(self) -> None:
-        """Read the SVM baseline cached beside the data (a checksum: off the UI thread)."""
-        path = datastore.find_data(self._data_path)
-        if path is None:
-            return
-        results = load_svm_results(datastore.baseline_dirs(path), datastore.data_checksum(path))
-        book = results.get("auto")
-        if book is not None and book.total == 10_000:
-            self.app.call_from_thread(self._svm_found, book.correct)
-
-    def _svm_found(self, correct: int) -> None:
-        self._svm = correct
-        self._show_baselines()
+        self.query_one(BaselineAccuracyChart).show_baselines(self.session)
 
     @on(HyperParams.LiveSetting)
     def _live_setting(self, message: HyperParams.LiveSetting) -> None:
@@ -537,18 +461,8 @@ class MainScreen(Screen[None]):
             ui_idle=getattr(self.app, "ui_idle", None),
         )
 
-    def _recorder(self, trainer: Trainer) -> RunRecorder:
-        """Every run is kept in the runs directory, with the epochs this network had before."""
-        session = self.session
-        assert session is not None
-        earlier = [*session.earlier_records, *(epoch_record(e) for e in session.history)]
-        return RunRecorder(
-            trainer.config,
-            trainer.seed,
-            warn=lambda text: self.post_message(Training.Note(text)),
-            history=earlier,
-            resumed_from=session.loaded_from,
-        )
+    def _note_from_thread(self, text: str) -> None:
+        self.post_message(Training.Note(text))  # a message: safe from the training thread
 
     def on_training_note(self, message: Training.Note) -> None:
         self._log((message.text, "yellow"))
@@ -562,21 +476,9 @@ class MainScreen(Screen[None]):
         slow = self._stepping or self._speed is not None
         self.query_one(CostChart).zoom = slow
         if slow:
-            self._show_digits_soon()  # the trainer publishes each step: show it
-        remaining = None
-        if p.images_per_second > 0:
-            this_epoch = (p.images_total - p.images_done) / p.images_per_second
-            per_epoch = self._last_epoch_seconds or p.images_total / p.images_per_second
-            remaining = this_epoch + (p.epochs - p.epoch) * per_epoch
-        self.query_one(EpochProgress).show_progress(
-            epoch=p.epoch,
-            epochs=p.epochs,
-            images_done=p.images_done,
-            images_total=p.images_total,
-            images_per_second=p.images_per_second,
-            elapsed=p.elapsed,
-            remaining=remaining,
-        )
+            # The trainer publishes each step: show it.
+            self.query_one(DigitGallery).redraw_soon(self._show_digits)
+        self.query_one(EpochProgress).show_batch(p)
 
     def on_training_epoch_done(self, message: Training.EpochDone) -> None:
         event = message.event
@@ -584,25 +486,16 @@ class MainScreen(Screen[None]):
             self.session.record(event, self._run_config)
             if not self._deterministic:  # timings would make snapshots differ
                 self.query_one(HyperParams).show_speeds(self.session.seconds_per_epoch())
-        self._last_epoch_seconds = event.train_seconds + event.eval_seconds
+        self.query_one(EpochProgress).last_epoch_seconds = event.train_seconds + event.eval_seconds
         self.query_one(EpochLog).epoch(event.book_line(), event.train_seconds)
         train = event.train_accuracy
         self.query_one(AccuracyChart).add_point(
             event.epoch, 100 * event.accuracy, None if train is None else 100 * train
         )
-        self._show_digits_soon()
-        self._hint(event)
-
-    def _hint(self, event: EpochDone) -> None:
-        """Name a stuck output neuron in the log, once per run and set of digits."""
-        if self.session is None:
-            return
-        labels = self.session.data.split(self.session.eval_on).labels
-        digits = tuple(held_back_digits(event.predictions, labels))
-        hint = stuck_output_hint(digits, event.epoch)
-        if hint and digits != self._hinted:
+        self.query_one(DigitGallery).redraw_soon(self._show_digits)
+        hint = self.session.new_hint(event) if self.session is not None else None
+        if hint is not None:
             self._log((hint, "yellow"))
-        self._hinted = digits if hint else ()
 
     def on_training_setting_changed(self, message: Training.SettingChanged) -> None:
         e = message.event
@@ -669,27 +562,11 @@ class MainScreen(Screen[None]):
 
     def _show_digits(self, *, new_network: bool = False) -> None:
         """The gallery's digits as the latest snapshot of the network sees them."""
-        if self._gallery_timer is not None:
-            self._gallery_timer.stop()
-            self._gallery_timer = None
+        gallery = self.query_one(DigitGallery)
+        gallery.cancel_redraw()
         session = self.session
         snapshot = None if session is None else session.snapshot
         if session is None or snapshot is None:
             return
         samples = digit_samples(LiveSubject(session), session.sample_indices)
-        self.query_one(DigitGallery).show(samples, snapshot.epoch, new_network=new_network)
-        self._gallery_shown_at = time.monotonic()
-
-    def _show_digits_soon(self) -> None:
-        """`_show_digits` now, or once `GALLERY_INTERVAL` has passed since the last time.
-
-        When epochs take milliseconds (a small training set) the gallery could not
-        be redrawn for each; the one drawn later shows the snapshot of that moment.
-        """
-        if self._gallery_timer is not None:
-            return
-        wait = self._gallery_shown_at + GALLERY_INTERVAL - time.monotonic()
-        if wait <= 0:
-            self._show_digits()
-        else:
-            self._gallery_timer = self.set_timer(wait, self._show_digits)
+        gallery.show(samples, snapshot.epoch, new_network=new_network)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -35,18 +34,9 @@ from nntui.store.runs import RunInfo, RunStore
 from nntui.tui.model.inspect import SavedSubject
 from nntui.tui.screens.base import CSS
 from nntui.tui.screens.inside import INSIDE_SCREENS, NEEDS_DATA
+from nntui.tui.widgets.charts import COLOURS, legend
 
 RELIST_INTERVAL = 2.0  # seconds between two readings of the runs directory
-# Curve colours: plotext's name and Rich's for the same colour (red is the book's line).
-COLOURS = (
-    ("cyan", "cyan"),
-    ("orange", "dark_orange"),
-    ("green", "green"),
-    ("magenta", "magenta"),
-    ("blue", "blue"),
-    ("yellow", "yellow"),
-    ("gray", "grey50"),
-)
 
 
 def run_label(info: RunInfo) -> str:
@@ -57,14 +47,6 @@ def run_label(info: RunInfo) -> str:
     batch = "" if c.mini_batch_size == 10 else f" m {c.mini_batch_size}"
     status = "" if info.status == "completed" else f" {info.status}"
     return f"{score} {format_sizes(c.sizes, '-')} eta {c.eta:g}{batch}{status}"
-
-
-def legend(labels: list[str]) -> Text:
-    """The chart's legend, below it: plotext's own would hide the top of the curves."""
-    text = Text()
-    for n, label in enumerate(labels):
-        text.append("━━ ", style=COLOURS[n % len(COLOURS)][1]).append(label + "   ")
-    return text
 
 
 class RunsChart(PlotextPlot):

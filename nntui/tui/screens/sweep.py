@@ -18,7 +18,6 @@ and only posts messages; the screen updates itself from them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -33,18 +32,18 @@ from textual.worker import get_current_worker
 
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError, NntuiError
-from nntui.store.runs import RunInfo, RunStore
-from nntui.sweep.events import RunState, SweepEvent, SweepFinished, SweepState
+from nntui.store.runs import RunStore
+from nntui.sweep.events import SweepEvent, SweepFinished, SweepState
 from nntui.sweep.grid import (
     Axes,
     RunSpec,
     build_runs,
-    config_key,
     estimate_wall_seconds,
-    hidden_label,
 )
 from nntui.sweep.manifest import sweep_ids
-from nntui.tui.widgets.sweep_chart import SweepChart, legend
+from nntui.tui.model.sweep_table import COLUMNS, Row, row_from_info, row_from_state, sort_rows
+from nntui.tui.widgets.charts import legend
+from nntui.tui.widgets.sweep_chart import SweepChart
 
 FOLLOW_INTERVAL = 1.0  # seconds between two readings of the runs store when following
 REDRAW_INTERVAL = 0.25  # seconds: a running sweep's table and chart redraw at most this often
@@ -57,77 +56,11 @@ STATUS_STYLE = {
     "failed": "bold red",
     "interrupted": "yellow",
 }
-COLUMNS = ("settings", "seed", "epochs", "last", "best", "time", "status")
 
 
 def dashboard_workers() -> int:
     """One worker fewer than the cores, and at least one: the dashboard keeps a core."""
     return max(1, (os.cpu_count() or 1) - 1)
-
-
-@dataclass(frozen=True)
-class Row:
-    """One run as the table shows it, from the live state or from the store."""
-
-    key: str
-    settings: str
-    seed: int
-    epochs_done: int
-    epochs: int
-    last: float | None
-    best: float | None
-    seconds: float
-    status: str
-    curve: tuple[float, ...]
-
-    def sort_key(self, column: str) -> Any:
-        return {
-            "settings": self.settings,
-            "seed": self.seed,
-            "epochs": self.epochs_done,
-            "last": -1.0 if self.last is None else self.last,
-            "best": -1.0 if self.best is None else self.best,
-            "time": self.seconds,
-            "status": self.status,
-        }[column]
-
-
-def _settings(sizes: tuple[int, ...], eta: float, m: int) -> str:
-    return f"h {hidden_label(sizes)} η {eta:g} m {m}"
-
-
-def row_from_state(run: RunState) -> Row:
-    c = run.spec.config
-    return Row(
-        run.spec.key,
-        _settings(c.sizes, c.eta, c.mini_batch_size),
-        run.spec.seed,
-        run.epochs_done,
-        c.epochs,
-        run.last,
-        run.best,
-        run.seconds,
-        run.status,
-        tuple(r["accuracy"] for r in run.history),
-    )
-
-
-def row_from_info(info: RunInfo) -> Row:
-    c = info.config
-    curve = tuple(a for _, a in info.curve)
-    seconds = sum(r.get("train_seconds", 0.0) + r.get("eval_seconds", 0.0) for r in info.history)
-    return Row(
-        config_key(c),
-        _settings(c.sizes, c.eta, c.mini_batch_size),
-        info.seed if info.seed is not None else 0,
-        info.epochs_done,
-        c.epochs,
-        curve[-1] if curve else None,
-        max(curve) if curve else None,
-        seconds,
-        info.status,
-        curve,
-    )
 
 
 class SweepEventMessage(Message):
@@ -429,12 +362,7 @@ class SweepScreen(Screen[None]):
 
     def sorted_rows(self) -> list[Row]:
         """The rows by the sort column: numbers largest first, words in order."""
-        descending = self.sort_column in ("epochs", "last", "best", "time")
-        return sorted(
-            self.rows,
-            key=lambda r: (r.sort_key(self.sort_column), -r.seed if descending else r.seed),
-            reverse=descending,
-        )
+        return sort_rows(self.rows, self.sort_column)
 
     def redraw(self) -> None:
         table = self.query_one(DataTable)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
@@ -20,6 +21,16 @@ from textual_plotext import PlotextPlot
 from nntui.engine.analysis import BOOK_ACCURACY
 from nntui.tui.widgets.strips import RunsVisual, ansi_runs
 
+# Curves of several runs: plotext's name and Rich's for the same colour (red is the book's line).
+COLOURS = (
+    ("cyan", "cyan"),
+    ("orange", "dark_orange"),
+    ("green", "green"),
+    ("magenta", "magenta"),
+    ("blue", "blue"),
+    ("yellow", "yellow"),
+    ("gray", "grey50"),
+)
 BASELINE_COLOURS = ("yellow", "magenta", "cyan")  # random guess, average darkness, SVM
 MARK_COLOUR = "orange"  # where eta or m changed, or where a run resumed
 TRAIN_COLOUR = "blue"  # accuracy on the training sample
@@ -38,6 +49,17 @@ REDRAW_GRACE = 0.15  # seconds to wait past the interval for a request to redraw
 # plotext maps values to rows with float arithmetic; far beyond this (a run that
 # diverged, eta 1e308) its scale overflows to inf or NaN and it divides by zero.
 PLOT_LIMIT = 1e12
+
+
+def legend(labels: Sequence[str]) -> Text:
+    """A legend of several curves in `COLOURS`, for below the chart.
+
+    Not plotext's own legend: it would hide the top of the curves.
+    """
+    text = Text()
+    for n, label in enumerate(labels):
+        text.append("━━ ", style=COLOURS[n % len(COLOURS)][1]).append(label + "   ")
+    return text
 
 
 class ThrottledPlot(PlotextPlot):
@@ -152,6 +174,21 @@ class AccuracyChart(ThrottledPlot):
         """A vertical mark at ``x`` epochs (fractions within an epoch), labelled."""
         self.marks.append((x, label))
         self.request_redraw(now=True)
+
+    def show_earlier(
+        self,
+        curve: Sequence[tuple[int, float]],
+        epochs_done: int,
+        last_epoch: int,
+        eval_name: str,
+    ) -> None:
+        """Start over from a loaded network's earlier (epoch, fraction right), marked "resumed"."""
+        self.clear()
+        self.set_run(last_epoch, eval_name)
+        for epoch, accuracy in curve:
+            self.add_point(epoch, 100 * accuracy)
+        if epochs_done:
+            self.add_mark(epochs_done, "resumed")
 
     def clear(self) -> None:
         self.epochs.clear()

@@ -12,11 +12,14 @@ guess differs from the one on screen before is marked ✱.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from rich.console import Console, RenderableType
 from rich.text import Text
 from textual.geometry import Size
+from textual.timer import Timer
 from textual.widget import Widget
 
 from nntui.tui.model.inspect import DigitSample
@@ -28,6 +31,7 @@ from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
 TOP_GUESSES_MIN_WIDTH = 19
 StyleChoice = Literal["auto", "half", "braille", "ascii"]
 STYLE_CYCLE: tuple[StyleChoice, ...] = ("auto", "half", "braille", "ascii")
+GALLERY_INTERVAL = 0.25  # seconds: redraw the gallery at most 4 times a second
 STYLE_NAMES = {"auto": "automatic", "half": "half blocks", "braille": "braille", "ascii": "ASCII"}
 
 
@@ -83,6 +87,8 @@ class DigitGallery(Widget):
         self._art: dict[int, dict[str, Text]] = {}  # index -> style -> drawing
         self._runs: dict[tuple[int, str], tuple[Text, list[Line]]] = {}
         self.style_choice: StyleChoice = "auto"  # `cycle_style` steps through STYLE_CYCLE
+        self._shown_at = -float("inf")
+        self._redraw_timer: Timer | None = None
 
     def on_mount(self) -> None:
         self.border_title = "Digits"
@@ -115,6 +121,28 @@ class DigitGallery(Widget):
         when = "untrained network" if epoch == 0 else f"after epoch {epoch}"
         self.border_title = f"Digits, {when}: {right}/{len(cards)} right"
         self.refresh(layout=relayout)
+        self._shown_at = time.monotonic()
+
+    def redraw_soon(self, redraw: Callable[[], None]) -> None:
+        """Call ``redraw`` now, or once `GALLERY_INTERVAL` has passed since the last `show`.
+
+        When epochs take milliseconds (a small training set) the gallery could not
+        be redrawn for each; ``redraw`` called later shows the network of that moment.
+        A redraw already waiting makes this call a no-op.
+        """
+        if self._redraw_timer is not None:
+            return
+        wait = self._shown_at + GALLERY_INTERVAL - time.monotonic()
+        if wait <= 0:
+            redraw()
+        else:
+            self._redraw_timer = self.set_timer(wait, redraw)
+
+    def cancel_redraw(self) -> None:
+        """Forget the redraw `redraw_soon` has put off: the caller draws now."""
+        if self._redraw_timer is not None:
+            self._redraw_timer.stop()
+            self._redraw_timer = None
 
     def cycle_style(self) -> StyleChoice:
         """Next drawing style: automatic, half blocks, braille, ASCII; returns the new one."""

@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
+from nntui.engine.events import BatchProgress
+
 
 def clock(seconds: float) -> str:
     """``75.2`` -> ``"1:15"``, ``3725`` -> ``"1:02:05"``."""
@@ -24,12 +26,26 @@ def speed_limit_text(batches_per_second: float | None) -> str:
     return f"Speed: {batches_per_second:g} mini-batches/s  [dim](+/-)[/]"
 
 
+def remaining_seconds(p: BatchProgress, last_epoch_seconds: float | None) -> float | None:
+    """Seconds left in the run: the rest of this epoch, then the others at the last one's pace.
+
+    Before an epoch has ended, an epoch is taken to last as long as its images at
+    the current speed. None while the speed is unknown.
+    """
+    if p.images_per_second <= 0:
+        return None
+    this_epoch = (p.images_total - p.images_done) / p.images_per_second
+    per_epoch = last_epoch_seconds or p.images_total / p.images_per_second
+    return this_epoch + (p.epochs - p.epoch) * per_epoch
+
+
 class EpochProgress(Vertical):
     """Progress of the run. With ``show_timings`` off (snapshot tests) no clocks or speeds show."""
 
     def __init__(self, *, show_timings: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.show_timings = show_timings
+        self.last_epoch_seconds: float | None = None  # the ETA's pace, once an epoch has ended
 
     def compose(self) -> ComposeResult:
         yield Static("Epoch -", id="epoch-line")
@@ -62,6 +78,18 @@ class EpochProgress(Vertical):
             self.query_one("#speed-line", Static).update(
                 f"{images_per_second:,.0f} img/s  {clock(elapsed)}  ETA {eta}", layout=False
             )
+
+    def show_batch(self, p: BatchProgress) -> None:
+        """Show a progress event, with the ETA from `remaining_seconds`."""
+        self.show_progress(
+            epoch=p.epoch,
+            epochs=p.epochs,
+            images_done=p.images_done,
+            images_total=p.images_total,
+            images_per_second=p.images_per_second,
+            elapsed=p.elapsed,
+            remaining=remaining_seconds(p, self.last_epoch_seconds),
+        )
 
     def show_speed_limit(self, batches_per_second: float | None) -> None:
         """Show the speed limit set with ``+``/``-`` (None: full speed)."""

@@ -11,20 +11,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from rich.text import Text
-
-from nntui.tui.widgets.charts import BOOK_ACCURACY, ThrottledPlot
-
-# plotext's name and Rich's for the same colour; red is kept for the book's line.
-COLOURS = (
-    ("cyan", "cyan"),
-    ("orange", "dark_orange"),
-    ("green", "green"),
-    ("magenta", "magenta"),
-    ("blue", "blue"),
-    ("yellow", "yellow"),
-    ("gray", "grey50"),
-)
+from nntui.tui.widgets.charts import BOOK_ACCURACY, COLOURS, ThrottledPlot
 
 Curve = Sequence[float]  # accuracy (0..1) after epochs 1, 2, ...
 
@@ -44,14 +31,6 @@ def band(curves: Sequence[Curve]) -> tuple[list[int], list[float], list[float], 
         mid.append(statistics.median(values))
         hi.append(max(values))
     return epochs, lo, mid, hi
-
-
-def legend(keys: Sequence[str]) -> Text:
-    """One coloured mark and name per configuration, in the chart's colours."""
-    text = Text()
-    for n, key in enumerate(keys):
-        text.append("━━ ", style=COLOURS[n % len(COLOURS)][1]).append(key + "   ")
-    return text
 
 
 class SweepChart(ThrottledPlot):
