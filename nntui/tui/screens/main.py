@@ -37,11 +37,6 @@ from nntui.tui.model.inspect import LiveSubject, digit_samples
 from nntui.tui.model.run_state import RunState, key_availability
 from nntui.tui.model.session import Session
 from nntui.tui.model.speed import next_speed
-from nntui.tui.screens.inside import INSIDE_SCREENS
-from nntui.tui.screens.layers import LayersScreen
-from nntui.tui.screens.misclassified import DigitPagerScreen
-from nntui.tui.screens.runs import RunsScreen
-from nntui.tui.screens.sweep import SweepScreen
 from nntui.tui.widgets.baselines import BaselineAccuracyChart
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.controls import Controls
@@ -353,16 +348,26 @@ class MainScreen(Screen[None]):
         self.toggle_class("-show-digits")
 
     def action_inspect(self, view: str) -> None:
-        """Push a look-inside screen; it follows the session while training goes on."""
+        """Push a look-inside screen; it follows the session while training goes on.
+
+        The screens are imported on first use, here and below: the first frame
+        should not wait for views a user may never open.
+        """
+        from nntui.tui.screens.inside import INSIDE_SCREENS
+
         if self.session is not None:
             self.app.push_screen(INSIDE_SCREENS[view](self.session))
 
     def action_runs(self) -> None:
+        from nntui.tui.screens.runs import RunsScreen
+
         if self.session is not None:
             self.app.push_screen(RunsScreen(RunStore(), data=self.session.data), self._run_chosen)
 
     def action_sweep(self) -> None:
         """Many runs at once: start a sweep here, or follow one started from the shell."""
+        from nntui.tui.screens.sweep import SweepScreen
+
         data = self.session.data if self.session is not None else None
         self.app.push_screen(SweepScreen(data, RunStore()))
 
@@ -370,11 +375,15 @@ class MainScreen(Screen[None]):
         self.query_one(AccuracyChart).toggle_full_scale()
 
     def action_layers(self) -> None:
+        from nntui.tui.screens.layers import LayersScreen
+
         if self.session is not None:
             self.app.push_screen(LayersScreen(self.session))
 
     def action_gallery_digits(self) -> None:
         """The gallery's digits one at a time, with every layer's activations."""
+        from nntui.tui.screens.misclassified import DigitPagerScreen
+
         if self.session is not None and self.session.sample_indices:
             self.app.push_screen(
                 DigitPagerScreen(self.session, self.session.sample_indices, title="Gallery")
