@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import threading
 from pathlib import Path
@@ -23,6 +24,7 @@ from nntui.tui.screens.main import MainScreen
 # kill (SIGTERM) and a closed terminal or SSH session (SIGHUP) end the dashboard
 # like `q`, so the terminal is left as it was: main screen, cursor shown, mouse off.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+STOP_GRACE_SECONDS = 5.0
 
 
 class NntuiApp(App[None]):
@@ -107,9 +109,18 @@ class NntuiApp(App[None]):
                     loop.remove_signal_handler(signum)
 
     def _stop_signal(self, signum: int) -> None:
-        """SIGTERM or SIGHUP: quit as ``q`` does (the terminal restored), exit 128 + n."""
+        """SIGTERM or SIGHUP: quit as ``q`` does (the terminal restored), exit 128 + n.
+
+        If the orderly exit has not ended the process within `STOP_GRACE_SECONDS`
+        (a thread that will not stop, a terminal that is gone), it ends anyway:
+        a dashboard whose terminal was closed must never linger, let alone spin.
+        The kept run loses nothing it had written: each epoch is on disk already.
+        """
         if not self.exiting:
             self.exit(return_code=128 + signum)
+            watchdog = threading.Timer(STOP_GRACE_SECONDS, os._exit, args=(128 + signum,))
+            watchdog.daemon = True  # a process that ends in time is not held up by it
+            watchdog.start()
 
     def get_default_screen(self) -> Screen:
         return MainScreen(

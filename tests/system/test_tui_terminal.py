@@ -62,3 +62,31 @@ def test_a_dashboard_with_no_terminal_at_all_refuses(data):
     assert proc.returncode == 2
     assert proc.stderr.startswith(REFUSAL) and len(proc.stderr.splitlines()) == 1
     assert proc.stdout == ""
+
+
+def _alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+@pytest.mark.parametrize("keys", [["s"], ["s", "p"], ["s", "space", "S"]])
+def test_a_dashboard_whose_terminal_is_closed_never_lingers(tmp_path, data, keys):
+    """Closing the terminal (here: the whole tmux server) ends the process, whatever it shows."""
+    with pane(tmp_path, [*nntui_command(), "--data", str(data)]) as p:
+        p.wait_for(r"Ready: press s to start")
+        for key in keys:
+            p.keys(key)
+            time.sleep(0.3)
+        pid = p.child_pid()
+        p.tmux("kill-server")
+        deadline = time.monotonic() + 30  # the grace period is 5 s; generous for slow machines
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        alive = _alive(pid)
+        if alive:
+            os.kill(pid, signal.SIGKILL)  # leave nothing behind, then fail
+        assert not alive, "the dashboard outlived its terminal"
