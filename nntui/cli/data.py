@@ -193,27 +193,36 @@ def download_(
     _say(str(path))
 
 
+# The data a command looks at: a file or directory given, else the one nntui would use.
+DataPathArgument = Annotated[
+    Path | None,
+    typer.Argument(
+        help="A data file or directory (default: the data nntui would use).",
+        show_default=False,
+    ),
+]
+
+
+def _find_or_explain(path: Path | None, what_then: str) -> Path:
+    """The data at ``path`` (or nntui's own); a `DataError` ending in ``what_then`` if none."""
+    found = datastore.find_data(path)
+    if found is None:
+        raise DataError(
+            f"no MNIST data in {datastore.data_dir()} and NNTUI_DATA is not set: {what_then}"
+        )
+    return found
+
+
 @data_app.command("info")
 def info(
-    path: Annotated[
-        Path | None,
-        typer.Argument(
-            help="A data file or directory (default: the data nntui would use).",
-            show_default=False,
-        ),
-    ] = None,
+    path: DataPathArgument = None,
 ) -> None:
     """Check a dataset and show its format, size, checksums and split sizes.
 
     Example: nntui data info ~/Downloads/mnist.pkl.gz
     """
     with _exit_on_data_error():
-        found = datastore.find_data(path)
-        if found is None:
-            raise DataError(
-                f"no MNIST data in {datastore.data_dir()} and NNTUI_DATA is not set: "
-                "run `nntui data download` or `nntui data import PATH`"
-            )
+        found = _find_or_explain(path, "run `nntui data download` or `nntui data import PATH`")
         facts = datastore.data_info(found)
         cached = cache.status(found)
     table = Table(title="MNIST data", show_header=False, title_justify="left")
@@ -237,13 +246,7 @@ def info(
 
 @data_app.command("clear-cache")
 def clear_cache(
-    path: Annotated[
-        Path | None,
-        typer.Argument(
-            help="A data file or directory (default: the data nntui would use).",
-            show_default=False,
-        ),
-    ] = None,
+    path: DataPathArgument = None,
 ) -> None:
     """Remove the decoded copy of the data that makes nntui start fast; the data itself stays.
 
@@ -252,12 +255,7 @@ def clear_cache(
     Example: nntui data clear-cache
     """
     with _exit_on_data_error():
-        found = datastore.find_data(path)
-        if found is None:
-            raise DataError(
-                f"no MNIST data in {datastore.data_dir()} and NNTUI_DATA is not set: "
-                "nothing is cached"
-            )
+        found = _find_or_explain(path, "nothing is cached")
         removed = cache.clear(found)
     size_note = f"{len(removed)} file{'s' if len(removed) != 1 else ''}"
     _say(f"removed the cache of {found} ({size_note})" if removed else f"no cache of {found}")
