@@ -121,10 +121,11 @@ class DigitPagerScreen(FollowingScreen):
         layers = digit_layers(self.subject, v.index)
         self.query_one(HiddenStrips).show(layers[:-1] if layers else ())
         verdict = "[green]right[/]" if v.prediction == v.label else "[red]wrong[/]"
+        outputs = f"output {v.label}: {v.activations[v.label]:.2f}"
+        if v.prediction != v.label:  # a right guess would name the same output twice
+            outputs += f", output {v.prediction}: {v.activations[v.prediction]:.2f}"
         info.update(
-            f"label [b]{v.label}[/], guess [b]{v.prediction}[/]: {verdict}\n"
-            f"[dim]output {v.label}: {v.activations[v.label]:.2f}, "
-            f"output {v.prediction}: {v.activations[v.prediction]:.2f}[/]"
+            f"label [b]{v.label}[/], guess [b]{v.prediction}[/]: {verdict}\n[dim]{outputs}[/]"
         )
 
     def _strip(self, cards: tuple[DigitSample, ...]) -> None:
