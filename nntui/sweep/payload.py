@@ -1,6 +1,9 @@
 """The data as it travels to the workers: once per worker, a quarter of its size when possible.
 
-MNIST's pixels are whole 256ths (the book's file stores ``pixel / 256`` as
+On this machine's own cluster (`pack` with ``local=True``), images that are a
+memory map of the decoded-data cache do not travel at all: the workers map the
+same file, so they start at once and share its pages instead of holding a
+copy each. Otherwise, MNIST's pixels are whole 256ths (the book's file stores ``pixel / 256`` as
 float32), so they travel as the uint8 pixels and are divided by 256 again on
 the worker, which gives back exactly the same float32 values. Data that is
 not in 256ths (some other file) travels as it is. Only the splits a sweep
@@ -13,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -22,28 +26,68 @@ _EMPTY = Split(np.empty((0, 784), np.float32), np.empty(0, np.int64))
 
 
 @dataclass(frozen=True)
+class MappedImages:
+    """Float32 images that a worker maps from a file on this machine: where they lie in it."""
+
+    path: str
+    offset: int  # bytes from the file's start
+    shape: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class Payload:
     """The splits a sweep needs, packed. ``token`` names it in each worker's cache."""
 
     token: str
-    splits: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (images, labels), packed
+    # name -> (images, labels), packed; images may be a reference to a mapped file
+    splits: dict[str, tuple[np.ndarray | MappedImages, np.ndarray]]
 
 
-def pack(data: MnistData, train_size: int, eval_sets: Iterable[str]) -> Payload:
-    """What the workers need of ``data`` for runs of at most ``train_size`` training images."""
+def pack(
+    data: MnistData, train_size: int, eval_sets: Iterable[str], *, local: bool = False
+) -> Payload:
+    """What the workers need of ``data`` for runs of at most ``train_size`` training images.
+
+    ``local``: the workers run on this machine, so images mapped from a file are
+    sent as a reference to it.
+    """
     wanted = {"training": train_size, **{name: None for name in eval_sets}}
-    splits = {}
+    splits: dict[str, tuple[np.ndarray | MappedImages, np.ndarray]] = {}
     for name, limit in wanted.items():
         split = data.split(name)
         images, labels = split.images[:limit], split.labels[:limit]
+        mapped = _mapped(images) if local else None
+        if labels.size == 0 or (labels.min() >= 0 and labels.max() <= 255):
+            labels = labels.astype(np.uint8)
+        if mapped is not None:
+            splits[name] = (mapped, np.ascontiguousarray(labels))
+            continue
         if images.dtype == np.float32:
             pixels = _as_pixels(images)
             if pixels is not None:
                 images = pixels
-        if labels.size == 0 or (labels.min() >= 0 and labels.max() <= 255):
-            labels = labels.astype(np.uint8)
         splits[name] = (np.ascontiguousarray(images), np.ascontiguousarray(labels))
     return Payload(uuid.uuid4().hex, splits)
+
+
+def _mapped(images: np.ndarray) -> MappedImages | None:
+    """Where ``images`` lie in the file they are a read-only memory map of, if they are."""
+    base = images
+    while isinstance(base, np.ndarray) and not isinstance(base, np.memmap):
+        base = base.base
+    if (
+        not isinstance(base, np.memmap)
+        or not base.filename
+        or images.dtype != np.float32
+        or images.ndim != 2
+        or not images.flags.c_contiguous
+        or base.mode != "r"  # a writable map could change under the workers
+    ):
+        return None
+    offset = base.offset + (images.ctypes.data - base.ctypes.data)
+    return MappedImages(
+        str(base.filename), int(offset), (int(images.shape[0]), int(images.shape[1]))
+    )
 
 
 def _as_pixels(images: np.ndarray, rows: int = 4096) -> np.ndarray | None:
@@ -70,11 +114,24 @@ def unpack(payload: Payload) -> MnistData:
         if name not in payload.splits:
             return _EMPTY
         images, labels = payload.splits[name]
-        if images.dtype == np.uint8:
+        if isinstance(images, MappedImages):
+            images = _open_mapped(images)
+        elif images.dtype == np.uint8:
             images = images.astype(np.float32) / np.float32(256)
         return Split(images, labels.astype(np.int64))
 
     return MnistData(split("training"), split("validation"), split("test"))
+
+
+def _open_mapped(ref: MappedImages) -> np.ndarray:
+    """The images a `MappedImages` names; `OSError` if the file is gone or too short."""
+    rows, cols = ref.shape
+    needed = ref.offset + rows * cols * np.dtype(np.float32).itemsize
+    if Path(ref.path).stat().st_size < needed:
+        raise OSError(f"{ref.path} is shorter than the sweep's data; was the cache cleared?")
+    if rows == 0:
+        return np.empty((0, cols), np.float32)
+    return np.asarray(np.memmap(ref.path, np.float32, mode="r", offset=ref.offset, shape=ref.shape))
 
 
 _cache: dict[str, MnistData] = {}

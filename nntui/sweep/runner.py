@@ -46,10 +46,20 @@ from nntui.sweep.task import run_on_worker
 CONNECT_SECONDS = 5.0  # to reach a --scheduler; the whole error must come within 10 s
 WORKERS_SECONDS = 3.0  # for a reached scheduler to show at least one worker
 STOP_GRACE_SECONDS = 5.0  # after a stop, how long running runs have to send their last words
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1  # how often the client asks for news; a stop is seen at once regardless
 LOST_SECONDS = 30.0  # no answer from the scheduler for this long: it is gone
 # Dask's own messages (a worker restarting, a closed stream at shutdown) are not the user's.
 DASK_LOG_LEVEL = logging.ERROR
+# Dask's housekeeping, turned down for a cluster whose tasks each run for minutes. On a
+# 2-core machine the defaults cost a tenth of the CPU the runs should have: every worker
+# samples its own stack each 10 ms for a profile no one reads here, and the nannies
+# (which live in this process) ask each worker's memory ten times a second.
+QUIET_DASK = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.tick.interval": "500ms",
+}
 
 _ADDRESS = re.compile(r"^(tcp|tls|ws|wss)://[^\s/:]+:\d{1,5}$")
 
@@ -164,6 +174,11 @@ class Sweep:
         # whole process group, and it is the client's job to stop the runs in order, not the
         # workers' to die mid-run.
         _ensure_resource_tracker()
+        import dask
+
+        # Set for the whole process, not only around the constructor: the scheduler and
+        # nannies live here and some of them read their settings later.
+        dask.config.set(QUIET_DASK)
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
         try:
@@ -195,6 +210,7 @@ class Sweep:
             self.data,
             max((r.config.train_size for r in self.runs), default=1),
             sorted({r.config.eval_on for r in self.runs}),
+            local=self.scheduler is None,
         )
         try:
             data_future = client.scatter(payload, broadcast=True, hash=False)
@@ -279,8 +295,12 @@ class Sweep:
                             RunEnded(i, "stopped", "its worker did not answer the stop")
                         )
             elif len(ended) < len(futures):
-                time.sleep(POLL_SECONDS)
+                self._stop.wait(POLL_SECONDS)
         status = "stopped" if self._stop.is_set() else "completed"
+        # Every run has ended; setting the flag answers the stop watchers' pending waits,
+        # which the scheduler would otherwise cancel at close with a logged traceback.
+        with contextlib.suppress(Exception):
+            stop_event.set()
         yield self._emit(SweepFinished(status, time.perf_counter() - start))
 
     def _outcome(self, i: int, future: Any, attempts: dict[int, str]) -> RunEnded:

@@ -26,7 +26,7 @@ from nntui.sweep.payload import Payload, unpack_cached
 
 # How often the stop watcher asks the scheduler again; the wait returns at once when the
 # flag is set, so this only bounds how long the thread outlives its run.
-_WATCH_SECONDS = 0.2
+_WATCH_SECONDS = 1.0
 
 
 class _StopWatcher:

@@ -81,6 +81,37 @@ def test_data_not_in_256ths_travels_as_it_is(tiny_data):
     assert np.array_equal(unpack(payload).training.images, odd.training.images)
 
 
+def test_on_this_machine_mapped_images_travel_as_a_reference_to_their_file(tmp_path, monkeypatch):
+    from nntui.data import cache
+    from nntui.sweep.payload import MappedImages
+    from tests.fakedata import write_book_pickle
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    source = write_book_pickle(tmp_path / "mnist.pkl.gz", n_train=400, n_val=80, n_test=60)
+    cache.load(source, background=False)  # decodes and writes the cache
+    mapped = cache.load(source, background=False)  # maps it
+
+    local = pack(mapped, 300, ["test"], local=True)
+    images, labels = local.splits["training"]
+    assert isinstance(images, MappedImages) and images.shape == (300, 784)
+    assert labels.dtype == np.uint8
+    data = unpack(local)
+    assert np.array_equal(data.training.images, mapped.training.images[:300])
+    assert np.array_equal(data.test.images, mapped.test.images)  # an offset inside the file
+    assert np.array_equal(data.test.labels, mapped.test.labels)
+    # A remote cluster shares no files: the pixels themselves travel.
+    assert isinstance(pack(mapped, 300, ["test"]).splits["training"][0], np.ndarray)
+
+    cache.clear(source)  # the file went away before a worker mapped it: a clear error
+    with pytest.raises(OSError):
+        unpack(local)
+
+
+def test_arrays_in_memory_travel_even_to_local_workers(tiny_data):
+    payload = pack(tiny_data, 300, ["test"], local=True)
+    assert payload.splits["training"][0].dtype == np.uint8
+
+
 def _events(runs, sweep="sw-x"):
     """What a runner would report: run 0 completes, run 1 is retried and completes, run 2
     fails with its worker lost, run 3 never starts (the sweep is stopped)."""
