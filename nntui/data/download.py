@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import http.client
 
 from nntui import __version__
 from nntui.data.mnist import BOOK_SHA256
@@ -255,6 +255,11 @@ def _save(
 def _fetch_http(
     source: Source, remote: Remote, stage: _Stage, timeout: float, emit: ProgressCallback
 ) -> None:
+    # Here, not at the top: http.client costs every start of the dashboard ~35 ms.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(
         remote.location, headers={"User-Agent": f"nntui/{__version__}"}
     )
@@ -284,6 +289,8 @@ def _fetch_http(
 
 
 def _network_reason(reason: object, url: str, timeout: float) -> str:
+    import http.client
+
     host = urllib.parse.urlparse(url).hostname or url
     if isinstance(reason, socket.gaierror):
         return f"cannot resolve {host} (no network or DNS failure)"

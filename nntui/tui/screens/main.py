@@ -123,7 +123,7 @@ class MainScreen(Screen[None]):
                 yield Controls(id="controls")
                 yield EpochProgress(show_timings=timings, id="progress")
                 yield EpochLog(show_timings=timings, id="log")
-            with Vertical(id="main"):
+            with Vertical(id="main", classes="" if self._data is not None else "-no-data"):
                 yield DataPanel(self._data_path, id="data")
                 with Horizontal(id="charts"):
                     yield BaselineAccuracyChart(
@@ -138,8 +138,9 @@ class MainScreen(Screen[None]):
         if self._data is not None:
             self._data_ready(self._data)
         else:
-            self.add_class("-no-data")
-            self.query_one(DataPanel).load()
+            # After the first frame: the load's thread and what follows it on this one
+            # would otherwise hold the first frame back.
+            self.call_after_refresh(self.query_one(DataPanel).load)
 
     def on_unmount(self) -> None:
         # The worker thread must not outlive the app: stop it after this mini-batch, even
@@ -157,7 +158,7 @@ class MainScreen(Screen[None]):
     def watch_state(self, state: RunState) -> None:
         self.query_one(Controls).state = state
         self.query_one(HyperParams).running = state in ("running", "paused", "stopping")
-        self.set_class(state in ("loading", "no-data"), "-no-data")
+        self.query_one("#main").set_class(state in ("loading", "no-data"), "-no-data")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
