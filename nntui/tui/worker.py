@@ -9,8 +9,10 @@ touches a widget. Three things keep the UI responsive while it runs on a
 * BLAS is held to one thread: at these matrix sizes more threads gain nothing
   and fight the UI for the cores.
 * Progress is batched: the trainer yields a `BatchProgress` about every
-  `PROGRESS_IMAGES` images, and at most one per `PROGRESS_INTERVAL` seconds
-  is posted. Epoch events are always posted.
+  `PROGRESS_IMAGES` images, and at most one batch of messages per
+  `PROGRESS_INTERVAL` seconds is posted: the epochs that ended since the last
+  batch and the newest progress, drawn in one frame. Other events (settings
+  changed, pause, the end) are posted at once.
 * The objects alive when the run starts (the app, its widgets, the data) are
   frozen out of the garbage collector's sight (`gc.freeze`) until it ends.
   Otherwise each full collection walks all of them with the GIL held, several
@@ -67,10 +69,10 @@ def run_training(
 ) -> events.TrainingFinished | None:
     """Run the trainer to the end, posting messages; return how it ended.
 
-    Every event becomes a message, except that progress is posted at most once
-    per ``interval`` seconds: the UI could not draw it for every few
-    mini-batches. The newest held back is posted before the run pauses or
-    ends, so the screen always shows the final state.
+    Every event becomes a message, but progress and epoch ends go out in
+    batches at most ``interval`` seconds apart (see `_Throttle`): the UI could
+    not draw them for every few mini-batches. What is held back is posted
+    before any other event, so the screen always shows the final state.
     ``recorder`` keeps the run in the runs directory, from this thread: between
     two events the network does not change, so it is saved whole. While
     ``ui_idle`` is clear (a key is being answered) the loop waits at its next
@@ -96,8 +98,11 @@ def run_training(
                 costs.append((event.images_done, event.running_cost))
                 progress.offer(Training.BatchProgress(event, tuple(costs)))
                 continue
-            if isinstance(event, events.Paused | events.TrainingFinished):
-                progress.flush()
+            if isinstance(event, events.EpochDone):
+                progress.queue(message_for(event))
+                continue
+            # Everything else answers a key or ends the run: at once, after what came before.
+            progress.flush()
             if isinstance(event, events.SettingChanged) and event.name == "mini_batch_size":
                 trainer.progress_every = progress_every(int(event.new), train_size)
             if isinstance(event, events.TrainingFinished):
@@ -138,28 +143,48 @@ def _switch_interval(seconds: float) -> Iterator[None]:
 
 
 class _Throttle:
-    """Posts a message at most once per ``interval``; keeps the newest one held back."""
+    """Posts what the run reports in batches, at most one batch per ``interval``.
+
+    A batch is the epochs that ended since the last one, in order, then the
+    newest progress (older progress is dropped). Posted together, they are
+    drawn in one frame: an epoch's end posted on its own would cost the UI
+    thread a frame of its own, and short epochs end several times a second.
+    """
 
     def __init__(self, post: Post, interval: float) -> None:
         self._post = post
         self._interval = interval
         self._last = -float("inf")
         self._held: Message | None = None
+        self._queued: list[Message] = []
 
     def offer(self, message: Message) -> None:
-        now = time.perf_counter()
-        if now - self._last >= self._interval:
-            self._last = now
-            self._held = None
-            self._post(message)
-        else:
-            self._held = message
+        """Progress: only the newest held back is ever posted."""
+        self._held = message
+        self._post_if_due()
+
+    def queue(self, message: Message) -> None:
+        """An epoch's end: posted with the next batch, never dropped."""
+        self._queued.append(message)
+        self._post_if_due()
 
     def flush(self) -> None:
+        """Post whatever is held back, now."""
+        if self._held is not None or self._queued:
+            self._send()
+
+    def _post_if_due(self) -> None:
+        if time.perf_counter() - self._last >= self._interval:
+            self._send()
+
+    def _send(self) -> None:
+        self._last = time.perf_counter()
+        queued, self._queued = self._queued, []
+        for message in queued:
+            self._post(message)
         if self._held is not None:
-            self._post(self._held)
-            self._held = None
-            self._last = time.perf_counter()
+            held, self._held = self._held, None
+            self._post(held)
 
 
 def message_for(event: events.TrainingEvent) -> Message:

@@ -488,6 +488,9 @@ class MainScreen(Screen[None]):
         if slow:
             # The trainer publishes each step: show it.
             self.query_one(DigitGallery).redraw_soon(self._show_digits)
+        # What the last epochs put off is drawn with this progress, in the same frame.
+        self.query_one(AccuracyChart).redraw_if_due()
+        self.query_one(DigitGallery).redraw_if_due()
         self.query_one(EpochProgress).show_batch(p)
 
     def on_training_epoch_done(self, message: Training.EpochDone) -> None:

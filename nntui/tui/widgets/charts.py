@@ -44,8 +44,8 @@ def draw_marks(plt: Any, marks: list[Mark] | tuple[Mark, ...], top: float) -> No
         plt.text(label, x, top, color=MARK_COLOUR)
 
 
-REDRAW_INTERVAL = 0.3  # seconds: charts redraw at most about three times a second
-REDRAW_GRACE = 0.15  # seconds to wait past the interval for a request to redraw with
+REDRAW_INTERVAL = 0.5  # seconds: charts redraw at most twice a second
+REDRAW_GRACE = 0.25  # seconds to wait past the interval for a request to redraw with
 # plotext maps values to rows with float arithmetic; far beyond this (a run that
 # diverged, eta 1e308) its scale overflows to inf or NaN and it divides by zero.
 PLOT_LIMIT = 1e12
@@ -86,6 +86,11 @@ class ThrottledPlot(PlotextPlot):
             self._redraw()
         elif self._pending is None:
             self._pending = self.set_timer(wait + REDRAW_GRACE, self._redraw)
+
+    def redraw_if_due(self) -> None:
+        """Do a redraw put off earlier if its time has come: in this frame, not one of its own."""
+        if self._pending is not None and time.monotonic() - self._last_redraw >= REDRAW_INTERVAL:
+            self._redraw()
 
     def _redraw(self) -> None:
         if self._pending is not None:

@@ -31,7 +31,10 @@ from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
 TOP_GUESSES_MIN_WIDTH = 19
 StyleChoice = Literal["auto", "half", "braille", "ascii"]
 STYLE_CYCLE: tuple[StyleChoice, ...] = ("auto", "half", "braille", "ascii")
-GALLERY_INTERVAL = 0.25  # seconds: redraw the gallery at most 4 times a second
+GALLERY_INTERVAL = 0.5  # seconds: redraw the gallery at most twice a second
+# Past the interval, how long a put-off redraw waits for the next progress message to be
+# drawn with (they come every 0.2 s while training) before its timer draws it alone.
+GALLERY_GRACE = 0.25
 STYLE_NAMES = {"auto": "automatic", "half": "half blocks", "braille": "braille", "ascii": "ASCII"}
 
 
@@ -89,6 +92,7 @@ class DigitGallery(Widget):
         self.style_choice: StyleChoice = "auto"  # `cycle_style` steps through STYLE_CYCLE
         self._shown_at = -float("inf")
         self._redraw_timer: Timer | None = None
+        self._redraw: Callable[[], None] | None = None  # what the timer will call
 
     def on_mount(self) -> None:
         self.border_title = "Digits"
@@ -136,10 +140,21 @@ class DigitGallery(Widget):
         if wait <= 0:
             redraw()
         else:
-            self._redraw_timer = self.set_timer(wait, redraw)
+            # The grace leaves the redraw to `redraw_if_due` while progress comes in.
+            self._redraw = redraw
+            self._redraw_timer = self.set_timer(wait + GALLERY_GRACE, redraw)
+
+    def redraw_if_due(self) -> None:
+        """Do the redraw `redraw_soon` put off, if its time has come: in this frame, not one
+        of its own."""
+        redraw = self._redraw
+        if redraw is not None and time.monotonic() >= self._shown_at + GALLERY_INTERVAL:
+            self.cancel_redraw()
+            redraw()
 
     def cancel_redraw(self) -> None:
         """Forget the redraw `redraw_soon` has put off: the caller draws now."""
+        self._redraw = None
         if self._redraw_timer is not None:
             self._redraw_timer.stop()
             self._redraw_timer = None
