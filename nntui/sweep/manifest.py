@@ -130,10 +130,18 @@ def missing_runs(manifest: Manifest, stored: list[RunInfo]) -> list[RunSpec]:
 def runs_to_continue(store: RunStore, sweep: str) -> tuple[Manifest, list[RunSpec]]:
     """The sweep's manifest and its missing runs, numbered from 0 as a new `Sweep` wants them.
 
-    `ModelFileError` (one line) if the manifest is missing or damaged.
+    `ModelFileError` (one line) if the manifest is missing or damaged; `ConfigError` if
+    some of its runs are still running, since running them again would delete their records.
     """
     manifest = load_manifest(store, sweep)
-    missing = missing_runs(manifest, stored_runs(store, sweep))
+    stored = stored_runs(store, sweep)
+    running = sum(1 for r in stored if r.status == "running")
+    if running:
+        raise ConfigError(
+            f"sweep {sweep} is still running ({running} runs, in another process); "
+            "continue it once it has stopped"
+        )
+    missing = missing_runs(manifest, stored)
     return manifest, [RunSpec(i, spec.config) for i, spec in enumerate(missing)]
 
 

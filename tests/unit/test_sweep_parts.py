@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nntui.cli import app
+from nntui.engine.errors import ConfigError
 from nntui.engine.network import Network
 from nntui.store.runs import RunStore
 from nntui.sweep.events import (
@@ -148,6 +149,11 @@ def test_continue_finds_the_missing_runs_and_delete_removes_the_sweep(tmp_path):
     again, to_run = runs_to_continue(store, "sw-x")
     assert again == manifest
     assert [(s.index, s.config) for s in to_run] == [(0, runs[2].config), (1, runs[3].config)]
+    live = store.create(runs[3].config, runs[3].seed, sweep="sw-x")  # as if run elsewhere
+    with pytest.raises(ConfigError, match="sw-x is still running"):
+        runs_to_continue(store, "sw-x")
+    live.finish("stopped")
+    assert len(runs_to_continue(store, "sw-x")[1]) == 2
     save_manifest(store, Manifest("other", "now", tuple(runs[:1]), None))  # nothing ran
     assert unfinished_sweeps(store) == ["other", "sw-x"]
     drop_unfinished(store, "sw-x", missing)
