@@ -232,7 +232,8 @@ async def test_capital_s_on_the_dashboard_opens_the_sweep_screen(tiny_data: Mnis
         assert isinstance(app.screen, HelpScreen)
         from textual.widgets import Markdown
 
-        assert "`S` **Sweep**" in app.screen.query_one(Markdown).source
+        help_text = app.screen.query_one(Markdown).source
+        assert "`S` **Sweep**" in help_text and "continues an interrupted sweep" in help_text
 
 
 async def test_the_sweep_screen_shows_its_keys_at_80_columns_and_s_opens_it_while_paused(
