@@ -182,8 +182,7 @@ class SweepScreen(Screen[None]):
             self.follow(self.following)
         else:
             self._status(
-                "ctrl+s starts the sweep; f follows the newest one in the runs store; "
-                "c continues an interrupted one"
+                "ctrl+s starts a sweep; f follows the newest; c continues an interrupted one"
             )
         self.redraw()
 
@@ -234,8 +233,8 @@ class SweepScreen(Screen[None]):
         check.update(
             Text.assemble(
                 ("✓ ", "green"),
-                f"{len(self.runs)} runs; about {_clock(seconds)} on {self.n_workers} "
-                f"worker{'s' if self.n_workers != 1 else ''}",
+                f"{_count(len(self.runs), 'run')}; about {_clock(seconds)} on "
+                f"{_count(self.n_workers, 'worker')}",
             )
         )
 
@@ -336,8 +335,8 @@ class SweepScreen(Screen[None]):
         self.state = SweepState()
         self.rows = list(self._earlier)
         self.redraw()
-        what = "starting" if earlier is None else f"continuing {len(runs)} runs"
-        self._status(f"Sweep {sweep_id}: {what} on {self.n_workers} workers...")
+        what = "starting" if earlier is None else f"continuing {_count(len(runs), 'run')}"
+        self._status(f"Sweep {sweep_id}: {what} on {_count(self.n_workers, 'worker')}...")
         self._drive(self.sweep)
 
     @work(thread=True, exclusive=True, group="sweep")
@@ -462,6 +461,10 @@ class SweepScreen(Screen[None]):
 
     def _status(self, text: str) -> None:
         self.query_one("#sweep-status", Static).update(text)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _pct(x: float | None) -> str:
