@@ -16,6 +16,7 @@ from nntui.sweep.manifest import (
     missing_runs,
     save_manifest,
     stored_runs,
+    sweep_ids,
 )
 from nntui.sweep.recorder import SweepRecorder
 from nntui.tui.screens.sweep import SweepScreen, dashboard_workers
@@ -174,6 +175,21 @@ async def test_continue_says_when_there_is_nothing_to_continue(tiny_data: MnistD
         )
         assert screen.sweep is None and screen.following == "sw-20261201-120000"
         assert len(store.list()) == 6
+
+
+async def test_runs_larger_than_the_data_are_refused_before_any_worker_starts(
+    tiny_data: MnistData, tmp_path
+):
+    store = RunStore(tmp_path)
+    app = Host(lambda: SweepScreen(tiny_data, store, workers=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SweepScreen)
+        await pilot.press("ctrl+s")  # the default train size, 10,000, of 500 images
+        assert notifications(app) == [
+            "training-set size 10,000 is more than the 500 training images in the data"
+        ]
+        assert screen.sweep is None and store.list() == [] and sweep_ids(store) == []
 
 
 @pytest.mark.slow
