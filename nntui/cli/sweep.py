@@ -43,6 +43,7 @@ from nntui.sweep.grid import (
     Axes,
     RunSpec,
     build_runs,
+    check_runs_fit,
     estimate_seconds,
     estimate_wall_seconds,
     hidden_label,
@@ -51,9 +52,9 @@ from nntui.sweep.manifest import (
     Manifest,
     drop_unfinished,
     load_manifest,
-    missing_runs,
     new_sweep_id,
     resolve_sweep,
+    runs_to_continue,
     save_manifest,
     stored_runs,
 )
@@ -209,11 +210,7 @@ def sweep(
         if axes != Axes():
             raise ConfigError("--continue runs the sweep as it was; give no axes or preset")
         sweep_id = resolve_sweep(store, continue_)
-        manifest = load_manifest(store, sweep_id)
-        runs = [
-            RunSpec(i, spec.config)
-            for i, spec in enumerate(missing_runs(manifest, stored_runs(store, sweep_id)))
-        ]
+        manifest, runs = runs_to_continue(store, sweep_id)
         if not runs:
             err_console.print(f"Sweep {sweep_id}: every run has finished; nothing to continue.")
             _print_summary(_stdout(), sweep_id, _stored_results(store, sweep_id), manifest.preset)
@@ -262,10 +259,10 @@ def sweep(
         raise error
     runner.data = dataset_box[0]
     try:
-        _check_train_size(runs, len(runner.data.training))
-    except ConfigError:
+        check_runs_fit(runs, runner.data)
+    except ConfigError as exc:
         runner.close()
-        raise
+        raise ConfigError(f"{exc}; give a smaller --train-size") from None
     if continue_ is None:
         save_manifest(store, manifest)
     else:
@@ -313,15 +310,6 @@ def _load(data: Path | None) -> object:
         return load_data_with_progress(data, err_console)
     except BaseException as exc:  # handed to the main thread, which raises it
         return exc
-
-
-def _check_train_size(runs: Sequence[RunSpec], available: int) -> None:
-    largest = max(r.config.train_size for r in runs)
-    if largest > available:
-        raise ConfigError(
-            f"training-set size {largest:,} is more than the {available:,} training images "
-            "in the data; give a smaller --train-size"
-        )
 
 
 def _warn(message: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from nntui.engine.config import (
     INPUTS,
@@ -31,6 +31,9 @@ from nntui.engine.config import (
     parse_seed,
 )
 from nntui.engine.errors import ConfigError
+
+if TYPE_CHECKING:
+    from nntui.engine.dataset import MnistData
 
 MAX_RUNS = 1_000  # more than this needs --yes: a typo in an axis should not queue days of work
 
@@ -283,6 +286,17 @@ def build_runs(axes: Axes, *, allow_many: bool = False) -> list[RunSpec]:
 _SECONDS_PER_IMAGE = 3e-6
 _SECONDS_PER_IMAGE_WEIGHT = 4e-11
 _EVAL_SECONDS_PER_IMAGE = 1e-6
+
+
+def check_runs_fit(runs: Sequence[RunSpec], data: MnistData) -> None:
+    """`ConfigError` if a run wants more training images than ``data`` has.
+
+    Checked before the workers get the data, rather than every run failing on them.
+    """
+    from nntui.engine.training import check_fits  # NumPy: only once there is data
+
+    if runs:
+        check_fits(max(runs, key=lambda r: r.config.train_size).config, data)
 
 
 def estimate_seconds(config: TrainConfig) -> float:

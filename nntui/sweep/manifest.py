@@ -3,7 +3,9 @@
 ``<runs dir>/.sweeps/<id>.json`` holds every run's config (seed included) in
 order. The runs themselves are ordinary runs in the store with a ``sweep``
 field; a run of the manifest that has no completed or diverged run in the store
-is "missing", and ``nntui sweep --continue ID`` runs just those.
+is "missing", and ``nntui sweep --continue ID`` (or ``c`` on the dashboard's sweep
+screen) runs just those: `runs_to_continue`, then `drop_unfinished` once they are
+about to run.
 """
 
 from __future__ import annotations
@@ -123,6 +125,38 @@ def missing_runs(manifest: Manifest, stored: list[RunInfo]) -> list[RunSpec]:
         for spec in manifest.runs
         if (spec.config.with_changes(seed=None), spec.seed) not in done
     ]
+
+
+def runs_to_continue(store: RunStore, sweep: str) -> tuple[Manifest, list[RunSpec]]:
+    """The sweep's manifest and its missing runs, numbered from 0 as a new `Sweep` wants them.
+
+    `ModelFileError` (one line) if the manifest is missing or damaged; `ConfigError` if
+    some of its runs are still running, since running them again would delete their records.
+    """
+    manifest = load_manifest(store, sweep)
+    stored = stored_runs(store, sweep)
+    running = sum(1 for r in stored if r.status == "running")
+    if running:
+        raise ConfigError(
+            f"sweep {sweep} is still running ({running} runs, in another process); "
+            "continue it once it has stopped"
+        )
+    missing = missing_runs(manifest, stored)
+    return manifest, [RunSpec(i, spec.config) for i, spec in enumerate(missing)]
+
+
+def unfinished_sweeps(store: RunStore) -> list[str]:
+    """The sweeps with a manifest that have runs to continue, oldest first."""
+    infos = store.list()
+    found = []
+    for sweep in sweep_ids(store):
+        try:
+            manifest = load_manifest(store, sweep)
+        except ModelFileError:  # nothing to continue from
+            continue
+        if missing_runs(manifest, [r for r in infos if r.sweep == sweep]):
+            found.append(sweep)
+    return found
 
 
 def delete_sweep(store: RunStore, sweep: str) -> int:

@@ -143,7 +143,9 @@ async def test_the_footer_shows_the_keys_that_apply_and_fits_80_columns(
             seen[state] = {label for _, label, enabled in keys if enabled}
             assert all(enabled for _, _, enabled in keys), (state, keys)  # nothing greyed out
             assert max(k.region.right for k in app.screen.query(FooterKey)) <= 80, keys
-        assert {"Start", "η", "Epochs"} <= seen["ready"]
+        assert {"Start", "η", "Epochs", "Sweep"} <= seen["ready"]
+        assert "Sweep" in seen["finished"]  # and not during a run: a sweep takes the cores
+        assert "Sweep" not in seen["running"] and "Sweep" not in seen["paused"]
         assert "Pause" not in seen["ready"] and "Resume" not in seen["ready"]
         assert {"Pause", "Stop", "η", "Epochs"} <= seen["running"]
         assert "Start" not in seen["running"] and "Resume" not in seen["running"]

@@ -10,21 +10,29 @@ from nntui.engine.dataset import MnistData
 from nntui.store.runs import RunStore
 from nntui.sweep.events import RunEnded, RunEpoch, RunStarted, SweepStarted
 from nntui.sweep.grid import Axes, build_runs
-from nntui.sweep.manifest import Manifest, save_manifest
+from nntui.sweep.manifest import (
+    Manifest,
+    load_manifest,
+    missing_runs,
+    save_manifest,
+    stored_runs,
+    sweep_ids,
+)
 from nntui.sweep.recorder import SweepRecorder
 from nntui.tui.screens.sweep import SweepScreen, dashboard_workers
 from nntui.tui.widgets.sweep_chart import SweepChart, band
 from tests.pilot import Host, wait_for
 
 
-def fake_sweep(store: RunStore, sweep: str = "sw-20261201-120000") -> None:
-    """Three configurations over two seeds, fixed numbers, as if a sweep had run."""
+def fake_sweep(store: RunStore, sweep: str = "sw-20261201-120000", completed: int = 4) -> None:
+    """Three configurations over two seeds, fixed numbers, as if a sweep had run: the first
+    ``completed`` runs completed, the others were stopped after two of their four epochs."""
     runs = build_runs(Axes(eta="1,3", hidden="30,0", seeds=2, epochs=4, train_size=500))[:6]
     save_manifest(store, Manifest(sweep, "", tuple(runs)))
     recorder = SweepRecorder(sweep, store, print)
     recorder.handle(SweepStarted(sweep, tuple(runs), 2, "x"))
     for spec in runs:
-        done = 4 if spec.index < 4 else 2
+        done = 4 if spec.index < completed else 2
         recorder.handle(RunStarted(spec.index, "w", 1, None))
         for epoch in range(1, done + 1):
             correct = 50 + 10 * epoch + 3 * spec.index - 2 * spec.seed
@@ -44,7 +52,7 @@ def fake_sweep(store: RunStore, sweep: str = "sw-20261201-120000") -> None:
                     },
                 )
             )
-        if spec.index < 4:
+        if spec.index < completed:
             recorder.handle(RunEnded(spec.index, "completed", "done"))
         else:
             recorder.handle(RunEnded(spec.index, "stopped", "stopped by the user"))
@@ -148,6 +156,79 @@ async def test_a_sweep_started_from_the_screen_runs_on_a_local_cluster(
         assert stored[0].sweep == screen.state.sweep
 
 
+def notifications(app: Host) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_continue_says_when_there_is_nothing_to_continue(tiny_data: MnistData, tmp_path):
+    store = RunStore(tmp_path)
+    app = Host(lambda: SweepScreen(tiny_data, store, workers=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SweepScreen)
+        await pilot.press("c")  # an empty store
+        assert notifications(app) == ["No sweep in the runs store has runs left to continue."]
+        fake_sweep(store, completed=6)
+        await pilot.press("f", "c")  # a sweep whose every run completed
+        assert notifications(app)[-1] == (
+            "Sweep sw-20261201-120000: every run has finished; nothing to continue."
+        )
+        assert screen.sweep is None and screen.following == "sw-20261201-120000"
+        assert len(store.list()) == 6
+
+
+async def test_runs_larger_than_the_data_are_refused_before_any_worker_starts(
+    tiny_data: MnistData, tmp_path
+):
+    store = RunStore(tmp_path)
+    app = Host(lambda: SweepScreen(tiny_data, store, workers=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SweepScreen)
+        await pilot.press("ctrl+s")  # the default train size, 10,000, of 500 images
+        assert notifications(app) == [
+            "training-set size 10,000 is more than the 500 training images in the data"
+        ]
+        assert screen.sweep is None and store.list() == [] and sweep_ids(store) == []
+
+
+@pytest.mark.slow
+async def test_continue_runs_only_the_missing_runs_of_a_stopped_sweep(
+    tiny_data: MnistData, tmp_path
+):
+    store = RunStore(tmp_path)
+    fake_sweep(store, "sw-20261130-090000", completed=6)  # an older sweep, complete
+    fake_sweep(store)  # four runs completed, two stopped halfway
+    manifest = load_manifest(store, "sw-20261201-120000")
+    before = {
+        r.name: r.history
+        for r in stored_runs(store, "sw-20261201-120000")
+        if r.status == "completed"
+    }
+    app = Host(lambda: SweepScreen(tiny_data, store, workers=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SweepScreen)
+        await pilot.press("c")  # nothing on screen: the newest sweep with runs left
+        assert screen.sweep_id == "sw-20261201-120000" and screen.sweep is not None
+        await wait_for(pilot, lambda: screen.state.finished is not None, timeout=120)
+        await pilot.pause(0.3)  # the last redraw
+        # Only the two stopped runs ran again, with their own configs and seeds.
+        assert [r.spec.config for r in screen.state.runs] == [s.config for s in manifest.runs[4:]]
+        assert [r.status for r in screen.state.runs] == ["completed", "completed"]
+        # The table shows the whole sweep, and the store has it complete, without duplicates.
+        assert screen.query_one(DataTable).row_count == 6
+        assert len(screen.query_one(SweepChart).groups) == 3
+        assert "6/6 runs ended" in str(screen.query_one("#sweep-status", Static).render())
+    after = stored_runs(store, "sw-20261201-120000")
+    assert len(after) == 6 and {r.status for r in after} == {"completed"}
+    assert all(r.epochs_done == 4 for r in after)
+    # The four completed runs were left alone.
+    assert {r.name: r.history for r in after if r.name in before} == before
+    assert missing_runs(manifest, after) == []
+    assert len(stored_runs(store, "sw-20261130-090000")) == 6
+
+
 async def test_capital_s_on_the_dashboard_opens_the_sweep_screen(tiny_data: MnistData):
     from nntui.tui.app import NntuiApp
     from nntui.tui.screens.help import HelpScreen
@@ -167,4 +248,35 @@ async def test_capital_s_on_the_dashboard_opens_the_sweep_screen(tiny_data: Mnis
         assert isinstance(app.screen, HelpScreen)
         from textual.widgets import Markdown
 
-        assert "`S` **Sweep**" in app.screen.query_one(Markdown).source
+        help_text = app.screen.query_one(Markdown).source
+        assert "`S` **Sweep**" in help_text and "continues an interrupted sweep" in help_text
+
+
+async def test_the_sweep_screen_shows_its_keys_at_80_columns_and_s_opens_it_while_paused(
+    tiny_data: MnistData,
+):
+    from textual.widgets._footer import FooterKey
+
+    from nntui.tui.app import NntuiApp
+    from nntui.tui.screens.main import MainScreen
+    from tests.pilot import LONG
+
+    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.state == "ready")
+        await pilot.press("space", "space")  # running, then paused: `S` is not in the footer
+        await wait_for(pilot, lambda: main.state == "paused")
+        await pilot.press("S")  # but still opens the sweeps
+        await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen))
+        await pilot.pause()
+        keys = list(app.screen.query(FooterKey))
+        labels = {k.description for k in keys}
+        assert {"Back", "Start sweep", "Stop sweep", "Follow newest", "Continue", "Sort"} <= labels
+        assert max(k.region.right for k in keys) <= 80
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: main.state == "finished")

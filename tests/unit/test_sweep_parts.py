@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nntui.cli import app
+from nntui.engine.errors import ConfigError
 from nntui.engine.network import Network
 from nntui.store.runs import RunStore
 from nntui.sweep.events import (
@@ -31,8 +32,10 @@ from nntui.sweep.manifest import (
     load_manifest,
     missing_runs,
     resolve_sweep,
+    runs_to_continue,
     save_manifest,
     stored_runs,
+    unfinished_sweeps,
 )
 from nntui.sweep.payload import pack, unpack, unpack_cached
 from nntui.sweep.recorder import SweepRecorder
@@ -173,12 +176,24 @@ def test_continue_finds_the_missing_runs_and_delete_removes_the_sweep(tmp_path):
     assert [s.config for s in manifest.runs] == [r.config for r in runs]
     missing = missing_runs(manifest, stored_runs(store, "sw-x"))
     assert [s.index for s in missing] == [2, 3]
+    # What the CLI's --continue and the dashboard's `c` run: the same two, numbered from 0.
+    again, to_run = runs_to_continue(store, "sw-x")
+    assert again == manifest
+    assert [(s.index, s.config) for s in to_run] == [(0, runs[2].config), (1, runs[3].config)]
+    live = store.create(runs[3].config, runs[3].seed, sweep="sw-x")  # as if run elsewhere
+    with pytest.raises(ConfigError, match="sw-x is still running"):
+        runs_to_continue(store, "sw-x")
+    live.finish("stopped")
+    assert len(runs_to_continue(store, "sw-x")[1]) == 2
+    save_manifest(store, Manifest("other", "now", tuple(runs[:1]), None))  # nothing ran
+    assert unfinished_sweeps(store) == ["other", "sw-x"]
     drop_unfinished(store, "sw-x", missing)
     assert len(stored_runs(store, "sw-x")) == 2
     assert resolve_sweep(store, "sw-") == "sw-x"
     with pytest.raises(Exception, match="no sweep"):
         resolve_sweep(store, "nope")
     assert delete_sweep(store, "sw-x") == 2
+    assert delete_sweep(store, "other") == 0
     assert stored_runs(store, "sw-x") == [] and store.list() == []
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from nntui.engine.errors import reason
 from nntui.engine.events import BatchProgress
-from nntui.tui.model.run_state import key_availability
+from nntui.tui.model.run_state import STATES, key_availability
 from nntui.tui.model.speed import SPEEDS, next_speed
 from nntui.tui.model.sweep_table import Row, sort_rows
 from nntui.tui.widgets.progress import remaining_seconds
@@ -56,6 +56,15 @@ def test_the_step_keys_hide_while_a_run_goes_on_and_grey_while_a_step_is_under_w
         key_availability("start", "running", has_session=True, stepping=False, small=False) is False
     )
     assert key_availability("toggle_digits", "ready", has_session=True, stepping=False, small=True)
+
+
+def test_the_sweep_key_shows_when_no_run_is_under_way_and_works_in_every_state() -> None:
+    def key(action: str, state: str) -> bool | None:
+        return key_availability(action, state, has_session=True, stepping=False, small=False)  # type: ignore[arg-type]
+
+    shown = {s for s in STATES if key("sweep_in_footer", s)}
+    assert shown == {"loading", "no-data", "ready", "finished"}
+    assert all(key("sweep", s) is True for s in STATES)
 
 
 def row(seed: int, best: float | None, settings: str = "h 30") -> Row:

@@ -47,6 +47,11 @@ def button_enabled(button: str, state: RunState) -> bool:
     return any(availability(action, state) for action in BUTTON_ACTIONS[button])
 
 
+# Where the footer shows `S` (the sweep screen): when no run is under way, since a sweep takes
+# every core but one (and while paused the step keys fill the footer's 80 columns). The key
+# itself works in every state.
+SWEEP_SHOWN: frozenset[RunState] = frozenset({"loading", "no-data", "ready", "finished"})
+
 # The actions that need a network to act on (Textual hides a key whose check says False).
 SESSION_ACTIONS = frozenset({"new_sample", "inspect", "runs", "layers", "gallery_digits"})
 
@@ -69,6 +74,8 @@ def key_availability(
         return small
     if action in SESSION_ACTIONS:
         return has_session
+    if action == "sweep_in_footer":
+        return state in SWEEP_SHOWN
     if action == "edit":  # the live settings: before and during a run alike
         return state in ("ready", "running", "paused", "finished")
     return True

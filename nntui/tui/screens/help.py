@@ -52,8 +52,10 @@ HELP = """\
   network, or `t` to load it here and train it further.
 - `S` **Sweep**: many runs at once, like `nntui sweep`: type the axes (`eta` `0.5,3,10`,
   `hidden` `30,100,100-30,0`, ...), checked as you type, and `ctrl+s` starts them on one
-  worker process per core but one; or `f` follows the newest sweep in the runs store. One
-  colour per configuration with its min-max band over seeds; `o` sorts the table.
+  worker process per core but one; or `f` follows the newest sweep in the runs store; or `c`
+  continues an interrupted sweep (the one shown, else the newest with runs left): only its
+  missing runs, like `nntui sweep --continue`. One colour per configuration with its min-max
+  band over seeds; `o` sorts the table.
 
 - `?` **Help**: this screen (`escape` closes it).
 - `q` or `ctrl+c` **Quit**: stops training after the current mini-batch and leaves.

@@ -76,9 +76,12 @@ class MainScreen(Screen[None]):
         Binding("m", "inspect('misclassified')", "Mistakes", show=False),
         Binding("w", "inspect('neurons')", "Neurons", show=False),
         Binding("R", "runs", "Runs", show=False),
+        # `S` twice: the first shows in the footer where there is room and no run under way
+        # (run_state.SWEEP_SHOWN); where it is hidden, the second still opens the sweeps.
+        Binding("S", "sweep('footer')", "Sweep"),
+        Binding("S", "sweep", "Sweep", show=False),
         # Not in the footer, which has room at 80 columns only for what a run needs: the
         # help screen lists them.
-        Binding("S", "sweep", "Sweep", show=False),
         Binding("b", "baselines", "Baselines", show=False),
         Binding("l", "layers", "Layers", show=False),
         Binding("g", "gallery_digits", "Gallery digits", show=False),
@@ -162,6 +165,8 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sweep" and parameters:
+            action = "sweep_in_footer"
         return key_availability(
             action,
             self.state,
@@ -365,8 +370,11 @@ class MainScreen(Screen[None]):
         if self.session is not None:
             self.app.push_screen(RunsScreen(RunStore(), data=self.session.data), self._run_chosen)
 
-    def action_sweep(self) -> None:
-        """Many runs at once: start a sweep here, or follow one started from the shell."""
+    def action_sweep(self, where: str = "") -> None:
+        """Many runs at once: start a sweep here, follow or continue one.
+
+        ``where`` only tells the footer's `S` from the one that works in every state.
+        """
         from nntui.tui.screens.sweep import SweepScreen
 
         data = self.session.data if self.session is not None else None

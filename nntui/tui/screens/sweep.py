@@ -5,7 +5,10 @@ and are checked as they are typed: the line under them says how many runs and
 about how long, or what is wrong. ``ctrl+s`` starts the sweep on a local Dask
 cluster with one worker fewer than the cores, so the dashboard keeps one.
 ``f`` follows the newest sweep in the runs store instead (say, one running in
-another terminal), reading the store again every second.
+another terminal), reading the store again every second. ``c`` continues an
+interrupted sweep, the one on screen or else the newest with runs left, like
+``nntui sweep --continue``: only its missing runs, under the same id, while the
+table and chart show the whole sweep.
 
 The chart shows every configuration in its own colour, the median over its
 seeds as a line and the min-max over seeds as a dotted band; the table lists
@@ -38,6 +41,7 @@ from nntui.sweep.grid import (
     Axes,
     RunSpec,
     build_runs,
+    check_runs_fit,
     estimate_wall_seconds,
 )
 from nntui.sweep.manifest import sweep_ids
@@ -113,6 +117,7 @@ class SweepScreen(Screen[None]):
         Binding("ctrl+s", "start", "Start sweep", priority=True),
         Binding("ctrl+x", "stop", "Stop sweep", priority=True),
         Binding("f", "follow", "Follow newest"),
+        Binding("c", "continue", "Continue"),
         Binding("o", "next_sort", "Sort"),
     ]
 
@@ -144,6 +149,8 @@ class SweepScreen(Screen[None]):
         self.sort_column = "best"
         self.runs: list[RunSpec] | None = None
         self.sweep: Any = None  # nntui.sweep.runner.Sweep while one runs
+        self.sweep_id: str | None = None  # the sweep started or continued here, if any
+        self._earlier: list[Row] = []  # a continued sweep's runs that had already ended
         self._follow_timer: Any = None
         self._dirty = False
 
@@ -161,7 +168,7 @@ class SweepScreen(Screen[None]):
                 yield DataTable(id="sweep-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="sweep-legend")
         yield Static(id="sweep-status")
-        yield Footer()
+        yield Footer(compact=True)  # its keys fit in 80 columns
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -174,7 +181,9 @@ class SweepScreen(Screen[None]):
         if self.following is not None:
             self.follow(self.following)
         else:
-            self._status("ctrl+s starts the sweep; f follows the newest one in the runs store")
+            self._status(
+                "ctrl+s starts a sweep; f follows the newest; c continues an interrupted one"
+            )
         self.redraw()
 
     # The form. -------------------------------------------------------------------
@@ -224,8 +233,8 @@ class SweepScreen(Screen[None]):
         check.update(
             Text.assemble(
                 ("✓ ", "green"),
-                f"{len(self.runs)} runs; about {_clock(seconds)} on {self.n_workers} "
-                f"worker{'s' if self.n_workers != 1 else ''}",
+                f"{_count(len(self.runs), 'run')}; about {_clock(seconds)} on "
+                f"{_count(self.n_workers, 'worker')}",
             )
         )
 
@@ -247,32 +256,87 @@ class SweepScreen(Screen[None]):
     # Running a sweep. --------------------------------------------------------------
 
     def action_start(self) -> None:
-        if self.sweep is not None:
-            self.notify("A sweep is running; ctrl+x stops it.", severity="warning")
+        if not self._can_start():
             return
         if self.runs is None:
             self.notify("Fix the inputs first (the line under them says what is wrong).")
             return
-        if self.data is None:
-            self.notify("The data is still loading.", severity="warning")
-            return
         from nntui.sweep.manifest import Manifest, new_sweep_id, save_manifest
-        from nntui.sweep.recorder import SweepRecorder
-        from nntui.sweep.runner import Sweep
 
-        self._stop_following()
         sweep_id = new_sweep_id()
         try:
+            check_runs_fit(self.runs, self.data)  # type: ignore[arg-type]  # _can_start
             save_manifest(self.store, Manifest(sweep_id, "", tuple(self.runs)))
         except NntuiError as exc:
             self.notify(str(exc), severity="error")
             return
+        self._launch(sweep_id, self.runs)
+
+    def action_continue(self) -> None:
+        """Run the missing runs of the sweep on screen (or the newest unfinished one)."""
+        if not self._can_start():
+            return
+        from nntui.sweep.manifest import (
+            DONE,
+            drop_unfinished,
+            runs_to_continue,
+            stored_runs,
+            unfinished_sweeps,
+        )
+
+        sweep_id = self.following or self.sweep_id
+        if sweep_id is None:
+            unfinished = unfinished_sweeps(self.store)
+            if not unfinished:
+                self.notify("No sweep in the runs store has runs left to continue.")
+                return
+            sweep_id = unfinished[-1]
+        try:
+            _, runs = runs_to_continue(self.store, sweep_id)
+            if runs:
+                check_runs_fit(runs, self.data)  # type: ignore[arg-type]  # _can_start
+        except NntuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if not runs:
+            self.notify(f"Sweep {sweep_id}: every run has finished; nothing to continue.")
+            return
+        drop_unfinished(self.store, sweep_id, runs)
+        earlier = [row_from_info(r) for r in stored_runs(self.store, sweep_id) if r.status in DONE]
+        self._launch(sweep_id, runs, earlier=earlier)
+
+    def _can_start(self) -> bool:
+        """Whether a sweep may start now; if not, say why."""
+        if self.sweep is not None:
+            self.notify("A sweep is running; ctrl+x stops it.", severity="warning")
+            return False
+        if self.data is None:
+            self.notify("The data is still loading.", severity="warning")
+            return False
+        return True
+
+    def _launch(
+        self, sweep_id: str, runs: list[RunSpec], *, earlier: list[Row] | None = None
+    ) -> None:
+        """Run ``runs`` as sweep ``sweep_id`` on a local cluster.
+
+        ``earlier``: a continued sweep's runs that had ended, shown beside the new ones.
+        """
+        from nntui.sweep.recorder import SweepRecorder
+        from nntui.sweep.runner import Sweep
+
+        self._stop_following()
         recorder = SweepRecorder(sweep_id, self.store, warn=lambda text: None)
         self.sweep = Sweep(
-            self.runs, self.data, sweep_id=sweep_id, workers=self.n_workers, recorder=recorder
+            runs, self.data, sweep_id=sweep_id, workers=self.n_workers, recorder=recorder
         )
+        self.sweep_id = sweep_id
+        self._earlier = earlier or []
         self.state = SweepState()
-        self._status(f"Sweep {sweep_id}: starting {self.n_workers} workers...")
+        self.rows = list(self._earlier)
+        self.redraw()
+        what = "starting" if earlier is None else f"continuing {_count(len(runs), 'run')}"
+        self._status(f"Sweep {sweep_id}: {what} on {_count(self.n_workers, 'worker')}...")
         self._drive(self.sweep)
 
     @work(thread=True, exclusive=True, group="sweep")
@@ -299,7 +363,7 @@ class SweepScreen(Screen[None]):
         """Redraw from the sweep's state if it changed: at most every `REDRAW_INTERVAL`."""
         if self._dirty:
             self._dirty = False
-            self.rows = [row_from_state(r) for r in self.state.runs]
+            self.rows = self._earlier + [row_from_state(r) for r in self.state.runs]
             self.redraw()
 
     def on_sweep_failed(self, message: SweepFailed) -> None:
@@ -388,7 +452,7 @@ class SweepScreen(Screen[None]):
             done = sum(r.epochs_done for r in self.rows)
             total = sum(r.epochs for r in self.rows) or 1
             ended = sum(1 for r in self.rows if r.status not in ("queued", "running"))
-            name = self.state.sweep if self.following is None else self.following
+            name = self.following or self.sweep_id
             self._status(
                 f"Sweep {name}: {ended}/{len(self.rows)} runs ended, "
                 f"{done}/{total} epochs ({100 * done / total:.0f}%)"
@@ -397,6 +461,10 @@ class SweepScreen(Screen[None]):
 
     def _status(self, text: str) -> None:
         self.query_one("#sweep-status", Static).update(text)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
 
 
 def _pct(x: float | None) -> str:
