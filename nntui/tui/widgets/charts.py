@@ -63,8 +63,9 @@ def legend(labels: Sequence[str]) -> Text:
 
 
 class ThrottledPlot(PlotextPlot):
-    """A plot whose `request_redraw` refreshes at most every `REDRAW_INTERVAL` seconds."""
+    """A plot whose `request_redraw` refreshes at most every ``redraw_interval`` seconds."""
 
+    redraw_interval = REDRAW_INTERVAL
     ALLOW_SELECT = False  # a picture: see `nntui.tui.widgets.strips`
 
     def __init__(self, **kwargs: Any) -> None:
@@ -81,7 +82,7 @@ class ThrottledPlot(PlotextPlot):
         epoch: the chart is then drawn in the same frame as the rest of the
         screen, not in a frame of its own. A timer draws it if none comes.
         """
-        wait = REDRAW_INTERVAL - (time.monotonic() - self._last_redraw)
+        wait = self.redraw_interval - (time.monotonic() - self._last_redraw)
         if now or wait <= 0:
             self._redraw()
         elif self._pending is None:
@@ -89,7 +90,8 @@ class ThrottledPlot(PlotextPlot):
 
     def redraw_if_due(self) -> None:
         """Do a redraw put off earlier if its time has come: in this frame, not one of its own."""
-        if self._pending is not None and time.monotonic() - self._last_redraw >= REDRAW_INTERVAL:
+        due = time.monotonic() - self._last_redraw >= self.redraw_interval
+        if self._pending is not None and due:
             self._redraw()
 
     def _redraw(self) -> None:
@@ -252,6 +254,12 @@ class AccuracyChart(ThrottledPlot):
 
 class CostChart(ThrottledPlot):
     """The quadratic cost C of the mini-batches of the current epoch, as it trains."""
+
+    @property  # type: ignore[override]
+    def redraw_interval(self) -> float:
+        # At full speed, once a second is plenty for the cost within an epoch (and each
+        # redraw costs the trainer); slowed down or stepping, every mini-batch counts.
+        return REDRAW_INTERVAL if self.zoom else 2 * REDRAW_INTERVAL
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
