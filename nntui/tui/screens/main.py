@@ -490,9 +490,10 @@ class MainScreen(Screen[None]):
 
     def on_training_batch_progress(self, message: Training.BatchProgress) -> None:
         p = message.event
-        self.query_one(CostChart).set_points(p.epoch, p.images_total, message.costs)
         slow = self._stepping or self._speed is not None
-        self.query_one(CostChart).zoom = slow
+        cost = self.query_one(CostChart)
+        cost.zoom = slow  # first: it sets how often the chart redraws
+        cost.set_points(p.epoch, p.images_total, message.costs)
         if slow:
             # The trainer publishes each step: show it.
             self.query_one(DigitGallery).redraw_soon(self._show_digits)
