@@ -201,6 +201,9 @@ def main() -> None:
             plain.append(wall)
             plain_rss.append(rss)
             _run(train, env)  # the cache again, for the dashboard
+            # ...written by a child after that run's exit: wait for it, or the dashboard
+            # starts while the child still hashes and writes 220 MB on the other core.
+            _wait_for_cache(data, args.cache_wait)
             if not args.skip_dashboard:
                 f, r = _dashboard(nntui, env, (width, height), args.ready_marker, timeout=30)
                 first.append(f)
