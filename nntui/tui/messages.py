@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from nntui.engine import events
+from nntui.engine.snapshot import NetworkSnapshot
 
 
 class Training:
@@ -48,10 +49,13 @@ class Training:
     class EpochDone(Message, bubble=False):
         """An epoch ended and was evaluated: the book's ``Epoch j: n / 10000``.
 
-        The trainer published its snapshot of that epoch before the event.
+        ``snapshot`` is the network as that epoch left it. The message may reach
+        the screen after the trainer has published a later one (epoch ends wait
+        for the next batch of messages), and views must not run ahead of the log.
         """
 
         event: events.EpochDone
+        snapshot: NetworkSnapshot | None = None
 
     @dataclass
     class SettingChanged(Message, bubble=False):

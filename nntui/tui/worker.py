@@ -99,7 +99,8 @@ def run_training(
                 progress.offer(Training.BatchProgress(event, tuple(costs)))
                 continue
             if isinstance(event, events.EpochDone):
-                progress.queue(message_for(event))
+                # The trainer is paused at this event, so its snapshot is this epoch's.
+                progress.queue(Training.EpochDone(event, trainer.snapshot))
                 continue
             # Everything else answers a key or ends the run: at once, after what came before.
             progress.flush()

@@ -48,3 +48,21 @@ def test_a_network_too_big_for_the_memory_is_refused_before_it_is_made(
     with pytest.raises(ConfigError, match="memory"):
         session.reset(big)
     assert session.network is None  # nothing was allocated
+
+
+def test_the_snapshot_never_runs_ahead_of_the_epochs_the_screen_has_heard_of(
+    tiny_data: MnistData,
+):
+    session = Session(tiny_data, sample_seed=0)
+    config = TrainConfig(sizes=(784, 10, 10), epochs=2, train_size=200, seed=3)
+    trainer = session.start(config)
+    heard = []  # (event, the trainer's snapshot as the event came), as the worker posts them
+    for event in trainer.run():
+        if isinstance(event, EpochDone):
+            heard.append((event, trainer.snapshot))
+    assert trainer.snapshot.epoch == 2  # the trainer has finished both epochs...
+    assert session.snapshot is trainer.snapshot  # ...nothing heard yet: as it stands
+    session.record(heard[0][0], config, heard[0][1])  # ...but the screen knows only of epoch 1
+    assert session.snapshot is heard[0][1] and session.snapshot.epoch == 1
+    session.record(heard[1][0], config, heard[1][1])
+    assert session.snapshot is trainer.snapshot and session.snapshot.epoch == 2

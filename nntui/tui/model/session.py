@@ -61,11 +61,26 @@ class Session:
         self._gallery_size = gallery_size
         self._rng = np.random.default_rng(sample_seed)
         self._hinted: tuple[int, ...] = ()  # the stuck outputs named in this run's log
+        self._heard: NetworkSnapshot | None = None  # the last recorded epoch's network
 
     @property
     def snapshot(self) -> NetworkSnapshot | None:
-        """The latest published copy of the network (`Trainer.snapshot`), or None before one."""
-        return None if self.trainer is None else self.trainer.snapshot
+        """The latest published copy of the network (`Trainer.snapshot`), or None before one.
+
+        Never one of an epoch the screen has not yet heard of: epoch ends reach it
+        in batches, a moment after the trainer has moved on, and the gallery must
+        not show "after epoch 35" beside a log that ends at epoch 34.
+        """
+        if self.trainer is None:
+            return None
+        latest, heard = self.trainer.snapshot, self._heard
+        if (
+            latest.epoch > self.epochs_done
+            and heard is not None
+            and heard.epoch == self.epochs_done
+        ):
+            return heard
+        return latest
 
     @property
     def epochs_done(self) -> int:
@@ -78,6 +93,7 @@ class Session:
         self.seed = config.seed if config.seed is not None else new_seed()
         self.network = seeded_network(config, self.seed)
         self.history = []
+        self._heard = None
         self.earlier_epochs, self.earlier_records, self.loaded_from = 0, [], None
         self.diverged = False
         if config.eval_on != self.eval_on or not self.sample_indices:
@@ -130,9 +146,16 @@ class Session:
         self._hinted = ()
         return self.trainer
 
-    def record(self, event: EpochDone, config: TrainConfig) -> None:
-        """Keep a finished epoch of a run with ``config``, and how long its training took."""
+    def record(
+        self, event: EpochDone, config: TrainConfig, snapshot: NetworkSnapshot | None = None
+    ) -> None:
+        """Keep a finished epoch of a run with ``config``, and how long its training took.
+
+        ``snapshot``: the network as that epoch left it, if known.
+        """
         self.history.append(event)
+        if snapshot is not None and snapshot.epoch == self.epochs_done:
+            self._heard = snapshot
         if config.train_size:
             per_book_epoch = event.train_seconds * MAX_TRAIN_SIZE / config.train_size
             self.epoch_seconds.setdefault(config.backprop, []).append(per_book_epoch)
@@ -166,6 +189,7 @@ class Session:
         self.network = saved.network
         self.seed = saved.seed if saved.seed is not None else new_seed()
         self.history = []
+        self._heard = None
         self.earlier_epochs = saved.epochs_done
         self.earlier_records = list(saved.history)
         self.loaded_from = origin

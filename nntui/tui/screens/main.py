@@ -505,7 +505,7 @@ class MainScreen(Screen[None]):
     def on_training_epoch_done(self, message: Training.EpochDone) -> None:
         event = message.event
         if self.session is not None:
-            self.session.record(event, self._run_config)
+            self.session.record(event, self._run_config, message.snapshot)
             if not self._deterministic:  # timings would make snapshots differ
                 self.query_one(HyperParams).show_speeds(self.session.seconds_per_epoch())
         self.query_one(EpochProgress).last_epoch_seconds = event.train_seconds + event.eval_seconds
