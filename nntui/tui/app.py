@@ -116,11 +116,11 @@ class NntuiApp(App[None]):
         a dashboard whose terminal was closed must never linger, let alone spin.
         The kept run loses nothing it had written: each epoch is on disk already.
         """
+        # Also when already exiting (`q`, then the terminal closed): the hang-up can come
+        # while Textual restores a terminal that is no longer there.
         if not self.exiting:
             self.exit(return_code=128 + signum)
-            watchdog = threading.Timer(STOP_GRACE_SECONDS, os._exit, args=(128 + signum,))
-            watchdog.daemon = True  # a process that ends in time is not held up by it
-            watchdog.start()
+        end_within_grace(128 + signum)
 
     def get_default_screen(self) -> Screen:
         return MainScreen(
@@ -151,4 +151,22 @@ def run_dashboard(
     """
     app = NntuiApp(data_path=data_path, config=config, saved=saved, handle_signals=True)
     app.run()
-    return app.return_code or 0
+    code = app.return_code or 0
+    # The app has ended, and so must the process: a thread left running would hold it at
+    # exit. (Seen: a terminal closed just after `q` sent SIGCONT, Textual resumed and
+    # started a new input thread, and it spun at 100% of a core on the dead terminal.)
+    end_within_grace(code)
+    return code
+
+
+_watchdog_started = threading.Event()
+
+
+def end_within_grace(code: int) -> None:
+    """End the process with ``code`` in `STOP_GRACE_SECONDS` if it has not ended by then."""
+    if _watchdog_started.is_set():
+        return
+    _watchdog_started.set()
+    watchdog = threading.Timer(STOP_GRACE_SECONDS, os._exit, args=(code,))
+    watchdog.daemon = True  # a process that ends in time is not held up by it
+    watchdog.start()
