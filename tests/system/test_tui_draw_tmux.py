@@ -115,10 +115,14 @@ def test_mouse_reports_draw_on_the_pad(tmux: Tmux) -> None:
         tmux("send-keys", "-t", "draw", "-l", sgr(32, column, 2 + 4))
     tmux("send-keys", "-t", "draw", "-l", sgr(0, 2 + 20, 2 + 4, release=True))
 
-    # Wait for the whole stroke: the app may still be reading the reports.
-    text = tmux.wait_for(lambda s: "It's a" in s and "▀" in pad_rows(s)[3][19:22])
+    def whole_stroke(screen: str) -> bool:  # ink in every column, no gaps
+        rows = pad_rows(screen)
+        return "It's a" in screen and all("▀" in rows[3][x] + rows[5][x] for x in range(5, 21))
+
+    # Wait for the whole stroke, not just its end: the app may still be reading the
+    # reports, and the screen may be captured between two of them.
+    text = tmux.wait_for(whole_stroke)
     rows = pad_rows(text)
-    assert all("▀" in rows[3][x] + rows[5][x] for x in range(5, 21)), rows  # no gaps
     # The stroke's edges are half blocks (ink above or below); its core, a full cell of
     # ink, is drawn as a space on a white background, so look at the soft rows around it.
     inked = [i for i, row in enumerate(rows) if "▀" in row]
