@@ -25,7 +25,14 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, print_error
+from nntui.cli.console import (
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    DataOption,
+    Output,
+    err_console,
+    print_error,
+)
 from nntui.cli.data import load_data_with_progress
 from nntui.engine.errors import ConfigError
 from nntui.store.runs import RunStore
@@ -232,7 +239,7 @@ def sweep(
         return
 
     from nntui.sweep.recorder import SweepRecorder
-    from nntui.sweep.runner import Sweep
+    from nntui.sweep.runner import STOP_SIGNALS, Sweep
 
     recorder = SweepRecorder(sweep_id, store, warn=_warn)
     dataset_box: list = []
@@ -240,7 +247,13 @@ def sweep(
     loader = threading.Thread(
         target=lambda: dataset_box.append(_load(data)), name="nntui-load", daemon=True
     )
-    loader.start()
+    # Started with the stop signals blocked, as every thread made before the cluster: they
+    # are to reach the main thread, once the cluster has started (`Sweep.connect`).
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        loader.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     runner = Sweep(
         runs,
         None,  # type: ignore[arg-type]  # set below, once loaded
@@ -249,45 +262,49 @@ def sweep(
         scheduler=scheduler,
         recorder=recorder,
     )
-    try:
-        runner.connect()
-    finally:
-        loader.join()
-    if not dataset_box or isinstance(dataset_box[0], BaseException):
-        runner.close()
-        error = dataset_box[0] if dataset_box else RuntimeError("the data did not load")
-        raise error
-    runner.data = dataset_box[0]
-    try:
-        check_runs_fit(runs, runner.data)
-    except ConfigError as exc:
-        runner.close()
-        raise ConfigError(f"{exc}; give a smaller --train-size") from None
-    if continue_ is None:
-        save_manifest(store, manifest)
-    else:
-        drop_unfinished(store, sweep_id, runs)
+    # From here on Ctrl-C or SIGTERM stops the sweep in order, the cluster's start included.
+    output = Output()
+    with _stop_on_signals(runner) as stop:
+        try:
+            runner.connect()
+        finally:
+            loader.join()
+        if not dataset_box or isinstance(dataset_box[0], BaseException):
+            runner.close()
+            error = dataset_box[0] if dataset_box else RuntimeError("the data did not load")
+            raise error
+        runner.data = dataset_box[0]
+        try:
+            check_runs_fit(runs, runner.data)
+        except ConfigError as exc:
+            runner.close()
+            raise ConfigError(f"{exc}; give a smaller --train-size") from None
+        if continue_ is None:
+            save_manifest(store, manifest)
+        else:
+            drop_unfinished(store, sweep_id, runs)
 
-    out = _stdout()
-    err_console.print(
-        f"Sweep {sweep_id}: {len(runs)} runs on {runner.workers} workers "
-        f"({'scheduler ' + scheduler if scheduler else 'this machine'})",
-        markup=False,
-        highlight=False,
-    )
-    state = SweepState()
-    view: _View = _LiveView(out) if out.is_terminal else _PlainView()
-    with _stop_on_signals(runner) as stop, view:
-        for event in runner.events():
-            state.apply(event)
-            view.handle(event, state)
+        out = _stdout()
+        err_console.print(
+            f"Sweep {sweep_id}: {len(runs)} runs on {runner.workers} workers "
+            f"({'scheduler ' + scheduler if scheduler else 'this machine'})",
+            markup=False,
+            highlight=False,
+        )
+        state = SweepState()
+        view: _View = _LiveView(out) if out.is_terminal else _PlainView(output)
+        with view:
+            for event in runner.events():
+                state.apply(event)
+                view.handle(event, state)
     results = [
         RunResult(r.spec.config, r.spec.seed, r.status, tuple(r.history), r.message, r.run_name)
         for r in state.runs
     ]
     if continue_ is not None:  # the summary covers the whole sweep, not just this part
         results = _stored_results(store, sweep_id)
-    _print_summary(out, sweep_id, results, preset_name)
+    with output.on_stdout():
+        _print_summary(out, sweep_id, results, preset_name)
     _print_timings(runner.timings)
     summaries = summarize(results, preset_name)
     if json_path is not None:
@@ -302,6 +319,8 @@ def sweep(
     failed = sum(1 for r in results if r.status == "failed")
     if failed:
         print_error(f"{failed} of {len(results)} runs failed (see the summary)")
+        raise typer.Exit(1)
+    if output.lost:  # the runs are kept, but what was asked for on stdout is not all there
         raise typer.Exit(1)
 
 
@@ -389,14 +408,16 @@ class _View:
 class _PlainView(_View):
     """Piped: one line per finished epoch on stdout; retries and failures on stderr."""
 
+    def __init__(self, output: Output) -> None:
+        self.output = output  # a reader gone or a full disk: the sweep goes on, says so once
+
     def handle(self, event: SweepEvent, state: SweepState) -> None:
         if isinstance(event, RunEpoch):
             run = state.runs[event.index]
             r = event.record
-            print(
+            self.output.line(
                 f"run {event.index + 1}/{len(state.runs)} {_settings(run.spec)} "
-                f"seed {run.spec.seed}: Epoch {r['epoch']}: {r['correct']} / {r['total']}",
-                flush=True,
+                f"seed {run.spec.seed}: Epoch {r['epoch']}: {r['correct']} / {r['total']}"
             )
         elif isinstance(event, RunStarted) and event.attempt > 1:
             _warn(f"run {event.index + 1}: its worker was lost; started again from epoch 1")

@@ -46,6 +46,7 @@ from nntui.sweep.task import run_on_worker
 CONNECT_SECONDS = 5.0  # to reach a --scheduler; the whole error must come within 10 s
 WORKERS_SECONDS = 3.0  # for a reached scheduler to show at least one worker
 STOP_GRACE_SECONDS = 5.0  # after a stop, how long running runs have to send their last words
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 POLL_SECONDS = 0.1  # how often the client asks for news; a stop is seen at once regardless
 LOST_SECONDS = 30.0  # no answer from the scheduler for this long: it is gone
 # Dask's own messages (a worker restarting, a closed stream at shutdown) are not the user's.
@@ -170,9 +171,11 @@ class Sweep:
                 w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()
             )
             return client, None
-        # The worker processes inherit "ignore SIGINT": a Ctrl-C at the terminal reaches the
-        # whole process group, and it is the client's job to stop the runs in order, not the
-        # workers' to die mid-run.
+        # The worker processes start with SIGINT blocked (they inherit the mask): a Ctrl-C at
+        # the terminal reaches the whole process group, and it is the client's job to stop
+        # the runs in order, not the workers' to die mid-run. Blocked, not ignored, here: a
+        # Ctrl-C or SIGTERM during the start waits and is handled as soon as it is over, not
+        # lost, and not in the middle of starting the cluster.
         _ensure_resource_tracker()
         import dask
 
@@ -180,7 +183,8 @@ class Sweep:
         # nannies live here and some of them read their settings later.
         dask.config.set(QUIET_DASK)
         in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+        if in_main:
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             cluster = LocalCluster(
                 n_workers=self.workers,
@@ -196,8 +200,8 @@ class Sweep:
         except Exception as exc:
             raise ClusterError(f"cannot start the local Dask workers ({_one_line(exc)})") from None
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            if in_main:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         client = Client(cluster, set_as_default=False)
         return client, cluster
 
@@ -221,6 +225,20 @@ class Sweep:
         channel, stop_name = f"nntui-events-{token}", f"nntui-stop-{token}"
         queue = Queue(channel, client=client)
         stop_event = Event(stop_name, client=client)
+        try:
+            yield from self._follow(client, data_future, token, queue, stop_event, start)
+        finally:
+            # However this ends (done, an error, the caller gone): the runs still going stop,
+            # and the stop watchers' pending waits are answered, which the scheduler would
+            # otherwise cancel at close with a logged traceback.
+            with contextlib.suppress(Exception):
+                stop_event.set()
+
+    def _follow(
+        self, client: Any, data_future: Any, token: str, queue: Any, stop_event: Any, start: float
+    ) -> Iterator[SweepEvent]:
+        """Submit every run and yield what happens until each has ended."""
+        channel, stop_name = queue.name, stop_event.name
         futures = {
             spec.index: client.submit(
                 run_on_worker,
@@ -297,10 +315,6 @@ class Sweep:
             elif len(ended) < len(futures):
                 self._stop.wait(POLL_SECONDS)
         status = "stopped" if self._stop.is_set() else "completed"
-        # Every run has ended; setting the flag answers the stop watchers' pending waits,
-        # which the scheduler would otherwise cancel at close with a logged traceback.
-        with contextlib.suppress(Exception):
-            stop_event.set()
         yield self._emit(SweepFinished(status, time.perf_counter() - start))
 
     def _outcome(self, i: int, future: Any, attempts: dict[int, str]) -> RunEnded:

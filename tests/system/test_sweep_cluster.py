@@ -282,3 +282,39 @@ def test_continue_runs_only_what_a_stopped_sweep_left(tiny_data, tiny_data_file,
         app, ["sweep", "--continue", "sw-c"], env={"NNTUI_RUNS": str(tmp_path)}
     )
     assert again.exit_code == 0 and "nothing to continue" in again.stderr
+
+
+def test_a_full_or_closed_stdout_loses_no_run_and_prints_no_traceback(tiny_data_file, tmp_path):
+    args = ["--data", str(tiny_data_file), "--eta", "1,3", "--epochs", "2", "--train-size", "300"]
+    env = {**os.environ, "NNTUI_RUNS": str(tmp_path / "full")}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [NNTUI, "sweep", *args, "--workers", "1"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert done.returncode == 1, done.stderr  # what was asked for on stdout is not all there
+    assert "cannot write to stdout (No space left on device)" in done.stderr
+    assert "Traceback" not in done.stderr
+    kept = RunStore(tmp_path / "full").list()
+    assert len(kept) == 2 and {r.status for r in kept} == {"completed"}
+
+    # A reader that stops after one line (`| head -1`): the sweep goes on to the end.
+    env = {**os.environ, "NNTUI_RUNS": str(tmp_path / "head")}
+    proc = subprocess.Popen(
+        [NNTUI, "sweep", *args, "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None and "Epoch 1" in proc.stdout.readline()
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    kept = RunStore(tmp_path / "head").list()
+    assert len(kept) == 2 and {r.status for r in kept} == {"completed"}
