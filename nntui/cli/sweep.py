@@ -74,6 +74,7 @@ from nntui.sweep.summary import (
     write_csv,
     write_json,
 )
+from nntui.tui.model.sweep_table import STATUS_STYLE
 
 EXAMPLES = f"""
 Examples:
@@ -99,15 +100,6 @@ id. More than {MAX_RUNS:,} runs need --yes.
 # Live table: redraws per second, and the most rows shown (the rest are summed up in a line).
 REFRESH_PER_SECOND = 4
 MAX_TABLE_ROWS = 30
-
-STATUS_STYLE = {
-    "queued": "dim",
-    "running": "cyan",
-    "completed": "green",
-    "stopped": "yellow",
-    "diverged": "red",
-    "failed": "bold red",
-}
 
 
 def sweep(

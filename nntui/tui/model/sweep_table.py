@@ -12,6 +12,17 @@ from nntui.store.runs import RunInfo
 from nntui.sweep.events import RunState
 from nntui.sweep.grid import config_key, hidden_label
 
+# How each run status is shown, in the sweep screen's table and `nntui sweep`'s.
+STATUS_STYLE = {
+    "queued": "dim",
+    "running": "cyan",
+    "completed": "green",
+    "stopped": "yellow",
+    "diverged": "red",
+    "failed": "bold red",
+    "interrupted": "yellow",
+}
+
 COLUMNS = ("settings", "seed", "epochs", "last", "best", "time", "status")
 
 

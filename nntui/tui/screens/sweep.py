@@ -45,21 +45,19 @@ from nntui.sweep.grid import (
     estimate_wall_seconds,
 )
 from nntui.sweep.manifest import sweep_ids
-from nntui.tui.model.sweep_table import COLUMNS, Row, row_from_info, row_from_state, sort_rows
+from nntui.tui.model.sweep_table import (
+    COLUMNS,
+    STATUS_STYLE,
+    Row,
+    row_from_info,
+    row_from_state,
+    sort_rows,
+)
 from nntui.tui.widgets.charts import legend
 from nntui.tui.widgets.sweep_chart import SweepChart
 
 FOLLOW_INTERVAL = 1.0  # seconds between two readings of the runs store when following
 REDRAW_INTERVAL = 0.25  # seconds: a running sweep's table and chart redraw at most this often
-STATUS_STYLE = {
-    "queued": "dim",
-    "running": "cyan",
-    "completed": "green",
-    "stopped": "yellow",
-    "diverged": "red",
-    "failed": "bold red",
-    "interrupted": "yellow",
-}
 
 
 def dashboard_workers() -> int:
