@@ -22,8 +22,9 @@ from nntui.engine.events import EpochDone
 from nntui.engine.network import Network
 from nntui.store import runs as runs_module
 from nntui.store.runs import RunInfo, RunStore
-from nntui.tui.model.inspect import SavedSubject
+from nntui.tui.model.inspect import DigitSample, SavedSubject
 from nntui.tui.model.session import Session
+from nntui.tui.render.digit_art import art_runs
 from nntui.tui.screens.confusion import CELL_DIGITS, ConfusionScreen
 from nntui.tui.screens.draw import DrawScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen, MisclassifiedScreen
@@ -207,6 +208,35 @@ def test_a_click_outside_the_cells_selects_nothing() -> None:
     assert grid.cell_at(LABEL_W, 1) == (0, 0)
     assert grid.cell_at(LABEL_W + 10 * CELL_W - 1, 10) == (9, 9)
     assert grid.cell_at(LABEL_W, 11) is None  # the accuracy row
+
+
+# --- the gallery ---------------------------------------------------------------------------
+
+
+def _card(image: np.ndarray) -> DigitSample:
+    return DigitSample(index=3, label=1, prediction=1, activations=(0.1,) * 10, image=image)
+
+
+async def test_the_gallery_redraws_an_index_that_now_stands_for_another_image() -> None:
+    """Switching the evaluation set makes index 3 another image: its old drawing must go."""
+
+    class One(App[None]):
+        def compose(self):
+            yield DigitGallery()
+
+    upright = np.zeros((28, 28), np.float32)
+    upright[4:24, 10:12] = 1.0
+    lying = upright.T.copy()
+    async with One().run_test(size=(80, 24)) as pilot:
+        gallery = pilot.app.query_one(DigitGallery)
+        for image in (upright, lying, upright):
+            gallery.show((_card(image),), epoch=1)
+            await pilot.pause()
+            art = art_runs(image, gallery.art_style)
+            lines = gallery.render().lines  # a RunsVisual: an indent, then the card's runs
+            assert [line[-len(runs) :] for line, runs in zip(lines, art)] == art
+            other = art_runs(lying if image is upright else upright, gallery.art_style)
+            assert [line[-len(runs) :] for line, runs in zip(lines, other)] != other
 
 
 # --- misclassified -------------------------------------------------------------------------

@@ -106,3 +106,16 @@ def test_digit_art_does_not_import_textual() -> None:
     code = "import sys, nntui.tui.render.digit_art; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_neighbouring_cells_of_one_style_are_one_run() -> None:
+    """Paper is most of a digit: a blank line is one run, the stroke's line three."""
+    from nntui.tui.render.digit_art import braille_runs, half_block_runs, runs_text
+
+    image = stroke()
+    half = half_block_runs(image)
+    assert all(len(line) == 1 for line in half[:2])  # rows 0-3: paper only
+    assert [len(text) for text, _ in half[5]] == [10, 2, 16]  # paper, the bar, paper
+    assert runs_text(half).plain == half_blocks(image).plain
+    dots = braille_runs(image)
+    assert [text for text, _ in dots[3]] == [" " * 5, "⣿", " " * 8]

@@ -21,6 +21,7 @@ All are used by the dashboard's digit gallery and by ``nntui predict``.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import groupby
 from typing import Literal
 
 import numpy as np
@@ -35,6 +36,8 @@ INK_THRESHOLD = 0.35  # a pixel brighter than this is a braille dot
 ASCII_RAMP = " .:-=+*#%@"  # from paper to ink
 
 ArtStyle = Literal["half", "braille", "ascii"]
+Run = tuple[str, Style | None]  # text drawn in one style; None: the widget's own
+Line = list[Run]
 # Columns and rows each drawing takes in the terminal (ASCII at the gallery's scale 2).
 ART_SIZE: dict[ArtStyle, tuple[int, int]] = {
     "half": (SIDE, SIDE // 2),
@@ -76,38 +79,76 @@ def _cell_style(top: int, bottom: int) -> Style:
     return Style(color=_grey(top), bgcolor=_grey(bottom))
 
 
-def half_blocks(image: np.ndarray) -> Text:
-    """Draw a (28, 28) image in [0, 1] as 14 lines of 28 ``▀`` cells in shades of grey."""
+def half_block_runs(image: np.ndarray) -> list[Line]:
+    """`half_blocks` as lines of (text, style) runs, for widgets that draw runs directly.
+
+    Neighbouring cells of one style are one run: most of a digit is paper, so a
+    line is a few runs rather than 28, and every later step (segments, the
+    terminal's escape codes) is that much shorter.
+    """
     levels = _shades(_check(image), SHADES)  # (28, 28)
     lines = []
     for top_row, bottom_row in zip(levels[0::2].tolist(), levels[1::2].tolist(), strict=True):
-        line = Text(no_wrap=True, overflow="crop")
-        for top, bottom in zip(top_row, bottom_row, strict=True):
+        line: Line = []
+        for (top, bottom), cells in groupby(zip(top_row, bottom_row, strict=True)):
             # Two equal pixels need no glyph: a space in the background colour.
-            line.append("▀" if top != bottom else " ", _cell_style(top, bottom))
+            glyph = "▀" if top != bottom else " "
+            line.append((glyph * len(list(cells)), _cell_style(top, bottom)))
         lines.append(line)
-    return Text("\n", no_wrap=True, overflow="crop").join(lines)
+    return lines
 
 
-def braille(image: np.ndarray, threshold: float = INK_THRESHOLD) -> Text:
-    """Draw a (28, 28) image as 7 lines of 14 braille cells, a dot per pixel above ``threshold``."""
+def half_blocks(image: np.ndarray) -> Text:
+    """Draw a (28, 28) image in [0, 1] as 14 lines of 28 ``▀`` cells in shades of grey."""
+    return runs_text(half_block_runs(image))
+
+
+@lru_cache(maxsize=SHADES)
+def _dot_style(level: int) -> Style:
+    # Each cell is as bright as its brightest pixel, but never dimmer than mid-grey:
+    # faint strokes look faint without vanishing.
+    return Style(color=_grey(max(level, SHADES // 2)))
+
+
+def braille_runs(image: np.ndarray, threshold: float = INK_THRESHOLD) -> list[Line]:
+    """`braille` as lines of (text, style) runs, neighbouring cells of one style in one run."""
     a = _check(image)
     # (7 cell rows, 4 dot rows, 14 cell columns, 2 dot columns)
     cells = a.reshape(SIDE // 4, 4, SIDE // 2, 2)
     on = cells > threshold
     codes = np.einsum("rdce,de->rc", on.astype(np.int32), _BRAILLE_BITS)  # (7, 14)
-    # Each cell is as bright as its brightest pixel: faint strokes look faint.
     brightness = _shades(cells.max(axis=(1, 3)), SHADES)  # (7, 14)
     lines = []
     for code_row, level_row in zip(codes.tolist(), brightness.tolist(), strict=True):
-        line = Text(no_wrap=True, overflow="crop")
-        for code, level in zip(code_row, level_row, strict=True):
-            if code:
-                line.append(chr(0x2800 + code), Style(color=_grey(max(level, SHADES // 2))))
-            else:
-                line.append(" ")
+        line: Line = []
+        glyphs = [chr(0x2800 + code) if code else " " for code in code_row]
+        styles = [
+            _dot_style(level) if code else None
+            for code, level in zip(code_row, level_row, strict=True)
+        ]
+        start = 0
+        for style, group in groupby(styles):
+            width = len(list(group))
+            line.append(("".join(glyphs[start : start + width]), style))
+            start += width
         lines.append(line)
-    return Text("\n", no_wrap=True, overflow="crop").join(lines)
+    return lines
+
+
+def braille(image: np.ndarray, threshold: float = INK_THRESHOLD) -> Text:
+    """Draw a (28, 28) image as 7 lines of 14 braille cells, a dot per pixel above ``threshold``."""
+    return runs_text(braille_runs(image, threshold))
+
+
+def runs_text(lines: list[Line]) -> Text:
+    """Lines of runs as one Rich `Text` (no wrapping: a picture is cropped, never folded)."""
+    text = Text(no_wrap=True, overflow="crop")
+    for i, line in enumerate(lines):
+        if i:
+            text.append("\n")
+        for part, style in line:
+            text.append(part, style)
+    return text
 
 
 def ascii_art(image: np.ndarray, scale: int = 2) -> Text:
@@ -134,6 +175,17 @@ def digit_art(image: np.ndarray, style: ArtStyle = "half") -> Text:
         return braille(image)
     if style == "ascii":
         return ascii_art(image)
+    raise ValueError(f"unknown digit style {style!r}: use 'half', 'braille' or 'ascii'")
+
+
+def art_runs(image: np.ndarray, style: ArtStyle = "half") -> list[Line]:
+    """`digit_art` as lines of (text, style) runs, for widgets that draw runs directly."""
+    if style == "half":
+        return half_block_runs(image)
+    if style == "braille":
+        return braille_runs(image)
+    if style == "ascii":
+        return [[(line, None)] for line in ascii_art(image).plain.split("\n")]
     raise ValueError(f"unknown digit style {style!r}: use 'half', 'braille' or 'ascii'")
 
 

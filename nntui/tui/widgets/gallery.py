@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
-from rich.console import Console, RenderableType
+from rich.console import RenderableType
 from rich.text import Text
 from textual.geometry import Size
 from textual.timer import Timer
@@ -24,7 +24,7 @@ from textual.widget import Widget
 
 from nntui.tui.model.inspect import DigitSample
 from nntui.tui.model.session import GALLERY_SIZE
-from nntui.tui.render.digit_art import ART_SIZE, ascii_art, braille, half_blocks
+from nntui.tui.render.digit_art import ART_SIZE, art_runs
 from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
 
 # Top guesses ("7 .98  1 .12  9 .05") need this many columns: under half blocks and ASCII.
@@ -87,8 +87,9 @@ class DigitGallery(Widget):
         self.epoch: int | None = None
         self._mark_changes = mark_changes
         self._before: dict[int, int] = {}  # index -> guess of the epoch shown before this one
-        self._art: dict[int, dict[str, Text]] = {}  # index -> style -> drawing
-        self._runs: dict[tuple[int, str], tuple[Text, list[Line]]] = {}
+        # (index, style) -> (the image's pixels, its drawing): an index stands for another
+        # image once the evaluation set changes, so the pixels are checked too.
+        self._runs: dict[tuple[int, str], tuple[bytes, list[Line]]] = {}
         self.style_choice: StyleChoice = "auto"  # `cycle_style` steps through STYLE_CYCLE
         self._shown_at = -float("inf")
         self._redraw_timer: Timer | None = None
@@ -119,7 +120,6 @@ class DigitGallery(Widget):
             )
         shown = {card.index for card in cards}
         self._runs = {key: runs for key, runs in self._runs.items() if key[0] in shown}
-        self._art = {c.index: self._art.get(c.index) or {} for c in cards}
         self.cards, self.epoch = cards, epoch
         right = sum(card.correct for card in cards)
         when = "untrained network" if epoch == 0 else f"after epoch {epoch}"
@@ -200,7 +200,7 @@ class DigitGallery(Widget):
         lines: list[Line] = []
         for start in range(0, len(self.cards), per_row):
             row = self.cards[start : start + per_row]
-            arts = [self._art_runs(card, style, console) for card in row]
+            arts = [self._art_runs(card, style) for card in row]
             if start:
                 lines.extend([] for _ in range(row_gap))
             for i in range(art_h):
@@ -215,16 +215,12 @@ class DigitGallery(Widget):
                 lines.append(indent + text_runs(guesses, console)[0])
         return RunsVisual(lines)
 
-    def _art_runs(self, card: DigitSample, style: str, console: Console) -> list[Line]:
+    def _art_runs(self, card: DigitSample, style: str) -> list[Line]:
         """A card's drawing as runs, made once per image and style: only the captions change."""
-        drawings = self._art[card.index]
-        art = drawings.get(style)
-        if art is None:
-            draw = {"half": half_blocks, "braille": braille, "ascii": ascii_art}[style]
-            art = drawings[style] = draw(card.image)
+        pixels = card.image.tobytes()
         cached = self._runs.get((card.index, style))
-        if cached is None or cached[0] is not art:
-            cached = self._runs[card.index, style] = (art, text_runs(art, console))
+        if cached is None or cached[0] != pixels:
+            cached = self._runs[card.index, style] = (pixels, art_runs(card.image, style))
         return cached[1]
 
 
