@@ -234,9 +234,13 @@ async def test_the_gallery_redraws_an_index_that_now_stands_for_another_image() 
             await pilot.pause()
             art = art_runs(image, gallery.art_style)
             lines = gallery.render().lines  # a RunsVisual: an indent, then the card's runs
-            assert [line[-len(runs) :] for line, runs in zip(lines, art)] == art
+            assert [
+                line[-len(runs) :] for line, runs in zip(lines[: len(art)], art, strict=True)
+            ] == art
             other = art_runs(lying if image is upright else upright, gallery.art_style)
-            assert [line[-len(runs) :] for line, runs in zip(lines, other)] != other
+            assert [
+                line[-len(runs) :] for line, runs in zip(lines[: len(other)], other, strict=True)
+            ] != other
 
 
 # --- misclassified -------------------------------------------------------------------------
