@@ -29,8 +29,9 @@ app run also reports the CPU time of its UI thread and of the tmux server, per
 second of training: tmux runs on the other core, the UI thread takes the GIL
 from the trainer. The app keeps its runs in a temporary directory.
 
-Targets: lag p95 <= 30 ms, key press on screen within 50 ms,
-app >= 85% of headless.
+Targets (issue 10): lag p95 <= 20 ms, key press to screen p95 <= 50 ms,
+app >= 85% of headless, UI thread CPU <= 100 ms per second of training with
+nobody touching it.
 
     NNTUI_DATA=/path/to/mnist.pkl.gz python benchmarks/tui_responsiveness.py
 """
@@ -344,7 +345,7 @@ def main() -> None:
     checks = [("app >= 85% of headless (same BLAS threads)", f"{ratio:.0%}", ratio >= 0.85)]
     checks.append(("UI thread CPU, steady <= 100 ms/s", f"{steady_ui:.0f} ms/s", steady_ui <= 100))
     lag95 = percentile(lags, 95)
-    checks.append(("event-loop lag p95 <= 30 ms", f"{lag95 * ms:.1f} ms", lag95 <= 0.030))
+    checks.append(("event-loop lag p95 <= 20 ms", f"{lag95 * ms:.1f} ms", lag95 <= 0.020))
     if latencies:
         key95 = percentile(latencies, 95)
         checks.append(("key press to screen p95 <= 50 ms", f"{key95 * ms:.1f} ms", key95 <= 0.050))
