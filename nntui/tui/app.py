@@ -71,10 +71,19 @@ class NntuiApp(App[None]):
         self.ui_idle.set()
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
-            self.ui_idle.clear()
-            self.call_after_refresh(self.ui_idle.set)
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.hold_training_until_drawn()
         await super().on_event(event)
+
+    def hold_training_until_drawn(self) -> None:
+        """Have the training thread wait at its next event until the next frame is drawn.
+
+        For what a person does (a key, a click) and for the start of a run, whose
+        frame changes half the screen: drawn while the trainer also wants the GIL,
+        it would take twice as long. The wait is bounded (`GIVE_WAY_MAX`).
+        """
+        self.ui_idle.clear()
+        self.call_after_refresh(self.ui_idle.set)
 
     def exit(
         self,

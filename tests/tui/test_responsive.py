@@ -82,3 +82,45 @@ async def test_a_key_clears_ui_idle_until_its_frame_is_drawn(tiny_data: MnistDat
         await pilot.pause()
         assert seen == [False]  # the handler ran while the trainer would have waited
         assert app.ui_idle.is_set()  # and the frame after it set it again
+
+
+async def test_a_run_started_without_a_key_still_draws_its_first_frame_first(
+    tiny_data: MnistData,
+) -> None:
+    """A click on Start (or a timer) is not a key: the start itself holds the trainer back."""
+    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        held = []
+        real_train = screen._train
+
+        def train(trainer, kept):  # type: ignore[no-untyped-def]
+            held.append(not app.ui_idle.is_set())  # when the worker is asked to start
+            return real_train(trainer, kept)
+
+        screen._train = train  # type: ignore[method-assign]
+        screen.action_start()  # as the Start button does: no key event
+        assert held == [True]
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.ui_idle.is_set()  # the first frame was drawn and let the trainer go
+        assert screen.state == "finished"
+
+
+async def test_a_click_holds_the_trainer_back_like_a_key(tiny_data: MnistData) -> None:
+    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        seen = []
+        real = app.hold_training_until_drawn
+
+        def hold() -> None:
+            seen.append("hold")
+            real()
+
+        app.hold_training_until_drawn = hold  # type: ignore[method-assign]
+        await pilot.click("#reset")
+        assert seen  # the mouse-down asked for it
+        await pilot.pause()
+        assert app.ui_idle.is_set()

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -94,7 +94,7 @@ class MainScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS: ClassVar[Breakpoints] = [(0, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar[Breakpoints] = [(0, "-short"), (34, "-tall")]
 
-    state: reactive[RunState] = reactive("loading", init=False)
+    state: var[RunState] = var("loading", init=False)
 
     def __init__(
         self,
@@ -272,6 +272,9 @@ class MainScreen(Screen[None]):
         self.query_one(CostChart).clear()
         self.query_one(EpochProgress).last_epoch_seconds = None
         self._run_config = config
+        hold = getattr(self.app, "hold_training_until_drawn", None)
+        if hold is not None:  # the run's first frame first (a host app in the tests has none)
+            hold()
         self.state = "paused" if step else "running"
         self._status(_STEP_STATUS if step else "Training…")
         self._train(self.trainer, self.session.recorder(self.trainer, self._note_from_thread))

@@ -10,7 +10,7 @@ from typing import Literal
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Button, Static
 
 RunState = Literal["loading", "ready", "running", "paused", "stopping", "finished", "no-data"]
@@ -30,7 +30,7 @@ _ENABLED: dict[str, set[str]] = {
 class Controls(Vertical):
     """The run's buttons and its status line."""
 
-    state: reactive[RunState] = reactive("loading", init=False)
+    state: var[RunState] = var("loading", init=False)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="buttons"):

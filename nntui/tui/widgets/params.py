@@ -17,7 +17,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Input, Label, Select, Static
 
 from nntui.engine.config import (
@@ -114,7 +114,7 @@ class HyperParams(Vertical):
         name: str  # "eta" or "mini_batch_size", as `Trainer.set_live` names them
         value: float
 
-    running: reactive[bool] = reactive(False, init=False)
+    running: var[bool] = var(False, init=False)
     """A run is in progress: lock everything except eta and the mini-batch size."""
 
     def __init__(self, config: TrainConfig, *, cursor_blink: bool = True, **kwargs: Any) -> None:
