@@ -278,13 +278,18 @@ def main() -> None:
 
     speeds: dict[str, list[float]] = {"headless_1": [], "headless": [], "quiet": [], "probed": []}
     runs: dict[str, list[dict]] = {"quiet": [], "probed": []}
+    paired: list[float] = []  # each round's app (quiet) over the headless run just before it
     for round_ in range(1, args.rounds + 1):
-        speeds["headless_1"] += images_per_second(run_headless(data, args.epochs, blas_threads=1))
         speeds["headless"] += images_per_second(run_headless(data, args.epochs))
+        # The fair comparison runs just before the app's quiet run, so the two see the same
+        # machine: a VM's speed drifts by as much as a third within minutes.
+        alone = images_per_second(run_headless(data, args.epochs, blas_threads=1))
+        speeds["headless_1"] += alone
         for way in ("quiet", "probed"):
             result = run_in_tmux(data_path, args.epochs, (width, height), probed=way == "probed")
             runs[way].append(result)
             speeds[way] += images_per_second([tuple(e) for e in result["epochs"]])
+        paired.append(statistics.median(speeds["quiet"][-len(alone) :]) / statistics.median(alone))
         print(
             f"round {round_}: "
             + ", ".join(
@@ -308,6 +313,12 @@ def main() -> None:
     )
     for label, way in rows:
         print(f"  {label:<48} {median[way]:>9,.0f} img/s  {median[way] / base:5.0%}")
+    ratio = statistics.median(paired)
+    print(
+        "  app / headless, round by round        "
+        + ", ".join(f"{r:.0%}" for r in paired)
+        + f"   (median {ratio:.0%}: each against the headless run just before it)"
+    )
     quiet, probed = runs["quiet"], runs["probed"]
     print("\nCPU per second of training (ms/s):")
     print(f"  UI thread, app alone, whole run     {_ms_per_s(quiet, 'ui_cpu'):6.0f}")
@@ -341,8 +352,7 @@ def main() -> None:
             f"max {max(latencies) * ms:5.1f} ms   (n={len(latencies)})"
         )
 
-    ratio = median["quiet"] / base
-    checks = [("app >= 85% of headless (same BLAS threads)", f"{ratio:.0%}", ratio >= 0.85)]
+    checks = [("app >= 85% of headless, paired by round", f"{ratio:.0%}", ratio >= 0.85)]
     checks.append(("UI thread CPU, steady <= 100 ms/s", f"{steady_ui:.0f} ms/s", steady_ui <= 100))
     lag95 = percentile(lags, 95)
     checks.append(("event-loop lag p95 <= 20 ms", f"{lag95 * ms:.1f} ms", lag95 <= 0.020))
