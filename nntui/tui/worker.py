@@ -18,19 +18,18 @@ touches a widget. Three things keep the UI responsive while it runs on a
   Otherwise each full collection walks all of them with the GIL held, several
   times a minute, stalling the trainer and any key press that lands on one
   (measured in benchmarks/README.md).
-* Keys come first. The UI thread clears ``ui_idle`` when a key arrives and sets
-  it once the frame answering it is drawn; meanwhile this thread waits at its
-  next event (every thousand images or so) instead of taking the GIL back
-  between each of the UI's writes. And while training, the interpreter's
-  switch interval is shortened (`SWITCH_INTERVAL`), so a UI thread that wakes
-  up waits at most that long for the trainer to hand over the GIL, not 5 ms
-  each time.
+* Keys come first. The UI thread clears ``ui_idle`` when a key or a click
+  arrives, or a run starts, and sets it once the frame answering it is drawn;
+  meanwhile this thread waits at its next event (every thousand images or so)
+  instead of taking the GIL back between each of the UI's writes. The
+  interpreter's switch interval is left at Python's 5 ms: a shorter one (1 ms
+  was tried) made every frame hand the GIL back and forth more often, which
+  cost the UI thread more CPU and answered keys no sooner (benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import gc
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -52,7 +51,6 @@ from nntui.tui.model.session import progress_every
 # speed line and (throttled) the cost chart; at 10 a second the UI thread spent more than
 # a tenth of each second of training on them (benchmarks/README.md).
 PROGRESS_INTERVAL = 0.2
-SWITCH_INTERVAL = 0.001  # seconds: the GIL switch interval while training (Python's is 0.005)
 GIVE_WAY_MAX = 0.1  # seconds: the longest the trainer waits for the UI to draw a key's frame
 FULL_GC_EVERY = 100  # while training: a full garbage collection per this many of generation 1
 
@@ -84,7 +82,7 @@ def run_training(
     costs: list[tuple[int, float]] = []
     epoch = None
     finished = None
-    with threadpool_limits(limits=1), _frozen_heap(), _switch_interval(SWITCH_INTERVAL):
+    with threadpool_limits(limits=1), _frozen_heap():
         for event in trainer.run():
             if ui_idle is not None and not ui_idle.is_set() and not ui_idle.wait(GIVE_WAY_MAX):
                 ui_idle.set()  # no frame came: give way once per key, never for good
@@ -130,17 +128,6 @@ def _frozen_heap() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()  # cycles among them can be collected again once the run is over
-
-
-@contextmanager
-def _switch_interval(seconds: float) -> Iterator[None]:
-    """Shorten the GIL switch interval for the block (it is per process: restored after)."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, seconds))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 class _Throttle:

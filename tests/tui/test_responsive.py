@@ -1,4 +1,4 @@
-"""Keys come first while training: the worker gives way to the UI and shortens the GIL interval."""
+"""Keys come first while training: the worker gives way to the UI while it answers one."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ def test_the_trainer_waits_while_a_key_is_answered(tiny_data: MnistData) -> None
     )
     assert finished is not None and finished.status == "completed"
     assert idle.waits == [tui_worker.GIVE_WAY_MAX] * 3  # bounded: never stuck on the UI
-    assert max(switch) <= tui_worker.SWITCH_INTERVAL  # short while the run goes on...
-    assert sys.getswitchinterval() > tui_worker.SWITCH_INTERVAL  # ...and restored after
+    # Python's GIL switch interval is left alone: a shorter one only cost the UI more CPU.
+    assert set(switch) == {sys.getswitchinterval()}
 
 
 class _NeverDrawn(threading.Event):
