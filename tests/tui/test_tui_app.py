@@ -127,6 +127,30 @@ async def test_pause_resume_and_stop(tiny_data: MnistData) -> None:
         assert not app.workers  # the training worker has ended
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_progress_and_the_log_stay_put_from_ready_to_running_to_finished(
+    tiny_data: MnistData, size: tuple[int, int]
+) -> None:
+    """The status line changes with the state; what is below it must not jump a line."""
+    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    async with app.run_test(size=size) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "ready")
+
+        def places() -> tuple:
+            return tuple(screen.query_one(f"#{name}").region for name in ("progress", "log"))
+
+        ready = places()
+        await pilot.press("s")
+        await wait_for(pilot, lambda: len(screen.session.history) >= 1)
+        await pilot.pause()
+        assert places() == ready
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.state == "finished")
+        await pilot.pause()
+        assert places() == ready
+
+
 async def test_reset_draws_a_new_untrained_network(tiny_data: MnistData) -> None:
     app = NntuiApp(data=tiny_data, config=SHORT)
     async with app.run_test(size=(120, 40)) as pilot:
