@@ -31,11 +31,17 @@ def interactive() -> bool:
 
 def main() -> None:
     """Entry point of the ``nntui`` console script."""
-    if len(sys.argv) == 1 and interactive():
-        _dashboard()
-    from nntui.cli.commands import main as parse_and_run
+    try:
+        if len(sys.argv) == 1 and interactive():
+            _dashboard()
+        from nntui.cli.commands import main as parse_and_run
 
-    parse_and_run()
+        parse_and_run()
+    except KeyboardInterrupt:
+        # A Ctrl-C in the first moments, while Python still loads the command (the
+        # commands handle it themselves once they run): the same line, not a traceback.
+        print("nntui: error: interrupted", file=sys.stderr)
+        sys.exit(EXIT_SIGINT)
 
 
 def _dashboard() -> NoReturn:
