@@ -9,10 +9,13 @@ sweep actually runs.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
+import termios
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -258,7 +261,8 @@ def sweep(
     output = Output()
     with _stop_on_signals(runner) as stop:
         try:
-            runner.connect()
+            with _ctrl_c_read_as_a_key(lambda: os.kill(os.getpid(), signal.SIGINT)):
+                runner.connect()
         finally:
             loader.join()
         if not dataset_box or isinstance(dataset_box[0], BaseException):
@@ -542,6 +546,43 @@ def _print_timings(timings: dict[str, float]) -> None:
 class _StopState:
     signum: int | None = None
     at: float = 0.0
+
+
+@contextlib.contextmanager
+def _ctrl_c_read_as_a_key(on_ctrl_c: Callable[[], object]) -> Iterator[None]:
+    """While the block runs, Ctrl-C at the terminal is a typed byte, not a SIGINT: then noticed.
+
+    The runner ignores SIGINT while the local workers start (so that they inherit
+    that and ignore a Ctrl-C meant for the client, `nntui.sweep.runner`); a Ctrl-C
+    sent as a signal then would be lost. With the terminal's ISIG (and ICANON, so
+    the byte can be read without a newline) off, it waits in the input and is read
+    when the block ends: ``on_ctrl_c`` is called for it. Not a terminal: nothing done.
+    """
+    try:
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+        # In the background (`nntui sweep &`) changing the terminal would stop the process.
+        foreground = os.tcgetpgrp(fd) == os.getpgrp()
+    except (OSError, ValueError, AttributeError, termios.error):
+        foreground = False
+    if not foreground or before[6][termios.VINTR] in (b"\0", b"\xff"):  # no Ctrl-C key
+        yield
+        return
+    mode = [*before[:6], list(before[6])]
+    mode[3] &= ~(termios.ISIG | termios.ICANON)
+    mode[6][termios.VMIN], mode[6][termios.VTIME] = 0, 0  # a read returns what is there
+    typed = b""
+    try:
+        termios.tcsetattr(fd, termios.TCSANOW, mode)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            while chunk := os.read(fd, 4096):
+                typed += chunk
+        with contextlib.suppress(OSError, termios.error):
+            termios.tcsetattr(fd, termios.TCSANOW, before)
+    if before[6][termios.VINTR] in typed:
+        on_ctrl_c()
 
 
 @contextlib.contextmanager

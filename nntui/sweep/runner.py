@@ -171,11 +171,14 @@ class Sweep:
                 w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()
             )
             return client, None
-        # The worker processes start with SIGINT blocked (they inherit the mask): a Ctrl-C at
-        # the terminal reaches the whole process group, and it is the client's job to stop
-        # the runs in order, not the workers' to die mid-run. Blocked, not ignored, here: a
-        # Ctrl-C or SIGTERM during the start waits and is handled as soon as it is over, not
-        # lost, and not in the middle of starting the cluster.
+        # The worker processes must ignore Ctrl-C: a terminal sends SIGINT to the whole
+        # process group, and it is the client's job to stop the runs in order, not the
+        # workers' to die mid-run, each with a KeyboardInterrupt traceback. An ignored SIGINT
+        # is the one state a spawned process inherits (a handler or a blocked mask is not:
+        # they measured unblocked), and Python, started with it ignored, leaves it so. So
+        # SIGINT is ignored while they start; a Ctrl-C in that second is lost (press it
+        # again once the table shows). SIGTERM, which reaches this process alone, is blocked
+        # instead: one sent during the start waits, and is handled once it is over.
         _ensure_resource_tracker()
         import dask
 
@@ -184,7 +187,8 @@ class Sweep:
         dask.config.set(QUIET_DASK)
         in_main = threading.current_thread() is threading.main_thread()
         if in_main:
-            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            on_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             cluster = LocalCluster(
                 n_workers=self.workers,
@@ -201,7 +205,8 @@ class Sweep:
             raise ClusterError(f"cannot start the local Dask workers ({_one_line(exc)})") from None
         finally:
             if in_main:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+                signal.signal(signal.SIGINT, on_sigint)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         client = Client(cluster, set_as_default=False)
         return client, cluster
 

@@ -14,6 +14,7 @@ mini-batch.
 
 from __future__ import annotations
 
+import sys
 import threading
 import uuid
 from typing import Any
@@ -52,6 +53,29 @@ class _StopWatcher:
         self._done.set()
 
 
+def _quiet_client_teardown(unraisable: Any) -> None:
+    """Drop the one error a worker dying mid-start prints: its half-made client's ``__del__``.
+
+    A run that a stop cancels as it starts is still making the worker's client
+    (for its `Queue` and `Event`) when the cluster shuts the worker down; the
+    client's ``__del__`` then finds the event loop closed and Python prints
+    "Exception ignored in Client.__del__ ... IOLoop is closed" on the terminal
+    of ``nntui sweep``. Harmless, the process is ending; anything else is printed.
+    """
+    exc = unraisable.exc_value
+    where = getattr(unraisable.object, "__qualname__", "")
+    if (
+        where == "Client.__del__"
+        and isinstance(exc, RuntimeError)
+        and "IOLoop is closed" in str(exc)
+    ):
+        return
+    _default_unraisablehook(unraisable)
+
+
+_default_unraisablehook = sys.unraisablehook
+
+
 def run_on_worker(
     index: int,
     config: dict[str, Any],
@@ -67,6 +91,7 @@ def run_on_worker(
     from distributed import Event, Queue, get_worker
     from threadpoolctl import threadpool_limits
 
+    sys.unraisablehook = _quiet_client_teardown
     attempt = uuid.uuid4().hex
     queue = Queue(channel)
     stop = Event(stop_name)

@@ -1,0 +1,144 @@
+"""Ctrl-C at a real terminal during ``nntui sweep``: it reaches every process of the group.
+
+A terminal sends SIGINT to its whole foreground process group, the Dask worker
+processes included; `send_signal` to the CLI alone (tests/system/test_sweep_cluster.py)
+does not show what they do with it. Here the CLI runs on a pseudo-terminal that is
+its controlling terminal, and Ctrl-C is typed into it, or SIGINT sent to the group.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from nntui.store.runs import RunStore
+
+NNTUI = str(Path(sys.executable).parent / "nntui")
+# Long runs: no sweep may end before the Ctrl-C reaches it.
+LONG_SWEEP = ["--eta", "3", "--hidden", "30", "--epochs", "2000", "--seeds", "2", "--workers", "2"]
+WORKER_NOISE = ("Traceback", "KeyboardInterrupt", "Exception ignored", "Nanny failed")
+
+
+def _on_the_terminal() -> None:
+    """In the child: a session of its own whose controlling terminal is stdin (the pty)."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # as from a shell, whatever pytest runs under
+
+
+def _sweep_on_a_pty(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [NNTUI, "sweep", *args],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_on_the_terminal,
+    )
+    os.close(slave)
+    return proc, master
+
+
+def _finish(proc: subprocess.Popen) -> str:
+    try:
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return err
+
+
+def test_ctrl_c_to_the_whole_group_stops_the_runs_without_a_word_from_the_workers(
+    tiny_data_file, tmp_path
+) -> None:
+    runs_dir = tmp_path / "runs"
+    env = {**os.environ, "NNTUI_RUNS": str(runs_dir)}
+    args = [*LONG_SWEEP, "--train-size", "500", "--data", str(tiny_data_file)]
+    proc, master = _sweep_on_a_pty(args, env)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the first finished epoch: the runs are training
+            if ": Epoch " in line:
+                break
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal's Ctrl-C does
+        err = _finish(proc)
+    finally:
+        os.close(master)
+    assert proc.returncode == 130, err
+    assert not any(word in err for word in WORKER_NOISE), err
+    stored = RunStore(runs_dir).list()
+    assert len(stored) == 2 and {r.status for r in stored} == {"stopped"}
+    assert any(r.epochs_done > 0 for r in stored)
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.8, 1.5])
+def test_ctrl_c_typed_at_any_moment_of_the_start_stops_the_sweep(
+    tiny_data_file, tmp_path, delay
+) -> None:
+    """Loading Python, starting the workers, handing out the runs: whenever it comes,
+    Ctrl-C ends the sweep with 130 and no traceback (which moment it hit is not asserted)."""
+    env = {**os.environ, "NNTUI_RUNS": str(tmp_path / "runs")}
+    args = [*LONG_SWEEP, "--train-size", "500", "--data", str(tiny_data_file)]
+    proc, master = _sweep_on_a_pty(args, env)
+    try:
+        time.sleep(delay)
+        os.write(master, b"\x03")
+        err = _finish(proc)
+    finally:
+        os.close(master)
+    assert proc.returncode == 130, err
+    assert not any(word in err for word in WORKER_NOISE), err
+
+
+READ_AS_A_KEY = """
+import fcntl, signal, sys, termios, time
+from nntui.cli.sweep import _ctrl_c_read_as_a_key
+
+signal.signal(signal.SIGINT, lambda *a: print("SIGINT", flush=True))
+with _ctrl_c_read_as_a_key(lambda: print("read a Ctrl-C", flush=True)):
+    print("in the block", flush=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # until the byte waits in the input
+        if int.from_bytes(fcntl.ioctl(0, termios.FIONREAD, b"\\0" * 4), "little"):
+            break
+        time.sleep(0.01)
+print("after the block", flush=True)
+"""
+
+
+def test_a_ctrl_c_typed_while_the_workers_start_is_read_afterwards_not_lost() -> None:
+    """The window in which SIGINT is ignored (`Sweep.connect`) reads Ctrl-C as a key."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", READ_AS_A_KEY],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_on_the_terminal,
+    )
+    os.close(slave)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "in the block"
+        os.write(master, b"\x03")
+        out, err = proc.communicate(timeout=30)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    # No signal during the block; the typed Ctrl-C is handed over once it ends.
+    assert out.split("\n")[:2] == ["read a Ctrl-C", "after the block"], out
+    assert "SIGINT" not in out
