@@ -140,7 +140,14 @@ def _fit_in_subprocess(training: Split, evaluation: Split, gamma: str) -> SvmRes
     )
     label = f"fitting SVC(gamma='{gamma}') on {len(training):,} training images"
     with _sigterm_raises():
-        child.start()
+        # Started with Ctrl-C ignored, which it inherits (forked or spawned): a terminal's
+        # Ctrl-C reaches the whole process group, and what it does is the parent's to say.
+        # (The child ignores it too as it starts; by then a forked one could be hit already.)
+        on_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            child.start()
+        finally:
+            signal.signal(signal.SIGINT, on_sigint)
         send.close()
         try:
             message = _wait(child, receive, label)
