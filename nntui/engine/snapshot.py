@@ -14,12 +14,14 @@ import numpy as np
 from nntui.engine.network import Network, sigmoid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NetworkSnapshot:
     """Weights and biases as they were after ``epoch`` (0: untrained), never changed again.
 
     The arrays are copies marked read-only, so the snapshot can be shared between
-    threads and kept as long as anyone likes.
+    threads and kept as long as anyone likes. Two snapshots are equal only if they
+    are the same one: each is a moment of the network, and the views ask "has it
+    changed?" by comparing them (comparing the arrays would be slow, and ambiguous).
     """
 
     epoch: int

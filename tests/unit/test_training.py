@@ -19,6 +19,7 @@ from nntui.engine.events import (
     TrainingFinished,
     TrainingStarted,
 )
+from nntui.engine.network import Network
 from nntui.engine.snapshot import NetworkSnapshot
 from nntui.engine.training import Trainer
 
@@ -60,6 +61,15 @@ def test_a_run_yields_the_books_epoch_lines_and_learns(tiny_data):
     finished = events[-1]
     assert isinstance(finished, TrainingFinished) and finished.status == "completed"
     assert finished.best_correct == max(e.correct for e in epochs)
+
+
+def test_two_snapshots_of_one_epoch_compare_as_different_moments_not_as_arrays():
+    """The views compare snapshots to see a change; array fields must not make that raise."""
+    network = Network([784, 30, 10], seed=1)
+    a, b = NetworkSnapshot.of(network, 30), NetworkSnapshot.of(network, 30)
+    assert a == a and a != b  # no "truth value of an array is ambiguous"
+    assert (a, 30, "test") != (b, 30, "test")  # as `LiveSubject.version` is compared
+    assert len({a, b}) == 2
 
 
 def test_the_same_seed_gives_the_same_run(tiny_data):
