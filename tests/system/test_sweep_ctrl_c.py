@@ -97,7 +97,9 @@ def test_ctrl_c_typed_at_any_moment_of_the_start_stops_the_sweep(
         err = _finish(proc)
     finally:
         os.close(master)
-    assert proc.returncode == 130, err
+    # 130 from nntui; or, on a machine so slow that Python had not yet set up its own
+    # handler, death by SIGINT itself, which a shell reports as 130 too.
+    assert proc.returncode in (130, -signal.SIGINT), err
     assert not any(word in err for word in WORKER_NOISE), err
 
 
