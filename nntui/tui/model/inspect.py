@@ -220,6 +220,10 @@ class DigitSample:
     def correct(self) -> bool:
         return self.prediction == self.label
 
+    def picture_key(self) -> bytes:
+        """The image's pixels as bytes: the same picture gives the same key, whatever its index."""
+        return self.image.tobytes()
+
 
 def digit_samples(subject: Subject, indices: Sequence[int]) -> tuple[DigitSample, ...]:
     """The evaluation images at ``indices`` with what the network says about them now."""

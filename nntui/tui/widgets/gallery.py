@@ -1,11 +1,11 @@
 """A gallery of test digits with their labels and the network's current guesses.
 
 The screen hands over `DigitSample`s (`nntui.tui.model.inspect`); the gallery
-draws each image once (`nntui.tui.render.digit_art`) and keeps the drawings
-while the same images come back epoch after epoch. It shows the 28x14
-half-block pictures when they all fit, and the 14x7 braille ones otherwise.
-Each drawing is turned into styled runs once (`nntui.tui.widgets.strips`):
-after an epoch only the captions are new. With ``mark_changes`` a card whose
+draws each image once, as lines of styled runs (`nntui.tui.render.digit_art`),
+and keeps the drawings while the same images come back epoch after epoch:
+after an epoch only the captions are new (drawn by `nntui.tui.widgets.strips`).
+It shows the 28x14 half-block pictures when they all fit, and the 14x7 braille
+ones otherwise. With ``mark_changes`` a card whose
 guess differs from the one on screen before is marked ✱.
 """
 
@@ -217,7 +217,7 @@ class DigitGallery(Widget):
 
     def _art_runs(self, card: DigitSample, style: str) -> list[Line]:
         """A card's drawing as runs, made once per image and style: only the captions change."""
-        pixels = card.image.tobytes()
+        pixels = card.picture_key()
         cached = self._runs.get((card.index, style))
         if cached is None or cached[0] != pixels:
             cached = self._runs[card.index, style] = (pixels, art_runs(card.image, style))
