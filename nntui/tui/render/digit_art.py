@@ -15,7 +15,10 @@ Three drawings:
   ``scale=1`` every pixel is drawn, 56 columns x 28 rows. For terminals and
   pipes that cannot show Unicode.
 
-All are used by the dashboard's digit gallery and by ``nntui predict``.
+All are used by the dashboard's digit gallery and by ``nntui predict``. The
+gallery, redrawn while training, takes them as lines of ``(text, style)`` runs
+(`art_runs`), neighbouring cells of one style in one run: most of a digit is
+paper, so a line is a handful of runs rather than 14 or 28 styled cells.
 """
 
 from __future__ import annotations
