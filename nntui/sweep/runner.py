@@ -176,8 +176,9 @@ class Sweep:
         # workers' to die mid-run, each with a KeyboardInterrupt traceback. An ignored SIGINT
         # is the one state a spawned process inherits (a handler or a blocked mask is not:
         # they measured unblocked), and Python, started with it ignored, leaves it so. So
-        # SIGINT is ignored while they start; a Ctrl-C in that second is lost (press it
-        # again once the table shows). SIGTERM, which reaches this process alone, is blocked
+        # SIGINT is ignored while they start: a SIGINT sent then is lost, but ``nntui sweep``
+        # on a terminal reads a Ctrl-C typed then as a key and stops once they are up
+        # (`nntui.cli.sweep`). SIGTERM, which reaches this process alone, is blocked
         # instead: one sent during the start waits, and is handled once it is over.
         _ensure_resource_tracker()
         import dask

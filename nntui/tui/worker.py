@@ -3,7 +3,7 @@
 `run_training` drives `Trainer.run()` -- the same loop as ``nntui train`` --
 and turns each event into the `nntui.tui.messages.Training` message of the same
 name. It never
-touches a widget. Three things keep the UI responsive while it runs on a
+touches a widget. Four things keep the UI responsive while it runs on a
 2-core machine:
 
 * BLAS is held to one thread: at these matrix sizes more threads gain nothing
