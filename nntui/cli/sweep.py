@@ -9,6 +9,7 @@ sweep actually runs.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -29,8 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nntui.cli.console import (
-    EXIT_SIGINT,
-    EXIT_SIGTERM,
+    EXIT_SIGNAL,
     DataOption,
     Output,
     err_console,
@@ -102,6 +102,7 @@ id. More than {MAX_RUNS:,} runs need --yes.
 
 # Live table: redraws per second, and the most rows shown (the rest are summed up in a line).
 REFRESH_PER_SECOND = 4
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # each stops the runs in order
 MAX_TABLE_ROWS = 30
 
 
@@ -234,7 +235,7 @@ def sweep(
         return
 
     from nntui.sweep.recorder import SweepRecorder
-    from nntui.sweep.runner import STOP_SIGNALS, Sweep
+    from nntui.sweep.runner import Sweep
 
     recorder = SweepRecorder(sweep_id, store, warn=_warn)
     dataset_box: list = []
@@ -259,9 +260,9 @@ def sweep(
     )
     # From here on Ctrl-C or SIGTERM stops the sweep in order, the cluster's start included.
     output = Output()
-    with _stop_on_signals(runner) as stop:
+    with _stop_on_signals(runner, output) as stop:
         try:
-            with _ctrl_c_read_as_a_key(lambda: os.kill(os.getpid(), signal.SIGINT)):
+            with _terminal_signals_held(lambda signum: os.kill(os.getpid(), signum)):
                 runner.connect()
         finally:
             loader.join()
@@ -311,7 +312,7 @@ def sweep(
         err_console.print(
             f"Stopped. 'nntui sweep --continue {sweep_id}' runs what is missing.", markup=False
         )
-        raise typer.Exit(EXIT_SIGTERM if stop.signum == signal.SIGTERM else EXIT_SIGINT)
+        raise typer.Exit(EXIT_SIGNAL[stop.signum])
     failed = sum(1 for r in results if r.status == "failed")
     if failed:
         print_error(f"{failed} of {len(results)} runs failed (see the summary)")
@@ -549,14 +550,15 @@ class _StopState:
 
 
 @contextlib.contextmanager
-def _ctrl_c_read_as_a_key(on_ctrl_c: Callable[[], object]) -> Iterator[None]:
-    """While the block runs, Ctrl-C at the terminal is a typed byte, not a SIGINT: then noticed.
+def _terminal_signals_held(deliver: Callable[[int], object]) -> Iterator[None]:
+    """While the block runs the terminal sends no signal; what it would have sent comes after.
 
-    The runner ignores SIGINT while the local workers start (so that they inherit
-    that and ignore a Ctrl-C meant for the client, `nntui.sweep.runner`); a Ctrl-C
-    sent as a signal then would be lost. With the terminal's ISIG (and ICANON, so
-    the byte can be read without a newline) off, it waits in the input and is read
-    when the block ends: ``on_ctrl_c`` is called for it. Not a terminal: nothing done.
+    The runner ignores SIGINT and SIGHUP while the local workers start (so that
+    they inherit that, `nntui.sweep.runner`); sent then, either would be lost.
+    With the terminal's ISIG (and ICANON, so a byte can be read without a
+    newline) off, Ctrl-C is a byte in the input instead, read when the block ends
+    and delivered as SIGINT; a terminal that hung up meanwhile fails to take its
+    settings back (EIO), delivered as SIGHUP. Not a terminal: nothing is done.
     """
     try:
         fd = sys.stdin.fileno()
@@ -571,7 +573,7 @@ def _ctrl_c_read_as_a_key(on_ctrl_c: Callable[[], object]) -> Iterator[None]:
     mode = [*before[:6], list(before[6])]
     mode[3] &= ~(termios.ISIG | termios.ICANON)
     mode[6][termios.VMIN], mode[6][termios.VTIME] = 0, 0  # a read returns what is there
-    typed = b""
+    typed, hung_up = b"", False
     try:
         termios.tcsetattr(fd, termios.TCSANOW, mode)
         yield
@@ -579,15 +581,22 @@ def _ctrl_c_read_as_a_key(on_ctrl_c: Callable[[], object]) -> Iterator[None]:
         with contextlib.suppress(OSError):
             while chunk := os.read(fd, 4096):
                 typed += chunk
-        with contextlib.suppress(OSError, termios.error):
+        try:
             termios.tcsetattr(fd, termios.TCSANOW, before)
-    if before[6][termios.VINTR] in typed:
-        on_ctrl_c()
+        except (OSError, termios.error) as exc:
+            hung_up = exc.args[:1] == (errno.EIO,)
+    if hung_up:
+        deliver(signal.SIGHUP)
+    elif before[6][termios.VINTR] in typed:
+        deliver(signal.SIGINT)
 
 
 @contextlib.contextmanager
-def _stop_on_signals(runner: object) -> Iterator[_StopState]:
-    """Ctrl-C or SIGTERM: every run stops after its mini-batch and is kept. Twice: abort."""
+def _stop_on_signals(runner: object, output: Output) -> Iterator[_StopState]:
+    """Ctrl-C, SIGTERM or SIGHUP: every run stops after its mini-batch and is kept.
+
+    Ctrl-C twice: abort. After a hang-up nothing more is written: the terminal is gone.
+    """
     state = _StopState()
 
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -595,11 +604,12 @@ def _stop_on_signals(runner: object) -> Iterator[_StopState]:
             raise KeyboardInterrupt
         state.signum, state.at = signum, time.monotonic()
         runner.stop()  # type: ignore[attr-defined]
-        err_console.print(
-            "\nStopping every run after its mini-batch (Ctrl-C again to abort)...", markup=False
-        )
+        if signum == signal.SIGHUP:
+            output.hang_up()  # writing to it would fail (EIO) or block
+        else:
+            output.note("\nStopping every run after its mini-batch (Ctrl-C again to abort)...")
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
         yield state
     finally:

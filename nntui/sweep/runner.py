@@ -46,7 +46,6 @@ from nntui.sweep.task import run_on_worker
 CONNECT_SECONDS = 5.0  # to reach a --scheduler; the whole error must come within 10 s
 WORKERS_SECONDS = 3.0  # for a reached scheduler to show at least one worker
 STOP_GRACE_SECONDS = 5.0  # after a stop, how long running runs have to send their last words
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 POLL_SECONDS = 0.1  # how often the client asks for news; a stop is seen at once regardless
 LOST_SECONDS = 30.0  # no answer from the scheduler for this long: it is gone
 # Dask's own messages (a worker restarting, a closed stream at shutdown) are not the user's.
@@ -171,15 +170,16 @@ class Sweep:
                 w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()
             )
             return client, None
-        # The worker processes must ignore Ctrl-C: a terminal sends SIGINT to the whole
-        # process group, and it is the client's job to stop the runs in order, not the
-        # workers' to die mid-run, each with a KeyboardInterrupt traceback. An ignored SIGINT
-        # is the one state a spawned process inherits (a handler or a blocked mask is not:
-        # they measured unblocked), and Python, started with it ignored, leaves it so. So
-        # SIGINT is ignored while they start: a SIGINT sent then is lost, but ``nntui sweep``
-        # on a terminal reads a Ctrl-C typed then as a key and stops once they are up
-        # (`nntui.cli.sweep`). SIGTERM, which reaches this process alone, is blocked
-        # instead: one sent during the start waits, and is handled once it is over.
+        # The worker processes must ignore Ctrl-C and the terminal's hang-up: a terminal
+        # sends SIGINT (and, closed, SIGHUP) to the whole foreground process group, and
+        # it is the client's job to stop the runs in order, not the workers' to die
+        # mid-run, each with a traceback. An ignored signal is the one state a spawned
+        # process inherits (a handler or a blocked mask is not: they measured unblocked),
+        # and Python, started with it ignored, leaves it so. So both are ignored while they
+        # start: one sent then is lost, but ``nntui sweep`` on a terminal reads what the
+        # terminal did meanwhile and acts on it once they are up (`nntui.cli.sweep`).
+        # SIGTERM, which reaches this process alone, is blocked instead: one sent during
+        # the start waits, and is handled once it is over.
         _ensure_resource_tracker()
         import dask
 
@@ -187,9 +187,10 @@ class Sweep:
         # nannies live here and some of them read their settings later.
         dask.config.set(QUIET_DASK)
         in_main = threading.current_thread() is threading.main_thread()
+        inherited = (signal.SIGINT, signal.SIGHUP)
         if in_main:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-            on_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            before = {s: signal.signal(s, signal.SIG_IGN) for s in inherited}
         try:
             cluster = LocalCluster(
                 n_workers=self.workers,
@@ -206,7 +207,8 @@ class Sweep:
             raise ClusterError(f"cannot start the local Dask workers ({_one_line(exc)})") from None
         finally:
             if in_main:
-                signal.signal(signal.SIGINT, on_sigint)
+                for signum, handler in before.items():
+                    signal.signal(signum, handler)
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         client = Client(cluster, set_as_default=False)
         return client, cluster

@@ -82,6 +82,50 @@ def test_ctrl_c_to_the_whole_group_stops_the_runs_without_a_word_from_the_worker
     assert any(r.epochs_done > 0 for r in stored)
 
 
+@pytest.mark.parametrize("how", ["SIGHUP to the group", "the terminal closed"])
+def test_a_hang_up_stops_the_runs_and_keeps_them(tiny_data_file, tmp_path, how) -> None:
+    """A closed terminal is a stop like Ctrl-C: the workers ignore it, the client stops the
+    runs in order, keeps them and exits 129, writing nothing more to the dead terminal."""
+    runs_dir = tmp_path / "runs"
+    env = {**os.environ, "NNTUI_RUNS": str(runs_dir)}
+    args = [*LONG_SWEEP, "--train-size", "500", "--data", str(tiny_data_file)]
+    proc, master = _sweep_on_a_pty(args, env)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if ": Epoch " in line:
+                break
+        if how == "the terminal closed":
+            os.close(master)  # the kernel hangs up the session: SIGHUP to its processes
+            master = -1
+        else:
+            os.killpg(proc.pid, signal.SIGHUP)
+        err = _finish(proc)
+    finally:
+        if master >= 0:
+            os.close(master)
+    assert proc.returncode == 129, err
+    assert not any(word in err for word in WORKER_NOISE), err
+    stored = RunStore(runs_dir).list()
+    assert len(stored) == 2 and {r.status for r in stored} == {"stopped"}
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.9])
+def test_the_terminal_closed_at_any_moment_of_the_start_ends_the_sweep_quietly(
+    tiny_data_file, tmp_path, delay
+) -> None:
+    """Whenever it comes (loading, starting the workers, running), a hang-up ends the sweep."""
+    env = {**os.environ, "NNTUI_RUNS": str(tmp_path / "runs")}
+    args = [*LONG_SWEEP, "--train-size", "500", "--data", str(tiny_data_file)]
+    proc, master = _sweep_on_a_pty(args, env)
+    time.sleep(delay)
+    os.close(master)
+    err = _finish(proc)
+    # 129 from nntui, or death by SIGHUP itself before Python has a handler for it.
+    assert proc.returncode in (129, -signal.SIGHUP), err
+    assert not any(word in err for word in WORKER_NOISE), err
+
+
 @pytest.mark.parametrize("delay", [0.2, 0.8, 1.5])
 def test_ctrl_c_typed_at_any_moment_of_the_start_stops_the_sweep(
     tiny_data_file, tmp_path, delay
@@ -105,10 +149,11 @@ def test_ctrl_c_typed_at_any_moment_of_the_start_stops_the_sweep(
 
 READ_AS_A_KEY = """
 import fcntl, signal, sys, termios, time
-from nntui.cli.sweep import _ctrl_c_read_as_a_key
+from nntui.cli.sweep import _terminal_signals_held
 
 signal.signal(signal.SIGINT, lambda *a: print("SIGINT", flush=True))
-with _ctrl_c_read_as_a_key(lambda: print("read a Ctrl-C", flush=True)):
+names = {signal.SIGINT: "read a Ctrl-C", signal.SIGHUP: "hung up"}
+with _terminal_signals_held(lambda signum: print(names[signum], flush=True)):
     print("in the block", flush=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # until the byte waits in the input
