@@ -124,3 +124,25 @@ async def test_a_click_holds_the_trainer_back_like_a_key(tiny_data: MnistData) -
         assert seen  # the mouse-down asked for it
         await pilot.pause()
         assert app.ui_idle.is_set()
+
+
+def _animating(app: NntuiApp) -> list[str]:
+    """The widgets, shown or hidden, that ask for a redraw on a timer of their own."""
+    return [repr(w) for w in app.screen.query("*") if w.auto_refresh]
+
+
+async def test_nothing_redraws_on_a_timer_once_the_data_is_loaded(tiny_data: MnistData) -> None:
+    """A hidden indeterminate bar still animated 15 times a second, waking the UI thread."""
+    from nntui.tui.widgets.data_panel import DataPanel
+
+    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert _animating(app) == []
+        panel = app.query_one(DataPanel)
+        panel.downloading("a mirror", "mnist.pkl.gz", 1000, None)  # no length: it animates
+        await pilot.pause()
+        assert _animating(app) != []
+        panel.loading("found it")
+        await pilot.pause()
+        assert _animating(app) == []

@@ -136,7 +136,7 @@ class DataPanel(Vertical):
     def searching(self) -> None:
         """Looking in --data, $NNTUI_DATA and the data directory, then loading."""
         self._status("Looking for MNIST (--data, $NNTUI_DATA, the data directory) and loading it…")
-        self.query_one("#data-bar").display = False
+        self._hide_bar()
         self._notes = []
         self.query_one("#data-notes", Static).update("")
         self._error("")
@@ -156,14 +156,25 @@ class DataPanel(Vertical):
         self.query_one("#data-notes", Static).update("\n".join(self._notes))
 
     def loading(self, message: str) -> None:
-        self.query_one("#data-bar").display = False
+        self._hide_bar()
         self._status(f"{message[:1].upper()}{message[1:]}; loading it…")
 
     def failed(self, message: str) -> None:
         """Loading gave up: show why, and what to do about it."""
-        self.query_one("#data-bar").display = False
+        self._hide_bar()
         self._status("Could not load MNIST.")
         self._error(message)
+
+    def _hide_bar(self) -> None:
+        """Hide the download bar, and make it determinate so that it stops.
+
+        A bar of unknown total (a download without a length) animates: it asks
+        for a redraw 15 times a second, hidden or not, and each wakes the UI
+        thread, which then takes the GIL from the trainer.
+        """
+        bar = self.query_one("#data-bar", ProgressBar)
+        bar.display = False
+        bar.update(total=1, progress=0)
 
     def _status(self, text: str) -> None:
         self.query_one("#data-status", Static).update(text)
