@@ -9,6 +9,7 @@ thread changes while a run goes on. Plain Python and NumPy: no Textual here.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 
 import numpy as np
@@ -176,7 +177,9 @@ class Session:
 
     def seconds_per_epoch(self) -> dict[str, float]:
         """The median seconds per 50,000-image epoch measured so far, by backprop."""
-        return {name: float(np.median(times)) for name, times in self.epoch_seconds.items()}
+        # statistics, not NumPy: a few dozen floats, once an epoch, on the UI thread; the
+        # first np.median imports numpy.ma (40 ms) in the middle of the first epoch.
+        return {name: statistics.median(times) for name, times in self.epoch_seconds.items()}
 
     def load(self, saved: SavedModel, origin: str) -> TrainConfig:
         """Continue or inspect a saved model: it becomes the session's network.
