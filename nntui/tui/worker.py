@@ -47,10 +47,10 @@ from nntui.store.recorder import RunRecorder
 from nntui.tui.messages import Training
 from nntui.tui.model.session import progress_every
 
-# seconds: post progress at most 5 times a second. Each one redraws the progress bar, the
-# speed line and (throttled) the cost chart; at 10 a second the UI thread spent more than
-# a tenth of each second of training on them (benchmarks/README.md).
-PROGRESS_INTERVAL = 0.2
+# seconds: post progress at most 4 times a second. Each one redraws the progress bar, the
+# speed line and (throttled) the charts, the gallery and the log; at 10 a second the UI
+# thread spent more than a tenth of each second of training on them (benchmarks/README.md).
+PROGRESS_INTERVAL = 0.25
 GIVE_WAY_MAX = 0.1  # seconds: the longest the trainer waits for the UI to draw a key's frame
 FULL_GC_EVERY = 100  # while training: a full garbage collection per this many of generation 1
 

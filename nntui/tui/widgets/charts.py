@@ -2,8 +2,8 @@
 
 Both are `PlotextPlot`s that keep their points as plain lists and rebuild the
 plot only when Textual renders them. New points ask for a redraw, but at most
-`REDRAW_INTERVAL` apart: a plot costs a few milliseconds, and progress can
-arrive twenty times a second. plotext's coloured output goes to the screen as
+`REDRAW_INTERVAL` apart: a plot costs a few milliseconds, and epochs can end
+several times a second. plotext's coloured output goes to the screen as
 ready-styled runs (`nntui.tui.widgets.strips`), not through a Rich `Text`.
 """
 
@@ -44,8 +44,14 @@ def draw_marks(plt: Any, marks: list[Mark] | tuple[Mark, ...], top: float) -> No
         plt.text(label, x, top, color=MARK_COLOUR)
 
 
-REDRAW_INTERVAL = 0.5  # seconds: charts redraw at most twice a second
-REDRAW_GRACE = 0.25  # seconds to wait past the interval for a request to redraw with
+# seconds: while training, a chart redraws at most once a second. A redraw costs the UI
+# thread about 10 ms on a slow 2-core machine, all of it taken from the trainer through the
+# GIL; when epochs end three times a second a redraw per epoch cost the trainer 3%.
+REDRAW_INTERVAL = 1.0
+ZOOMED_REDRAW_INTERVAL = 0.5  # the cost chart, stepping or slowed down: every batch counts
+# seconds to wait past the interval for a request to redraw with, longer than the time
+# between two progress messages (worker.PROGRESS_INTERVAL), which bring the redraw along
+REDRAW_GRACE = 0.3
 # plotext maps values to rows with float arithmetic; far beyond this (a run that
 # diverged, eta 1e308) its scale overflows to inf or NaN and it divides by zero.
 PLOT_LIMIT = 1e12
@@ -259,7 +265,7 @@ class CostChart(ThrottledPlot):
     def redraw_interval(self) -> float:
         # At full speed, once a second is plenty for the cost within an epoch (and each
         # redraw costs the trainer); slowed down or stepping, every mini-batch counts.
-        return REDRAW_INTERVAL if self.zoom else 2 * REDRAW_INTERVAL
+        return ZOOMED_REDRAW_INTERVAL if self.zoom else REDRAW_INTERVAL
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -31,10 +31,12 @@ from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
 TOP_GUESSES_MIN_WIDTH = 19
 StyleChoice = Literal["auto", "half", "braille", "ascii"]
 STYLE_CYCLE: tuple[StyleChoice, ...] = ("auto", "half", "braille", "ascii")
-GALLERY_INTERVAL = 0.5  # seconds: redraw the gallery at most twice a second
+# seconds: redraw the gallery at most once a second (each redraw predicts its digits and
+# draws them on the UI thread, time taken from the trainer through the GIL)
+GALLERY_INTERVAL = 1.0
 # Past the interval, how long a put-off redraw waits for the next progress message to be
-# drawn with (they come every 0.2 s while training) before its timer draws it alone.
-GALLERY_GRACE = 0.25
+# drawn with (they come every 0.25 s while training) before its timer draws it alone.
+GALLERY_GRACE = 0.3
 STYLE_NAMES = {"auto": "automatic", "half": "half blocks", "braille": "braille", "ascii": "ASCII"}
 
 
