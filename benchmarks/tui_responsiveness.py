@@ -10,7 +10,7 @@ seed 1) for ``--epochs`` epochs, ``--rounds`` times each way, taking turns:
   touching it. This is the throughput the target below is about. The same
   child process also trains headless, with BLAS held to one thread as the app
   holds it, just before it opens the dashboard and again just after: the same
-  data in the same memory, minutes apart at most, so the app is compared with
+  data in the same memory, seconds apart, so the app is compared with
   the mean of the two (a VM's speed drifts by a third within a minute, which a
   headless run in another process or at another time would take for the
   app's cost);
@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import shlex
 import shutil
@@ -108,6 +109,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _threads_on_cpu() -> dict[int, float]:
+    """Seconds each thread of this process has spent on a CPU so far (Linux /proc)."""
+    seconds = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            seconds[int(task.name)] = int((task / "schedstat").read_text().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended, or a kernel without schedstat
+    return seconds
+
+
 def run_in_tmux(data_path: str, epochs: int, size: tuple[int, int], *, probed: bool) -> dict:
     tmux = shutil.which("tmux")
     if tmux is None:
@@ -152,6 +164,15 @@ def run_in_tmux(data_path: str, epochs: int, size: tuple[int, int], *, probed: b
         subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True)
 
 
+def _trainer_share(threads: list[dict[int, float]], steady: list[tuple[float, float]]) -> float:
+    """The busiest thread's time on a CPU over the steady wall time: the trainer's."""
+    if len(threads) < 2 or len(steady) < 2:
+        return float("nan")
+    first, last = threads
+    busiest = max(last[tid] - first[tid] for tid in last if tid in first)
+    return busiest / (steady[1][0] - steady[0][0])
+
+
 def child(data_path: str, epochs: int, out: Path, *, quiet: bool) -> None:
     """Runs inside the tmux pane: the real dashboard, instrumented unless ``quiet``."""
     from textual import events
@@ -168,6 +189,9 @@ def child(data_path: str, epochs: int, out: Path, *, quiet: bool) -> None:
     # (wall, UI-thread CPU) when the first epoch had ended, and at the last look while the
     # run still went on: the steady state, without the start's and the end's redraws.
     steady: list[tuple[float, float]] = []
+    # Each thread's time on a CPU at the same two moments: the trainer's share of the wall
+    # time is how much of it the trainer ran, the rest it waited (for the GIL, mostly).
+    threads: list[dict[int, float]] = []
 
     result: dict = {}
 
@@ -185,6 +209,7 @@ def child(data_path: str, epochs: int, out: Path, *, quiet: bool) -> None:
                 "ui_cpu": time.thread_time() - started[1],
                 "steady_wall": steady[-1][0] - steady[0][0] if len(steady) > 1 else 0.0,
                 "steady_cpu": steady[-1][1] - steady[0][1] if len(steady) > 1 else 0.0,
+                "trainer_on_cpu": _trainer_share(threads, steady),
                 "probe_cpu": probe_cpu,
             }
         )
@@ -198,8 +223,10 @@ def child(data_path: str, epochs: int, out: Path, *, quiet: bool) -> None:
         elif screen.state == "running" and screen.session and screen.session.history:
             now = (time.perf_counter(), time.thread_time())
             steady[1:] = [now] if steady else []
+            threads[1:] = [_threads_on_cpu()] if threads else []
             if not steady:
                 steady.append(now)
+                threads.append(_threads_on_cpu())
         elif screen.state == "finished" and started is not None:
             finish(screen)
             return True
@@ -277,7 +304,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_data_option(parser)
     parser.add_argument("--epochs", type=int, default=8, help="epochs per run (default 8)")
-    parser.add_argument("--rounds", type=int, default=2, help="runs each way (default 2)")
+    parser.add_argument("--rounds", type=int, default=5, help="runs each way (default 5)")
     parser.add_argument("--size", default="120x40", help="terminal size (default 120x40)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
@@ -352,6 +379,14 @@ def main() -> None:
         "   (after the first epoch, as the throughput; the whole run adds the redraws"
         " of the start and the end)"
     )
+    shares = [r["trainer_on_cpu"] for r in quiet]
+    shares = [share for share in shares if math.isfinite(share)]
+    if shares:
+        print(
+            "  trainer thread, app alone, steady   "
+            + ", ".join(f"{share:.0%}" for share in shares)
+            + " of the time on a CPU (headless: all of it); the rest it waited for the GIL"
+        )
     print(
         f"  UI thread, probed                   {_ms_per_s(probed, 'ui_cpu'):6.0f}"
         f"   of which the lag probe's own code {_ms_per_s(probed, 'probe_cpu'):.0f}"
