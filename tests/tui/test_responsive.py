@@ -6,6 +6,8 @@ import gc
 import sys
 import threading
 
+import pytest
+
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.engine.training import Trainer
@@ -146,3 +148,29 @@ async def test_nothing_redraws_on_a_timer_once_the_data_is_loaded(tiny_data: Mni
         panel.loading("found it")
         await pilot.pause()
         assert _animating(app) == []
+
+
+async def test_a_run_keeps_its_files_from_the_training_thread(
+    tiny_data: MnistData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creating a run's files syncs them to disk: the first frame and keys must not wait."""
+    from nntui.store.runs import RunStore
+
+    on_ui_thread = []
+    create = RunStore.create
+
+    def recording_create(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        on_ui_thread.append(threading.current_thread() is threading.main_thread())
+        return create(self, *args, **kwargs)
+
+    monkeypatch.setattr(RunStore, "create", recording_create)
+    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen.state == "finished"
+    assert on_ui_thread == [False]
+    (run,) = RunStore().list()
+    assert run.epochs_done == SHORT.epochs  # kept all the same

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -161,13 +162,19 @@ class Session:
             per_book_epoch = event.train_seconds * MAX_TRAIN_SIZE / config.train_size
             self.epoch_seconds.setdefault(config.backprop, []).append(per_book_epoch)
 
-    def recorder(self, trainer: Trainer, warn: Callable[[str], None]) -> RunRecorder:
-        """Every run is kept in the runs directory, with the epochs this network had before.
+    def recorder(self, trainer: Trainer, warn: Callable[[str], None]) -> Callable[[], RunRecorder]:
+        """How this run is kept in the runs directory, with the epochs this network had before.
 
-        ``warn`` is told, from the training thread, when the run cannot be kept.
+        Returns what makes the `RunRecorder`: call it on the training thread. It
+        creates the run's files and syncs them to disk, which took more than
+        half a second on a slow disk: on the UI thread, a run's first frame and
+        any key pressed meanwhile waited for it. ``warn`` is told, from the
+        training thread, when the run cannot be kept.
         """
+        # Read now, on the UI thread: `record` adds to the history as epochs end.
         earlier = [*self.earlier_records, *(epoch_record(e) for e in self.history)]
-        return RunRecorder(
+        return partial(
+            RunRecorder,
             trainer.config,
             trainer.seed,
             warn=warn,

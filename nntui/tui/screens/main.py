@@ -10,6 +10,7 @@ data itself. Every view reads the network from the trainer's latest snapshot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -472,13 +473,13 @@ class MainScreen(Screen[None]):
     # Training -------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="training", name="training")
-    def _train(self, trainer: Trainer, kept: RunRecorder) -> TrainingFinished | None:
+    def _train(self, trainer: Trainer, keep: Callable[[], RunRecorder]) -> TrainingFinished | None:
         worker = get_current_worker()
         return run_training(
             trainer,
             self.post_message,
             lambda: worker.is_cancelled,
-            recorder=kept,
+            recorder=keep(),  # here: it writes files, which the UI thread should not wait for
             ui_idle=getattr(self.app, "ui_idle", None),
         )
 
