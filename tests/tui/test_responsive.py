@@ -174,3 +174,60 @@ async def test_a_run_keeps_its_files_from_the_training_thread(
     assert on_ui_thread == [False]
     (run,) = RunStore().list()
     assert run.epochs_done == SHORT.epochs  # kept all the same
+
+
+async def test_held_panels_take_turns_one_per_progress_message(
+    tiny_data: MnistData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The charts and the gallery take turns: drawn in one frame, they kept a key waiting."""
+    from nntui.engine.events import BatchProgress
+    from nntui.tui import messages
+    from nntui.tui.widgets import charts, gallery
+
+    # No fallback timers: what is tested is the turns taken with the progress messages.
+    monkeypatch.setattr(charts, "HOLD_GRACE", 60.0)
+    monkeypatch.setattr(gallery, "HOLD_GRACE", 60.0)
+    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        accuracy, cost, digits = screen._heavy_panels()
+        drawn: list[str] = []
+        for panel in (accuracy, cost, digits):
+            render = panel.render  # called when its content must be drawn anew
+
+            def recording(panel=panel, render=render):  # type: ignore[no-untyped-def]
+                drawn.append(type(panel).__name__)
+                return render()
+
+            panel.render = recording  # type: ignore[method-assign]
+        screen._hold_heavy_panels(True)  # as while training
+        await pilot.pause(charts.REDRAW_INTERVAL + 0.1)  # every panel is due
+        drawn.clear()
+        # An epoch ends: the accuracy chart and the gallery ask to be drawn, and wait.
+        accuracy.add_point(1, 90.0)
+        digits.redraw_soon(screen._show_digits)
+        progress = BatchProgress(
+            epoch=2,
+            epochs=3,
+            images_done=100,
+            images_total=500,
+            running_cost=0.1,
+            images_per_second=1000.0,
+            epoch_elapsed=0.1,
+            elapsed=1.0,
+        )
+        turns = []
+        for idle in (False, True, True, True, True):
+            if idle:
+                app.ui_idle.set()
+            else:
+                app.ui_idle.clear()  # as while a key is answered
+            screen.on_training_batch_progress(messages.Training.BatchProgress(progress, ()))
+            await pilot.pause()
+            turns.append(drawn.copy())
+            drawn.clear()
+        app.ui_idle.set()
+    # None while a key is answered; then one a message, the longest waiting first (the
+    # cost chart asked with the first progress message).
+    assert turns == [[], ["BaselineAccuracyChart"], ["DigitGallery"], ["CostChart"], []]

@@ -267,6 +267,7 @@ class MainScreen(Screen[None]):
             self._stepping = True
         if self.session.network is not network:  # a fresh one, made to the new sizes or seed
             self._show_digits(new_network=True)
+        self._hold_heavy_panels(True)  # from now on, and the charts below take their turns
         self.query_one(AccuracyChart).set_run(
             self.session.epochs_done + config.epochs, config.eval_on
         )
@@ -501,10 +502,43 @@ class MainScreen(Screen[None]):
         if slow:
             # The trainer publishes each step: show it.
             self.query_one(DigitGallery).redraw_soon(self._show_digits)
-        # What the last epochs put off is drawn with this progress, in the same frame.
-        self.query_one(AccuracyChart).redraw_if_due()
-        self.query_one(DigitGallery).redraw_if_due()
         self.query_one(EpochProgress).show_batch(p)
+        idle = getattr(self.app, "ui_idle", None)
+        if idle is None or idle.is_set():  # not while a key is answered: its frame comes first
+            self._redraw_one_waiting_panel()
+
+    def _heavy_panels(self) -> tuple[AccuracyChart, CostChart, DigitGallery]:
+        """The panels whose redraw takes the UI thread 10 ms or more on a slow machine."""
+        query = self.query_one
+        return query(AccuracyChart), query(CostChart), query(DigitGallery)
+
+    def _hold_heavy_panels(self, hold: bool) -> None:
+        """While training, a due panel waits for `_redraw_one_waiting_panel` to draw it."""
+        for panel in self._heavy_panels():
+            panel.hold = hold
+
+    def _redraw_one_waiting_panel(self) -> None:
+        """Draw, with this progress, the one panel that has waited longest and is due.
+
+        One a frame: the charts and the gallery drawn in the same frame kept the UI
+        thread 30 ms or more, and a key pressed meanwhile waited that long before
+        its own frame could start.
+        """
+        waiting = [p for p in self._heavy_panels() if p.waiting_since is not None]
+        for panel in sorted(waiting, key=lambda p: p.waiting_since or 0.0):
+            if panel.redraw_if_due():
+                return
+
+    def _redraw_waiting_panels(self, *, digits: bool = False) -> None:
+        """Draw every panel whose redraw was put off, now (a pause, a step's end).
+
+        ``digits``: the gallery too, even if it was not waiting.
+        """
+        for chart in (self.query_one(AccuracyChart), self.query_one(CostChart)):
+            if chart.waiting_since is not None:
+                chart.request_redraw(now=True)
+        if digits or self.query_one(DigitGallery).waiting_since is not None:
+            self._show_digits()
 
     def on_training_epoch_done(self, message: Training.EpochDone) -> None:
         event = message.event
@@ -542,9 +576,10 @@ class MainScreen(Screen[None]):
         if self._stepping:  # the end of a step: show where it left the network
             self._stepping = False
             self.refresh_bindings()
-            self._show_digits()
+            self._redraw_waiting_panels(digits=True)
             return
         self._log(log_text.paused(message.event))
+        self._redraw_waiting_panels()  # the network where the pause left it
 
     def on_training_resumed(self, message: Training.Resumed) -> None:
         self._log(log_text.RESUMED)
@@ -568,6 +603,7 @@ class MainScreen(Screen[None]):
         self.trainer = None
         if worker.state == WorkerState.ERROR:
             self._log(log_text.failed(worker.error))
+        self._hold_heavy_panels(False)
         for chart in (self.query_one(AccuracyChart), self.query_one(CostChart)):
             chart.request_redraw(now=True)
         self.query_one(EpochLog).flush()

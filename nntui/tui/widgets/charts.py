@@ -52,6 +52,9 @@ ZOOMED_REDRAW_INTERVAL = 0.5  # the cost chart, stepping or slowed down: every b
 # seconds to wait past the interval for a request to redraw with, longer than the time
 # between two progress messages (worker.PROGRESS_INTERVAL), which bring the redraw along
 REDRAW_GRACE = 0.3
+# seconds past the interval a held redraw (see `ThrottledPlot.hold`) waits for its turn
+# before its timer draws it: the screen draws one such panel per progress message
+HOLD_GRACE = 1.0
 # plotext maps values to rows with float arithmetic; far beyond this (a run that
 # diverged, eta 1e308) its scale overflows to inf or NaN and it divides by zero.
 PLOT_LIMIT = 1e12
@@ -77,33 +80,44 @@ class ThrottledPlot(PlotextPlot):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.auto_links = False
+        # Set while training: a due redraw waits for `redraw_if_due` (the screen draws one
+        # heavy panel a frame) instead of happening at once.
+        self.hold = False
+        self.waiting_since: float | None = None  # when the redraw put off now was asked for
         self._last_redraw = 0.0
         self._pending: Timer | None = None
 
     def request_redraw(self, *, now: bool = False) -> None:
-        """Redraw soon; with ``now`` (an epoch ended, a run finished) without waiting.
+        """Redraw soon; with ``now`` (a mark, a run started or finished) without waiting.
 
-        A request that comes too early is kept for the next request after the
-        interval, which while training comes with the next progress message or
-        epoch: the chart is then drawn in the same frame as the rest of the
-        screen, not in a frame of its own. A timer draws it if none comes.
+        A request that comes too early, or while `hold` is set, is kept for
+        `redraw_if_due`, which while training comes with a progress message: the
+        chart is then drawn in the same frame as the rest of the screen, not in
+        a frame of its own. A timer draws it if none comes.
         """
         wait = self.redraw_interval - (time.monotonic() - self._last_redraw)
-        if now or wait <= 0:
+        if now or (wait <= 0 and not self.hold):
             self._redraw()
-        elif self._pending is None:
-            self._pending = self.set_timer(wait + REDRAW_GRACE, self._redraw)
+            return
+        if self.waiting_since is None:
+            self.waiting_since = time.monotonic()
+        if self._pending is None:
+            grace = HOLD_GRACE if self.hold else REDRAW_GRACE
+            self._pending = self.set_timer(max(wait, 0.0) + grace, self._redraw)
 
-    def redraw_if_due(self) -> None:
-        """Do a redraw put off earlier if its time has come: in this frame, not one of its own."""
+    def redraw_if_due(self) -> bool:
+        """Do a redraw put off earlier if its time has come, in this frame; True if it did."""
         due = time.monotonic() - self._last_redraw >= self.redraw_interval
         if self._pending is not None and due:
             self._redraw()
+            return True
+        return False
 
     def _redraw(self) -> None:
         if self._pending is not None:
             self._pending.stop()
             self._pending = None
+        self.waiting_since = None
         self._last_redraw = time.monotonic()
         self.update_titles()  # a new border title repaints the widget: only here, throttled
         self.refresh()
@@ -168,7 +182,9 @@ class AccuracyChart(ThrottledPlot):
     def set_run(self, last_epoch: int, eval_name: str) -> None:
         """A run started that will end at ``last_epoch``, evaluated on ``eval_name``."""
         self.last_epoch, self.eval_name = last_epoch, eval_name
-        self.request_redraw(now=True)
+        # Held (a run starting or going on), it takes its turn: the run's first frame is
+        # heavy enough without the charts.
+        self.request_redraw(now=not self.hold)
 
     def add_point(
         self, epoch: int, accuracy_percent: float, train_percent: float | None = None
@@ -209,7 +225,7 @@ class AccuracyChart(ThrottledPlot):
         self.train_epochs.clear()
         self.train_accuracy.clear()
         self.marks.clear()
-        self.request_redraw(now=True)
+        self.request_redraw(now=not self.hold)
 
     def update_titles(self) -> None:
         title = f"{self.eval_name.capitalize()} accuracy"
@@ -289,7 +305,7 @@ class CostChart(ThrottledPlot):
     def clear(self) -> None:
         self.epoch, self.points = 0, ()
         self.marks.clear()
-        self.request_redraw(now=True)
+        self.request_redraw(now=not self.hold)  # as `AccuracyChart.set_run`
 
     def update_titles(self) -> None:
         if self.points:

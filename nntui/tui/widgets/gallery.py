@@ -37,6 +37,7 @@ GALLERY_INTERVAL = 1.0
 # Past the interval, how long a put-off redraw waits for the next progress message to be
 # drawn with (they come every 0.25 s while training) before its timer draws it alone.
 GALLERY_GRACE = 0.3
+HOLD_GRACE = 1.0  # the same while `DigitGallery.hold` is set (see charts.HOLD_GRACE)
 STYLE_NAMES = {"auto": "automatic", "half": "half blocks", "braille": "braille", "ascii": "ASCII"}
 
 
@@ -96,6 +97,9 @@ class DigitGallery(Widget):
         self._shown_at = -float("inf")
         self._redraw_timer: Timer | None = None
         self._redraw: Callable[[], None] | None = None  # what the timer will call
+        # As `ThrottledPlot.hold`: set while training, a due redraw waits for `redraw_if_due`.
+        self.hold = False
+        self.waiting_since: float | None = None  # when the redraw put off now was asked for
 
     def on_mount(self) -> None:
         self.border_title = "Digits"
@@ -134,29 +138,35 @@ class DigitGallery(Widget):
 
         When epochs take milliseconds (a small training set) the gallery could not
         be redrawn for each; ``redraw`` called later shows the network of that moment.
-        A redraw already waiting makes this call a no-op.
+        While `hold` is set even a due redraw waits for `redraw_if_due`. A redraw
+        already waiting makes this call a no-op.
         """
         if self._redraw_timer is not None:
             return
         wait = self._shown_at + GALLERY_INTERVAL - time.monotonic()
-        if wait <= 0:
+        if wait <= 0 and not self.hold:
             redraw()
         else:
             # The grace leaves the redraw to `redraw_if_due` while progress comes in.
             self._redraw = redraw
-            self._redraw_timer = self.set_timer(wait + GALLERY_GRACE, redraw)
+            self.waiting_since = time.monotonic()
+            grace = HOLD_GRACE if self.hold else GALLERY_GRACE
+            self._redraw_timer = self.set_timer(max(wait, 0.0) + grace, redraw)
 
-    def redraw_if_due(self) -> None:
-        """Do the redraw `redraw_soon` put off, if its time has come: in this frame, not one
-        of its own."""
+    def redraw_if_due(self) -> bool:
+        """Do the redraw `redraw_soon` put off if its time has come, in this frame; True if
+        it did."""
         redraw = self._redraw
         if redraw is not None and time.monotonic() >= self._shown_at + GALLERY_INTERVAL:
             self.cancel_redraw()
             redraw()
+            return True
+        return False
 
     def cancel_redraw(self) -> None:
         """Forget the redraw `redraw_soon` has put off: the caller draws now."""
         self._redraw = None
+        self.waiting_since = None
         if self._redraw_timer is not None:
             self._redraw_timer.stop()
             self._redraw_timer = None
