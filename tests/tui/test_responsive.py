@@ -231,3 +231,36 @@ async def test_held_panels_take_turns_one_per_progress_message(
     # None while a key is answered; then one a message, the longest waiting first (the
     # cost chart asked with the first progress message).
     assert turns == [[], ["BaselineAccuracyChart"], ["DigitGallery"], ["CostChart"], []]
+
+
+async def test_a_static_is_laid_out_again_only_when_its_lines_change() -> None:
+    """A layout of the screen costs 15-30 ms on a slow machine, keys waiting: only if needed."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    from nntui.tui.widgets.text_update import update_text
+
+    class Host(App[None]):
+        CSS = "Static { width: 20; min-height: 2; }"
+
+        def compose(self) -> ComposeResult:
+            yield Static("Ready: press s to start.")  # two lines at 20 columns
+
+    app = Host()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        static = app.query_one(Static)
+        layouts = []
+        refresh = static.refresh
+
+        def recording(*regions, layout=False, **kwargs):  # type: ignore[no-untyped-def]
+            layouts.append(layout)
+            return refresh(*regions, layout=layout, **kwargs)
+
+        static.refresh = recording  # type: ignore[method-assign]
+        update_text(static, "Training…")  # one line, but the min-height keeps two
+        assert True not in layouts
+        update_text(static, "Stopping after this mini-batch, then saving.")  # three lines
+        assert True in layouts
+        await pilot.pause()
+        assert static.size.height == 3

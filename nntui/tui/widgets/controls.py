@@ -13,6 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.widgets import Button, Static
 
+from nntui.tui.widgets.text_update import update_text
+
 RunState = Literal["loading", "ready", "running", "paused", "stopping", "finished", "no-data"]
 
 # Buttons enabled in each state.
@@ -52,5 +54,5 @@ class Controls(Vertical):
     def set_status(self, text: str, *, warning: bool = False) -> None:
         """Say what is happening; a warning (a refused Start) stands out."""
         status = self.query_one("#status", Static)
-        status.update(text)
+        update_text(status, text)  # "Training…" after "Ready: …": no new layout at a start
         status.set_class(warning, "-warning")
