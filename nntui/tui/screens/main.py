@@ -597,7 +597,13 @@ class MainScreen(Screen[None]):
             WorkerState.ERROR,
             WorkerState.CANCELLED,
         ):
-            self._training_ended(worker)
+            idle = getattr(self.app, "ui_idle", None)
+            if idle is not None and not idle.is_set():
+                # A key is being answered: its frame first. The end redraws half the screen
+                # and lays it out again, 50-150 ms on a slow machine, and the key would wait.
+                self.call_after_refresh(self._training_ended, worker)
+            else:
+                self._training_ended(worker)
 
     def _training_ended(self, worker: Worker[TrainingFinished | None]) -> None:
         self.trainer = None
