@@ -484,6 +484,11 @@ class MainScreen(Screen[None]):
             ui_idle=getattr(self.app, "ui_idle", None),
         )
 
+    def _answering_key(self) -> bool:
+        """True from a key (or a click, or a start) until the frame answering it is drawn."""
+        idle = getattr(self.app, "ui_idle", None)  # a host app in the tests has none
+        return idle is not None and not idle.is_set()
+
     def _note_from_thread(self, text: str) -> None:
         self.post_message(Training.Note(text))  # a message: safe from the training thread
 
@@ -503,8 +508,7 @@ class MainScreen(Screen[None]):
             # The trainer publishes each step: show it.
             self.query_one(DigitGallery).redraw_soon(self._show_digits)
         self.query_one(EpochProgress).show_batch(p)
-        idle = getattr(self.app, "ui_idle", None)
-        if idle is None or idle.is_set():  # not while a key is answered: its frame comes first
+        if not self._answering_key():  # its frame comes first
             self._redraw_one_waiting_panel()
 
     def _heavy_panels(self) -> tuple[AccuracyChart, CostChart, DigitGallery]:
@@ -597,8 +601,7 @@ class MainScreen(Screen[None]):
             WorkerState.ERROR,
             WorkerState.CANCELLED,
         ):
-            idle = getattr(self.app, "ui_idle", None)
-            if idle is not None and not idle.is_set():
+            if self._answering_key():
                 # A key is being answered: its frame first. The end redraws half the screen
                 # and lays it out again, 50-150 ms on a slow machine, and the key would wait.
                 self.call_after_refresh(self._training_ended, worker)

@@ -31,6 +31,7 @@ from nntui.engine.config import (
     parse_train_size,
 )
 from nntui.engine.errors import ConfigError
+from nntui.tui.widgets.text_update import update_text
 
 # What the trainer re-reads before every mini-batch (`Trainer.set_live`).
 LIVE = ("eta", "mini_batch_size", "epochs")
@@ -186,10 +187,9 @@ class HyperParams(Vertical):
         before = str(note.content)
         if text == before:
             return
-        # Each epoch changes a figure, rarely the length of a word. Only that can change how
-        # the note wraps, and only then is the screen laid out again (a dozen milliseconds).
-        same_shape = [len(w) for w in text.split()] == [len(w) for w in before.split()]
-        note.update(text, layout=not same_shape)
+        # Each epoch changes a figure, rarely the number of lines: only then is the screen
+        # laid out again (a dozen milliseconds or more).
+        update_text(note, text)
         note.set_class(bool(text), "-shown")
 
     def set_text(self, name: str, text: str) -> None:
