@@ -59,18 +59,24 @@ def _finish(proc: subprocess.Popen) -> str:
     return err
 
 
+def _training_sweep(data_file, runs_dir):  # type: ignore[no-untyped-def]
+    """A long sweep on a terminal, returned once its first epoch has ended: the runs train."""
+    env = {**os.environ, "NNTUI_RUNS": str(runs_dir)}
+    args = [*LONG_SWEEP, "--train-size", "500", "--data", str(data_file)]
+    proc, master = _sweep_on_a_pty(args, env)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if ": Epoch " in line:
+            break
+    return proc, master
+
+
 def test_ctrl_c_to_the_whole_group_stops_the_runs_without_a_word_from_the_workers(
     tiny_data_file, tmp_path
 ) -> None:
     runs_dir = tmp_path / "runs"
-    env = {**os.environ, "NNTUI_RUNS": str(runs_dir)}
-    args = [*LONG_SWEEP, "--train-size", "500", "--data", str(tiny_data_file)]
-    proc, master = _sweep_on_a_pty(args, env)
+    proc, master = _training_sweep(tiny_data_file, runs_dir)
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:  # the first finished epoch: the runs are training
-            if ": Epoch " in line:
-                break
         os.killpg(proc.pid, signal.SIGINT)  # what the terminal's Ctrl-C does
         err = _finish(proc)
     finally:
@@ -87,14 +93,8 @@ def test_a_hang_up_stops_the_runs_and_keeps_them(tiny_data_file, tmp_path, how) 
     """A closed terminal is a stop like Ctrl-C: the workers ignore it, the client stops the
     runs in order, keeps them and exits 129, writing nothing more to the dead terminal."""
     runs_dir = tmp_path / "runs"
-    env = {**os.environ, "NNTUI_RUNS": str(runs_dir)}
-    args = [*LONG_SWEEP, "--train-size", "500", "--data", str(tiny_data_file)]
-    proc, master = _sweep_on_a_pty(args, env)
+    proc, master = _training_sweep(tiny_data_file, runs_dir)
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if ": Epoch " in line:
-                break
         if how == "the terminal closed":
             os.close(master)  # the kernel hangs up the session: SIGHUP to its processes
             master = -1
