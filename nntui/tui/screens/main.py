@@ -310,7 +310,7 @@ class MainScreen(Screen[None]):
         if self.trainer is not None and self.state == "running":
             self.trainer.pause()
             self.state = "paused"
-            self._status("Paused: space resumes, . one mini-batch, e one epoch; eta, m may change.")
+            self._status("Paused: space resumes, . takes a mini-batch, e an epoch.")
 
     def action_resume(self) -> None:
         if self.trainer is not None and self.state == "paused":
