@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from textual.widgets import Input
-from textual.widgets._footer import FooterKey
 
 from nntui.engine.dataset import MnistData
 from nntui.tui.app import NntuiApp
+from nntui.tui.widgets.key_bar import KeyBar
 from tests.pilot import LONG, log_lines, main_screen, wait_for
 
 # Slow enough epochs (mini-batches of one, ~20 ms each) to act while the run goes on.
@@ -15,8 +15,7 @@ FEW = LONG.with_changes(epochs=4)
 
 def footer(app: NntuiApp) -> list[tuple[str, str, bool]]:
     """(key, label, enabled) of each key in the footer, left to right."""
-    keys = sorted(app.screen.query(FooterKey), key=lambda k: k.region.x)
-    return [(k.key_display, k.description, not k.has_class("-disabled")) for k in keys]
+    return [(k.display, k.description, k.enabled) for k in app.screen.query_one(KeyBar).keys]
 
 
 async def test_space_starts_pauses_and_resumes(tiny_data: MnistData) -> None:
@@ -142,7 +141,8 @@ async def test_the_footer_shows_the_keys_that_apply_and_fits_80_columns(
             keys = footer(app)
             seen[state] = {label for _, label, enabled in keys if enabled}
             assert all(enabled for _, _, enabled in keys), (state, keys)  # nothing greyed out
-            assert max(k.region.right for k in app.screen.query(FooterKey)) <= 80, keys
+            bar = app.screen.query_one(KeyBar)
+            assert bar.region.x + bar.keys[-1].end <= 80, keys
         assert {"Start", "η", "Epochs", "Sweep"} <= seen["ready"]
         assert "Sweep" in seen["finished"]  # and not during a run: a sweep takes the cores
         assert "Sweep" not in seen["running"] and "Sweep" not in seen["paused"]

@@ -264,3 +264,47 @@ async def test_a_static_is_laid_out_again_only_when_its_lines_change() -> None:
         assert True in layouts
         await pilot.pause()
         assert static.size.height == 3
+
+
+@pytest.mark.parametrize("key", ["space", "x"])
+async def test_starting_pausing_and_stopping_a_run_lay_nothing_out_again(
+    tiny_data: MnistData, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """The keys change with the state, but only their line is drawn again.
+
+    Textual's `Footer` composed a widget per key anew and laid the screen out twice,
+    25-40 ms on a slow machine while a key pressed meanwhile waited.
+    """
+    from textual.widget import Widget
+
+    from nntui.tui.widgets.key_bar import KeyBar
+    from tests.pilot import LONG, main_screen, wait_for
+
+    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "ready")
+        await pilot.pause()
+        bar = screen.query_one(KeyBar)
+        laid_out: list[str] = []
+        refresh = Widget.refresh
+
+        def recording(self, *regions, layout=False, recompose=False, **kwargs):  # type: ignore[no-untyped-def]
+            if layout or recompose:
+                laid_out.append(f"{type(self).__name__}#{self.id}")
+            return refresh(self, *regions, layout=layout, recompose=recompose, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", recording)
+        before = bar.keys
+        await pilot.press("s")
+        await wait_for(pilot, lambda: screen.state == "running")
+        await pilot.pause()
+        assert bar.keys != before  # the keys did change: Start became Pause, and so on
+        await pilot.press(key)
+        after = "paused" if key == "space" else "finished"
+        await wait_for(pilot, lambda: screen.state == after)
+        await pilot.pause()
+        assert laid_out == []
+        monkeypatch.undo()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.state == "finished")

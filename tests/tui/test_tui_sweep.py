@@ -255,10 +255,9 @@ async def test_capital_s_on_the_dashboard_opens_the_sweep_screen(tiny_data: Mnis
 async def test_the_sweep_screen_shows_its_keys_at_80_columns_and_s_opens_it_while_paused(
     tiny_data: MnistData,
 ):
-    from textual.widgets._footer import FooterKey
-
     from nntui.tui.app import NntuiApp
     from nntui.tui.screens.main import MainScreen
+    from nntui.tui.widgets.key_bar import KeyBar
     from tests.pilot import LONG
 
     app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
@@ -272,10 +271,10 @@ async def test_the_sweep_screen_shows_its_keys_at_80_columns_and_s_opens_it_whil
         await pilot.press("S")  # but still opens the sweeps
         await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen))
         await pilot.pause()
-        keys = list(app.screen.query(FooterKey))
-        labels = {k.description for k in keys}
+        bar = app.screen.query_one(KeyBar)
+        labels = {k.description for k in bar.keys}
         assert {"Back", "Start sweep", "Stop sweep", "Follow newest", "Continue", "Sort"} <= labels
-        assert max(k.region.right for k in keys) <= 80
+        assert bar.region.x + bar.keys[-1].end <= 80
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is main)
         await pilot.press("x")

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Button, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from nntui.engine.config import TrainConfig
@@ -44,6 +44,7 @@ from nntui.tui.widgets.controls import Controls
 from nntui.tui.widgets.data_panel import DataPanel
 from nntui.tui.widgets.epoch_log import EpochLog
 from nntui.tui.widgets.gallery import STYLE_NAMES, DigitGallery
+from nntui.tui.widgets.key_bar import KeyBar
 from nntui.tui.widgets.params import HyperParams
 from nntui.tui.widgets.progress import EpochProgress
 from nntui.tui.worker import run_training
@@ -135,7 +136,7 @@ class MainScreen(Screen[None]):
                     )
                     yield CostChart(id="cost")
                 yield DigitGallery(mark_changes=True, id="gallery")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(AccuracyChart).set_run(self._config.epochs, self._config.eval_on)

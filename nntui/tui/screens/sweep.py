@@ -30,7 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
 from nntui.engine.dataset import MnistData
@@ -54,6 +54,7 @@ from nntui.tui.model.sweep_table import (
     sort_rows,
 )
 from nntui.tui.widgets.charts import legend
+from nntui.tui.widgets.key_bar import KeyBar
 from nntui.tui.widgets.sweep_chart import SweepChart
 
 FOLLOW_INTERVAL = 1.0  # seconds between two readings of the runs store when following
@@ -166,7 +167,7 @@ class SweepScreen(Screen[None]):
                 yield DataTable(id="sweep-table", cursor_type="row", zebra_stripes=True)
                 yield Static(id="sweep-legend")
         yield Static(id="sweep-status")
-        yield Footer(compact=True)  # its keys fit in 80 columns
+        yield KeyBar()  # its keys fit in 80 columns
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
