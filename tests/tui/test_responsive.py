@@ -273,19 +273,22 @@ async def test_starting_pausing_and_stopping_a_run_lay_nothing_out_again(
     """The keys change with the state, but only their line is drawn again.
 
     Textual's `Footer` composed a widget per key anew and laid the screen out twice,
-    25-40 ms on a slow machine while a key pressed meanwhile waited.
+    25-40 ms on a slow machine while a key pressed meanwhile waited; so did the line
+    of seconds per epoch when it appeared at the first epoch's end.
     """
     from textual.widget import Widget
 
     from nntui.tui.widgets.key_bar import KeyBar
     from tests.pilot import LONG, main_screen, wait_for
 
-    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    app = NntuiApp(data=tiny_data, config=LONG)  # with timings: the seconds per epoch
     async with app.run_test(size=(120, 40)) as pilot:
         screen = main_screen(app)
         await wait_for(pilot, lambda: screen.state == "ready")
         await pilot.pause()
         bar = screen.query_one(KeyBar)
+        speeds = screen.query_one("#speeds")
+        pending = str(speeds.render())
         laid_out: list[str] = []
         refresh = Widget.refresh
 
@@ -298,8 +301,10 @@ async def test_starting_pausing_and_stopping_a_run_lay_nothing_out_again(
         before = bar.keys
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "running")
+        await wait_for(pilot, lambda: str(speeds.render()) != pending)  # an epoch has ended
         await pilot.pause()
         assert bar.keys != before  # the keys did change: Start became Pause, and so on
+        assert "per epoch: matrix" in str(speeds.render())
         await pilot.press(key)
         after = "paused" if key == "space" else "finished"
         await wait_for(pilot, lambda: screen.state == after)

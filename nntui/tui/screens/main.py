@@ -124,7 +124,7 @@ class MainScreen(Screen[None]):
         timings = not self._deterministic
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
-                yield HyperParams(self._config, cursor_blink=timings, id="params")
+                yield HyperParams(self._config, cursor_blink=timings, speeds=timings, id="params")
                 yield Controls(id="controls")
                 yield EpochProgress(show_timings=timings, id="progress")
                 yield EpochLog(show_timings=timings, id="log")

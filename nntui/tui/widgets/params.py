@@ -70,6 +70,7 @@ FIELDS = (
 )
 EVAL_SETS = (("test", "test"), ("validation", "validation"))
 BACKPROPS = (("matrix", "matrix"), ("per-sample", "per-sample"))
+SPEEDS_PENDING = "per epoch: timed as it trains"
 
 
 class FieldInput(Input):
@@ -118,10 +119,19 @@ class HyperParams(Vertical):
     running: var[bool] = var(False, init=False)
     """A run is in progress: lock everything except eta and the mini-batch size."""
 
-    def __init__(self, config: TrainConfig, *, cursor_blink: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        cursor_blink: bool = True,
+        speeds: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """``speeds``: keep a line for the measured seconds per epoch (`show_speeds`)."""
         super().__init__(**kwargs)
         self._base = config
         self._cursor_blink = cursor_blink
+        self._speeds = speeds
         self._applied: dict[str, float] = {
             "eta": config.eta,
             "mini_batch_size": config.mini_batch_size,
@@ -151,7 +161,10 @@ class HyperParams(Vertical):
             yield Select(
                 BACKPROPS, value=self._base.backprop, allow_blank=False, compact=True, id="backprop"
             )
-        yield Static("", id="speeds", classes="note")
+        # Its line is there from the start: a line appearing at the first epoch's end laid
+        # the screen out twice, 40-60 ms on a slow machine, while a key waited.
+        shown = "-shown" if self._speeds else ""
+        yield Static(SPEEDS_PENDING if self._speeds else "", id="speeds", classes=f"note {shown}")
 
     def on_mount(self) -> None:
         self.border_title = "Hyperparameters"
@@ -182,15 +195,13 @@ class HyperParams(Vertical):
     def show_speeds(self, seconds: dict[str, float]) -> None:
         """The measured seconds per 50,000-image epoch of each backprop, to compare them."""
         parts = [f"{name} {s:.2f} s" for name, s in sorted(seconds.items())]
-        text = f"per epoch: {', '.join(parts)}" if parts else ""
+        text = f"per epoch: {', '.join(parts)}" if parts else SPEEDS_PENDING
         note = self.query_one("#speeds", Static)
-        before = str(note.content)
-        if text == before:
-            return
-        # Each epoch changes a figure, rarely the number of lines: only then is the screen
-        # laid out again (a dozen milliseconds or more).
-        update_text(note, text)
-        note.set_class(bool(text), "-shown")
+        if text != str(note.content):
+            # Each epoch changes a figure, rarely the number of lines: only then is the
+            # screen laid out again (a dozen milliseconds or more).
+            update_text(note, text)
+            note.add_class("-shown")
 
     def set_text(self, name: str, text: str) -> None:
         """Put ``text`` in an input, as if typed, and check it at once."""
