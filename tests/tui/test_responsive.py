@@ -313,3 +313,21 @@ async def test_starting_pausing_and_stopping_a_run_lay_nothing_out_again(
         monkeypatch.undo()
         await pilot.press("x")
         await wait_for(pilot, lambda: screen.state == "finished")
+
+
+@pytest.mark.parametrize(("asked", "expected"), [(None, 120), ("30", 30)])
+def test_the_dashboard_draws_up_to_120_frames_a_second_unless_told_otherwise(
+    asked: str | None, expected: int
+) -> None:
+    """Textual reads the rate once, when first imported: in a fresh process, as ``nntui`` runs."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    if asked is not None:
+        env["TEXTUAL_FPS"] = asked
+    code = "import nntui.tui.app, textual.screen as s; print(round(1 / s.UPDATE_PERIOD))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert int(out.stdout) == expected
