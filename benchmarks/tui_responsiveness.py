@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import math
 import os
@@ -175,6 +176,10 @@ def _trainer_share(threads: list[dict[int, float]], steady: list[tuple[float, fl
 
 def child(data_path: str, epochs: int, out: Path, *, quiet: bool) -> None:
     """Runs inside the tmux pane: the real dashboard, instrumented unless ``quiet``."""
+    # Before Textual: as in ``nntui``, the dashboard's package sets Textual's frame rate,
+    # which Textual reads once, when first imported.
+    importlib.import_module("nntui.tui")
+    from textual import constants as textual_constants
     from textual import events
     from textual._time import get_time
 
@@ -211,6 +216,7 @@ def child(data_path: str, epochs: int, out: Path, *, quiet: bool) -> None:
                 "steady_cpu": steady[-1][1] - steady[0][1] if len(steady) > 1 else 0.0,
                 "trainer_on_cpu": _trainer_share(threads, steady),
                 "probe_cpu": probe_cpu,
+                "max_fps": textual_constants.MAX_FPS,  # as the dashboard set it, or TEXTUAL_FPS
             }
         )
 
@@ -403,7 +409,8 @@ def main() -> None:
     lags = [lag for r in probed for lag in r["lags"]]
     latencies = [lat for r in probed for lat in r["latencies"]]
     ms = 1000
-    print("\nresponsiveness while training (probed runs):")
+    rates = sorted({r.get("max_fps") for r in probed})
+    print(f"\nresponsiveness while training (probed runs; frames at most {rates} a second):")
     print(
         f"  event-loop lag      p50 {percentile(lags, 50) * ms:5.1f} ms   "
         f"p95 {percentile(lags, 95) * ms:5.1f} ms   max {max(lags) * ms:5.1f} ms   (n={len(lags)})"
