@@ -82,3 +82,28 @@ async def test_clicking_a_key_presses_it_and_a_greyed_one_rings_the_bell() -> No
         await pilot.pause()
         assert app.pressed == ["plus", "b"]
         assert app.bells == 1
+
+
+async def test_the_key_under_the_mouse_is_highlighted() -> None:
+    app = Host()
+    async with app.run_test(size=(60, 5)) as pilot:
+        await pilot.pause()
+        bar = app.query_one(KeyBar)
+        more = next(k for k in bar.keys if k.description == "More")
+        hover = bar.get_component_rich_style("key-bar--hover").bgcolor
+
+        def highlighted() -> set[int]:
+            columns, x = set(), 0
+            for segment in bar.render_line(0):
+                if segment.style is not None and segment.style.bgcolor == hover:
+                    columns.update(range(x, x + len(segment.text)))
+                x += len(segment.text)
+            return columns
+
+        assert highlighted() == set()
+        await pilot.hover(KeyBar, offset=(more.start + 1, 0))
+        await pilot.pause()
+        assert highlighted() == set(range(more.start, more.end))
+        await pilot.hover(Static)
+        await pilot.pause()
+        assert highlighted() == set()

@@ -41,7 +41,11 @@ class KeyBar(Widget):
     """
 
     ALLOW_SELECT = False
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"key-bar--key", "key-bar--description"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "key-bar--key",
+        "key-bar--description",
+        "key-bar--hover",
+    }
     DEFAULT_CSS = """
     KeyBar {
         dock: bottom;
@@ -58,6 +62,9 @@ class KeyBar(Widget):
             color: $footer-description-foreground;
             background: $footer-description-background;
         }
+        .key-bar--hover {
+            background: $block-hover-background;
+        }
     }
     """
 
@@ -65,6 +72,7 @@ class KeyBar(Widget):
         super().__init__(**kwargs)
         self.keys: tuple[ShownKey, ...] = ()
         """The keys as drawn, left to right."""
+        self._hovered: ShownKey | None = None  # under the mouse: highlighted, as a button
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -77,6 +85,7 @@ class KeyBar(Widget):
         keys = self._shown_keys(screen)
         if keys != self.keys:
             self.keys = keys
+            self._hovered = None
             self.refresh()
 
     def _shown_keys(self, screen: Screen[Any]) -> tuple[ShownKey, ...]:
@@ -104,6 +113,8 @@ class KeyBar(Widget):
             text.append(shown.description, description_style)
             if not shown.enabled:
                 text.stylize("dim", start)
+            if shown == self._hovered:
+                text.stylize(self.get_component_rich_style("key-bar--hover"), start)
             text.append(" ")
         text.stylize_before(self.rich_style)  # the bar's colours under the keys' own
         return text
@@ -114,6 +125,17 @@ class KeyBar(Widget):
             if shown.start <= x < shown.end:
                 return shown
         return None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hover(self.key_at(event.x))
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._hover(None)
+
+    def _hover(self, shown: ShownKey | None) -> None:
+        if shown != self._hovered:
+            self._hovered = shown
+            self.refresh()
 
     def on_click(self, event: events.Click) -> None:
         shown = self.key_at(event.x)
