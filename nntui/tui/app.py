@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,6 +21,7 @@ from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.store.model_file import SavedModel
 from nntui.tui.screens.main import MainScreen
+from nntui.tui.terminal_watch import terminal_alive, watch_terminal
 
 # kill (SIGTERM) and a closed terminal or SSH session (SIGHUP) end the dashboard
 # like `q`, so the terminal is left as it was: main screen, cursor shown, mouse off.
@@ -69,6 +71,7 @@ class NntuiApp(App[None]):
         # Clear while a key is being answered: the training thread waits for it (worker.py).
         self.ui_idle = threading.Event()
         self.ui_idle.set()
+        self._stop_watching: threading.Event | None = None  # see `nntui.tui.terminal_watch`
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
@@ -109,6 +112,10 @@ class NntuiApp(App[None]):
                 # Through the loop, so the handler runs between two events and can
                 # exit the way `q` does: the driver then restores the terminal.
                 loop.add_signal_handler(signum, self._stop_signal, signum)
+            if sys.__stdin__ is not None and terminal_alive(sys.__stdin__.fileno()):
+                self._stop_watching = watch_terminal(
+                    sys.__stdin__.fileno(), lambda: self._terminal_gone(loop)
+                )
 
     def on_unmount(self) -> None:
         if self._handle_signals:
@@ -116,6 +123,18 @@ class NntuiApp(App[None]):
             for signum in STOP_SIGNALS:
                 with contextlib.suppress(ValueError, RuntimeError):
                     loop.remove_signal_handler(signum)
+            if self._stop_watching is not None:
+                self._stop_watching.set()
+
+    def _terminal_gone(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The terminal hung up and no SIGHUP came (from the watch thread): end as on one.
+
+        The process ends within the grace period even if the UI thread, blocked
+        on the dead terminal, never runs the exit.
+        """
+        end_within_grace(128 + signal.SIGHUP)
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the app is ending
+            loop.call_soon_threadsafe(self._stop_signal, signal.SIGHUP)
 
     def _stop_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP: quit as ``q`` does (the terminal restored), exit 128 + n.

@@ -3,10 +3,14 @@ without an interactive terminal it refuses in one line instead of drawing blind.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -90,3 +94,50 @@ def test_a_dashboard_whose_terminal_is_closed_never_lingers(tmp_path, data, keys
         if alive:
             os.kill(pid, signal.SIGKILL)  # leave nothing behind, then fail
         assert not alive, "the dashboard outlived its terminal"
+
+
+def test_a_dashboard_whose_terminal_goes_without_a_hang_up_ends(data):
+    """No SIGHUP comes (the terminal is not its controlling one, as under a parent that
+    ignores hang-ups and stays): it notices the terminal is gone and ends with 129, as on
+    a hang-up, instead of lingering with Textual's input thread spinning on it."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.Popen(
+        [*nntui_command(), "--data", str(data)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**env, "TERM": "xterm-256color"},
+        start_new_session=True,  # a session without a controlling terminal: no SIGHUP
+    )
+    os.close(slave)
+    try:
+        seen = b""
+        deadline = time.monotonic() + 60
+
+        def read(until: bytes | None, seconds: float) -> None:
+            nonlocal seen
+            end = time.monotonic() + seconds
+            while time.monotonic() < min(end, deadline) and (until is None or until not in seen):
+                if select.select([master], [], [], 0.1)[0]:
+                    seen += os.read(master, 1 << 16)
+
+        read(b"Ready:", 60)
+        assert b"Ready:" in seen
+        os.write(master, b"s")  # training, so the worker thread runs too
+        read(None, 1.0)  # drawing goes on meanwhile: the output must be read
+        os.close(master)
+        master = -1
+        try:
+            code = proc.wait(timeout=30)  # 1 s to notice, then the 5 s grace at most
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("the dashboard outlived its terminal")
+        assert code == 129
+    finally:
+        if master >= 0:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
