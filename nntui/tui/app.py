@@ -21,7 +21,7 @@ from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.store.model_file import SavedModel
 from nntui.tui.screens.main import MainScreen
-from nntui.tui.terminal_watch import terminal_alive, watch_terminal
+from nntui.tui.terminal_watch import silence_dead_terminal, terminal_alive, watch_terminal
 
 # kill (SIGTERM) and a closed terminal or SSH session (SIGHUP) end the dashboard
 # like `q`, so the terminal is left as it was: main screen, cursor shown, mouse off.
@@ -180,6 +180,7 @@ def run_dashboard(
     app = NntuiApp(data_path=data_path, config=config, saved=saved, handle_signals=True)
     app.run()
     code = app.return_code or 0
+    silence_dead_terminal()  # else Python's last flush fails on it and the exit code is 120
     # The app has ended, and so must the process: a thread left running would hold it at
     # exit. (Seen: a terminal closed just after `q` sent SIGCONT, Textual resumed and
     # started a new input thread, and it spun at 100% of a core on the dead terminal.)

@@ -10,11 +10,14 @@ server was killed.
 
 So a daemon thread asks the terminal for its settings once a second
 (``tcgetattr``, which fails with EIO once a terminal is hung up) and reports
-when it is gone.
+when it is gone. Once the app has ended, `silence_dead_terminal` points the
+standard streams of a hung-up terminal at /dev/null, so that the process still
+exits with the app's code.
 """
 
 from __future__ import annotations
 
+import os
 import termios
 import threading
 from collections.abc import Callable
@@ -50,3 +53,21 @@ def watch_terminal(
 
     threading.Thread(target=watch, name="nntui-terminal-watch", daemon=True).start()
     return stop
+
+
+def silence_dead_terminal(fds: tuple[int, ...] = (1, 2)) -> bool:
+    """Point each of ``fds`` whose terminal has hung up at /dev/null; True if any had.
+
+    Python flushes stdout and stderr as it exits, and a flush that fails (EIO on
+    a hung-up terminal) makes it exit with 120, whatever code the app chose (129
+    for a hang-up). Whatever is still to be written has nowhere to go anyway.
+    """
+    dead = [fd for fd in fds if not terminal_alive(fd)]
+    if dead:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            for fd in dead:
+                os.dup2(null, fd)
+        finally:
+            os.close(null)
+    return bool(dead)

@@ -102,7 +102,9 @@ def test_a_dashboard_whose_terminal_goes_without_a_hang_up_ends(data):
     a hang-up, instead of lingering with Textual's input thread spinning on it."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    # Buffered output, as usual: at exit Python flushes it into the dead terminal.
+    unset = ("COLUMNS", "LINES", "PYTHONUNBUFFERED")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     proc = subprocess.Popen(
         [*nntui_command(), "--data", str(data)],
         stdin=slave,
