@@ -138,6 +138,8 @@ class Trainer:
         self._epoch_in_progress = first_epoch
         self._running = threading.Event()
         self._running.set()
+        # Set by whatever a paused run must answer: a resume, a step, a cancel, a new setting.
+        self._wake = threading.Event()
         self._cancelled = False
         # What a step asked for while paused: "batch", "epoch" or None (see `step`).
         self._step: str | None = None
@@ -163,6 +165,7 @@ class Trainer:
         """Go on after `pause` (at the speed set by `set_speed`)."""
         self._step = None
         self._running.set()
+        self._wake.set()
 
     def step(self, what: str = "batch") -> bool:
         """While paused, train one mini-batch ("batch") or to the end of the epoch ("epoch").
@@ -179,6 +182,7 @@ class Trainer:
             return False
         self._step = what
         self._running.set()
+        self._wake.set()
         return True
 
     def set_speed(self, batches_per_second: float | None) -> None:
@@ -209,6 +213,7 @@ class Trainer:
         self._cancelled = True
         self._step = None
         self._running.set()
+        self._wake.set()
         self._nudge.set()
 
     @property
@@ -237,7 +242,7 @@ class Trainer:
         or lowered while it runs; it may not end the run before the epoch in
         progress, which is always finished and evaluated. Raises `ConfigError`
         for a value a run could not use. The loop reports each change it applies
-        with a `SettingChanged` event.
+        with a `SettingChanged` event: before the next mini-batch, or at once while paused.
         """
         if eta is not None:
             eta = check_eta(float(eta))
@@ -258,6 +263,7 @@ class Trainer:
             self._mini_batch_size = mini_batch_size
         if epochs is not None:
             self._epochs = epochs
+        self._wake.set()  # a paused run reports the change at once
 
     @property
     def epochs(self) -> int:
@@ -318,15 +324,22 @@ class Trainer:
             xb, yb = _batch_buffers(m, x_all, y_all)
             cost_sum, done, batches = 0.0, 0, 0
             meter.reset()
+            paused = False  # reported as paused, and waiting
             while done < n:
-                if not self._running.is_set():
+                if not paused and not self._running.is_set():
                     yield Paused(epoch, done)
                     clock.pause()
-                    self._running.wait()
-                    clock.resume()
-                    # A step is not a resume: the run stays paused around it.
-                    if not self._cancelled and self._step is None:
-                        yield Resumed(epoch, done)
+                    paused = True
+                if paused:
+                    if not self._running.is_set():
+                        self._wake.wait()
+                        self._wake.clear()
+                    if self._running.is_set():
+                        paused = False
+                        clock.resume()
+                        # A step is not a resume: the run stays paused around it.
+                        if not self._cancelled and self._step is None:
+                            yield Resumed(epoch, done)
                 if self._cancelled:
                     yield self._finished("stopped", epochs_done, clock, "stopped by the user")
                     return
@@ -340,6 +353,8 @@ class Trainer:
                     yield SettingChanged(epoch, done, "mini_batch_size", m, self._mini_batch_size)
                     m = self._mini_batch_size
                     xb, yb = _batch_buffers(m, x_all, y_all)
+                if paused:
+                    continue  # a setting changed while paused: reported, and still paused
                 idx = perm[done : done + m]
                 if len(idx) < m:  # the last, smaller mini-batch of an epoch
                     xb, yb = _batch_buffers(len(idx), x_all, y_all)

@@ -7,7 +7,13 @@ import pytest
 
 from nntui.engine.config import TrainConfig
 from nntui.engine.errors import ConfigError
-from nntui.engine.events import BatchProgress, EpochDone, SettingChanged, TrainingFinished
+from nntui.engine.events import (
+    BatchProgress,
+    EpochDone,
+    Paused,
+    SettingChanged,
+    TrainingFinished,
+)
 from nntui.engine.training import Trainer
 
 SMALL = TrainConfig(epochs=3, mini_batch_size=10, eta=3.0, seed=1, train_size=200)
@@ -98,3 +104,32 @@ def test_the_same_run_with_epochs_raised_equals_one_planned_that_long(tiny_data)
     run_with(raised, mid_epoch(1), epochs=4)
     # Same shuffles, same updates: the extra epochs are not a different run.
     np.testing.assert_array_equal(raised.network.weights[0], planned.network.weights[0])
+
+
+def test_changed_while_paused_it_is_reported_at_once_and_nothing_trains(tiny_data):
+    """The consumer of a paused run is blocked in it: the change comes from another thread,
+    as the dashboard's does, and is reported before the run resumes."""
+    import threading
+
+    trainer = Trainer(tiny_data, SMALL, progress_every=5)
+    # Should the change not be reported while paused, the run resumes anyway, and fails below.
+    fallback = threading.Timer(10.0, trainer.resume)
+    seen = []
+    for event in trainer.run():
+        seen.append(event)
+        if mid_epoch(2)(event):
+            trainer.pause()
+        elif isinstance(event, Paused):
+            threading.Thread(target=trainer.set_live, kwargs={"epochs": 5, "eta": 1.0}).start()
+            fallback.start()
+        elif isinstance(event, SettingChanged) and event.name == "epochs":
+            fallback.cancel()
+            threading.Thread(target=trainer.resume).start()
+    fallback.cancel()
+    kinds = [type(e).__name__ for e in seen]
+    at = kinds.index("Paused")
+    assert kinds[at : at + 4] == ["Paused", "SettingChanged", "SettingChanged", "Resumed"]
+    changes = {e.name: (e.old, e.new, e.epoch, e.images_done) for e in seen[at + 1 : at + 3]}
+    assert changes == {"eta": (3.0, 1.0, 2, 100), "epochs": (3, 5, 2, 100)}
+    assert [e.epoch for e in seen if isinstance(e, EpochDone)] == [1, 2, 3, 4, 5]
+    assert isinstance(seen[-1], TrainingFinished) and seen[-1].status == "completed"
