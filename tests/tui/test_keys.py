@@ -102,6 +102,31 @@ async def test_epochs_lowered_mid_run_ends_after_exactly_the_new_number(
         assert any(line.startswith(f"epochs {LONG.epochs} → {target}") for line in log_lines(app))
 
 
+async def test_epochs_changed_while_paused_show_at_once(tiny_data: MnistData) -> None:
+    """The log and the progress's k/N follow at Enter, not at the next mini-batch."""
+    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "ready")
+        await pilot.press("space")
+        epoch_line = app.query_one("#epoch-line")
+        await wait_for(pilot, lambda: str(epoch_line.render()).startswith("Epoch "))
+        await pilot.press("space")
+        trainer = screen.trainer
+        assert trainer is not None
+        await wait_for(pilot, lambda: any(ln.startswith("Paused") for ln in log_lines(app)))
+        images = trainer.snapshot  # the network as the pause left it
+        target = trainer.least_epochs + 6
+        await pilot.press("E", *str(target), "enter")
+        await wait_for(pilot, lambda: any(f"→ {target}" in ln for ln in log_lines(app)))
+        line = str(epoch_line.render())
+        assert f"/{trainer.first_epoch + target - 1} " in line, line
+        assert screen.state == "paused" and trainer.paused
+        assert trainer.snapshot is images  # nothing trained meanwhile
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.state == "finished")
+
+
 async def test_epochs_below_the_one_under_way_are_refused(tiny_data: MnistData) -> None:
     app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -567,8 +567,10 @@ class MainScreen(Screen[None]):
         self._log(log_text.setting_changed(e))
         if e.name == "epochs":
             if self.trainer is not None:
+                last = self.trainer.first_epoch + int(e.new) - 1
                 chart = self.query_one(AccuracyChart)
-                chart.set_run(self.trainer.first_epoch + int(e.new) - 1, chart.eval_name)
+                chart.set_run(last, chart.eval_name)
+                self.query_one(EpochProgress).show_last_epoch(last)  # also while paused
                 # The trainer may have kept more epochs than asked (the one under way).
                 self.query_one(HyperParams).undo_live("epochs", int(e.new))
             return

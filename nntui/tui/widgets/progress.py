@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from textual.app import ComposeResult
@@ -46,6 +47,7 @@ class EpochProgress(Vertical):
         super().__init__(**kwargs)
         self.show_timings = show_timings
         self.last_epoch_seconds: float | None = None  # the ETA's pace, once an epoch has ended
+        self._shown: BatchProgress | None = None  # the progress on screen, if a run's
 
     def compose(self) -> ComposeResult:
         yield Static("Epoch -", id="epoch-line")
@@ -81,6 +83,7 @@ class EpochProgress(Vertical):
 
     def show_batch(self, p: BatchProgress) -> None:
         """Show a progress event, with the ETA from `remaining_seconds`."""
+        self._shown = p
         self.show_progress(
             epoch=p.epoch,
             epochs=p.epochs,
@@ -91,12 +94,21 @@ class EpochProgress(Vertical):
             remaining=remaining_seconds(p, self.last_epoch_seconds),
         )
 
+    def show_last_epoch(self, epochs: int) -> None:
+        """The run now ends after epoch ``epochs``: its k/N and ETA, without new progress.
+
+        A paused run changes its number of epochs without training a mini-batch.
+        """
+        if self._shown is not None:
+            self.show_batch(replace(self._shown, epochs=epochs))
+
     def show_speed_limit(self, batches_per_second: float | None) -> None:
         """Show the speed limit set with ``+``/``-`` (None: full speed)."""
         self.query_one("#limit-line", Static).update(speed_limit_text(batches_per_second))
 
     def show_idle(self, text: str) -> None:
         """No run in progress: say so, and empty the bar."""
+        self._shown = None
         self.query_one("#epoch-line", Static).update(text)
         self.query_one(ProgressBar).update(total=1, progress=0)
         self.query_one("#speed-line", Static).update("")
