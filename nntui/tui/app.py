@@ -23,9 +23,11 @@ from nntui.store.model_file import SavedModel
 from nntui.tui.screens.main import MainScreen
 from nntui.tui.terminal_watch import silence_dead_terminal, terminal_alive, watch_terminal
 
-# kill (SIGTERM) and a closed terminal or SSH session (SIGHUP) end the dashboard
-# like `q`, so the terminal is left as it was: main screen, cursor shown, mouse off.
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# kill (SIGTERM), a closed terminal or SSH session (SIGHUP) and `kill -INT` end the dashboard
+# like `q`, so the terminal is left as it was: main screen, cursor shown, mouse off, and
+# with 128 + the signal's number. (The ctrl+c key sends no signal in the app's raw mode:
+# it is the quit key, and exits 0.)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 STOP_GRACE_SECONDS = 5.0
 
 
@@ -137,7 +139,7 @@ class NntuiApp(App[None]):
             loop.call_soon_threadsafe(self._stop_signal, signal.SIGHUP)
 
     def _stop_signal(self, signum: int) -> None:
-        """SIGTERM or SIGHUP: quit as ``q`` does (the terminal restored), exit 128 + n.
+        """SIGTERM, SIGHUP or SIGINT: quit as ``q`` does (the terminal restored), exit 128 + n.
 
         If the orderly exit has not ended the process within `STOP_GRACE_SECONDS`
         (a thread that will not stop, a terminal that is gone), it ends anyway:

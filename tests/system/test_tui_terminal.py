@@ -29,7 +29,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_book_pickle(tmp_path_factory.mktemp("data") / "mnist.pkl.gz", 500, 100, 100)
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+)
 def test_a_killed_dashboard_restores_the_terminal(tmp_path, data, signum, code):
     with pane(tmp_path, [*nntui_command(), "--data", str(data)]) as p:
         p.wait_for(r"Ready: press s to start")
