@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -38,6 +39,8 @@ from nntui.engine.events import (
 from nntui.engine.layers import GradientMeter, layer_activations, layer_stats
 from nntui.engine.network import Network
 from nntui.engine.snapshot import NetworkSnapshot
+
+_T = TypeVar("_T")
 
 # Training accuracy is measured on this many training images each epoch: enough
 # for a tenth of a percent, and the same images every epoch so the line is smooth.
@@ -112,7 +115,7 @@ class Trainer:
         dtype = self.network.dtype
         # The training images with a column of ones, which folds the first layer's bias
         # into its weights (see `Network`); the images themselves are a view of it.
-        x1 = with_ones(data.training.images[: config.train_size], dtype)
+        x1 = shared_with_ones(data.training.images, config.train_size, dtype)
         self._train_x1 = x1
         self._train = Split(x1[:, :-1], data.training.labels[: config.train_size])
         self._train_y = one_hot(self._train.labels, self.network.dtype)
@@ -395,29 +398,8 @@ class Trainer:
                     "try a smaller eta",
                 )
                 return
-            eval_start = time.perf_counter()
-            # One forward pass gives the predictions and every layer's activations.
-            activations = layer_activations(net.weights, net.biases, self.eval_set.images)
-            predictions = np.argmax(activations[-1], axis=1).astype(np.int8)
-            layers = layer_stats(net.weights, activations, meter.rms())
-            del activations
-            train_correct = net.evaluate(self.train_sample.images, self.train_sample.labels)
-            correct = int(np.count_nonzero(predictions == self.eval_set.labels))
-            done_event = EpochDone(
-                epoch=epoch,
-                epochs=last_epoch,
-                correct=correct,
-                total=len(self.eval_set),
-                train_cost=cost_sum / n,
-                eta=eta,
-                mini_batch_size=m,
-                train_seconds=train_seconds,
-                eval_seconds=time.perf_counter() - eval_start,
-                elapsed=clock.now(),
-                predictions=predictions,
-                train_correct=train_correct,
-                train_total=len(self.train_sample),
-                layers=layers,
+            done_event = self._evaluate_epoch(
+                epoch, last_epoch, cost_sum / n, eta, m, train_seconds, clock, meter
             )
             self.history.append(done_event)
             epochs_done = epoch
@@ -429,6 +411,44 @@ class Trainer:
             epoch += 1
         trained = epochs_done - self.first_epoch + 1
         yield self._finished("completed", epochs_done, clock, f"trained {trained} epochs")
+
+    def _evaluate_epoch(
+        self,
+        epoch: int,
+        last_epoch: int,
+        train_cost: float,
+        eta: float,
+        m: int,
+        train_seconds: float,
+        clock: _Clock,
+        meter: GradientMeter,
+    ) -> EpochDone:
+        """The `EpochDone` of an epoch just trained: evaluate the network as it is now."""
+        net = self.network
+        eval_start = time.perf_counter()
+        # One forward pass gives the predictions and every layer's activations.
+        activations = layer_activations(net.weights, net.biases, self.eval_set.images)
+        predictions = np.argmax(activations[-1], axis=1).astype(np.int8)
+        layers = layer_stats(net.weights, activations, meter.rms())
+        del activations
+        train_correct = net.evaluate(self.train_sample.images, self.train_sample.labels)
+        correct = int(np.count_nonzero(predictions == self.eval_set.labels))
+        return EpochDone(
+            epoch=epoch,
+            epochs=last_epoch,
+            correct=correct,
+            total=len(self.eval_set),
+            train_cost=train_cost,
+            eta=eta,
+            mini_batch_size=m,
+            train_seconds=train_seconds,
+            eval_seconds=time.perf_counter() - eval_start,
+            elapsed=clock.now(),
+            predictions=predictions,
+            train_correct=train_correct,
+            train_total=len(self.train_sample),
+            layers=layers,
+        )
 
     def _new_epochs(
         self, epoch: int, done: int, old: int, last_at_least: int
@@ -497,7 +517,7 @@ def check_fits(config: TrainConfig, data: MnistData) -> None:
         )
 
 
-def quiet_overflow(events: Iterator[TrainingEvent]) -> Iterator[TrainingEvent]:
+def quiet_overflow(events: Iterator[_T]) -> Iterator[_T]:
     """``events``, computed with NumPy's overflow and invalid-value warnings off.
 
     A huge eta overflows to inf and then NaN: that is caught after the epoch and
@@ -518,6 +538,29 @@ def quiet_overflow(events: Iterator[TrainingEvent]) -> Iterator[TrainingEvent]:
         close = getattr(events, "close", None)
         if close is not None:
             close()
+
+
+# Training images with their ones column, shared by every trainer of one process that
+# trains on the same images (a stack of K networks, a sweep worker's runs): keyed by the
+# source array's identity, held only while some trainer holds the copy.
+_ONES: dict[tuple[int, int, str], tuple[weakref.ref[np.ndarray], weakref.ref[np.ndarray]]] = {}
+_ONES_LOCK = threading.Lock()
+
+
+def shared_with_ones(images: np.ndarray, n: int, dtype: np.dtype) -> np.ndarray:
+    """``with_ones(images[:n], dtype)``, the same array for the same ``images`` while it lives."""
+    key = (id(images), n, np.dtype(dtype).str)
+    with _ONES_LOCK:
+        for k in [k for k, (src, out) in _ONES.items() if src() is None or out() is None]:
+            del _ONES[k]
+        hit = _ONES.get(key)
+        if hit is not None and hit[0]() is images:
+            x1 = hit[1]()
+            if x1 is not None:
+                return x1
+        x1 = with_ones(images[:n], np.dtype(dtype))
+        _ONES[key] = (weakref.ref(images), weakref.ref(x1))
+        return x1
 
 
 def with_ones(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
