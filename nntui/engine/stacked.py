@@ -99,6 +99,7 @@ class _Stack:
         for i, lane in enumerate(lanes):
             lane.trainer.network._adopt([p[i] for p in self.params])
         self.weights_t = [p[:, :, :-1].transpose(0, 2, 1) for p in self.params]
+        self.first_params = list(self.params[0])
         self.scale = np.empty((k, 1, 1), self.dtype)
         self._buffers: dict[int, _Buffers] = {}
         self._one = self.dtype.type(1)
@@ -118,7 +119,10 @@ class _Stack:
         return b
 
     def step(self, idx: np.ndarray, m: int) -> list[float]:
-        """One mini-batch of SGD for every network; ``idx`` is (K, m) training indices."""
+        """One mini-batch of SGD for every network; ``idx`` is (K, m) training indices.
+
+        Each lane's gradient meter, when due, reads that lane's updates here.
+        """
         b = self.buffers(m)
         self.x_all.take(idx.reshape(-1), axis=0, out=b.xb_flat, mode="clip")
         self.y_all.take(idx.reshape(-1), axis=0, out=b.yb_flat, mode="clip")
@@ -140,19 +144,29 @@ class _Stack:
         prime *= out
         delta *= prime
         delta *= self.scale
-        for j in range(len(self.params) - 1, -1, -1):
-            below_act = b.activations[j - 1] if j else b.x1
-            np.matmul(delta, below_act.transpose(0, 2, 1), out=b.nabla[j])
-            if j:
-                below = b.deltas[j - 1]
-                np.matmul(self.weights_t[j], delta, out=below)
-                a_below, prime = b.outs[j - 1], b.primes[j - 1]
-                np.subtract(one, a_below, out=prime)
-                prime *= a_below
-                below *= prime
-                delta = below
-        for p, g in zip(self.params, b.nabla, strict=True):
+        for j in range(len(self.params) - 1, 0, -1):
+            np.matmul(delta, b.activations_t[j - 1], out=b.nabla[j])
+            below = b.deltas[j - 1]
+            np.matmul(self.weights_t[j], delta, out=below)
+            a_below, prime = b.outs[j - 1], b.primes[j - 1]
+            np.subtract(one, a_below, out=prime)
+            prime *= a_below
+            below *= prime
+            delta = below
+        for p, g in zip(self.params[1:], b.nabla[1:], strict=True):
             p -= g
+        # The first layer's [w | b] is by far the largest array (K of them overflow the
+        # core's cache): its gradient goes through one small buffer that stays in cache,
+        # and each network's update follows at once, rather than K gradients written
+        # out and read back.
+        g = b.nabla0
+        for k, (lane, p, d, x) in enumerate(
+            zip(self.lanes, self.first_params, b.delta0_views, b.xb_views, strict=True)
+        ):
+            np.matmul(d, x, out=g)
+            if lane.meter.due():
+                lane.meter.add([g[:, :-1], *(n[k, :, :-1] for n in b.nabla[1:])], lane.eta)
+            np.subtract(p, g, out=p)
         return costs
 
 
@@ -174,8 +188,13 @@ class _Buffers:
         self.deltas = [np.empty((k, n, m), dtype) for n in sizes[1:]]
         self.delta_views = list(self.deltas[-1])
         self.primes = [np.empty((k, n, m), dtype) for n in sizes[1:]]
+        self.activations_t = [a.transpose(0, 2, 1) for a in self.activations]
+        # nabla[0] is unused: the first layer's gradient goes through nabla0, one at a time.
         self.nabla = [np.empty((k, n, j + 1), dtype) for j, n in itertools.pairwise(sizes)]
-        self.nabla_w = [[g[i, :, :-1] for g in self.nabla] for i in range(k)]
+        self.nabla[0] = np.empty((0, sizes[1], sizes[0] + 1), dtype)
+        self.nabla0 = np.empty((sizes[1], sizes[0] + 1), dtype)
+        self.delta0_views = list(self.deltas[0])
+        self.xb_views = list(self.xb)
 
 
 class StackedTrainer:
@@ -332,14 +351,11 @@ class StackedTrainer:
         idx = np.stack([lane.perm[done : done + m] for lane in lanes])
         size = idx.shape[1]
         costs = stack.step(idx, size)
-        b = stack.buffers(size)
         n = stack.n
         for i, lane in enumerate(lanes):
             lane.cost_sum += costs[i]
             lane.done += size
             lane.batches += 1
-            if lane.meter.due():
-                lane.meter.add(b.nabla_w[i], lane.eta)
         if done + size < n:
             for lane in lanes:
                 if lane.batches % lane.trainer.progress_every == 0:
