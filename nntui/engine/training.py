@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -38,6 +39,8 @@ from nntui.engine.events import (
 from nntui.engine.layers import GradientMeter, layer_activations, layer_stats
 from nntui.engine.network import Network
 from nntui.engine.snapshot import NetworkSnapshot
+
+_T = TypeVar("_T")
 
 # Training accuracy is measured on this many training images each epoch: enough
 # for a tenth of a percent, and the same images every epoch so the line is smooth.
@@ -110,10 +113,11 @@ class Trainer:
                 f"the network has layer sizes {self.network.sizes}, the config {list(config.sizes)}"
             )
         dtype = self.network.dtype
-        self._train = Split(
-            data.training.images[: config.train_size].astype(dtype, copy=False),
-            data.training.labels[: config.train_size],
-        )
+        # The training images with a column of ones, which folds the first layer's bias
+        # into its weights (see `Network`); the images themselves are a view of it.
+        x1 = shared_with_ones(data.training.images, config.train_size, dtype)
+        self._train_x1 = x1
+        self._train = Split(x1[:, :-1], data.training.labels[: config.train_size])
         self._train_y = one_hot(self._train.labels, self.network.dtype)
         # The first images of the training set: MNIST's order is already mixed,
         # and a view costs no memory.
@@ -294,15 +298,18 @@ class Trainer:
 
     def run(self) -> Iterator[TrainingEvent]:
         """Train for the configured epochs, yielding events. The book's ``SGD``."""
+        return quiet_overflow(self._run())
+
+    def _run(self) -> Iterator[TrainingEvent]:
         config, net = self.config, self.network
-        x_all, y_all = self._train.images, self._train_y
+        x_all, y_all = self._train_x1, self._train_y
         n = len(x_all)
         epochs = self._epochs
         last_epoch = self.first_epoch + epochs - 1
         update = (
-            net.update_mini_batch
+            net.update_mini_batch_with_ones
             if config.backprop == "matrix"
-            else net.update_mini_batch_per_sample
+            else _without_ones(net.update_mini_batch_per_sample)
         )
         clock = _Clock()
         # The per-sample path has no gradient buffers to read: its sizes stay NaN.
@@ -358,15 +365,14 @@ class Trainer:
                 idx = perm[done : done + m]
                 if len(idx) < m:  # the last, smaller mini-batch of an epoch
                     xb, yb = _batch_buffers(len(idx), x_all, y_all)
-                x_all.take(idx, axis=0, out=xb)  # the method skips np.take's wrapper
-                y_all.take(idx, axis=0, out=yb)
-                # A huge eta overflows to inf and then NaN: that is caught after the epoch and
-                # reported as divergence, so NumPy's warnings about it would only be noise.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    # x is (784, m): the transposes are views, and matmul reads them as they are.
-                    cost_sum += update(xb.T, yb.T, eta)
-                    if sample_gradients and meter.due():
-                        meter.add(net.last_weight_updates(len(idx)), eta)
+                # The method skips np.take's wrapper; "clip" skips the bounds check, which
+                # would copy through a temporary array (perm holds valid indices only).
+                x_all.take(idx, axis=0, out=xb, mode="clip")
+                y_all.take(idx, axis=0, out=yb, mode="clip")
+                # x is (785, m): the transposes are views, and matmul reads them as they are.
+                cost_sum += update(xb.T, yb.T, eta)
+                if sample_gradients and meter.due():
+                    meter.add(net.last_weight_updates(len(idx)), eta)
                 done += len(idx)
                 batches += 1
                 one_by_one = self._step == "batch" or self._batches_per_second is not None
@@ -392,30 +398,8 @@ class Trainer:
                     "try a smaller eta",
                 )
                 return
-            eval_start = time.perf_counter()
-            with np.errstate(over="ignore", invalid="ignore"):  # huge but finite weights
-                # One forward pass gives the predictions and every layer's activations.
-                activations = layer_activations(net.weights, net.biases, self.eval_set.images)
-                predictions = np.argmax(activations[-1], axis=1).astype(np.int8)
-                layers = layer_stats(net.weights, activations, meter.rms())
-                del activations
-                train_correct = net.evaluate(self.train_sample.images, self.train_sample.labels)
-            correct = int(np.count_nonzero(predictions == self.eval_set.labels))
-            done_event = EpochDone(
-                epoch=epoch,
-                epochs=last_epoch,
-                correct=correct,
-                total=len(self.eval_set),
-                train_cost=cost_sum / n,
-                eta=eta,
-                mini_batch_size=m,
-                train_seconds=train_seconds,
-                eval_seconds=time.perf_counter() - eval_start,
-                elapsed=clock.now(),
-                predictions=predictions,
-                train_correct=train_correct,
-                train_total=len(self.train_sample),
-                layers=layers,
+            done_event = self._evaluate_epoch(
+                epoch, last_epoch, cost_sum / n, eta, m, train_seconds, clock, meter
             )
             self.history.append(done_event)
             epochs_done = epoch
@@ -427,6 +411,44 @@ class Trainer:
             epoch += 1
         trained = epochs_done - self.first_epoch + 1
         yield self._finished("completed", epochs_done, clock, f"trained {trained} epochs")
+
+    def _evaluate_epoch(
+        self,
+        epoch: int,
+        last_epoch: int,
+        train_cost: float,
+        eta: float,
+        m: int,
+        train_seconds: float,
+        clock: _Clock,
+        meter: GradientMeter,
+    ) -> EpochDone:
+        """The `EpochDone` of an epoch just trained: evaluate the network as it is now."""
+        net = self.network
+        eval_start = time.perf_counter()
+        # One forward pass gives the predictions and every layer's activations.
+        activations = layer_activations(net.weights, net.biases, self.eval_set.images)
+        predictions = np.argmax(activations[-1], axis=1).astype(np.int8)
+        layers = layer_stats(net.weights, activations, meter.rms())
+        del activations
+        train_correct = net.evaluate(self.train_sample.images, self.train_sample.labels)
+        correct = int(np.count_nonzero(predictions == self.eval_set.labels))
+        return EpochDone(
+            epoch=epoch,
+            epochs=last_epoch,
+            correct=correct,
+            total=len(self.eval_set),
+            train_cost=train_cost,
+            eta=eta,
+            mini_batch_size=m,
+            train_seconds=train_seconds,
+            eval_seconds=time.perf_counter() - eval_start,
+            elapsed=clock.now(),
+            predictions=predictions,
+            train_correct=train_correct,
+            train_total=len(self.train_sample),
+            layers=layers,
+        )
 
     def _new_epochs(
         self, epoch: int, done: int, old: int, last_at_least: int
@@ -493,6 +515,67 @@ def check_fits(config: TrainConfig, data: MnistData) -> None:
             f"training-set size {config.train_size:,} is more than the "
             f"{available:,} training images in the data"
         )
+
+
+def quiet_overflow(events: Iterator[_T]) -> Iterator[_T]:
+    """``events``, computed with NumPy's overflow and invalid-value warnings off.
+
+    A huge eta overflows to inf and then NaN: that is caught after the epoch and
+    reported as divergence, so the warnings would only be noise. Entering
+    ``np.errstate`` once per event rather than once per mini-batch saves a few
+    microseconds a mini-batch, and leaving it before each ``yield`` keeps the
+    consumer's own settings as they were.
+    """
+    try:
+        while True:
+            with np.errstate(over="ignore", invalid="ignore"):
+                try:
+                    event = next(events)
+                except StopIteration:
+                    return
+            yield event
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+
+
+# Training images with their ones column, shared by every trainer of one process that
+# trains on the same images (a stack of K networks, a sweep worker's runs): keyed by the
+# source array's identity, held only while some trainer holds the copy.
+_ONES: dict[tuple[int, int, str], tuple[weakref.ref[np.ndarray], weakref.ref[np.ndarray]]] = {}
+_ONES_LOCK = threading.Lock()
+
+
+def shared_with_ones(images: np.ndarray, n: int, dtype: np.dtype) -> np.ndarray:
+    """``with_ones(images[:n], dtype)``, the same array for the same ``images`` while it lives."""
+    key = (id(images), n, np.dtype(dtype).str)
+    with _ONES_LOCK:
+        for k in [k for k, (src, out) in _ONES.items() if src() is None or out() is None]:
+            del _ONES[k]
+        hit = _ONES.get(key)
+        if hit is not None and hit[0]() is images:
+            x1 = hit[1]()
+            if x1 is not None:
+                return x1
+        x1 = with_ones(images[:n], np.dtype(dtype))
+        _ONES[key] = (weakref.ref(images), weakref.ref(x1))
+        return x1
+
+
+def with_ones(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A copy of ``images`` (n, k) in ``dtype`` with a column of ones appended: (n, k + 1)."""
+    x1 = np.empty((images.shape[0], images.shape[1] + 1), dtype)
+    x1[:, :-1] = images
+    x1[:, -1] = 1
+    return x1
+
+
+def _without_ones(
+    update: Callable[[np.ndarray, np.ndarray, float], float],
+) -> Callable[[np.ndarray, np.ndarray, float], float]:
+    """An update that takes (784, m) images, made to take them with their ones row."""
+    return lambda x1, y, eta: update(x1[:-1], y, eta)
 
 
 def _batch_buffers(m: int, x_all: np.ndarray, y_all: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

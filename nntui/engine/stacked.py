@@ -1,0 +1,414 @@
+"""Stacked training: K networks of the same shape trained together, one NumPy call for all.
+
+At the book's sizes a mini-batch is a couple of dozen small NumPy calls, and most
+of their time is the calls' own overhead, not arithmetic. Networks of the same
+layer sizes and mini-batch size can share that overhead: their parameters are
+stored as stacks, ``params[l]`` of shape (K, n_out, n_in + 1), and each call
+works on all K at once (``np.matmul`` over the leading axis makes one GEMM call
+per network, the same call a lone network makes).
+
+Each network stays a run of its own. It is driven by its own `Trainer`, which
+keeps its seed, initial weights, shuffle order, eta, number of epochs, history,
+snapshot and controls; the stack only replaces the trainer's loop. So per
+network the events are those of `Trainer.run` (`StackedTrainer.run` yields
+them as ``(index, event)``), and a network trained in a stack ends with the very
+same parameters as when trained alone in the same process: the same operations
+on the same numbers, in the same order (``tests/unit/test_stacked.py`` checks
+it bit for bit).
+
+A network leaves its stack, and the others go on undisturbed, when it finishes,
+diverges or is cancelled. One whose mini-batch size changes, or which is
+paused, goes on in a stack of its own (its mini-batches are then out of step
+with the others). `Trainer.step` and `Trainer.set_speed` are the dashboard's
+and are not honoured here: a stepped network simply resumes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nntui.engine.errors import ConfigError
+from nntui.engine.events import (
+    BatchProgress,
+    Paused,
+    Resumed,
+    SettingChanged,
+    TrainingEvent,
+    TrainingFinished,
+    TrainingStarted,
+)
+from nntui.engine.layers import GradientMeter
+from nntui.engine.network import sigmoid
+from nntui.engine.training import GRADIENT_SAMPLE_EVERY, Trainer, _Clock, quiet_overflow
+
+# How long an all-paused stack sleeps between looks at its controls.
+PAUSED_POLL_SECONDS = 0.02
+
+
+@dataclass(eq=False)
+class _Lane:
+    """One network's place in the loop: where it is in its epoch, and its counters."""
+
+    index: int
+    trainer: Trainer
+    clock: _Clock
+    meter: GradientMeter
+    epoch: int
+    last_epoch: int
+    epochs: int
+    eta: float
+    m: int
+    epochs_done: int
+    perm: np.ndarray = field(default_factory=lambda: np.empty(0, np.intp))
+    epoch_start: float = 0.0
+    cost_sum: float = 0.0
+    done: int = 0
+    batches: int = 0
+    paused: bool = False
+
+
+class _Stack:
+    """Networks in lockstep: the same mini-batch size, at the same image of the same epoch.
+
+    Owns the stacked parameters (each network's ``params`` are views into them)
+    and every buffer a mini-batch needs, per mini-batch size, allocated once.
+    """
+
+    def __init__(self, lanes: list[_Lane]) -> None:
+        self.lanes = lanes
+        self._build()
+
+    def _build(self) -> None:
+        lanes = self.lanes
+        first = lanes[0].trainer
+        self.x_all = first._train_x1
+        self.y_all = first._train_y
+        self.n = len(self.x_all)
+        self.dtype = first.network.dtype
+        self.sizes = first.network.sizes
+        k = len(lanes)
+        self.params = [
+            np.stack([lane.trainer.network.params[j] for lane in lanes])
+            for j in range(len(self.sizes) - 1)
+        ]
+        for i, lane in enumerate(lanes):
+            lane.trainer.network._adopt([p[i] for p in self.params])
+        self.weights_t = [p[:, :, :-1].transpose(0, 2, 1) for p in self.params]
+        self.first_params = list(self.params[0])
+        self.scale = np.empty((k, 1, 1), self.dtype)
+        self._buffers: dict[int, _Buffers] = {}
+        self._one = self.dtype.type(1)
+
+    def leave(self, lane: _Lane) -> None:
+        """Take ``lane`` out: its network gets parameters of its own again."""
+        net = lane.trainer.network
+        net._adopt([p.copy() for p in net.params])
+        self.lanes.remove(lane)
+        if self.lanes:
+            self._build()  # the stack without it
+
+    def buffers(self, m: int) -> _Buffers:
+        b = self._buffers.get(m)
+        if b is None:
+            b = self._buffers[m] = _Buffers(self.sizes, len(self.lanes), m, self.dtype)
+        return b
+
+    def step(self, idx: np.ndarray, m: int) -> list[float]:
+        """One mini-batch of SGD for every network; ``idx`` is (K, m) training indices.
+
+        Each lane's gradient meter, when due, reads that lane's updates here.
+        """
+        b = self.buffers(m)
+        self.x_all.take(idx.reshape(-1), axis=0, out=b.xb_flat, mode="clip")
+        self.y_all.take(idx.reshape(-1), axis=0, out=b.yb_flat, mode="clip")
+        for i, lane in enumerate(self.lanes):
+            self.scale[i] = lane.eta / m
+        one = self._one
+        # Exactly the operations of `Network._backprop`, on stacks (see there for the maths).
+        a = b.x1
+        for p, out, act in zip(self.params, b.outs, b.activations, strict=True):
+            np.matmul(p, a, out=out)
+            sigmoid(out, out=out)
+            a = act
+        out = b.outs[-1]
+        delta = b.deltas[-1]
+        np.subtract(out, b.y, out=delta)
+        costs = [0.5 * float(np.vdot(d, d)) for d in b.delta_views]
+        prime = b.primes[-1]
+        np.subtract(one, out, out=prime)
+        prime *= out
+        delta *= prime
+        delta *= self.scale
+        for j in range(len(self.params) - 1, 0, -1):
+            np.matmul(delta, b.activations_t[j - 1], out=b.nabla[j])
+            below = b.deltas[j - 1]
+            np.matmul(self.weights_t[j], delta, out=below)
+            a_below, prime = b.outs[j - 1], b.primes[j - 1]
+            np.subtract(one, a_below, out=prime)
+            prime *= a_below
+            below *= prime
+            delta = below
+        for p, g in zip(self.params[1:], b.nabla[1:], strict=True):
+            p -= g
+        # The first layer's [w | b] is by far the largest array (K of them overflow the
+        # core's cache): its gradient goes through one small buffer that stays in cache,
+        # and each network's update follows at once, rather than K gradients written
+        # out and read back.
+        g = b.nabla0
+        for k, (lane, p, d, x) in enumerate(
+            zip(self.lanes, self.first_params, b.delta0_views, b.xb_views, strict=True)
+        ):
+            np.matmul(d, x, out=g)
+            if lane.meter.due():
+                lane.meter.add([g[:, :-1], *(n[k, :, :-1] for n in b.nabla[1:])], lane.eta)
+            np.subtract(p, g, out=p)
+        return costs
+
+
+class _Buffers:
+    """A stack's arrays for mini-batches of size m, as `network._Workspace` for one network."""
+
+    def __init__(self, sizes: Sequence[int], k: int, m: int, dtype: np.dtype) -> None:
+        self.xb = np.empty((k, m, sizes[0] + 1), dtype)
+        self.xb_flat = self.xb.reshape(k * m, sizes[0] + 1)
+        self.x1 = self.xb.transpose(0, 2, 1)  # (K, 785, m), each network's x as alone
+        self.yb = np.empty((k, m, sizes[-1]), dtype)
+        self.yb_flat = self.yb.reshape(k * m, sizes[-1])
+        self.y = self.yb.transpose(0, 2, 1)
+        self.activations = [np.empty((k, n + 1, m), dtype) for n in sizes[1:-1]]
+        self.activations.append(np.empty((k, sizes[-1], m), dtype))
+        for a in self.activations[:-1]:
+            a[:, -1] = 1
+        self.outs = [a[:, :n] for a, n in zip(self.activations, sizes[1:], strict=True)]
+        self.deltas = [np.empty((k, n, m), dtype) for n in sizes[1:]]
+        self.delta_views = list(self.deltas[-1])
+        self.primes = [np.empty((k, n, m), dtype) for n in sizes[1:]]
+        self.activations_t = [a.transpose(0, 2, 1) for a in self.activations]
+        # nabla[0] is unused: the first layer's gradient goes through nabla0, one at a time.
+        self.nabla = [np.empty((k, n, j + 1), dtype) for j, n in itertools.pairwise(sizes)]
+        self.nabla[0] = np.empty((0, sizes[1], sizes[0] + 1), dtype)
+        self.nabla0 = np.empty((sizes[1], sizes[0] + 1), dtype)
+        self.delta0_views = list(self.deltas[0])
+        self.xb_views = list(self.xb)
+
+
+class StackedTrainer:
+    """Trains the networks of several `Trainer` objects together, yielding their events.
+
+    The trainers must train by matrix backprop on the same training images;
+    networks of the same layer sizes, dtype, mini-batch size and starting epoch
+    share stacks, the others are trained in stacks of their own. Control each
+    network through its own trainer (`Trainer.cancel`, `Trainer.set_live`,
+    `Trainer.pause`, `Trainer.resume`), from any thread.
+    """
+
+    def __init__(self, trainers: Sequence[Trainer], *, max_stack: int | None = None) -> None:
+        if not trainers:
+            raise ConfigError("a stack needs at least one trainer")
+        for t in trainers:
+            if t.config.backprop != "matrix":
+                raise ConfigError("stacked training uses matrix backprop only")
+        if max_stack is not None and max_stack < 1:
+            raise ConfigError(f"the stack size must be at least 1, got {max_stack}")
+        self.trainers = list(trainers)
+        self.max_stack = max_stack
+
+    def run(self) -> Iterator[tuple[int, TrainingEvent]]:
+        """Train every network to its end, yielding ``(index into trainers, event)``."""
+        return quiet_overflow(self._run())
+
+    def _run(self) -> Iterator[tuple[int, TrainingEvent]]:
+        lanes: list[_Lane] = []
+        for i, t in enumerate(self.trainers):
+            lane = _Lane(
+                index=i,
+                trainer=t,
+                clock=_Clock(),
+                meter=GradientMeter(len(t.network.weights), GRADIENT_SAMPLE_EVERY),
+                epoch=t.first_epoch,
+                epochs=t._epochs,
+                last_epoch=t.first_epoch + t._epochs - 1,
+                eta=t._eta,
+                m=t._mini_batch_size,
+                epochs_done=t.first_epoch - 1,
+            )
+            lanes.append(lane)
+            yield (
+                i,
+                TrainingStarted(t.config, t.seed, len(t._train_x1), len(t.eval_set), t.first_epoch),
+            )
+        stacks: list[_Stack] = []
+        groups: dict[tuple[object, ...], list[_Lane]] = {}
+        for lane in lanes:
+            t = lane.trainer
+            key = (
+                tuple(t.network.sizes),
+                t.network.dtype.str,
+                lane.m,
+                lane.epoch,
+                id(t._train_x1),
+            )
+            groups.setdefault(key, []).append(lane)
+        size = self.max_stack or len(lanes)
+        for group in groups.values():
+            for start in range(0, len(group), size):
+                stacks.append(_Stack(group[start : start + size]))
+        for stack in stacks:
+            yield from self._start_epochs(stack, stack.lanes[:])
+        while stacks:
+            progressed = False
+            for stack in stacks[:]:
+                if not stack.lanes:
+                    stacks.remove(stack)
+                    continue
+                out: list[_Stack] = []
+                yield from self._controls(stack, out)
+                stacks.extend(out)
+                active = [lane for lane in stack.lanes if not lane.paused]
+                if not stack.lanes:
+                    stacks.remove(stack)
+                    continue
+                if not active:
+                    continue
+                progressed = True
+                yield from self._batch(stack)
+                if not stack.lanes:
+                    stacks.remove(stack)
+            if stacks and not progressed:
+                time.sleep(PAUSED_POLL_SECONDS)
+
+    def _start_epochs(
+        self, stack: _Stack, lanes: list[_Lane]
+    ) -> Iterator[tuple[int, TrainingEvent]]:
+        """Begin each lane's next epoch, or finish the lanes that are done."""
+        for lane in lanes:
+            t = lane.trainer
+            t._epoch_in_progress = lane.epoch
+            if t._epochs != lane.epochs:  # set during the last evaluation
+                change, lane.epochs, lane.last_epoch = t._new_epochs(
+                    lane.epoch, 0, lane.epochs, lane.epochs_done
+                )
+                yield lane.index, change
+            if lane.epoch > lane.last_epoch:
+                trained = lane.epochs_done - t.first_epoch + 1
+                yield (
+                    lane.index,
+                    self._finish(stack, lane, "completed", f"trained {trained} epochs"),
+                )
+                continue
+            lane.perm = t._rng.permutation(stack.n)
+            lane.epoch_start = lane.clock.now()
+            lane.cost_sum, lane.done, lane.batches = 0.0, 0, 0
+            lane.meter.reset()
+
+    def _controls(self, stack: _Stack, out: list[_Stack]) -> Iterator[tuple[int, TrainingEvent]]:
+        """Apply each network's controls, as `Trainer.run` does between mini-batches."""
+        for lane in stack.lanes[:]:
+            t = lane.trainer
+            if t._cancelled:
+                yield lane.index, self._finish(stack, lane, "stopped", "stopped by the user")
+                continue
+            if not lane.paused and not t._running.is_set():
+                yield lane.index, Paused(lane.epoch, lane.done)
+                lane.clock.pause()
+                lane.paused = True
+            elif lane.paused and t._running.is_set():
+                lane.paused = False
+                lane.clock.resume()
+                t._step = None  # stepping is not honoured in a stack: it is a resume
+                yield lane.index, Resumed(lane.epoch, lane.done)
+            if t._eta != lane.eta:
+                yield lane.index, SettingChanged(lane.epoch, lane.done, "eta", lane.eta, t._eta)
+                lane.eta = t._eta
+            if t._epochs != lane.epochs:
+                change, lane.epochs, lane.last_epoch = t._new_epochs(
+                    lane.epoch, lane.done, lane.epochs, lane.epoch
+                )
+                yield lane.index, change
+            new_m = t._mini_batch_size
+            if new_m != lane.m:
+                yield (
+                    lane.index,
+                    SettingChanged(lane.epoch, lane.done, "mini_batch_size", lane.m, new_m),
+                )
+                lane.m = new_m
+            if (lane.m != stack.lanes[0].m or lane.paused) and len(stack.lanes) > 1:
+                # Out of step with the others from now on: on in a stack of its own.
+                stack.leave(lane)
+                out.append(_Stack([lane]))
+
+    def _batch(self, stack: _Stack) -> Iterator[tuple[int, TrainingEvent]]:
+        """One mini-batch for every network of ``stack``, then its events."""
+        lanes = stack.lanes
+        first = lanes[0]
+        m = first.m
+        done = first.done
+        idx = np.stack([lane.perm[done : done + m] for lane in lanes])
+        size = idx.shape[1]
+        costs = stack.step(idx, size)
+        n = stack.n
+        for i, lane in enumerate(lanes):
+            lane.cost_sum += costs[i]
+            lane.done += size
+            lane.batches += 1
+        if done + size < n:
+            for lane in lanes:
+                if lane.batches % lane.trainer.progress_every == 0:
+                    yield lane.index, self._progress(stack, lane)
+            return
+        # The epoch is over for every network of the stack.
+        for lane in lanes[:]:
+            t = lane.trainer
+            yield lane.index, self._progress(stack, lane)
+            train_seconds = lane.clock.now() - lane.epoch_start
+            if not (np.isfinite(lane.cost_sum) and t.network.is_finite()):
+                yield (
+                    lane.index,
+                    self._finish(
+                        stack,
+                        lane,
+                        "diverged",
+                        f"the weights became infinite or NaN in epoch {lane.epoch} with eta "
+                        f"{lane.eta:g}; try a smaller eta",
+                    ),
+                )
+                continue
+            event = t._evaluate_epoch(
+                lane.epoch,
+                lane.last_epoch,
+                lane.cost_sum / n,
+                lane.eta,
+                lane.m,
+                train_seconds,
+                lane.clock,
+                lane.meter,
+            )
+            t.history.append(event)
+            lane.epochs_done = lane.epoch
+            t._publish(lane.epoch)
+            yield lane.index, event
+            lane.epoch += 1
+        yield from self._start_epochs(stack, stack.lanes[:])
+
+    @staticmethod
+    def _progress(stack: _Stack, lane: _Lane) -> BatchProgress:
+        return lane.trainer._progress(
+            lane.epoch,
+            lane.last_epoch,
+            lane.done,
+            stack.n,
+            lane.cost_sum,
+            lane.clock,
+            lane.epoch_start,
+        )
+
+    @staticmethod
+    def _finish(stack: _Stack, lane: _Lane, status: str, message: str) -> TrainingFinished:
+        """The lane's `TrainingFinished`; it leaves the stack with parameters of its own."""
+        stack.leave(lane)
+        return lane.trainer._finished(status, lane.epochs_done, lane.clock, message)  # type: ignore[arg-type]
