@@ -1,6 +1,6 @@
 """The package layout is the architecture: every import points down, and the core has no terminal.
 
-Layers from the ground up: engine, store, data, sweep, tui, cli. A module may import its own
+Layers from the ground up: engine, store, data, sweep, tui, book, cli. A module may import its own
 layer and the ones below it, never one above; this walks every module of the package
 (imports inside functions included), so a new module is checked without being listed.
 """
@@ -17,7 +17,8 @@ import pytest
 import nntui
 
 PACKAGE = Path(nntui.__file__).resolve().parent
-LAYERS = ["engine", "store", "data", "sweep", "tui", "cli"]
+# "book" (the chapter's own modules and shell) opens the dashboard, and `nntui book` is a command.
+LAYERS = ["engine", "store", "data", "sweep", "tui", "book", "cli"]
 # The headless core: plain Python and NumPy.
 CORE = {"engine", "store", "data", "sweep"}
 TERMINAL = {"textual", "rich", "typer", "textual_plotext", "plotext"}

@@ -1,0 +1,118 @@
+"""The book's session on nntui's ``network`` module against the book's own algorithm.
+
+For each seed: ``random.seed(s); np.random.seed(s)``, then the chapter's call
+``net.SGD(training_data, EPOCHS, 10, 3.0, test_data=test_data)`` on [784, 30, 10],
+once with `nntui.book.network` and once with a Python 3 reading of the book's
+network.py (tests/book_reference.py: per-sample backprop, float64), each on its
+own copy of the same training list. Printed: both runs' ``Epoch j`` lines and
+how far apart they are (the issue asks for at most 10 images per line over the
+first 3 epochs), each call's wall time (conversion and evaluation included)
+and their ratio, and where nntui's time goes (conversion, shuffles, mini-batches,
+evaluation). The two calls alternate, so load from elsewhere hits both alike.
+
+    python benchmarks/book_api.py --data /path/to/mnist.pkl.gz [--seeds 1,2] [--epochs 3]
+        [--dtype float32] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import time
+from contextlib import redirect_stdout
+
+import _common
+import numpy as np
+
+from nntui.book import mnist_loader, network
+from nntui.book.network import BookRun
+from nntui.book.pairs import test_arrays, training_arrays
+from tests.book_reference import BookNetwork
+
+SIZES = [784, 30, 10]
+M, ETA = 10, 3.0
+
+
+def timed_call(
+    make: type, seed: int, training: list, test: list, epochs: int, **kw: object
+) -> tuple[list[str], float]:
+    random.seed(seed)
+    np.random.seed(seed)
+    net = make(SIZES, **kw)
+    data = list(training)  # each run shuffles its own copy, from the same order
+    out = io.StringIO()
+    start = time.perf_counter()
+    with redirect_stdout(out):
+        net.SGD(data, epochs, M, ETA, test_data=test)
+    return out.getvalue().splitlines(), time.perf_counter() - start
+
+
+def breakdown(training: list, test: list, epochs: int, dtype: type) -> dict[str, float]:
+    """Seconds spent in each part of an nntui ``SGD`` call, measured piece by piece."""
+    net = network.Network(SIZES, dtype=dtype)
+    parts = dict.fromkeys(("convert", "shuffle", "train", "evaluate"), 0.0)
+    t = time.perf_counter()
+    x, y = training_arrays(training, 784, 10, net.dtype)
+    y = y.astype(net.dtype)
+    tests = test_arrays(test, 784, 10, "test_data")
+    parts["convert"] = time.perf_counter() - t
+    run = BookRun(net, list(training), x, y, M, ETA, tests)
+    for _ in range(epochs):
+        t = time.perf_counter()
+        run.shuffle()
+        parts["shuffle"] += time.perf_counter() - t
+        t = time.perf_counter()
+        run.train_epoch()  # shuffles again: subtract one more shuffle's time below
+        parts["train"] += time.perf_counter() - t
+        t = time.perf_counter()
+        run.correct()
+        parts["evaluate"] += time.perf_counter() - t
+    parts["train"] -= parts["shuffle"]
+    return parts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    _common.add_data_option(parser)
+    _common.add_threads_option(parser)
+    parser.add_argument("--seeds", default="1", help="comma-separated seeds (default 1)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    dtype = np.float64 if args.dtype == "float64" else np.float32
+    for line in _common.environment_lines():
+        print(line)
+    t = time.perf_counter()
+    training, _, test = mnist_loader.load_data_wrapper(args.data)
+    print(f"load_data_wrapper: {time.perf_counter() - t:.2f} s, {len(training):,} training pairs")
+    ratios, worst = [], 0
+    with _common.blas_threads(args.threads):
+        for seed in seeds:
+            ours, t_ours = timed_call(
+                network.Network, seed, training, test, args.epochs, dtype=dtype
+            )
+            book, t_book = timed_call(BookNetwork, seed, training, test, args.epochs)
+            print(f"\nseed {seed}: nntui {args.dtype} | book's algorithm (float64)")
+            for a, b in zip(ours, book, strict=True):
+                gap = abs(int(a.split()[2]) - int(b.split()[2]))
+                worst = max(worst, gap)
+                print(f"  {a:<24} | {b:<24} ({gap} apart)")
+            ratios.append(t_book / t_ours)
+            print(
+                f"  time: nntui {t_ours:.2f} s, book {t_book:.2f} s: {t_book / t_ours:.1f}x faster"
+            )
+        parts = breakdown(training, test, args.epochs, dtype)
+    total = sum(parts.values())
+    print(f"\nnntui's {args.epochs}-epoch call, piece by piece ({total:.2f} s):")
+    for name, seconds in parts.items():
+        print(f"  {name:<9} {seconds:6.2f} s  {100 * seconds / total:4.1f}%")
+    print(
+        f"\nspeed-up over the book's algorithm: {min(ratios):.1f}x to {max(ratios):.1f}x "
+        f"({args.dtype}); largest gap between the two runs' lines: {worst} images"
+    )
+
+
+if __name__ == "__main__":
+    main()
