@@ -34,7 +34,7 @@ import numpy as np
 import tests.book_reference as reference
 from nntui.book import mnist_loader, network
 from nntui.book.network import BookRun
-from nntui.book.pairs import test_arrays, training_arrays
+from nntui.book.pairs import labelled_arrays, training_arrays
 from tests.book_reference import BookNetwork
 
 SIZES = [784, 30, 10]
@@ -78,7 +78,7 @@ def breakdown(training: list, test: list, epochs: int, dtype: type) -> dict[str,
     t = time.perf_counter()
     x, y = training_arrays(training, 784, 10, net.dtype)
     y = y.astype(net.dtype)
-    tests = test_arrays(test, 784, 10, "test_data")
+    tests = labelled_arrays(test, 784, 10, "test_data")
     parts["convert"] = time.perf_counter() - t
     run = BookRun(net, list(training), x, y, M, ETA, tests)
     for _ in range(epochs):

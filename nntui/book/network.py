@@ -131,7 +131,7 @@ class Network:
         y = y.astype(self.dtype, copy=False)
         tests = None
         if test_data is not None and len(test_data) > 0:  # the book's `if test_data:`
-            tests = pairs.test_arrays(test_data, n_in, n_out, "test_data")
+            tests = pairs.labelled_arrays(test_data, n_in, n_out, "test_data")
         run = BookRun(self, training_data, x, y, mini_batch_size, eta, tests)
         if watch:
             from nntui.book.watch import watch as watch_run
@@ -166,7 +166,7 @@ class Network:
 
     def evaluate(self, test_data: Sequence[tuple[np.ndarray, int]]) -> int:
         """Return how many ``(x, label)`` pairs the network gets right (its largest output)."""
-        x, labels = pairs.test_arrays(test_data, self.sizes[0], self.sizes[-1], "test_data")
+        x, labels = pairs.labelled_arrays(test_data, self.sizes[0], self.sizes[-1], "test_data")
         return _count_correct(self._net, x, labels)
 
     def cost_derivative(self, output_activations: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -54,7 +54,7 @@ def training_arrays(
     return x, y
 
 
-def test_arrays(
+def labelled_arrays(
     data: Sequence[Any], n_in: int, n_out: int, name: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return images (n, n_in) and labels (n,) of a list of ``(x, label)`` pairs.
