@@ -9,9 +9,11 @@ shows the best epoch of each (the least disturbed), the log line the median.
 (a) nntui's matrix backprop as the real `Trainer` runs it (shuffling, gathering
     mini-batches, the lock, progress events every 100 mini-batches): the
     ``train_seconds`` of each `EpochDone`, so evaluation is not counted. Also
-    `Network.update_mini_batch` in a bare loop, to show what the Trainer adds.
+    `Network.update_mini_batch_with_ones` in a bare loop, gathering mini-batches as the
+    Trainer does, to show what the Trainer adds.
 (b) a tight NumPy loop written out below for one hidden layer: the same maths
     and float32, preallocated buffers, no abstraction. The floor to compare (a) with.
+    (a) and (b) run in float64 too.
 (c) nntui's per-sample backprop (the book's loop over `backprop_single`), float32
     and float64, through the same `Trainer` on the first ``--sample-images``
     training images, scaled to 50,000.
@@ -37,7 +39,7 @@ from nntui.engine.config import Backprop, TrainConfig, format_sizes
 from nntui.engine.dataset import MnistData
 from nntui.engine.events import EpochDone
 from nntui.engine.network import Network
-from nntui.engine.training import Trainer, one_hot
+from nntui.engine.training import Trainer, one_hot, with_ones
 
 NETWORKS = ((784, 30, 10), (784, 100, 10))
 EPOCH_IMAGES = 50_000  # the book's training set
@@ -71,6 +73,16 @@ def nntui_matrix(data: MnistData, sizes: tuple[int, ...], repeats: int, _: int) 
     return nntui_trainer(data, sizes, repeats, EPOCH_IMAGES)
 
 
+def nntui_matrix64(
+    data: MnistData, sizes: tuple[int, ...], repeats: int, _: int
+) -> Iterator[float]:
+    return nntui_trainer(data, sizes, repeats, EPOCH_IMAGES, dtype=np.float64)
+
+
+def reference64(data: MnistData, sizes: tuple[int, ...], repeats: int, n: int) -> Iterator[float]:
+    return reference(data, sizes, repeats, n, np.float64)
+
+
 def nntui_per_sample(
     data: MnistData, sizes: tuple[int, ...], repeats: int, n: int
 ) -> Iterator[float]:
@@ -87,7 +99,7 @@ def nntui_bare(data: MnistData, sizes: tuple[int, ...], _: int, __: int) -> Iter
     """`Network.update_mini_batch` over shuffled, gathered mini-batches, as the Trainer
     calls it, without the Trainer's pause/cancel checks, lock and progress events."""
     net = Network(sizes, seed=SEED)
-    X = np.asarray(data.training.images[:EPOCH_IMAGES], np.float32)  # (n, 784)
+    X = with_ones(data.training.images[:EPOCH_IMAGES], np.dtype(np.float32))  # (n, 785)
     Y = one_hot(data.training.labels[:EPOCH_IMAGES])  # (n, 10)
     xb, yb = np.empty((M, X.shape[1]), np.float32), np.empty((M, 10), np.float32)
     rng = np.random.default_rng(SEED)
@@ -96,16 +108,21 @@ def nntui_bare(data: MnistData, sizes: tuple[int, ...], _: int, __: int) -> Iter
         start = time.perf_counter()
         for k in range(0, EPOCH_IMAGES, M):
             idx = perm[k : k + M]
-            np.take(X, idx, axis=0, out=xb)
-            np.take(Y, idx, axis=0, out=yb)
-            net.update_mini_batch(xb.T, yb.T, ETA)
+            X.take(idx, axis=0, out=xb, mode="clip")
+            Y.take(idx, axis=0, out=yb, mode="clip")
+            net.update_mini_batch_with_ones(xb.T, yb.T, ETA)
         yield time.perf_counter() - start
 
 
-def reference(data: MnistData, sizes: tuple[int, ...], _: int, __: int) -> Iterator[float]:
-    """A tight float32 loop for [784, h, 10], everything written out."""
+def reference(
+    data: MnistData,
+    sizes: tuple[int, ...],
+    _: int,
+    __: int,
+    f32: type[np.floating] = np.float32,
+) -> Iterator[float]:
+    """A tight float32 (or ``f32=np.float64``) loop for [784, h, 10], everything written out."""
     n_in, n_h, n_out = sizes
-    f32 = np.float32
     rng = np.random.default_rng(SEED)
     w1 = rng.standard_normal((n_h, n_in)).astype(f32)
     b1 = rng.standard_normal((n_h, 1)).astype(f32)
@@ -285,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
         ("(a) nntui matrix, Trainer.run", nntui_matrix),
         ("(a) nntui matrix, bare update_mini_batch loop", nntui_bare),
         ("(b) tight NumPy reference", reference),
+        ("(a) nntui matrix, Trainer.run, float64", nntui_matrix64),
+        ("(b) tight NumPy reference, float64", reference64),
         (f"(c) nntui per-sample, float32 ({n:,} imgs, scaled)", nntui_per_sample),
         (f"(c) nntui per-sample, float64 ({n:,} imgs, scaled)", nntui_per_sample64),
         (f"(d) book's network.py, float64 ({n:,} imgs, scaled)", book),
@@ -319,9 +338,15 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|" + "---:|" * len(NETWORKS))
     for name, _ in methods:
         print(f"| {name} | " + " | ".join(f"{best[name, s]:.3f}" for s in NETWORKS) + " |")
-    a, bare, b, c32, c64, d = (name for name, _ in methods)
+    a, bare, b, a64, b64, c32, c64, d = (name for name, _ in methods)
     ratios = [
-        ("nntui matrix (Trainer) / reference, target <= 1.2", a, b, lambda r: r <= 1.2),
+        ("nntui matrix (Trainer) / reference, target <= 1.0", a, b, lambda r: r <= 1.0),
+        (
+            "float64: nntui matrix (Trainer) / reference, target <= 1.0",
+            a64,
+            b64,
+            lambda r: r <= 1.0,
+        ),
         ("nntui bare loop / reference", bare, b, None),
         ("per-sample float32 / nntui matrix, target >= 15", c32, a, lambda r: r >= 15),
         ("per-sample float64 / nntui matrix", c64, a, None),

@@ -113,10 +113,11 @@ class Trainer:
                 f"the network has layer sizes {self.network.sizes}, the config {list(config.sizes)}"
             )
         dtype = self.network.dtype
-        self._train = Split(
-            data.training.images[: config.train_size].astype(dtype, copy=False),
-            data.training.labels[: config.train_size],
-        )
+        # The training images with a column of ones, which folds the first layer's bias
+        # into its weights (see `Network`); the images themselves are a view of it.
+        x1 = with_ones(data.training.images[: config.train_size], dtype)
+        self._train_x1 = x1
+        self._train = Split(x1[:, :-1], data.training.labels[: config.train_size])
         self._train_y = one_hot(self._train.labels, self.network.dtype)
         # The first images of the training set: MNIST's order is already mixed,
         # and a view costs no memory.
@@ -300,15 +301,18 @@ class Trainer:
 
     def run(self) -> Iterator[TrainingEvent]:
         """Train for the configured epochs, yielding events. The book's ``SGD``."""
+        return quiet_overflow(self._run())
+
+    def _run(self) -> Iterator[TrainingEvent]:
         config, net = self.config, self.network
-        x_all, y_all = self._train.images, self._train_y
+        x_all, y_all = self._train_x1, self._train_y
         n = len(x_all)
         epochs = self._epochs
         last_epoch = self.first_epoch + epochs - 1
         update = (
-            net.update_mini_batch
+            net.update_mini_batch_with_ones
             if config.backprop == "matrix"
-            else net.update_mini_batch_per_sample
+            else _without_ones(net.update_mini_batch_per_sample)
         )
         clock = _Clock()
         # The per-sample path has no gradient buffers to read: its sizes stay NaN.
@@ -364,15 +368,14 @@ class Trainer:
                 idx = perm[done : done + m]
                 if len(idx) < m:  # the last, smaller mini-batch of an epoch
                     xb, yb = _batch_buffers(len(idx), x_all, y_all)
-                x_all.take(idx, axis=0, out=xb)  # the method skips np.take's wrapper
-                y_all.take(idx, axis=0, out=yb)
-                # A huge eta overflows to inf and then NaN: that is caught after the epoch and
-                # reported as divergence, so NumPy's warnings about it would only be noise.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    # x is (784, m): the transposes are views, and matmul reads them as they are.
-                    cost_sum += update(xb.T, yb.T, eta)
-                    if sample_gradients and meter.due():
-                        meter.add(net.last_weight_updates(len(idx)), eta)
+                # The method skips np.take's wrapper; "clip" skips the bounds check, which
+                # would copy through a temporary array (perm holds valid indices only).
+                x_all.take(idx, axis=0, out=xb, mode="clip")
+                y_all.take(idx, axis=0, out=yb, mode="clip")
+                # x is (785, m): the transposes are views, and matmul reads them as they are.
+                cost_sum += update(xb.T, yb.T, eta)
+                if sample_gradients and meter.due():
+                    meter.add(net.last_weight_updates(len(idx)), eta)
                 done += len(idx)
                 batches += 1
                 one_by_one = self._step == "batch" or self._batches_per_second is not None
@@ -399,13 +402,12 @@ class Trainer:
                 )
                 return
             eval_start = time.perf_counter()
-            with np.errstate(over="ignore", invalid="ignore"):  # huge but finite weights
-                # One forward pass gives the predictions and every layer's activations.
-                activations = layer_activations(net.weights, net.biases, self.eval_set.images)
-                predictions = np.argmax(activations[-1], axis=1).astype(np.int8)
-                layers = layer_stats(net.weights, activations, meter.rms())
-                del activations
-                train_correct = net.evaluate(self.train_sample.images, self.train_sample.labels)
+            # One forward pass gives the predictions and every layer's activations.
+            activations = layer_activations(net.weights, net.biases, self.eval_set.images)
+            predictions = np.argmax(activations[-1], axis=1).astype(np.int8)
+            layers = layer_stats(net.weights, activations, meter.rms())
+            del activations
+            train_correct = net.evaluate(self.train_sample.images, self.train_sample.labels)
             correct = int(np.count_nonzero(predictions == self.eval_set.labels))
             done_event = EpochDone(
                 epoch=epoch,
@@ -499,6 +501,44 @@ def check_fits(config: TrainConfig, data: MnistData) -> None:
             f"training-set size {config.train_size:,} is more than the "
             f"{available:,} training images in the data"
         )
+
+
+def quiet_overflow(events: Iterator[TrainingEvent]) -> Iterator[TrainingEvent]:
+    """``events``, computed with NumPy's overflow and invalid-value warnings off.
+
+    A huge eta overflows to inf and then NaN: that is caught after the epoch and
+    reported as divergence, so the warnings would only be noise. Entering
+    ``np.errstate`` once per event rather than once per mini-batch saves a few
+    microseconds a mini-batch, and leaving it before each ``yield`` keeps the
+    consumer's own settings as they were.
+    """
+    try:
+        while True:
+            with np.errstate(over="ignore", invalid="ignore"):
+                try:
+                    event = next(events)
+                except StopIteration:
+                    return
+            yield event
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+
+
+def with_ones(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A copy of ``images`` (n, k) in ``dtype`` with a column of ones appended: (n, k + 1)."""
+    x1 = np.empty((images.shape[0], images.shape[1] + 1), dtype)
+    x1[:, :-1] = images
+    x1[:, -1] = 1
+    return x1
+
+
+def _without_ones(
+    update: Callable[[np.ndarray, np.ndarray, float], float],
+) -> Callable[[np.ndarray, np.ndarray, float], float]:
+    """An update that takes (784, m) images, made to take them with their ones row."""
+    return lambda x1, y, eta: update(x1[:-1], y, eta)
 
 
 def _batch_buffers(m: int, x_all: np.ndarray, y_all: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -140,3 +140,37 @@ def test_copy_and_from_parameters_are_independent():
     twin.weights[0] += 1
     assert not np.array_equal(net.weights[0], twin.weights[0])
     assert twin.sizes == [784, 30, 10] and twin.dtype == np.float32
+
+
+def test_weights_and_biases_are_views_of_the_folded_parameters_and_survive_pickling():
+    import pickle
+
+    net = Network([6, 4, 3], seed=5)
+    assert all(np.shares_memory(w, p) for w, p in zip(net.weights, net.params, strict=True))
+    assert all(np.shares_memory(b, p) for b, p in zip(net.biases, net.params, strict=True))
+    rng = np.random.default_rng(0)
+    x, y = rng.random((6, 5)).astype(np.float32), np.eye(3, 5, dtype=np.float32)
+    back = pickle.loads(pickle.dumps(net))
+    before = [w.copy() for w in back.weights]
+    back.update_mini_batch(x, y, eta=1.0)  # must move the weights the views show
+    assert not np.array_equal(back.weights[0], before[0])
+    assert np.array_equal(back.params[0][:, :-1], back.weights[0])
+    net.update_mini_batch(x, y, eta=1.0)
+    for a, b in zip(net.params, back.params, strict=True):
+        assert np.array_equal(a, b)  # same numbers, same code path: the same result
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_folded_bias_step_matches_the_unfolded_formula(dtype):
+    # w a + b computed as one product [w | b][a; 1] rounds a little differently from
+    # the two steps, so the comparison has a tolerance; the maths is the same.
+    net = Network([5, 4, 3], seed=2, dtype=dtype)
+    rng = np.random.default_rng(1)
+    x, y = rng.random((5, 7)).astype(dtype), np.eye(3, 7, dtype=dtype)
+    nabla_b, nabla_w = net.backprop(x, y)
+    w0, b0 = [w.copy() for w in net.weights], [b.copy() for b in net.biases]
+    net.update_mini_batch(x, y, eta=0.7)
+    for w, w_before, nw in zip(net.weights, w0, nabla_w, strict=True):
+        np.testing.assert_allclose(w, w_before - 0.1 * nw, rtol=1e-5, atol=1e-6)
+    for b, b_before, nb in zip(net.biases, b0, nabla_b, strict=True):
+        np.testing.assert_allclose(b, b_before - 0.1 * nb, rtol=1e-5, atol=1e-6)
