@@ -78,7 +78,10 @@ class Network:
 
     @biases.setter
     def biases(self, value: Sequence[np.ndarray]) -> None:
-        self._net.biases = self._checked(value, [(y, 1) for y in self.sizes[1:]], "biases")
+        # Copied into place: the engine's biases are views into its [w | b] arrays.
+        new = self._checked(value, [(y, 1) for y in self.sizes[1:]], "biases")
+        for b, v in zip(self._net.biases, new, strict=True):
+            b[...] = v
 
     @property
     def weights(self) -> list[np.ndarray]:
@@ -88,7 +91,8 @@ class Network:
     @weights.setter
     def weights(self, value: Sequence[np.ndarray]) -> None:
         shapes = [(y, x) for x, y in itertools.pairwise(self.sizes)]
-        self._net.weights = self._checked(value, shapes, "weights")
+        for w, v in zip(self._net.weights, self._checked(value, shapes, "weights"), strict=True):
+            w[...] = v
 
     @property
     def engine(self) -> engine.Network:
@@ -127,12 +131,11 @@ class Network:
         mini_batch_size = _check_whole(mini_batch_size, "mini_batch_size", least=1)
         eta = _check_eta(eta)
         n_in, n_out = self.sizes[0], self.sizes[-1]
-        x, y = pairs.training_arrays(training_data, n_in, n_out, self.dtype)
-        y = y.astype(self.dtype, copy=False)
+        x1, y = pairs.training_arrays(training_data, n_in, n_out, self.dtype)
         tests = None
         if test_data is not None and len(test_data) > 0:  # the book's `if test_data:`
             tests = pairs.labelled_arrays(test_data, n_in, n_out, "test_data")
-        run = BookRun(self, training_data, x, y, mini_batch_size, eta, tests)
+        run = BookRun(self, training_data, x1, y, mini_batch_size, eta, tests)
         if watch:
             from nntui.book.watch import watch as watch_run
 
@@ -148,9 +151,9 @@ class Network:
     ) -> None:
         """Apply one gradient-descent step (Eqs. 20, 21) for a list of ``(x, y)`` pairs."""
         eta = _check_eta(eta)
-        x, y = pairs.training_arrays(mini_batch, self.sizes[0], self.sizes[-1], self.dtype)
+        x1, y = pairs.training_arrays(mini_batch, self.sizes[0], self.sizes[-1], self.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
-            self._net.update_mini_batch(x.T.astype(self.dtype), y.T.astype(self.dtype), eta)
+            self._net.update_mini_batch_with_ones(x1.T.astype(self.dtype), y.T, eta)
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Return ``(nabla_b, nabla_w)``, the gradient of the cost C_x for one sample.
@@ -192,7 +195,8 @@ class Network:
 class BookRun:
     """One ``SGD`` call's data as arrays, trained epoch by epoch the book's way.
 
-    ``order[k]`` is the row of ``x``/``y`` now at position k of the caller's
+    ``x1`` holds the images as rows with a ones column last (n, n_in + 1), ``y``
+    the desired outputs (n, n_out). ``order[k]`` is the row now at position k of the caller's
     list. Shuffling ``order`` with ``random.shuffle`` draws exactly what
     shuffling the list itself would (the draws depend only on its length), and
     the list is then put in that same order, so the caller sees the book's shuffle.
@@ -202,7 +206,7 @@ class BookRun:
         self,
         network: Network,
         training_data: list[Any],
-        x: np.ndarray,
+        x1: np.ndarray,
         y: np.ndarray,
         mini_batch_size: int,
         eta: float,
@@ -210,12 +214,17 @@ class BookRun:
     ) -> None:
         self.network = network
         self.training_data = training_data
-        self._pairs = list(training_data)  # the caller's pairs, in the order of x's rows
-        self.x, self.y = x, y
+        self._pairs = list(training_data)  # the caller's pairs, in the order of x1's rows
+        self.x1, self.y = x1, y
         self.mini_batch_size = mini_batch_size
         self.eta = eta
         self.tests = tests
-        self.order = list(range(len(x)))
+        self.order = list(range(len(x1)))
+
+    @property
+    def x(self) -> np.ndarray:
+        """The images without their ones column, (n, n_in): a view."""
+        return self.x1[:, :-1]
 
     def shuffle(self) -> np.ndarray:
         """The book's ``random.shuffle(training_data)``; return the rows in their new order."""
@@ -226,11 +235,12 @@ class BookRun:
     def train_epoch(self) -> None:
         """Shuffle, then one gradient step per consecutive mini-batch of the shuffled list."""
         rows = self.shuffle()
-        net, x, y, m, eta = self.network.engine, self.x, self.y, self.mini_batch_size, self.eta
-        for xb, yb in _mini_batches(rows, x, y, m, net.dtype):
-            # Like the book, a huge eta runs on into inf and NaN without a word.
-            with np.errstate(over="ignore", invalid="ignore"):
-                net.update_mini_batch(xb.T, yb.T, eta)
+        net, m, eta = self.network.engine, self.mini_batch_size, self.eta
+        update = net.update_mini_batch_with_ones
+        # Like the book, a huge eta runs on into inf and NaN without a word.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for x1b, yb in _mini_batches(rows, self.x1, self.y, m, net.dtype):
+                update(x1b.T, yb.T, eta)  # (n_in + 1, m): transposed views, read as they are
 
     def correct(self) -> int | None:
         """Test images classified right now, or None without test data."""
@@ -260,10 +270,11 @@ def _mini_batches(
         idx = rows[k : k + m]
         if len(idx) < m:  # the last, smaller mini-batch
             xb, yb, staged = xb[: len(idx)], yb[: len(idx)], staged[: len(idx)]
-        x.take(idx, axis=0, out=staged)
+        # mode="clip" skips the bounds check's temporary: the rows are a permutation.
+        x.take(idx, axis=0, out=staged, mode="clip")
         if staged is not xb:
             np.copyto(xb, staged)
-        y.take(idx, axis=0, out=yb)
+        y.take(idx, axis=0, out=yb, mode="clip")
         yield xb, yb
 
 

@@ -9,7 +9,7 @@ wrong and what is allowed, never with a NumPy error from deep inside an epoch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -30,28 +30,27 @@ def check_list(data: Any, name: str) -> None:
 def training_arrays(
     data: Sequence[Any], n_in: int, n_out: int, dtype: np.dtype
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return images (n, n_in) and desired outputs (n, n_out) of a training list.
+    """Return images (n, n_in + 1), a column of ones last, and desired outputs (n, n_out).
 
     Each x is an (n_in, 1) column (or a flat (n_in,) vector) and each y an
-    (n_out, 1) column, like ``mnist_loader.vectorized_result(label)``. Float
-    images keep their type (the loader's float32 takes half the memory of
-    float64, and is cast exactly, mini-batch by mini-batch); others become ``dtype``.
+    (n_out, 1) column, like ``mnist_loader.vectorized_result(label)``. The ones
+    column lets the engine fold each first-layer bias into its weights. float32
+    images (the loader's) stay float32, half the memory of float64, and are cast
+    exactly mini-batch by mini-batch; others become ``dtype``. y is ``dtype``.
     """
     check_list(data, "training_data")
     if len(data) == 0:
         raise ValueError("training_data is empty: give it at least one (x, y) pair")
     xs, ys = _split_pairs(data, "training_data")
-    x = _stack(xs, (n_in,), "training_data", "x", None)
-    if x.dtype.kind != "f":
-        x = x.astype(dtype)
-    if any(_is_label(y) for y in ys[:1]):
+    x1 = _stack_with_ones(xs, n_in, "training_data", dtype)
+    if _is_label(ys[0]):
         raise TypeError(
             "training_data's y must be a desired output vector of shape "
             f"({n_out}, 1), like mnist_loader.vectorized_result(label); pair 0 has the label "
             f"{ys[0]!r} (plain labels belong in test_data)"
         )
-    y = _stack(ys, (n_out,), "training_data", "y", dtype)
-    return x, y
+    y = _stack(ys, (n_out,), "training_data", "y", None)
+    return x1, y.astype(dtype, copy=False)
 
 
 def labelled_arrays(
@@ -113,7 +112,29 @@ def _stack(
     return arr.astype(dtype, copy=False) if dtype is not None else arr
 
 
-def _raise_first_bad(items: list[Any], k: int, name: str, what: str) -> None:
+def _stack_with_ones(xs: list[Any], k: int, name: str, dtype: np.dtype) -> np.ndarray:
+    """The columns as rows of one (n, k + 1) array whose last column is ones."""
+    stores = [dtype]
+    if getattr(xs[0], "dtype", None) == np.float32 and dtype != np.float32:
+        stores.insert(0, np.dtype(np.float32))  # tried first, kept if every x is float32
+    column = getattr(xs[0], "shape", None) == (k, 1)
+    for store in stores:
+        x1 = np.empty((len(xs), k + 1), store)
+        x1[:, k] = 1
+        try:
+            # Straight into place: one pass, no temporary the size of the training set.
+            # "safe" refuses to round a float64 x into float32 storage.
+            casting = "same_kind" if store == dtype else "safe"
+            np.stack(xs, out=x1[:, :k, None] if column else x1[:, :k], casting=casting)
+        except TypeError:
+            continue
+        except ValueError:
+            break
+        return x1
+    _raise_first_bad(xs, k, name, "x")
+
+
+def _raise_first_bad(items: list[Any], k: int, name: str, what: str) -> NoReturn:
     for i, item in enumerate(items):
         arr = np.asarray(item) if isinstance(item, np.ndarray) else None
         if arr is None:

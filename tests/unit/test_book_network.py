@@ -300,3 +300,13 @@ def test_bad_inputs_to_the_other_methods():
         network.Network(SIZES, dtype=np.int32)
     with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(3, 5\)"):
         net.weights = [np.zeros((5, 6)), np.zeros((5, 3))]
+
+
+def test_assigning_weights_and_biases_as_the_book_does_changes_what_trains():
+    net = network.Network(SIZES)
+    net.weights = [np.zeros_like(w) for w in net.weights]
+    net.biases = [np.zeros_like(b) for b in net.biases]
+    assert all(not p.any() for p in net.engine.params)  # the engine's [w | b] arrays themselves
+    assert np.allclose(net.feedforward(np.ones((6, 1))), 0.5)
+    net.update_mini_batch(pairs(4), 1.0)
+    assert all(p.any() for p in net.engine.params)
