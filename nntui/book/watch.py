@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from nntui.book.network import BookRun
-from nntui.engine.config import TrainConfig
+from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import EpochDone, TrainingEvent
@@ -225,8 +225,14 @@ class WatchScreen(MainScreen):
         return BookSession(data, self._run, self._trainers)
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # (Textual has already called MainScreen's on_mount, which loads the session.)
         self.call_after_refresh(self.action_start)
+
+    def _new_network_logged(self) -> None:
+        if self.session is not None and self.session.network is not None:
+            sizes = format_sizes(self.session.network.sizes)
+            self._log((f"Your net {sizes}, from net.SGD(..., watch=True)", "bold cyan"))
+            self._show_digits(new_network=True)
 
     def _training_ended(self, worker: Any) -> None:
         super()._training_ended(worker)

@@ -116,3 +116,16 @@ def test_a_network_the_dashboard_cannot_train_is_said_in_one_line(book_data):
 def book_run_small(net: network.Network, pairs: list) -> BookRun:
     x, y = training_arrays(pairs, 6, 3, net.dtype)
     return BookRun(net, pairs, x, y, 3, 1.0, None)
+
+
+async def test_the_log_names_the_callers_net_once(book_data):
+    training, test = book_data
+    app = watch.watch_app(book_run(network.Network([784, 30, 10]), training, test), 1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: main_screen(app).state == "finished", timeout=60)
+        lines = log_lines(app)
+        await pilot.press("q")
+    watch.finish(app)
+    assert sum("from net.SGD(..., watch=True)" in line for line in lines) == 1
+    assert not any(line.startswith("New network") for line in lines)
+    assert len(app.trainers) == 1
