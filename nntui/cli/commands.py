@@ -37,6 +37,12 @@ LAZY_COMMANDS = {
         'Train the network headless and print the book\'s "Epoch j: n / 10000" lines.',
         "EXAMPLES",
     ),
+    "book": _Lazy(
+        "nntui.cli.book",
+        "book",
+        "A Python shell where the chapter's lines work: import network, net.SGD(...).",
+        "EXAMPLES",
+    ),
     "sweep": _Lazy(
         "nntui.cli.sweep",
         "sweep",

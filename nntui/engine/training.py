@@ -74,6 +74,8 @@ class Trainer:
     ``progress_every``: yield a `BatchProgress` every this many mini-batches.
     Each event costs a little, so a UI should not ask for one per mini-batch.
     ``first_epoch`` and ``history`` continue an earlier run (``--resume``).
+    ``order(n)``, if given, returns each epoch's order of the n training images
+    (a permutation of their indices) in place of the trainer's own shuffle.
 
     Threads. Only the thread that iterates `run` touches ``network``: while a
     run goes on nobody else may read or write it, and no lock is needed. Other
@@ -100,6 +102,7 @@ class Trainer:
         first_epoch: int = 1,
         history: Sequence[EpochDone] = (),
         shuffle_state: dict[str, Any] | None = None,
+        order: Callable[[int], np.ndarray] | None = None,
     ) -> None:
         config.validate()
         check_fits(config, data)
@@ -136,6 +139,9 @@ class Trainer:
             # same order of mini-batches as an uninterrupted one.
             for _ in range(first_epoch - 1):
                 self._rng.permutation(config.train_size)
+        # Given ``order``, each epoch takes its order of the n training rows from the
+        # caller instead of the generator: the book's random.shuffle of its own list.
+        self._order = order
         self._eta = config.eta
         self._mini_batch_size = config.mini_batch_size
         self._epochs = config.epochs
@@ -325,7 +331,7 @@ class Trainer:
                 yield change
             if epoch > last_epoch:
                 break
-            perm = self._rng.permutation(n)
+            perm = self._rng.permutation(n) if self._order is None else self._order(n)
             epoch_start = clock.now()
             eta, m = self._eta, self._mini_batch_size
             xb, yb = _batch_buffers(m, x_all, y_all)

@@ -1,8 +1,9 @@
 """The package layout is the architecture: every import points down, and the core has no terminal.
 
-Layers from the ground up: engine, store, data, sweep, render, tui, cli. `render` is what both the
-CLI and the dashboard draw (digit art, run statuses, times), so the CLI needs nothing from `tui`
-but the app's entry point. A module may import its own
+Layers from the ground up: engine, store, data, sweep, render, tui, book, cli. `render` is what
+both the CLI and the dashboard draw (digit art, run statuses, times), so the CLI needs nothing from
+`tui` but the app's entry point; `book` (the chapter's own modules and shell) opens the dashboard
+with `watch=True` and is started by `nntui book`. A module may import its own
 layer and the ones below it, never one above; this walks every module of the package
 (imports inside functions included), so a new module is checked without being listed.
 """
@@ -19,7 +20,7 @@ import pytest
 import nntui
 
 PACKAGE = Path(nntui.__file__).resolve().parent
-LAYERS = ["engine", "store", "data", "sweep", "render", "tui", "cli"]
+LAYERS = ["engine", "store", "data", "sweep", "render", "tui", "book", "cli"]
 # The headless core: plain Python and NumPy.
 CORE = {"engine", "store", "data", "sweep"}
 TERMINAL = {"textual", "rich", "typer", "textual_plotext", "plotext"}

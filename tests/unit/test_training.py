@@ -216,3 +216,29 @@ def test_resuming_continues_the_same_run(tiny_data):
     done = [e for e in events_of(rest) if isinstance(e, EpochDone)]
     assert [e.epoch for e in done] == [2]
     np.testing.assert_array_equal(rest.network.weights[0], whole.network.weights[0])
+
+
+def test_an_order_from_outside_replaces_the_trainers_shuffle(tiny_data):
+    """The book's random.shuffle of its own list decides the mini-batches (`nntui.book`)."""
+    config = TrainConfig(epochs=2, mini_batch_size=7, eta=3.0, seed=4, train_size=60)
+    orders = [np.random.default_rng(9).permutation(60) for _ in range(2)]
+    asked: list[int] = []
+
+    def order(n: int) -> np.ndarray:
+        asked.append(n)
+        return orders[len(asked) - 1]
+
+    start = Network(config.sizes, seed=1)
+    trainer = Trainer(tiny_data, config, network=start.copy(), order=order)
+    events_of(trainer)
+    assert asked == [60, 60]
+    # By hand: consecutive slices of each epoch's order, the last one short.
+    by_hand = start.copy()
+    x = tiny_data.training.images[:60]
+    y = np.eye(10, dtype=np.float32)[tiny_data.training.labels[:60]]
+    for perm in orders:
+        for k in range(0, 60, 7):
+            idx = perm[k : k + 7]
+            by_hand.update_mini_batch(x[idx].T, y[idx].T, 3.0)
+    for a, b in zip(trainer.network.weights, by_hand.weights, strict=True):
+        assert np.allclose(a, b, atol=1e-5)

@@ -204,8 +204,12 @@ class MainScreen(Screen[None]):
     def _data_loaded(self, message: DataPanel.Loaded) -> None:
         self._data_ready(message.data)
 
+    def new_session(self, data: MnistData) -> Session:
+        """The session holding the network this screen trains (the book's watch has its own)."""
+        return Session(data, sample_seed=0 if self._deterministic else None)
+
     def _data_ready(self, data: MnistData) -> None:
-        self.session = Session(data, sample_seed=0 if self._deterministic else None)
+        self.session = self.new_session(data)
         params = self.query_one(HyperParams)
         config = params.read()[0] or self._config
         available = len(data.training)

@@ -1,0 +1,178 @@
+"""The book's session on nntui's ``network`` module against the book's own algorithm.
+
+For each seed: ``random.seed(s); np.random.seed(s)``, then the chapter's call
+``net.SGD(training_data, EPOCHS, 10, 3.0, test_data=test_data)`` on [784, 30, 10],
+once with `nntui.book.network` and once with a Python 3 reading of the book's
+network.py (tests/book_reference.py: per-sample backprop, float64), each on its
+own copy of the same training list. Printed: both runs' ``Epoch j`` lines and
+how far apart they are (the issue asks for at most 10 images per line over the
+first 3 epochs), each call's wall time (conversion and evaluation included; nntui's
+call runs before and after the book's, and the mean of the two is timed)
+and their ratio, and where nntui's time goes (conversion, shuffles, mini-batches,
+evaluation). The two calls alternate, so load from elsewhere hits both alike.
+
+``--control`` also runs the book's algorithm a second time with the sigmoid
+written as (1 + tanh(z/2)) / 2: the same function, rounded differently in the
+last bit. How far its lines land from the book's shows how far any float64
+implementation that is not bit-for-bit the book's can be expected to land.
+
+    python benchmarks/book_api.py --data /path/to/mnist.pkl.gz [--seeds 1,2] [--epochs 3]
+        [--dtype float32] [--threads 1] [--control]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import statistics
+import time
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+
+import _common
+import numpy as np
+
+import tests.book_reference as reference
+from nntui.book import mnist_loader, network
+from nntui.book.network import BookRun, _mini_batches
+from nntui.book.pairs import labelled_arrays, training_arrays
+from tests.book_reference import BookNetwork
+
+SIZES = [784, 30, 10]
+M, ETA = 10, 3.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float  # seconds on the clock
+    cpu: float  # seconds of this process's CPU: with one BLAS thread, what load elsewhere spares
+
+    def __add__(self, other: Timing) -> Timing:
+        return Timing(self.wall + other.wall, self.cpu + other.cpu)
+
+    def __truediv__(self, k: float) -> Timing:
+        return Timing(self.wall / k, self.cpu / k)
+
+
+def timed_call(
+    make: type, seed: int, training: list, test: list, epochs: int, **kw: object
+) -> tuple[list[str], Timing]:
+    random.seed(seed)
+    np.random.seed(seed)
+    net = make(SIZES, **kw)
+    data = list(training)  # each run shuffles its own copy, from the same order
+    out = io.StringIO()
+    wall, cpu = time.perf_counter(), time.process_time()
+    with redirect_stdout(out):
+        net.SGD(data, epochs, M, ETA, test_data=test)
+    spent = Timing(time.perf_counter() - wall, time.process_time() - cpu)
+    return out.getvalue().splitlines(), spent
+
+
+class TanhBookNetwork(BookNetwork):
+    """The book's algorithm with sigma rounded differently: the control run."""
+
+    def SGD(self, *args: object, **kw: object) -> None:  # type: ignore[override]
+        exp_form = reference.sigmoid
+        reference.sigmoid = lambda z: 0.5 + 0.5 * np.tanh(0.5 * z)
+        try:
+            super().SGD(*args, **kw)  # type: ignore[arg-type]
+        finally:
+            reference.sigmoid = exp_form
+
+
+def gaps(a: list[str], b: list[str]) -> list[int]:
+    return [abs(int(x.split()[2]) - int(y.split()[2])) for x, y in zip(a, b, strict=True)]
+
+
+def breakdown(training: list, test: list, epochs: int, dtype: type) -> dict[str, float]:
+    """CPU seconds in each part of an nntui ``SGD`` call, measured piece by piece."""
+    clock = time.process_time
+    net = network.Network(SIZES, dtype=dtype)
+    parts = dict.fromkeys(("convert", "shuffle", "gather", "kernel", "evaluate"), 0.0)
+    t = clock()
+    x1, y = training_arrays(training, 784, 10, net.dtype)
+    tests = labelled_arrays(test, 784, 10, "test_data")
+    parts["convert"] = clock() - t
+    run = BookRun(net, list(training), x1, y, M, ETA, tests)
+    update = net.engine.update_mini_batch_with_ones
+    for _ in range(epochs):
+        t = clock()
+        rows = run.shuffle()
+        parts["shuffle"] += clock() - t
+        batches = _mini_batches(rows, x1, y, M, net.dtype)
+        while True:
+            t = clock()
+            batch = next(batches, None)
+            t2 = clock()
+            parts["gather"] += t2 - t
+            if batch is None:
+                break
+            update(batch[0].T, batch[1].T, ETA)
+            parts["kernel"] += clock() - t2
+        t = clock()
+        run.correct()
+        parts["evaluate"] += clock() - t
+    return parts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    _common.add_data_option(parser)
+    _common.add_threads_option(parser)
+    parser.add_argument("--seeds", default="1", help="comma-separated seeds (default 1)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    parser.add_argument(
+        "--control", action="store_true", help="also the book vs itself, tanh sigma"
+    )
+    args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    dtype = np.float64 if args.dtype == "float64" else np.float32
+    t = time.perf_counter()
+    training, _, test = mnist_loader.load_data_wrapper(args.data)
+    print(f"load_data_wrapper: {time.perf_counter() - t:.2f} s, {len(training):,} training pairs")
+    ratios, wall_ratios, worst = [], [], 0
+    with _common.blas_threads(args.threads):
+        for line in _common.environment_lines():
+            print(line)
+        for seed in seeds:
+            ours, t_ours = timed_call(
+                network.Network, seed, training, test, args.epochs, dtype=dtype
+            )
+            book, t_book = timed_call(BookNetwork, seed, training, test, args.epochs)
+            # Again after the book's run, so that both bracket it: the mean of the two is timed.
+            _, t_again = timed_call(network.Network, seed, training, test, args.epochs, dtype=dtype)
+            t_ours = (t_ours + t_again) / 2
+            ratios.append(t_book.cpu / t_ours.cpu)
+            wall_ratios.append(t_book.wall / t_ours.wall)
+            print(f"\nseed {seed}: nntui {args.dtype} | book's algorithm (float64) | gap")
+            for a, b, gap in zip(ours, book, gaps(ours, book), strict=True):
+                print(f"  {a:<24} | {b:<24} | {gap}")
+            worst = max(worst, *gaps(ours, book))
+            if args.control:
+                control, _ = timed_call(TanhBookNetwork, seed, training, test, args.epochs)
+                print(
+                    f"  control, the book's with tanh sigma: {control}, gaps {gaps(control, book)}"
+                )
+            print(
+                f"  CPU time: nntui {t_ours.cpu:.2f} s, book {t_book.cpu:.2f} s: "
+                f"{t_book.cpu / t_ours.cpu:.1f}x; wall: nntui {t_ours.wall:.2f} s, "
+                f"book {t_book.wall:.2f} s: {t_book.wall / t_ours.wall:.1f}x"
+            )
+        parts = breakdown(training, test, args.epochs, dtype)
+    total = sum(parts.values())
+    print(f"\nnntui's {args.epochs}-epoch call, piece by piece ({total:.2f} s of CPU):")
+    for name, seconds in parts.items():
+        print(f"  {name:<9} {seconds:6.2f} s  {100 * seconds / total:4.1f}%")
+    print(
+        f"\nspeed-up over the book's algorithm ({args.dtype}), in CPU time: "
+        f"{min(ratios):.1f}x to {max(ratios):.1f}x (median {statistics.median(ratios):.1f}x); "
+        f"wall: {min(wall_ratios):.1f}x to {max(wall_ratios):.1f}x. "
+        f"Largest gap between the two runs' lines: {worst} images"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""``nntui book``: a Python console where the chapter's lines work as typed.
+
+Inside it ``import network`` and ``import mnist_loader`` give nntui's modules
+(`nntui.book.network`, `nntui.book.mnist_loader`), also when the current
+folder has a ``network.py`` of its own: the banner says when it hides one.
+Nothing is put on any other Python's path: the two names are aliases in this
+process's ``sys.modules`` only.
+
+On a terminal the console is interactive, with a short banner. Reading a
+pipe or a file (``nntui book < session.py``) it runs the statements in
+order as the interactive console would (an expression's value is printed),
+without prompts, and stops at the first error with exit code 1.
+"""
+
+from __future__ import annotations
+
+import code
+import importlib
+import importlib.machinery
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TextIO
+
+from nntui import __version__
+
+BOOK_MODULES = ("network", "mnist_loader")
+
+SESSION = """\
+import mnist_loader
+training_data, validation_data, test_data = mnist_loader.load_data_wrapper()
+import network
+net = network.Network([784, 30, 10])
+net.SGD(training_data, 30, 10, 3.0, test_data=test_data)"""
+
+EXIT_ERROR = 1
+EXIT_SIGINT = 130
+
+
+def shadowed(folder: Path) -> list[str]:
+    """The book's module names that ``folder`` also holds (``network.py``, a package...)."""
+    return [
+        name
+        for name in BOOK_MODULES
+        if importlib.machinery.PathFinder.find_spec(name, [str(folder)]) is not None
+    ]
+
+
+def install_aliases(folder: Path) -> dict[str, Any]:
+    """Make ``import network`` and ``import mnist_loader`` give nntui's modules here.
+
+    Like Python's own console, the current folder goes first on ``sys.path``,
+    so a learner's other modules import as usual; the two book names are
+    already in ``sys.modules`` and so win over files of the same name there.
+    Returns the console's namespace.
+    """
+    for name in BOOK_MODULES:
+        sys.modules[name] = importlib.import_module(f"nntui.book.{name}")
+    if str(folder) not in sys.path and "" not in sys.path:
+        sys.path.insert(0, "")
+    return {"__name__": "__console__", "__doc__": None, "__builtins__": __builtins__}
+
+
+def banner(hidden: Iterable[str]) -> str:
+    """The lines shown when the console opens on a terminal."""
+    py = ".".join(str(n) for n in sys.version_info[:3])
+    lines = [
+        f"nntui {__version__} book session (Python {py}): the chapter's modules, in Python 3.",
+        "Type as in the book:",
+        *(f"  >>> {line}" for line in SESSION.splitlines()),
+        "Add watch=True to SGD to watch it train in the dashboard. Ctrl-D leaves.",
+    ]
+    lines += [
+        f"Note: ./{name}.py is not used here: `import {name}` gives nntui's {name}."
+        for name in hidden
+    ]
+    return "\n".join(lines)
+
+
+class _PipedConsole(code.InteractiveConsole):
+    """The interactive console's rules (one statement at a time), fed from a stream."""
+
+    failed = False
+
+    def showtraceback(self) -> None:
+        self.failed = True
+        super().showtraceback()
+
+    def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
+        self.failed = True
+        super().showsyntaxerror(filename, **kwargs)
+
+
+def run_piped(stream: TextIO, namespace: dict[str, Any]) -> int:
+    """Run the statements read from ``stream`` in order; the exit code (0, 1 or 130)."""
+    console = _PipedConsole(namespace, filename="<stdin>")
+    try:
+        for line in iter(stream.readline, ""):
+            console.push(line.rstrip("\n"))
+            if console.failed:
+                return EXIT_ERROR
+        console.push("")  # the end of input ends a statement left open, like a blank line
+    except KeyboardInterrupt:
+        print("nntui book: interrupted", file=sys.stderr)
+        return EXIT_SIGINT
+    return EXIT_ERROR if console.failed else 0
+
+
+def run_interactive(namespace: dict[str, Any], hidden: list[str]) -> int:
+    """The console on a terminal, with line editing and history where readline exists."""
+    try:
+        import readline  # noqa: F401 - importing it gives input() line editing
+
+        _complete_names(namespace)
+    except ImportError:  # pragma: no cover - Windows without pyreadline
+        pass
+    console = code.InteractiveConsole(namespace, filename="<console>")
+    console.interact(banner=banner(hidden), exitmsg="")
+    return 0
+
+
+def _complete_names(namespace: dict[str, Any]) -> None:
+    import readline
+    import rlcompleter
+
+    readline.set_completer(rlcompleter.Completer(namespace).complete)
+    readline.parse_and_bind("tab: complete")
+
+
+def main(
+    stdin: TextIO | None = None, interactive: bool | None = None, folder: Path | None = None
+) -> int:
+    """Open the book's session on ``stdin`` (a terminal or not); return the exit code."""
+    stream = stdin if stdin is not None else sys.stdin
+    try:
+        here = folder if folder is not None else Path.cwd()
+    except OSError:  # the current folder was deleted: nothing there to hide
+        here = Path("/nonexistent")
+    hidden = shadowed(here)
+    namespace = install_aliases(here)
+    # Tracebacks as Python's console shows them: the CLI's hook (typer's) would
+    # show the console's own frames too.
+    sys.excepthook = sys.__excepthook__
+    if interactive is None:
+        interactive = stream.isatty()
+    if interactive:
+        return run_interactive(namespace, hidden)
+    for name in hidden:
+        print(
+            f"nntui book: note: ./{name}.py is not used: `import {name}` gives nntui's {name}",
+            file=sys.stderr,
+        )
+    return run_piped(stream, namespace)

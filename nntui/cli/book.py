@@ -1,0 +1,31 @@
+"""``nntui book``: the chapter's Python session, where ``import network`` works as typed."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from nntui.cli.console import DataOption
+
+EXAMPLES = """Examples:
+
+  nntui book                      # then type the chapter's lines
+
+  nntui book < session.py         # run a scripted session, no prompts
+"""
+
+
+def book(ctx: typer.Context, data: DataOption = None) -> None:
+    """A Python shell where the chapter's lines work: import network, net.SGD(...)."""
+    if data is None and isinstance(ctx.obj, dict):
+        data = ctx.obj.get("data")
+    from nntui.book.shell import main
+    from nntui.data.datastore import ENV_VAR
+
+    if data is not None:
+        # mnist_loader looks where the rest of nntui does: $NNTUI_DATA first.
+        os.environ[ENV_VAR] = str(data)
+    code = main()
+    if code:
+        raise typer.Exit(code)

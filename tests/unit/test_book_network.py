@@ -1,0 +1,313 @@
+"""The book's API (`nntui.network`, `nntui.mnist_loader`): shapes, the book's run, bad input."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nntui.book import mnist_loader, network
+from tests.book_reference import BookNetwork
+
+SIZES = [6, 5, 3]
+
+
+def pairs(n: int, seed: int = 0, sizes: list[int] = SIZES) -> list[tuple[np.ndarray, np.ndarray]]:
+    """n training pairs for a small net: x a float32 column, y a one-hot column."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        label = int(rng.integers(sizes[-1]))
+        y = np.zeros((sizes[-1], 1))
+        y[label] = 1.0
+        out.append((rng.random((sizes[0], 1)).astype(np.float32), y))
+    return out
+
+
+def labelled(n: int, seed: int = 1) -> list[tuple[np.ndarray, int]]:
+    return [(x, int(np.argmax(y))) for x, y in pairs(n, seed)]
+
+
+def seeded(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+# The API's shapes and types. ----------------------------------------------------------
+
+
+def test_a_network_has_the_books_attributes():
+    net = network.Network([784, 30, 10])
+    assert net.num_layers == 3 and net.sizes == [784, 30, 10]
+    assert [b.shape for b in net.biases] == [(30, 1), (10, 1)]
+    assert [w.shape for w in net.weights] == [(30, 784), (10, 30)]
+    assert all(p.dtype == np.float64 for p in (*net.biases, *net.weights))
+
+
+def test_feedforward_takes_a_column_or_a_batch():
+    net = network.Network([784, 30, 10])
+    assert net.feedforward(np.zeros((784, 1), np.float32)).shape == (10, 1)
+    out = net.feedforward(np.zeros((784, 7)))
+    assert out.shape == (10, 7) and np.all((out > 0) & (out < 1))
+
+
+def test_sigmoid_and_its_derivative_are_the_books():
+    z = np.linspace(-30, 30, 61)
+    assert np.allclose(network.sigmoid(z), 1 / (1 + np.exp(-z)))
+    s = 1 / (1 + np.exp(-z))
+    assert np.allclose(network.sigmoid_prime(z), s * (1 - s))
+
+
+def test_the_parameters_are_the_books_draws():
+    seeded(5)
+    ours = network.Network([7, 4, 3, 2])
+    seeded(5)
+    book = BookNetwork([7, 4, 3, 2])
+    for a, b in zip([*ours.biases, *ours.weights], [*book.biases, *book.weights], strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_backprop_and_update_mini_batch_agree_with_the_books():
+    seeded(2)
+    ours = network.Network(SIZES)
+    seeded(2)
+    book = BookNetwork(SIZES)
+    x, y = pairs(1)[0]
+    nb, nw = ours.backprop(x, y)
+    rb, rw = book.backprop(x.astype(np.float64), y)
+    assert all(np.allclose(a, b) for a, b in zip([*nb, *nw], [*rb, *rw], strict=True))
+    batch = pairs(4, seed=3)
+    ours.update_mini_batch(batch, 0.5)
+    book.update_mini_batch(batch, 0.5)
+    assert all(np.allclose(a, b) for a, b in zip(ours.weights, book.weights, strict=True))
+    assert all(np.allclose(a, b) for a, b in zip(ours.biases, book.biases, strict=True))
+
+
+def test_evaluate_returns_an_int_and_cost_derivative_is_a_minus_y():
+    net = network.Network(SIZES)
+    test = labelled(20)
+    correct = net.evaluate(test)
+    assert type(correct) is int and 0 <= correct <= 20
+    assert correct == sum(int(np.argmax(net.feedforward(x)) == y) for x, y in test)
+    a, y = np.array([[0.2], [0.9]]), np.array([[0.0], [1.0]])
+    assert np.allclose(net.cost_derivative(a, y), a - y)
+
+
+# SGD: the book's lines and the book's run. -------------------------------------------------
+
+
+def test_sgd_prints_the_books_lines(capsys):
+    net = network.Network(SIZES)
+    net.SGD(pairs(30), 3, 4, 3.0, test_data=labelled(12))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    for j, line in enumerate(lines):
+        assert re.fullmatch(rf"Epoch {j}: \d+ / 12", line)
+    net.SGD(pairs(30), 2, 4, 3.0)
+    assert capsys.readouterr().out.splitlines() == ["Epoch 0 complete", "Epoch 1 complete"]
+    net.SGD(pairs(30), 1, 4, 3.0, test_data=[])  # the book's `if test_data:`
+    assert capsys.readouterr().out == "Epoch 0 complete\n"
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_sgd_takes_the_books_steps_under_the_same_seeds(seed, capsys):
+    """Same draws, same random.shuffle of the caller's list, same consecutive mini-batches."""
+    training, test = pairs(23, seed=seed), labelled(15)  # 23: the last mini-batch is short
+    seeded(seed)
+    ours, our_list = network.Network(SIZES), list(training)
+    ours.SGD(our_list, 2, 4, 2.0, test_data=test)
+    our_lines = capsys.readouterr().out.splitlines()
+    seeded(seed)
+    book, book_list = BookNetwork(SIZES), list(training)
+    book_lines: list[str] = []
+    book.SGD(book_list, 2, 4, 2.0, test_data=test, say=book_lines.append)
+    assert [id(p) for p in our_list] == [id(p) for p in book_list]  # shuffled alike, in place
+    assert [id(p) for p in our_list] != [id(p) for p in training]  # and really shuffled
+    for a, b in zip([*ours.weights, *ours.biases], [*book.weights, *book.biases], strict=True):
+        assert np.allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert our_lines == book_lines
+    assert random.random() == pytest.approx(_after_same_draws(seed, 23, 2))
+
+
+def _after_same_draws(seed: int, n: int, epochs: int) -> float:
+    # Python's random is left where the book's would leave it: one shuffle of n per epoch.
+    random.seed(seed)
+    order = list(range(n))
+    for _ in range(epochs):
+        random.shuffle(order)
+    return random.random()
+
+
+def test_a_list_can_be_sliced_measured_and_trained_on_twice(tiny_data_file, capsys):
+    training, validation, test = mnist_loader.load_data_wrapper(tiny_data_file)
+    assert isinstance(training, list) and len(training) == 500
+    assert len(validation) == 100 and len(test) == 100
+    assert len(training[:100]) == 100
+    net = network.Network([784, 30, 10])
+    net.SGD(training[:200], 1, 10, 3.0, test_data=test)
+    net.SGD(training, 2, 10, 3.0, test_data=test)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Epoch 0", "Epoch 0", "Epoch 1"]
+    assert int(lines[-1].split()[2]) > 50  # the blobs are learnable: well above chance
+    assert len(training) == 500
+
+
+def test_float32_is_an_opt_in():
+    net = network.Network([784, 30, 10], dtype=np.float32)
+    assert all(p.dtype == np.float32 for p in (*net.biases, *net.weights))
+    net.SGD(pairs(20, sizes=[784, 30, 10]), 1, 5, 3.0)
+
+
+# The loader. ------------------------------------------------------------------------------
+
+
+def test_the_loader_gives_the_books_formats(tiny_data_file):
+    (tr_x, tr_y), (va_x, _), (te_x, te_y) = mnist_loader.load_data(tiny_data_file)
+    assert tr_x.shape == (500, 784) and tr_x.dtype == np.float32
+    assert tr_y.shape == (500,) and tr_y.dtype.kind in "iu"
+    assert va_x.shape == te_x.shape == (100, 784)
+    training, validation, test = mnist_loader.load_data_wrapper(tiny_data_file)
+    x, y = training[0]
+    assert x.shape == (784, 1) and x.dtype == np.float32 and np.array_equal(x[:, 0], tr_x[0])
+    assert y.shape == (10, 1) and y.sum() == 1.0 and y[tr_y[0], 0] == 1.0
+    x, label = test[3]
+    assert x.shape == (784, 1) and type(label) is int and label == te_y[3]
+    assert type(validation[0][1]) is int
+
+
+def test_vectorized_result():
+    e = mnist_loader.vectorized_result(3)
+    assert e.shape == (10, 1) and e[3, 0] == 1.0 and e.sum() == 1.0
+    with pytest.raises(ValueError, match="digit from 0 to 9"):
+        mnist_loader.vectorized_result(10)
+
+
+def test_importing_nntui_loads_no_numpy_until_the_book_is_asked_for():
+    code = (
+        "import sys, nntui\n"
+        "assert 'numpy' not in sys.modules\n"
+        "from nntui import mnist_loader, network\n"
+        "print(network.Network.__name__, mnist_loader.load_data_wrapper.__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["Network", "load_data_wrapper"]
+
+
+# Bad input: one clear sentence, at once. -----------------------------------------------------
+
+
+def one_sentence(exc: pytest.ExceptionInfo[BaseException]) -> str:
+    text = str(exc.value)
+    assert "\n" not in text and len(text) < 240
+    return text
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "words"),
+    [
+        (
+            dict(epochs=1, mini_batch_size=0, eta=3.0),
+            ValueError,
+            "mini_batch_size must be at least 1",
+        ),
+        (
+            dict(epochs=1, mini_batch_size=2.5, eta=3.0),
+            TypeError,
+            "mini_batch_size must be a whole",
+        ),
+        (dict(epochs=-1, mini_batch_size=2, eta=3.0), ValueError, "epochs must be at least 0"),
+        (
+            dict(epochs=1, mini_batch_size=2, eta=math.nan),
+            ValueError,
+            "eta must be a finite number",
+        ),
+        (
+            dict(epochs=1, mini_batch_size=2, eta=math.inf),
+            ValueError,
+            "eta must be a finite number",
+        ),
+        (dict(epochs=1, mini_batch_size=2, eta=0.0), ValueError, "greater than 0"),
+        (dict(epochs=1, mini_batch_size=2, eta="3.0"), TypeError, "eta must be a number"),
+    ],
+)
+def test_bad_settings_are_refused_before_training(args, error, words):
+    net = network.Network(SIZES)
+    before = [w.copy() for w in net.weights]
+    data = pairs(10)
+    with pytest.raises(error) as exc:
+        net.SGD(data, **args)
+    assert words in one_sentence(exc)
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights, strict=True))
+
+
+def test_sizes_that_do_not_match_the_data_are_refused(tiny_data_file):
+    training, _, _ = mnist_loader.load_data_wrapper(tiny_data_file)
+    net = network.Network([100, 10])
+    with pytest.raises(ValueError) as exc:
+        net.SGD(training, 1, 10, 3.0)
+    assert "(784, 1)" in one_sentence(exc) and "(100, 1)" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "words"),
+    [
+        (lambda p: zip(*zip(*p, strict=True), strict=True), TypeError, "list(...)"),
+        (lambda p: [], ValueError, "training_data is empty"),
+        (lambda p: [*p[:3], (p[3][0][:4], p[3][1]), *p[4:]], ValueError, "pair 3 has shape (4, 1)"),
+        (lambda p: [(x, int(np.argmax(y))) for x, y in p], TypeError, "vectorized_result"),
+        (lambda p: [(x, y[:2]) for x, y in p], ValueError, "the y of pair 0 has shape (2, 1)"),
+        (lambda p: [(x,) for x, y in p], TypeError, "(x, y) pairs; item 0"),
+        (lambda p: [("abc", y) for x, y in p], TypeError, "must be an array of numbers"),
+        (lambda p: np.zeros((5, 6)), TypeError, "must be a list of (x, y) pairs"),
+    ],
+)
+def test_bad_training_data_is_refused_in_one_sentence(make, error, words):
+    net = network.Network(SIZES)
+    with pytest.raises(error) as exc:
+        net.SGD(make(pairs(8)), 1, 2, 3.0)
+    assert words in one_sentence(exc)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "error"),
+    [
+        ([784], ValueError),
+        ([784, 0, 10], ValueError),
+        ([784, 2.5, 10], ValueError),
+        ("784", TypeError),
+    ],
+)
+def test_bad_sizes_are_refused(sizes, error):
+    with pytest.raises(error) as exc:
+        network.Network(sizes)
+    assert "[784, 30, 10]" in one_sentence(exc)
+
+
+def test_bad_inputs_to_the_other_methods():
+    net = network.Network(SIZES)
+    with pytest.raises(ValueError, match=r"shape \(6, 1\)"):
+        net.feedforward(np.zeros(6))
+    with pytest.raises(ValueError, match="test_data: the x of pair 0"):
+        net.evaluate([(np.zeros((5, 1)), 1)])
+    with pytest.raises(ValueError, match=r"backprop's y must have shape \(3, 1\)"):
+        net.backprop(np.zeros((6, 1)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="dtype"):
+        network.Network(SIZES, dtype=np.int32)
+    with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(3, 5\)"):
+        net.weights = [np.zeros((5, 6)), np.zeros((5, 3))]
+
+
+def test_assigning_weights_and_biases_as_the_book_does_changes_what_trains():
+    net = network.Network(SIZES)
+    net.weights = [np.zeros_like(w) for w in net.weights]
+    net.biases = [np.zeros_like(b) for b in net.biases]
+    assert all(not p.any() for p in net.engine.params)  # the engine's [w | b] arrays themselves
+    assert np.allclose(net.feedforward(np.ones((6, 1))), 0.5)
+    net.update_mini_batch(pairs(4), 1.0)
+    # Only the last layer learns from all-zero weights: no error flows back through zeros.
+    assert net.engine.params[-1].any() and not net.engine.params[0].any()

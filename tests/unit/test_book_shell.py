@@ -1,0 +1,126 @@
+"""``nntui book``: the chapter's lines, typed or piped, work as in the book."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nntui.book import shell
+
+# The chapter's session as typed, the line continuation included, on the tiny data set.
+CHAPTER = """\
+import mnist_loader
+training_data, validation_data, test_data = \\
+    mnist_loader.load_data_wrapper()
+import network
+net = network.Network([784, 30, 10])
+net.SGD(training_data, 2, 10, 3.0, test_data=test_data)
+len(training_data), len(training_data[:100])
+"""
+# The console's prompt at the start of a line (the banner shows ">>> " indented).
+PROMPT = b"\n>>> "
+
+
+def book(stdin: str, cwd: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NNTUI_DATA": str(data)}
+    return subprocess.run(
+        [sys.executable, "-m", "nntui", "book", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_the_chapters_lines_on_stdin_print_the_books_lines(tiny_data_file, tmp_path):
+    out = book(CHAPTER, tmp_path, tiny_data_file)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert re.fullmatch(r"Epoch 0: \d+ / 100", lines[0])
+    assert re.fullmatch(r"Epoch 1: \d+ / 100", lines[1])
+    assert lines[2] == "(500, 100)"  # an expression's value, as the console shows it
+    assert ">>>" not in out.stdout + out.stderr and "..." not in out.stdout
+
+
+def test_a_failing_statement_stops_the_session_with_code_1(tiny_data_file, tmp_path):
+    out = book("x = 1\ny = x / 0\nprint('not reached')\n", tmp_path, tiny_data_file)
+    assert out.returncode == 1
+    assert "not reached" not in out.stdout
+    assert out.stderr.splitlines()[-1] == "ZeroDivisionError: division by zero"
+    assert "code.py" not in out.stderr  # the console's own frames are not shown
+
+
+def test_a_network_py_in_the_folder_is_hidden_and_said_so(tiny_data_file, tmp_path):
+    (tmp_path / "network.py").write_text("raise SystemExit('the wrong network')\n")
+    (tmp_path / "helper.py").write_text("VALUE = 42\n")
+    out = book(
+        "import network, helper\nprint(network.__name__, helper.VALUE)\n", tmp_path, tiny_data_file
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "nntui.book.network 42"  # the folder's other modules still import
+    assert "./network.py is not used" in out.stderr
+
+
+def test_the_book_names_are_on_no_other_pythons_path(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-c", "import network"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert "No module named 'network'" in out.stderr
+
+
+def test_the_banner_names_the_session_and_a_hidden_module():
+    text = shell.banner(["network"])
+    assert "import mnist_loader" in text and "net.SGD(training_data, 30, 10, 3.0" in text
+    assert "./network.py is not used here" in text
+    assert "not used" not in shell.banner([])
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_on_a_terminal_it_is_interactive_with_a_banner(tmp_path):
+    (tmp_path / "mnist_loader.py").write_text("")
+    main, child = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nntui", "book"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=tmp_path,
+        close_fds=True,
+    )
+    os.close(child)
+    try:
+        seen = _read_until(main, PROMPT)
+        assert b"Type as in the book" in seen and b"./mnist_loader.py is not used" in seen
+        os.write(main, b"import network; print(network.__name__)\n")
+        assert b"nntui.book.network" in _read_until(main, PROMPT)
+        os.write(main, b"\x04")  # Ctrl-D leaves
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(main)
+
+
+def _read_until(fd: int, marker: bytes, timeout: float = 60.0) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {marker!r} in {seen!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                break
+    return seen
