@@ -33,7 +33,7 @@ from nntui.engine.svm import (
     fit_and_score,
     svm_available,
 )
-from nntui.store.baselines import load_svm_results, save_svm_result
+from nntui.store.baselines import check_cache_writable, load_svm_results, save_svm_result
 
 baseline_app = typer.Typer(
     name="baseline",
@@ -89,6 +89,8 @@ def svm(
         out.print(_summary(cached) + "  (cached)", markup=False, soft_wrap=True)
         return
 
+    if train_size is None:
+        check_cache_writable(dirs, checksum)  # before the fit, not 20 minutes after
     dataset = load_mnist(path)
     training = dataset.training
     if train_size is not None:

@@ -273,6 +273,7 @@ def _write(plan: _Plan, outcome: _Outcome) -> int:
     """Write --save and --metrics, print the summary; return the exit code."""
     trainer, records = outcome.trainer, outcome.records
     code = 0
+    saved_to, metrics_to = plan.save, plan.metrics  # the summary names only files written
     if plan.save is not None and not _written(plan.save, "the model", outcome.output, lambda p: (
         save_model(
             p,
@@ -283,16 +284,16 @@ def _write(plan: _Plan, outcome: _Outcome) -> int:
             shuffle_state=trainer.shuffle_state,
         )
     )):  # fmt: skip
-        code = 1
+        code, saved_to = 1, None
     if plan.metrics is not None and not _written(plan.metrics, "the metrics", outcome.output, (
         lambda p: write_metrics(
             p, config=plan.config, seed=trainer.seed, history=records, status=outcome.status
         )
     )):  # fmt: skip
-        code = 1
+        code, metrics_to = 1, None
     run = outcome.recorder.run
     with outcome.output.on_stderr():
-        _summary(plan.config, trainer.seed, records, outcome.finished, plan.save, plan.metrics, run)
+        _summary(plan.config, trainer.seed, records, outcome.finished, saved_to, metrics_to, run)
     last = outcome.last_epoch
     if last is not None:
         missing = held_back_digits(last.predictions, trainer.eval_set.labels)
