@@ -208,7 +208,7 @@ def test_the_summary_lists_only_the_files_written(tiny_data_file, tmp_path, monk
     summary = result.stderr[result.stderr.index("Summary") :]
     rows = {line.split()[0] for line in summary.splitlines()[1:] if line.strip()}
     assert "model" not in rows  # it was not written
-    assert "metrics" in rows and str(metrics) in summary
+    assert "metrics" in rows
     assert metrics.is_file() and not model.exists()
 
 
