@@ -43,6 +43,7 @@ import numpy as np
 import numpy.lib.format  # imported now, as a forked child must not import
 
 from nntui.data.mnist import IMAGE_SIZE, Format, idx_files, load_mnist, locate
+from nntui.data.streams import is_spooled
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import DataError
 from nntui.store.atomic import atomic_write
@@ -246,6 +247,8 @@ def load(
     """
     notice = on_notice or _warn
     located, fmt = locate(Path(path).expanduser())
+    if is_spooled(located):
+        return load_mnist(located)  # a stream's private copy: gone at exit, nothing to cache
     files = _source_files(located, fmt)
     key = _key(located, fmt)
     for directory in _candidate_dirs(located, fmt):
@@ -496,6 +499,8 @@ def status(path: str | Path) -> CacheStatus:
     """Describe the cache of the data at `path`: where, how big, whether a load would use it."""
     located, fmt = locate(Path(path).expanduser())
     files, key = _source_files(located, fmt), _key(located, fmt)
+    if is_spooled(located):
+        return CacheStatus(located.parent, (), 0, False, "a stream is read afresh, never cached")
     candidates = _candidate_dirs(located, fmt)
     for directory in candidates:
         try:
