@@ -25,6 +25,7 @@ from rich.table import Table
 
 from nntui.cli.console import EXIT_SIGNAL, DataOption, Output, err_console
 from nntui.cli.data import load_data_with_progress
+from nntui.data import cache
 from nntui.engine.config import (
     TrainConfig,
     check_memory,
@@ -239,6 +240,8 @@ def _run(plan: _Plan) -> _Outcome:
         # The saved generator only continues the saved seed's shuffles.
         shuffle_state=saved.shuffle_state if saved and saved.seed == trainer_seed else None,
     )
+    # A cache whose arrays fail their background checksum stops the run, kept as failed.
+    cache.on_damage(dataset, lambda _reason: trainer.fail(cache.DAMAGED))
     records: list[dict[str, Any]] = list(saved.history) if saved else []
     output = Output()
     recorder = RunRecorder(
@@ -302,7 +305,7 @@ def _write(plan: _Plan, outcome: _Outcome) -> int:
             outcome.output.note(hint)
     if outcome.signum is not None:
         return EXIT_SIGNAL.get(outcome.signum, 1)
-    if code or outcome.output.lost or outcome.status == "diverged":
+    if code or outcome.output.lost or outcome.status in ("diverged", "failed"):
         return 1
     return 0
 
@@ -379,7 +382,7 @@ class _PlainReport:
             self.output.line(event.book_line())
         elif isinstance(event, SettingChanged):
             self.output.note(f"{event.name} changed from {event.old:g} to {event.new:g}")
-        elif isinstance(event, TrainingFinished) and event.status == "diverged":
+        elif isinstance(event, TrainingFinished) and event.status in ("diverged", "failed"):
             self.output.error(event.message)
 
     def close(self) -> None:
@@ -438,7 +441,7 @@ class _TerminalReport(_PlainReport):
             self.progress.console.print(f"{event.name} changed from {event.old:g} to {event.new:g}")
         elif isinstance(event, TrainingFinished):
             self.close()
-            if event.status == "diverged":
+            if event.status in ("diverged", "failed"):
                 self.output.error(event.message)
 
     def close(self) -> None:
@@ -472,6 +475,8 @@ def _summary(
     table.add_column(style="bold")
     table.add_column()
     status = finished.status if finished else "stopped"
+    if finished is not None and status == "failed":
+        status = f"failed: {finished.message}"
     table.add_row("status", status)
     if records:
         best = max(records, key=lambda r: r["correct"])
