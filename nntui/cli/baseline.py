@@ -34,7 +34,7 @@ from nntui.engine.svm import (
     svm_available,
 )
 from nntui.render.formats import duration
-from nntui.store.baselines import load_svm_results, save_svm_result
+from nntui.store.baselines import check_cache_writable, load_svm_results, save_svm_result
 
 baseline_app = typer.Typer(
     name="baseline",
@@ -90,6 +90,8 @@ def svm(
         out.print(_summary(cached) + "  (cached)", markup=False, soft_wrap=True)
         return
 
+    if train_size is None:
+        check_cache_writable(dirs, checksum)  # before the fit, not 20 minutes after
     dataset = load_mnist(path)
     training = dataset.training
     if train_size is not None:

@@ -180,4 +180,9 @@ class OneLineErrors(TyperGroup):
         except (KeyboardInterrupt, Abort):
             print_error("interrupted")
             sys.exit(EXIT_SIGINT)
+        except OSError as exc:
+            # The last net for a file problem no check foresaw: still one line, not a traceback.
+            where = f"{exc.filename}: " if exc.filename else ""
+            print_error(f"{where}{exc.strerror or exc}")
+            sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)

@@ -24,6 +24,7 @@ from rich.table import Table
 from nntui.cli.console import EXIT_SIGNAL, DataOption, Output, err_console
 from nntui.cli.data import load_data_with_progress
 from nntui.cli.signals import stop_on_signals
+from nntui.data import cache
 from nntui.engine.config import (
     TrainConfig,
     check_memory,
@@ -238,6 +239,8 @@ def _run(plan: _Plan) -> _Outcome:
         # The saved generator only continues the saved seed's shuffles.
         shuffle_state=saved.shuffle_state if saved and saved.seed == trainer_seed else None,
     )
+    # A cache whose arrays fail their background checksum stops the run, kept as failed.
+    cache.on_damage(dataset, lambda _reason: trainer.fail(cache.DAMAGED))
     records: list[dict[str, Any]] = list(saved.history) if saved else []
     output = Output()
     recorder = RunRecorder(
@@ -276,6 +279,7 @@ def _write(plan: _Plan, outcome: _Outcome) -> int:
     """Write --save and --metrics, print the summary; return the exit code."""
     trainer, records = outcome.trainer, outcome.records
     code = 0
+    saved_to, metrics_to = plan.save, plan.metrics  # the summary names only files written
     if plan.save is not None and not _written(plan.save, "the model", outcome.output, lambda p: (
         save_model(
             p,
@@ -286,16 +290,16 @@ def _write(plan: _Plan, outcome: _Outcome) -> int:
             shuffle_state=trainer.shuffle_state,
         )
     )):  # fmt: skip
-        code = 1
+        code, saved_to = 1, None
     if plan.metrics is not None and not _written(plan.metrics, "the metrics", outcome.output, (
         lambda p: write_metrics(
             p, config=plan.config, seed=trainer.seed, history=records, status=outcome.status
         )
     )):  # fmt: skip
-        code = 1
+        code, metrics_to = 1, None
     run = outcome.recorder.run
     with outcome.output.on_stderr():
-        _summary(plan.config, trainer.seed, records, outcome.finished, plan.save, plan.metrics, run)
+        _summary(plan.config, trainer.seed, records, outcome.finished, saved_to, metrics_to, run)
     last = outcome.last_epoch
     if last is not None:
         missing = held_back_digits(last.predictions, trainer.eval_set.labels)
@@ -304,7 +308,7 @@ def _write(plan: _Plan, outcome: _Outcome) -> int:
             outcome.output.note(hint)
     if outcome.signum is not None:
         return EXIT_SIGNAL.get(outcome.signum, 1)
-    if code or outcome.output.lost or outcome.status == "diverged":
+    if code or outcome.output.lost or outcome.status in ("diverged", "failed"):
         return 1
     return 0
 
@@ -352,7 +356,7 @@ class _PlainReport:
             self.output.line(event.book_line())
         elif isinstance(event, SettingChanged):
             self.output.note(f"{event.name} changed from {event.old:g} to {event.new:g}")
-        elif isinstance(event, TrainingFinished) and event.status == "diverged":
+        elif isinstance(event, TrainingFinished) and event.status in ("diverged", "failed"):
             self.output.error(event.message)
 
     def close(self) -> None:
@@ -411,7 +415,7 @@ class _TerminalReport(_PlainReport):
             self.progress.console.print(f"{event.name} changed from {event.old:g} to {event.new:g}")
         elif isinstance(event, TrainingFinished):
             self.close()
-            if event.status == "diverged":
+            if event.status in ("diverged", "failed"):
                 self.output.error(event.message)
 
     def close(self) -> None:
@@ -445,6 +449,8 @@ def _summary(
     table.add_column(style="bold")
     table.add_column()
     status = finished.status if finished else "stopped"
+    if finished is not None and status == "failed":
+        status = f"failed: {finished.message}"
     table.add_row("status", status)
     if records:
         best = max(records, key=lambda r: r["correct"])

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -43,13 +44,14 @@ import numpy as np
 import numpy.lib.format  # imported now, as a forked child must not import
 
 from nntui.data.mnist import IMAGE_SIZE, Format, idx_files, load_mnist, locate
+from nntui.data.streams import is_spooled
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import DataError
-from nntui.store.atomic import atomic_write
+from nntui.store.atomic import atomic_write, special_kind
 
 CACHE_DIRNAME = ".nntui-cache"
 # Bump when the files' layout or meaning changes: older caches are then rebuilt.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sealed tags, array checksums, the source's inode and change time
 SPLITS = ("training", "validation", "test")
 # How long a process about to exit waits for a cache write still under way before it
 # abandons it (the temporary file is removed; the next start writes the cache again).
@@ -124,10 +126,20 @@ def _writable(directory: Path) -> bool:
 
 
 def _stat_files(files: list[Path]) -> list[dict[str, Any]]:
+    # A file replaced by another of the same size, its mtime put back (``touch -r``),
+    # still has a new inode or at least a new change time, which no user can set.
     out = []
     for f in files:
         st = f.stat()
-        out.append({"name": f.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+        out.append(
+            {
+                "name": f.name,
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "ctime_ns": st.st_ctime_ns,
+                "inode": st.st_ino,
+            }
+        )
     return out
 
 
@@ -160,10 +172,23 @@ def _read_tag(directory: Path, key: str) -> dict[str, Any] | None:
     return tag
 
 
+def _seal(tag: dict[str, Any]) -> str:
+    """A checksum of the tag's own content: a hand-edited tag (its split counts) is not trusted."""
+    body = {k: v for k, v in tag.items() if k not in ("seal", "source")}
+    body["source_sha256"] = tag.get("source", {}).get("sha256")
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _check_tag(tag: dict[str, Any], files: list[Path]) -> bool:
     """Raise `_Invalid` unless `tag` describes `files`; True if their checksum was computed."""
     if tag.get("version") != FORMAT_VERSION:
         raise _Invalid(f"written by another version of nntui (format {tag.get('version')!r})")
+    try:
+        if tag.get("seal") != _seal(tag):
+            raise _Invalid("its tag was changed after it was written")
+    except (AttributeError, TypeError, ValueError):
+        raise _Invalid("its tag is damaged") from None
     try:
         stats = _stat_files(files)
         recorded = tag["source"]["files"]
@@ -246,8 +271,11 @@ def load(
     """
     notice = on_notice or _warn
     located, fmt = locate(Path(path).expanduser())
+    if is_spooled(located):
+        return load_mnist(located)  # a stream's private copy: gone at exit, nothing to cache
     files = _source_files(located, fmt)
     key = _key(located, fmt)
+    not_used: str | None = None  # why a cache found was not used, said once we know what next
     for directory in _candidate_dirs(located, fmt):
         try:
             tag = _read_tag(directory, key)
@@ -256,13 +284,16 @@ def load(
             rehashed = _check_tag(tag, files)
             data = _open_arrays(directory, tag)
         except _Invalid as exc:
-            notice(f"the decoded-data cache in {directory} is not used: {exc}; rebuilding it")
+            not_used = f"the decoded-data cache in {directory} is not used: {exc}"
             continue
         except OSError as exc:
             notice(f"cannot read the decoded-data cache in {directory} ({exc.strerror})")
             continue
         if rehashed and write:
             _refresh_tag(directory, key, tag, files)
+        # The cheap checks passed; the arrays' checksums are compared in the background,
+        # so a start is not delayed by reading 220 MB.
+        _start_verifier(directory, key, tag, data, (located, files, notice, write, background))
         return data
 
     try:
@@ -270,17 +301,22 @@ def load(
     except OSError as exc:
         raise DataError(f"{located}: cannot read ({exc.strerror})") from None
     data = load_mnist(located)
-    if write:
-        target = next((d for d in _candidate_dirs(located, fmt) if _writable(d)), None)
-        if target is None:
-            notice(
-                "cannot write the decoded-data cache (neither the data's folder nor "
-                f"{user_cache_dir()} is writable): the data will be decoded at every start"
-            )
-        elif background:
+    target = next((d for d in _candidate_dirs(located, fmt) if _writable(d)), None)
+    if write and target is not None:
+        if not_used:
+            notice(f"{not_used}; rebuilding it")
+        if background:
             _start_writer(target, key, files, before, data, notice)
         else:
             _write_cache(target, key, files, before, data, notice)
+    elif write:
+        notice(
+            f"{not_used + '; ' if not_used else ''}cannot write the decoded-data cache "
+            f"(neither the data's folder nor {user_cache_dir()} is writable): "
+            "the data will be decoded at every start"
+        )
+    elif not_used:
+        notice(not_used)
     return data
 
 
@@ -365,25 +401,26 @@ def _write_cache(
         # Without the tag no reader trusts the array files while they are replaced.
         tag_path.unlink(missing_ok=True)
         splits = [data.split(name) for name in SPLITS]
-        stem = f"{key}.{digest[:16]}"
+        stem = _free_stem(directory, f"{key}.{digest[:16]}")
         images_file, labels_file = f"{stem}.images.npy", f"{stem}.labels.npy"
         total = sum(len(s) for s in splits)
-        images_bytes = _write_npy(
+        images_bytes, images_sha = _write_npy(
             directory / images_file,
             (total, IMAGE_SIZE),
             np.float32,
             (s.images for s in splits),
         )
-        labels_bytes = _write_npy(
+        labels_bytes, labels_sha = _write_npy(
             directory / labels_file, (total,), np.uint8, (s.labels for s in splits)
         )
-        tag = {
+        tag: dict[str, Any] = {
             "version": FORMAT_VERSION,
             "source": {"files": before, "sha256": digest},
             "counts": [len(s) for s in splits],
-            "images": {"file": images_file, "bytes": images_bytes},
-            "labels": {"file": labels_file, "bytes": labels_bytes},
+            "images": {"file": images_file, "bytes": images_bytes, "sha256": images_sha},
+            "labels": {"file": labels_file, "bytes": labels_bytes, "sha256": labels_sha},
         }
+        tag["seal"] = _seal(tag)
         _write_json(tag_path, tag)
         # Arrays of an older source of the same name are no longer referenced.
         for old in directory.glob(f"{key}.*.npy"):
@@ -398,20 +435,151 @@ def _write_cache(
         return False
 
 
-def _write_npy(path: Path, shape: tuple[int, ...], dtype: type, parts: Iterator[Any]) -> int:
+def _free_stem(directory: Path, stem: str) -> str:
+    """`stem`, or `stem.N` if a file of that name is taken by something no write may replace.
+
+    A directory or FIFO where an array file belongs (put there by hand, or by a
+    damaged disk) is left alone, and the cache is written beside it.
+    """
+    for n in range(100):
+        candidate = stem if n == 0 else f"{stem}.{n}"
+        names = (f"{candidate}.images.npy", f"{candidate}.labels.npy")
+        if all(special_kind(directory / name) is None for name in names):
+            return candidate
+    raise OSError(errno.EEXIST, "no free file name for the cache", str(directory))
+
+
+def _write_npy(
+    path: Path, shape: tuple[int, ...], dtype: type, parts: Iterator[Any]
+) -> tuple[int, str]:
+    """Write one .npy file atomically; return its size and the sha256 of its bytes."""
     header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype))}
     header |= {"fortran_order": False, "shape": shape}
+    digest = hashlib.sha256()
     with atomic_write(path, "wb") as f:
-        np.lib.format.write_array_header_1_0(f, header)
+        np.lib.format.write_array_header_1_0(_Hashing(f, digest), header)
         for part in parts:
             flat = np.ascontiguousarray(part, dtype=dtype).reshape(-1)
             view = memoryview(flat).cast("B")
             for start in range(0, len(view), _CHUNK_BYTES):
                 if _abandon.is_set():
                     raise _Abandoned
-                f.write(view[start : start + _CHUNK_BYTES])
+                chunk = view[start : start + _CHUNK_BYTES]
+                digest.update(chunk)
+                f.write(chunk)
     os.chmod(path, 0o644)
-    return path.stat().st_size
+    return path.stat().st_size, digest.hexdigest()
+
+
+class _Hashing:
+    """A file that also feeds what is written to it into a hash (for the .npy header)."""
+
+    def __init__(self, f: Any, digest: Any) -> None:
+        self._f, self._digest = f, digest
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        return int(self._f.write(data))
+
+
+# --- checking the arrays in the background -----------------------------------------------
+
+
+DAMAGED = "cached data was damaged"  # how a run stopped by a damaged cache is recorded
+
+
+@dataclass
+class _Verification:
+    """The background check of one load's arrays, and who to tell if they are damaged."""
+
+    finished: threading.Event
+    damage: str | None = None
+    listeners: list[Callable[[str], None]] | None = None
+
+
+_verifications: dict[int, _Verification] = {}
+
+
+def on_damage(data: MnistData, listener: Callable[[str], None]) -> None:
+    """Call `listener(reason)` if the cache `data` was mapped from turns out to be damaged.
+
+    Called at once if that is already known; never for data that was decoded.
+    A run training on the data stops and is recorded as failed (`DAMAGED`).
+    """
+    with _jobs_lock:
+        check = _verifications.get(id(data))
+        if check is None:
+            return
+        if check.damage is None:
+            check.listeners = [*(check.listeners or []), listener]
+            return
+        damage = check.damage
+    listener(damage)
+
+
+def wait_for_verification(data: MnistData, timeout: float | None = None) -> str | None:
+    """Wait for the background check of `data`; the damage found, or None (also for no check)."""
+    check = _verifications.get(id(data))
+    if check is None:
+        return None
+    check.finished.wait(timeout)
+    return check.damage
+
+
+def _start_verifier(
+    directory: Path, key: str, tag: dict[str, Any], data: MnistData, rebuild: tuple[Any, ...]
+) -> None:
+    check = _Verification(threading.Event())
+    with _jobs_lock:
+        _verifications[id(data)] = check
+    thread = threading.Thread(
+        target=_verify,
+        args=(check, directory, key, tag, rebuild),
+        name="nntui-cache-check",
+        daemon=True,
+    )
+    thread.start()
+
+
+def _verify(
+    check: _Verification, directory: Path, key: str, tag: dict[str, Any], rebuild: tuple[Any, ...]
+) -> None:
+    try:
+        damage = _damage(directory, tag)
+        if damage is None:
+            return
+        located, files, notice, write, _ = rebuild
+        with _jobs_lock:
+            check.damage = damage
+            listeners = list(check.listeners or [])
+        with contextlib.suppress(OSError):
+            (directory / f"{key}.json").unlink()  # never trusted again
+        notice(f"the decoded-data cache in {directory} is damaged ({damage}): rebuilding it")
+        for listener in listeners:
+            with contextlib.suppress(Exception):
+                listener(damage)
+        if write:
+            # Decoded afresh, and written by this thread, since it is in the background already.
+            with contextlib.suppress(DataError):
+                before = _stat_files(files)
+                fresh = load_mnist(located)
+                _write_cache(directory, key, files, before, fresh, notice)
+    finally:
+        check.finished.set()
+
+
+def _damage(directory: Path, tag: dict[str, Any]) -> str | None:
+    """Why the array files differ from their recorded checksums, or None if they match."""
+    for part in ("images", "labels"):
+        name, expected = tag[part]["file"], tag[part].get("sha256")
+        try:
+            with (directory / name).open("rb") as f:
+                found = hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError as exc:
+            return f"{name}: {exc.strerror or exc}"
+        if found != expected:
+            return f"{name} does not match its checksum"
+    return None
 
 
 def wait_for_writes(timeout: float | None = EXIT_WAIT_SECONDS) -> bool:
@@ -496,6 +664,8 @@ def status(path: str | Path) -> CacheStatus:
     """Describe the cache of the data at `path`: where, how big, whether a load would use it."""
     located, fmt = locate(Path(path).expanduser())
     files, key = _source_files(located, fmt), _key(located, fmt)
+    if is_spooled(located):
+        return CacheStatus(located.parent, (), 0, False, "a stream is read afresh, never cached")
     candidates = _candidate_dirs(located, fmt)
     for directory in candidates:
         try:
@@ -509,6 +679,9 @@ def status(path: str | Path) -> CacheStatus:
             _open_arrays(directory, tag)
         except _Invalid as exc:
             return _status_of(directory, key, False, str(exc))
+        damage = _damage(directory, tag)  # `data info` may take the time to read it all
+        if damage is not None:
+            return _status_of(directory, key, False, f"damaged: {damage}")
         return _status_of(directory, key, True, "")
     target = next((d for d in candidates if _writable(d)), candidates[0])
     return _status_of(target, key, False, "not written yet")

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from nntui.data.mnist import (
     load_mnist,
     locate,
 )
+from nntui.data.streams import check_input
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import DataError
 
@@ -68,12 +70,13 @@ def find_data(explicit: str | Path | None = None) -> Path | None:
     if env:
         return _resolve(env, ENV_VAR)
     local = data_dir()
-    return find_in_dir(local) if local.is_dir() else None
+    st = check_input(local)
+    return find_in_dir(local) if st is not None and stat.S_ISDIR(st.st_mode) else None
 
 
 def _resolve(path: str | Path, origin: str | None) -> Path:
     path = Path(path).expanduser()
-    if not path.exists():
+    if check_input(path) is None:
         where = f" (from {origin})" if origin else ""
         raise DataError(f"{path}: no such file or directory{where}")
     try:

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import gzip
 import math
+import os
 import pickle
+import stat
 import struct
 import warnings
 import zlib
@@ -26,6 +28,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from nntui.data.streams import check_input, is_stream, spool
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import DataError, reason
 
@@ -105,13 +108,25 @@ def locate(path: str | Path) -> tuple[Path, Format]:
     when the file is loaded.
     """
     path = Path(path)
-    if path.is_dir():
+    st = check_input(path)
+    if st is None:
+        raise DataError(f"{path}: no such file or directory")
+    if stat.S_ISDIR(st.st_mode):
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise DataError(f"{path}: permission denied (the folder cannot be read)")
         found = find_in_dir(path)
         if found is None:
             raise DataError(_missing_in_dir_message(path))
         path = found
         if path.is_dir():
             return path, Format.IDX
+    elif is_stream(st):
+        # Opened as usual, a FIFO without a writer blocks and /dev/zero never ends.
+        path = spool(path)
+        if detect_format(path) is Format.IDX:
+            raise DataError(
+                f"{path}: IDX files come as a set of four; give their folder, not a stream"
+            )
     fmt = detect_format(path)
     # One IDX file stands for the set of four around it.
     return (path.parent if fmt is Format.IDX else path), fmt

@@ -107,7 +107,7 @@ class Resumed:
     images_done: int
 
 
-FinishStatus = Literal["completed", "stopped", "diverged"]
+FinishStatus = Literal["completed", "stopped", "diverged", "failed"]
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,7 @@ class Trainer:
         # Set by whatever a paused run must answer: a resume, a step, a cancel, a new setting.
         self._wake = threading.Event()
         self._cancelled = False
+        self._failure: str | None = None  # set by `fail`
         # What a step asked for while paused: "batch", "epoch" or None (see `step`).
         self._step: str | None = None
         self._batches_per_second: float | None = None
@@ -217,6 +218,14 @@ class Trainer:
     def stepping(self) -> bool:
         """True while a `step` is being carried out."""
         return self._step is not None
+
+    def fail(self, reason: str) -> None:
+        """End the run after the current mini-batch as "failed", with ``reason`` as its message.
+
+        For what the trainer cannot see itself: the data it reads was found damaged.
+        """
+        self._failure = reason
+        self.cancel()
 
     def cancel(self) -> None:
         """End the run after the current mini-batch (the epoch is not evaluated)."""
@@ -354,7 +363,10 @@ class Trainer:
                         if not self._cancelled and self._step is None:
                             yield Resumed(epoch, done)
                 if self._cancelled:
-                    yield self._finished("stopped", epochs_done, clock, "stopped by the user")
+                    if self._failure is not None:
+                        yield self._finished("failed", epochs_done, clock, self._failure)
+                    else:
+                        yield self._finished("stopped", epochs_done, clock, "stopped by the user")
                     return
                 if self._eta != eta:
                     yield SettingChanged(epoch, done, "eta", eta, self._eta)

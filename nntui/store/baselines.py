@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from nntui.engine.errors import ConfigError
 from nntui.engine.svm import SvmResult
-from nntui.store.atomic import atomic_write
+from nntui.store.atomic import atomic_write, check_output_path, special_kind
 
 
 def cache_file(directory: str | os.PathLike[str], checksum: str) -> Path:
@@ -71,7 +72,34 @@ def save_svm_result(
     raise last_error or OSError("no directory to write the baseline cache in")
 
 
+def check_cache_writable(directories: Iterable[str | os.PathLike[str]], checksum: str) -> Path:
+    """The cache file a result would go to; `ConfigError` (one line) if none can be written.
+
+    Called before a fit that takes minutes, so a cache that is a FIFO, a device or
+    a directory, or a folder nobody may write, is found before the work, not after.
+    """
+    reasons = []
+    for directory in directories:
+        folder = Path(directory)
+        target = cache_file(folder, checksum)
+        try:
+            if not folder.exists():
+                probe = folder
+                while not probe.exists() and probe.parent != probe:
+                    probe = probe.parent
+                if probe.is_dir() and os.access(probe, os.W_OK | os.X_OK):
+                    return target  # a folder we can create
+                reasons.append(f"{str(folder)!r} cannot be created")
+                continue
+            return check_output_path(target, "the baseline cache")
+        except ConfigError as exc:
+            reasons.append(str(exc))
+    raise ConfigError(f"cannot cache the result: {'; '.join(reasons) or 'no folder to write in'}")
+
+
 def _read(path: Path) -> dict[str, Any] | None:
+    if special_kind(path) is not None:  # a FIFO would block the read forever
+        return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -13,7 +13,7 @@ from typing import Any
 from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import EpochDone
-from nntui.store.atomic import atomic_write
+from nntui.store.atomic import atomic_write, check_output_path
 
 FORMATS = (".json", ".csv")
 
@@ -56,18 +56,8 @@ def check_metrics_path(path: str | os.PathLike[str]) -> Path:
 
 
 def check_writable(path: Path, what: str) -> Path:
-    """A path we can create or replace: not a directory, in a writable directory that exists.
-
-    The messages name the path as ``what 'path'``, or ``'path'`` alone if ``what`` is empty.
-    """
-    named = f"{what} {str(path)!r}" if what else repr(str(path))
-    if path.is_dir():
-        raise ConfigError(f"{named} is a directory")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ConfigError(f"{named}: directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ConfigError(f"{named}: directory {str(parent)!r} is not writable")
+    """A path we can create or replace: `nntui.store.atomic.check_output_path`."""
+    check_output_path(path, what)
     return path
 
 

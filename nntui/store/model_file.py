@@ -8,6 +8,7 @@ history. It holds no pickles, so loading one never runs code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import zipfile
@@ -17,15 +18,20 @@ from typing import IO, Any
 
 import numpy as np
 
-from nntui.engine.config import TrainConfig
+from nntui.engine.config import (
+    INPUTS,
+    OUTPUTS,
+    TrainConfig,
+    check_memory,
+    check_mini_batch_size,
+    check_sizes,
+)
 from nntui.engine.errors import ConfigError, ModelFileError, reason
 from nntui.engine.network import Network
-from nntui.store.atomic import atomic_write
+from nntui.store.atomic import atomic_write, special_kind
 
 FORMAT = "nntui-model"
 VERSION = 1
-MAX_HIDDEN_LAYERS = 10
-MAX_LAYER = 100_000  # neurons in one layer of any network a file may hold
 MAX_META_BYTES = 256 << 20  # the metadata's JSON, history included
 MAX_EPOCH = 10_000_000
 
@@ -82,10 +88,7 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     """
     path = Path(path)
     name = str(path)
-    if not path.exists():
-        raise ModelFileError(f"{name}: no such model file")
-    if path.is_dir():
-        raise ModelFileError(f"{name}: is a directory, not a model file")
+    check_model_path(path)
     try:
         with zipfile.ZipFile(path) as archive:
             return _read(archive)
@@ -101,24 +104,50 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
         raise ModelFileError(f"{name}: not an nntui model file ({reason(exc)})") from None
 
 
+def check_model_path(path: Path) -> None:
+    """Refuse, in one line, a model path that is missing, unreadable or not a regular file.
+
+    A FIFO would block the read forever and a device (``/dev/zero``) never ends;
+    a folder that cannot be entered would raise PermissionError from ``stat``.
+    """
+    name = str(path)
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise ModelFileError(f"{name}: no such model file") from None
+    except PermissionError:
+        raise ModelFileError(f"{name}: permission denied") from None
+    except OSError as exc:
+        raise ModelFileError(f"{name}: cannot read ({reason(exc)})") from None
+    kind = special_kind(path)
+    if kind == "a directory":
+        raise ModelFileError(f"{name}: is a directory, not a model file")
+    if kind is not None:
+        raise ModelFileError(f"{name}: is {kind}, not a model file")
+
+
 def _read(archive: zipfile.ZipFile) -> SavedModel:
     members = {info.filename: info for info in archive.infolist()}
     if "meta.npy" not in members:
         raise ModelFileError("not an nntui model file (no readable metadata)")
     meta = _read_meta(archive, members["meta.npy"])
     sizes = meta.get("sizes")
-    if not (
-        isinstance(sizes, list)
-        and 2 <= len(sizes) <= MAX_HIDDEN_LAYERS + 2
-        and all(_is_int(n) and 1 <= n <= MAX_LAYER for n in sizes)
-    ):
+    if not (isinstance(sizes, list) and all(_is_int(n) for n in sizes)):
         raise ModelFileError("the layer sizes in the file are invalid")
+    _check_fits(tuple(sizes), meta.get("config"))
     layers = len(sizes) - 1
     expected = {f"w{i}.npy": (sizes[i + 1], sizes[i]) for i in range(layers)}
     expected |= {f"b{i}.npy": (sizes[i + 1], 1) for i in range(layers)}
-    for member in members:
+    for member, info in members.items():
         if member != "meta.npy" and member not in expected:
             raise ModelFileError(f"unexpected array {member.removesuffix('.npy')} in the file")
+        # The archive's own directory says how many bytes a member unpacks to: checked
+        # before any is decompressed, so a few MB of zeros cannot unpack to gigabytes.
+        if member in expected and info.file_size > _npy_bytes(expected[member]):
+            raise ModelFileError(
+                f"array {member.removesuffix('.npy')} unpacks to {info.file_size:,} bytes, "
+                f"more than its layer sizes need"
+            )
     arrays = {
         key: _read_array(archive, members.get(key), key.removesuffix(".npy"), shape)
         for key, shape in expected.items()
@@ -148,7 +177,38 @@ def _read(archive: zipfile.ZipFile) -> SavedModel:
     )
 
 
+def _check_fits(sizes: tuple[int, ...], saved_config: Any) -> None:
+    """The trainer's own limits and memory estimate, applied to the declared shapes."""
+    if len(sizes) >= 2 and (sizes[0], sizes[-1]) != (INPUTS, OUTPUTS):
+        raise ModelFileError(
+            f"the network has {sizes[0]} inputs and {sizes[-1]} outputs; "
+            f"MNIST needs {INPUTS} and {OUTPUTS}"
+        )
+    try:
+        check_sizes(sizes)
+    except ConfigError as exc:
+        raise ModelFileError(f"the layer sizes in the file are invalid: {exc}") from None
+    config = TrainConfig(sizes=sizes)
+    if isinstance(saved_config, dict) and _is_int(saved_config.get("mini_batch_size")):
+        # The saved mini-batch size counts in the estimate only within the trainer's limit.
+        with contextlib.suppress(ConfigError, TypeError, ValueError):
+            config = config.with_changes(
+                mini_batch_size=check_mini_batch_size(saved_config["mini_batch_size"])
+            )
+    try:
+        check_memory(config)
+    except ConfigError as exc:
+        raise ModelFileError(f"the network in the file does not fit: {exc}") from None
+
+
+def _npy_bytes(shape: tuple[int, int], header: int = 4096) -> int:
+    """The most an .npy member of `shape` may hold: float64 data and a generous header."""
+    return shape[0] * shape[1] * 8 + header
+
+
 def _read_meta(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
+    if info.file_size > MAX_META_BYTES:
+        raise ModelFileError("not an nntui model file (its metadata is too large)")
     with archive.open(info) as f:
         dtype, shape, fortran = _header(f, "meta")
         if dtype.kind != "U" or shape != () or dtype.itemsize > MAX_META_BYTES:
@@ -185,11 +245,16 @@ def _data(
     f: IO[bytes], key: str, dtype: np.dtype, shape: tuple[int, ...], fortran: bool
 ) -> np.ndarray:
     """Read exactly the bytes the (checked) header promised, no more."""
-    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    raw = f.read(size)
-    if len(raw) != size:
-        raise ModelFileError(f"array {key} is cut short")
-    return np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C").copy()
+    # Read straight into the array: one copy of the data in memory, never two.
+    array = np.empty(shape, dtype, order="F" if fortran else "C")
+    view = memoryview(array.reshape(-1, order="A")).cast("B")
+    done = 0
+    while done < len(view):
+        got = f.readinto(view[done:])  # type: ignore[attr-defined]
+        if not got:
+            raise ModelFileError(f"array {key} is cut short")
+        done += got
+    return array
 
 
 def _header(f: IO[bytes], key: str) -> tuple[np.dtype, tuple[int, ...], bool]:

@@ -54,6 +54,8 @@ class RunRecorder:
             if isinstance(event, EpochDone):
                 self.run.record_epoch(epoch_record(event), network, shuffle_state)
             elif isinstance(event, TrainingFinished):
+                if event.status == "failed":
+                    self.run.note = event.message  # why, as "failed: <note>" in the runs list
                 self.run.finish(event.status, network, shuffle_state)
         except ModelFileError as exc:
             self._warn(f"stopped keeping this run: {exc}")

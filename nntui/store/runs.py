@@ -31,6 +31,7 @@ import contextlib
 import json
 import os
 import socket
+import stat
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -385,7 +386,13 @@ def find_model(
     """
     text = os.fspath(spec)
     path = Path(text).expanduser()
-    if path.is_file():
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISDIR(mode):  # a file; a device, FIFO or socket load_model names
+            return path
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError:  # permission denied on the way: load_model says so in one line
         return path
     if path.is_dir() and not (path / RUN_FILE).exists():
         raise ModelFileError(f"{text}: is a directory, not a model file or a run")

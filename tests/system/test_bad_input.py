@@ -140,8 +140,8 @@ TABLE = [
     # --- files that are the wrong thing -------------------------------------------------------
     row("train --resume {empty}.npz", "{empty}.npz: not an nntui model file"),
     row("eval {notamodel}.npz", "{notamodel}.npz: not an nntui model file"),
-    row("train --resume {small}.npz", "{small}.npz: cannot train this network on MNIST",
-        "the first layer must have 784 neurons (one per pixel), got 4"),
+    row("train --resume {small}.npz", "{small}.npz: the network has 4 inputs and 2 outputs",
+        "MNIST needs 784 and 10"),
     row("eval {small}.npz", "{small}.npz: the network has 4 inputs and 2 outputs",
         "MNIST needs 784 and 10"),
     row("train --resume {model} --hidden 100",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,3 +97,37 @@ def test_a_full_stdout_is_reported_and_everything_is_still_saved(tiny_data_file,
     assert proc.returncode == 1, proc.stderr  # the epoch lines were lost
     assert "nntui: warning: cannot write to stdout (No space left on device)" in proc.stderr
     _check_saved(tmp_path, "completed", epochs=3)
+
+
+def test_a_run_on_a_cache_found_damaged_stops_as_failed(tiny_data_file, tmp_path):
+    # The first run writes the cache; an array is then edited in place (same size, valid
+    # header), so the next start maps it and only the background checksum can tell.
+    first = subprocess.run(
+        [*_command(tiny_data_file, 1)[:-4]], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    from nntui.data import cache
+
+    cache.wait_for_writes()
+    deadline = time.monotonic() + 60
+    folder = tiny_data_file.parent / cache.CACHE_DIRNAME
+    while not list(folder.glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the write was handed to a detached child at exit
+    (labels,) = folder.glob("*.labels.npy")
+    blob = bytearray(labels.read_bytes())
+    blob[-1] = (blob[-1] + 1) % 10
+    labels.write_bytes(bytes(blob))
+    for run in RunStore().list():
+        shutil.rmtree(run.path)
+
+    proc = subprocess.run(
+        _command(tiny_data_file, 10_000), capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "damaged" in proc.stderr and "failed: cached data was damaged" in proc.stderr
+    (kept,) = RunStore().list()
+    assert kept.status == "failed" and kept.note == "cached data was damaged"
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert doc["status"] == "failed"  # the model and metrics are still written
+    assert load_model(tmp_path / "m.npz").epochs_done == len(doc["epochs"])

@@ -307,6 +307,7 @@ def test_a_tag_pointing_outside_its_folder_is_not_followed(tmp_path: Path) -> No
     tag_path = cache_dir(path) / "mnist.pkl.gz.json"
     tag = json.loads(tag_path.read_text())
     tag["images"]["file"] = "../mnist.pkl.gz"
+    tag["seal"] = cache._seal(tag)  # as a writer that knows the seal would
     tag_path.write_text(json.dumps(tag))
     notices: list[str] = []
     assert not is_mapped(load(path, notices))

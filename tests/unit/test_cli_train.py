@@ -194,6 +194,24 @@ def test_a_full_disk_on_save_is_reported_in_one_line(tiny_data_file, tmp_path, m
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_summary_lists_only_the_files_written(tiny_data_file, tmp_path, monkeypatch):
+    import numpy as np
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", no_space)
+    model, metrics = tmp_path / "net.npz", tmp_path / "m.json"
+    args = ["--save", str(model), "--metrics", str(metrics)]
+    result = run("train", "--data", str(tiny_data_file), *QUICK, *args)
+    assert result.exit_code == 1
+    summary = result.stderr[result.stderr.index("Summary") :]
+    rows = {line.split()[0] for line in summary.splitlines()[1:] if line.strip()}
+    assert "model" not in rows  # it was not written
+    assert "metrics" in rows
+    assert metrics.is_file() and not model.exists()
+
+
 def test_every_run_is_kept_and_can_be_resumed_by_name(tiny_data_file):
     from nntui.store.runs import RunStore
 

@@ -169,7 +169,11 @@ def test_an_array_larger_than_its_layer_is_refused_by_its_header(tmp_path):
     big = io.BytesIO()
     np.save(big, np.zeros((10, 784 * 30)))
     _with_members(path, {"w0.npy": big.getvalue()})
-    _one_line_refusal(path, "array w0 has shape (10, 23520), the layer sizes need (10, 784)")
+    message = _one_line_refusal(path, "array w0")
+    # Refused by the archive's directory (before unpacking) or by the array's header.
+    assert (
+        "more than its layer sizes need" in message or "the layer sizes need (10, 784)" in message
+    )
 
 
 def _meta(**changes):
