@@ -4,11 +4,14 @@ The run folders stay the source of truth; ``<runs dir>/.index.sqlite`` only
 remembers what reading them gave. Every writer in `nntui.store.runs` writes a
 run's files first (atomically), then its row, so a crash between the two leaves
 a folder the index does not list, or lists as it was: each row keeps a *stamp*
-of the two files it was read from (``run.json`` and ``epochs.jsonl``, size and
-mtime in ns), and `RunIndex.sync` re-reads any folder whose files no longer
-match, any folder it lacks (written by hand or by an nntui without the index),
-and drops rows whose folder is gone. Appending an epoch changes the file's size
-and mtime, not the folder's, which is why the stamp is per file.
+of the files it was read from (size and mtime in ns of ``run.json`` and
+``epochs.jsonl``), and `RunIndex.sync` re-reads any folder it lacks (written by
+hand, copied in, or made by an nntui without the index), any whose ``run.json``
+changed, and, for a run still "running", any whose ``epochs.jsonl`` grew:
+appending an epoch changes that file's size and mtime, not the folder's. A
+finished run's epochs are not watched (that halves the stats, which are most of
+the cost of a listing); ``nntui runs --reindex`` reads everything again. Rows
+whose folder is gone are dropped.
 
 The file is in WAL mode with a busy timeout, so several writers (a training, a
 dashboard, a sweep client) and readers share it. Where WAL cannot work (some
@@ -199,6 +202,10 @@ def sort_column(text: str) -> str:
 
 def stamp(path: Path) -> str:
     """``mtime_ns:size`` of a file, or ``-`` if there is none: what a change would change."""
+    return _stamp(os.fspath(path))
+
+
+def _stamp(path: str) -> str:
     try:
         st = os.stat(path)
     except OSError:
@@ -333,10 +340,14 @@ class RunIndex:
         """
         with self.connect() as conn:
             rebuild = conn.execute("SELECT why FROM skipped WHERE name = '.rebuild'").fetchone()
-            indexed = {
-                name: (run_stamp, history_stamp, status, pid, host)
-                for name, run_stamp, history_stamp, status, pid, host in conn.execute(
-                    "SELECT name, run_stamp, history_stamp, status, pid, host FROM runs"
+            indexed = dict(conn.execute("SELECT name, run_stamp FROM runs"))
+            # A finished run's epochs change no more: its run.json is watched (for a hand
+            # edit); a running one's epochs.jsonl too (an older nntui may be appending).
+            live = {
+                name: (history_stamp, status, pid, host)
+                for name, history_stamp, status, pid, host in conn.execute(
+                    "SELECT name, history_stamp, status, pid, host FROM runs "
+                    "WHERE status IN ('running', 'interrupted')"
                 )
             }
             skipped = {
@@ -348,16 +359,21 @@ class RunIndex:
         folders = _folders(self.root)
         stale: list[str] = []
         crashed: list[str] = []
+        base = os.fspath(self.root)
         for name in folders:
-            folder = self.root / name
-            stamps = (stamp(folder / "run.json"), stamp(folder / "epochs.jsonl"))
+            # Plain strings: at 20,000 runs, pathlib's joins cost more than the stats.
+            run_stamp = _stamp(f"{base}/{name}/run.json")
             known = indexed.get(name)
             if known is not None:
-                if known[:2] != stamps:
+                if known != run_stamp:
                     stale.append(name)
-                elif known[2] == "running" and process_gone(known[3], known[4]):
-                    crashed.append(name)
-            elif skipped.get(name) != stamps:
+                elif name in live:
+                    history_stamp, status, pid, host = live[name]
+                    if history_stamp != _stamp(f"{base}/{name}/epochs.jsonl"):
+                        stale.append(name)
+                    elif status == "running" and process_gone(pid, host):
+                        crashed.append(name)
+            elif skipped.get(name) != (run_stamp, _stamp(f"{base}/{name}/epochs.jsonl")):
                 stale.append(name)
         gone = [n for n in indexed if n not in folders]
         gone += [n for n in skipped if n not in folders]
@@ -396,12 +412,12 @@ class RunIndex:
         else:
             # A writer updates its row right after its files: a "running" run read here was
             # caught between the two, which is no news. Anything else changed outside nntui.
-            outside = [r for r in rows if indexed.get(r.name, ("", "", ""))[2] != "running"]
-            outside_gone = [n for n in gone if indexed.get(n, ("", "", ""))[2:3] != ("running",)]
+            outside = [r for r in rows if live.get(r.name, ("", ""))[1] != "running"]
+            outside_gone = [n for n in gone if live.get(n, ("", ""))[1] != "running"]
             if outside or outside_gone:
                 self._warn(
-                    f"note: updated the runs index: {len(outside):,} run folders new or changed "
-                    f"and {len(outside_gone):,} gone since nntui last wrote it"
+                    f"note: updated the runs index: {_runs(len(outside))} new or changed and "
+                    f"{_runs(len(outside_gone))} gone since nntui last wrote it"
                 )
 
     def mark_rebuild(self, why: str) -> None:
@@ -462,6 +478,10 @@ class RunIndex:
                     "SELECT DISTINCT sweep FROM runs WHERE sweep IS NOT NULL ORDER BY sweep"
                 )
             ]
+
+
+def _runs(n: int) -> str:
+    return f"{n:,} run{'' if n == 1 else 's'}"
 
 
 def _ids(conn: sqlite3.Connection) -> tuple[int, int]:

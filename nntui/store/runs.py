@@ -40,14 +40,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.errors import ConfigError, ModelFileError, reason
-from nntui.engine.network import Network
 from nntui.store.atomic import atomic_write
 from nntui.store.index import COLUMNS, Filter, NotARun, Row, RunIndex, stamp
-from nntui.store.model_file import SavedModel, load_model, save_model
+
+if TYPE_CHECKING:  # NumPy is imported only to read or write a model: listing runs needs none
+    from nntui.engine.network import Network
+    from nntui.store.model_file import SavedModel
 
 ENV_VAR = "NNTUI_RUNS"
 RUN_FILE = "run.json"
@@ -188,6 +190,8 @@ class RunInfo:
         path = self.model_path
         if path is None:
             raise ModelFileError(f"run {self.name} has no saved model yet")
+        from nntui.store.model_file import load_model
+
         return load_model(path)
 
 
@@ -303,6 +307,8 @@ class Run:
             self._write_history()
         try:
             if network is not None:
+                from nntui.store.model_file import save_model
+
                 # The model first: run.json never claims an epoch that model.npz lacks.
                 save_model(
                     self.model_path,
@@ -492,9 +498,14 @@ class RunStore:
         descending: bool = False,
         limit: int | None = None,
         offset: int = 0,
+        *,
+        sync: bool = True,
     ) -> builtins.list[RunInfo]:
-        """The runs that pass ``filters``, sorted by a column of `nntui.store.index.COLUMNS`."""
-        return list(self.iter(filters, sort, descending, limit, offset))
+        """The runs that pass ``filters``, sorted by a column of `nntui.store.index.COLUMNS`.
+
+        ``sync=False`` skips bringing the index up to date first (the caller just did).
+        """
+        return list(self.iter(filters, sort, descending, limit, offset, sync=sync))
 
     def iter(
         self,
