@@ -469,6 +469,17 @@ class RunIndex:
                 for values in batch:
                     yield Row(*values)
 
+    def version(self) -> tuple[int, int]:
+        """A token that changes whenever a row is written or deleted (rows, highest rowid).
+
+        ``INSERT OR REPLACE`` gives the new row a new rowid, so every write moves it.
+        """
+        with self.connect() as conn:
+            count, top = conn.execute(
+                "SELECT count(*), coalesce(max(rowid), 0) FROM runs"
+            ).fetchone()
+            return int(count), int(top)
+
     def sweeps(self) -> list[str]:
         """The ids of the sweeps that have runs in the index, in order."""
         with self.connect() as conn:

@@ -530,6 +530,15 @@ class RunStore:
             return len(_select(self._scan(), filters, "started", False, None, 0))
         return self.index.count(filters)
 
+    def version(self) -> tuple[int, int] | None:
+        """A token that changes when any run does (after a sync); None without an index."""
+        if not self._open():
+            return None
+        try:
+            return self.index.version()
+        except sqlite3.Error:
+            return None
+
     def skipped(self) -> builtins.list[str]:
         """One line per folder that is not a readable run, saying why (after a `list`)."""
         if not self._open():
