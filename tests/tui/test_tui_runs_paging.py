@@ -97,3 +97,37 @@ async def test_a_new_run_appears_at_the_top_and_the_choices_stay(tmp_path, small
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert all(screen.runs[n] is before[n] for n in before)
+
+
+async def test_following_a_sweep_reads_again_only_the_runs_that_changed(tmp_path) -> None:
+    from textual.widgets import DataTable
+
+    from nntui.tui.screens.sweep import SweepScreen
+
+    store = RunStore(tmp_path / "runs")
+    fill(store, 3)  # runs of no sweep: not shown
+    live = []
+    for i in range(4):
+        run = store.create(CONFIG.with_changes(eta=1.0 + i), seed=i, sweep="sw-20261207-100000")
+        run.record_epoch({"epoch": 1, "correct": 60 + i, "total": 100})
+        live.append(run)
+    app = Host(lambda: SweepScreen(None, store, follow="sw-20261207-100000", workers=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SweepScreen)
+        assert screen.query_one(DataTable).row_count == 4
+        before = {id(r) for r in screen.rows}
+        screen._reread_later()  # nothing changed: the rows stay as they are
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert {id(r) for r in screen.rows} == before
+        live[2].record_epoch({"epoch": 2, "correct": 90, "total": 100})
+        screen._reread_later()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        changed = [r for r in screen.rows if id(r) not in before]
+        assert len(changed) == 1 and changed[0].epochs_done == 2 and changed[0].best == 0.9
+        assert len(screen.rows) == 4
+        for run in live:
+            run.finish("completed")
