@@ -52,7 +52,12 @@ LAZY_COMMANDS = {
     "runs": _Lazy(
         "nntui.cli.runs",
         "runs",
-        "List the training runs kept in the runs directory, oldest first.",
+        "List the training runs kept in the runs directory, newest first.",
+    ),
+    "delete": _Lazy(
+        "nntui.cli.runs",
+        "delete",
+        "Delete runs by name, or a whole sweep, from the runs store.",
     ),
     "eval": _Lazy(
         "nntui.cli.eval",

@@ -27,23 +27,30 @@ far back its model is. The runs directory is ``$NNTUI_RUNS`` if set, else
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
+import operator
 import os
+import shutil
 import socket
+import sqlite3
 import stat
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.errors import ConfigError, ModelFileError, reason
-from nntui.engine.network import Network
 from nntui.store.atomic import atomic_write
-from nntui.store.model_file import SavedModel, load_model, save_model
+from nntui.store.index import COLUMNS, Filter, NotARun, Row, RunIndex, stamp
+
+if TYPE_CHECKING:  # NumPy is imported only to read or write a model: listing runs needs none
+    from nntui.engine.network import Network
+    from nntui.store.model_file import SavedModel
 
 ENV_VAR = "NNTUI_RUNS"
 RUN_FILE = "run.json"
@@ -75,25 +82,75 @@ def short_config(config: TrainConfig) -> str:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """What a run's history comes to, kept in the index so that listing needs no epochs."""
+
+    epochs_done: int = 0
+    best_epoch: int | None = None
+    best_correct: int | None = None
+    best_total: int | None = None
+    last_accuracy: float | None = None
+
+    @classmethod
+    def of(cls, history: Sequence[dict[str, Any]]) -> Summary:
+        if not history:
+            return cls()
+        best = max(history, key=lambda r: r["correct"])  # the earliest of equals
+        last = history[-1]
+        return cls(
+            int(last["epoch"]),
+            int(best["epoch"]),
+            int(best["correct"]),
+            int(best["total"]),
+            last["correct"] / last["total"] if last["total"] else None,
+        )
+
+    @property
+    def best_accuracy(self) -> float | None:
+        if self.best_correct is None or not self.best_total:
+            return None
+        return self.best_correct / self.best_total
+
+
+@dataclass(frozen=True)
 class RunInfo:
-    """What `RunStore.list` and `RunStore.get` know about one stored run."""
+    """What `RunStore.list` and `RunStore.get` know about one stored run.
+
+    A run listed from the index carries its `Summary` only; its epochs are read
+    from ``epochs.jsonl`` the first time `history` (or `best`, `curve`) is asked for.
+    """
 
     name: str  # the folder's name
     path: Path  # the folder
     config: TrainConfig
     seed: int | None
     status: str  # one of STATUSES, or INTERRUPTED
-    history: tuple[dict[str, Any], ...] = field(repr=False)  # epoch_record dicts, in order
     started: str  # ISO 8601 with the UTC offset
     finished: str | None
     resumed_from: str | None = None  # the run or model file this one continued
     model_epoch: int | None = None  # the epoch model.npz holds (None: as the history)
     sweep: str | None = None  # the id of the `nntui sweep` this run belongs to
     note: str | None = None  # why a run failed, e.g. "worker lost"
+    summary: Summary = field(default_factory=Summary, repr=False, compare=False)
+    # The epochs, once read; a version 1 run has them in run.json and always carries them.
+    loaded: tuple[dict[str, Any], ...] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def history(self) -> tuple[dict[str, Any], ...]:
+        """The epoch_record dicts, in order (read on first use; empty if no longer readable)."""
+        if self.loaded is None:
+            try:
+                records = _read_history(self.path / HISTORY_FILE, self.name)
+            except ModelFileError:
+                records = []
+            valid = tuple(records) if all(_is_record(r) for r in records) else ()
+            object.__setattr__(self, "loaded", valid)
+            return valid
+        return self.loaded
 
     @property
     def epochs_done(self) -> int:
-        return int(self.history[-1]["epoch"]) if self.history else 0
+        return self.summary.epochs_done
 
     @property
     def best(self) -> dict[str, Any] | None:
@@ -103,8 +160,12 @@ class RunInfo:
     @property
     def best_accuracy(self) -> float | None:
         """The best epoch's fraction correct, 0..1, or None before the first epoch."""
-        best = self.best
-        return best["correct"] / best["total"] if best and best["total"] else None
+        return self.summary.best_accuracy
+
+    @property
+    def last_accuracy(self) -> float | None:
+        """The last epoch's fraction correct, 0..1, or None before the first epoch."""
+        return self.summary.last_accuracy
 
     @property
     def curve(self) -> tuple[tuple[int, float], ...]:
@@ -130,6 +191,8 @@ class RunInfo:
         path = self.model_path
         if path is None:
             raise ModelFileError(f"run {self.name} has no saved model yet")
+        from nntui.store.model_file import load_model
+
         return load_model(path)
 
 
@@ -162,6 +225,7 @@ class Run:
         self.resumed_from = resumed_from
         self.sweep = sweep
         self.note: str | None = None
+        self.index: RunIndex | None = None  # set by RunStore.create: the row to keep up to date
 
     @property
     def model_path(self) -> Path:
@@ -182,6 +246,7 @@ class Run:
         if self._recorded != len(self.history) - 1:  # the history was changed by hand
             self._write_history()
             self._save_model_if_due(network, shuffle_state)
+            self._update_index()
             return
         try:
             with open(self.path / HISTORY_FILE, "a", encoding="utf-8") as f:
@@ -190,6 +255,22 @@ class Run:
             raise ModelFileError(f"{self.path}: cannot save the run ({reason(exc)})") from None
         self._recorded += 1
         self._save_model_if_due(network, shuffle_state)
+        self._update_index()
+
+    def _update_index(self) -> None:
+        """Write the run's row, after its files. Never fails the run: the files are the truth.
+
+        An index that cannot be written now (locked for longer than its busy timeout,
+        a read-only disk) is repaired by the next reader, whose stamps will not match.
+        """
+        if self.index is None:
+            return
+        try:
+            self.index.put(
+                index_row(self.path, self._document(), self.config, Summary.of(self.history))
+            )
+        except (sqlite3.Error, OSError):
+            return  # the next reader's sync reads the folder again
 
     def _save_model_if_due(
         self, network: Network | None, shuffle_state: dict[str, Any] | None
@@ -227,6 +308,8 @@ class Run:
             self._write_history()
         try:
             if network is not None:
+                from nntui.store.model_file import save_model
+
                 # The model first: run.json never claims an epoch that model.npz lacks.
                 save_model(
                     self.model_path,
@@ -242,6 +325,7 @@ class Run:
                 f.write(json.dumps(self._document(), indent=1) + "\n")
         except OSError as exc:
             raise ModelFileError(f"{self.path}: cannot save the run ({reason(exc)})") from None
+        self._update_index()
 
     def _document(self) -> dict[str, Any]:
         return {
@@ -277,10 +361,23 @@ class Run:
 
 
 class RunStore:
-    """The runs directory: create runs in it, list them, find one by name."""
+    """The runs directory: create runs in it, list them, find one by name, delete them.
 
-    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+    Listing goes through the runs index (`nntui.store.index`), brought up to date
+    with the folders first. Notes about the index (built, repaired, no WAL) go to
+    ``warn``, one line each; without one they are kept in `notes`.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        warn: Callable[[str], object] | None = None,
+    ) -> None:
         self.root = Path(root).expanduser() if root is not None else runs_dir()
+        self.notes: list[str] = []
+        self._warn = warn or self.notes.append
+        self.index = RunIndex(self.root, self._warn)
+        self._usable = True  # False once the index could not be opened: read the folders
 
     def create(
         self,
@@ -317,17 +414,148 @@ class RunStore:
                 f"set {ENV_VAR} to a writable directory"
             ) from None
         run = Run(path, config, seed, started, history, resumed_from, sweep)
+        run.index = self.index if self._open() else None
         run._write_history()
         run.save()
         return run
 
-    def list(self, skipped: list[str] | None = None) -> list[RunInfo]:
+    # The index. -----------------------------------------------------------------------
+    def _open(self) -> bool:
+        """Make sure the index can be used; remake a damaged one. False: read the folders."""
+        if not self._usable:
+            return False
+        if not self.root.is_dir():
+            return False
+        for attempt in (1, 2):
+            try:
+                with self.index.connect():
+                    return True
+            except sqlite3.OperationalError as exc:
+                # Locked for longer than the busy timeout, a read-only directory: not damage.
+                self._give_up(exc)
+                return False
+            except sqlite3.DatabaseError as exc:
+                if attempt == 2:
+                    self._give_up(exc)
+                    return False
+                self.index.remove(f"damaged: {reason(exc)}")
+            except OSError as exc:
+                self._give_up(exc)
+                return False
+        return False  # pragma: no cover
+
+    def _give_up(self, exc: BaseException) -> None:
+        self._usable = False
+        self._warn(
+            f"note: cannot use the runs index {self.index.path} ({reason(exc)}); "
+            "reading every run folder instead"
+        )
+
+    def _fresh(self) -> bool:
+        """Bring the index up to date with the folders; False if there is no usable index."""
+        if not self._open():
+            return False
+        try:
+            self.index.sync(read_row, _process_gone)
+            return True
+        except sqlite3.OperationalError as exc:
+            self._give_up(exc)
+        except sqlite3.DatabaseError as exc:  # damaged while in use: remake it once
+            self.index.remove(f"damaged: {reason(exc)}")
+            try:
+                self.index.sync(read_row, _process_gone)
+                return True
+            except sqlite3.Error as again:
+                self._give_up(again)
+        return False
+
+    def reindex(self) -> int:
+        """Rebuild the index from the folders (``nntui runs --reindex``); return the runs."""
+        self._usable = True
+        self.index.remove("asked for (--reindex)")
+        if not self._fresh():
+            return len(self._scan())
+        return self.index.count()
+
+    # Reading. -------------------------------------------------------------------------
+    def list(self, skipped: builtins.list[str] | None = None) -> builtins.list[RunInfo]:
         """Every readable run, oldest first. Never raises for a broken or foreign folder.
 
         Folders that are not readable runs are left out; if ``skipped`` is given,
         one line saying which and why is appended to it for each. Hidden folders
-        (a leading dot) and plain files are passed over silently.
+        (a leading dot) and plain files are passed over silently. Thousands of
+        runs: prefer `query` with a limit, or `iter`.
         """
+        if not self._fresh():
+            return self._scan(skipped)
+        if skipped is not None:
+            skipped.extend(f"skipped {why}" for _, why in self.index.skipped())
+        return list(self.iter())
+
+    def query(
+        self,
+        filters: Sequence[Filter] = (),
+        sort: str = "started",
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+        *,
+        sync: bool = True,
+    ) -> builtins.list[RunInfo]:
+        """The runs that pass ``filters``, sorted by a column of `nntui.store.index.COLUMNS`.
+
+        ``sync=False`` skips bringing the index up to date first (the caller just did).
+        """
+        return list(self.iter(filters, sort, descending, limit, offset, sync=sync))
+
+    def iter(
+        self,
+        filters: Sequence[Filter] = (),
+        sort: str = "started",
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+        *,
+        sync: bool = True,
+    ) -> Iterator[RunInfo]:
+        """Like `query`, one run at a time: memory stays flat however many there are."""
+        if (sync and not self._fresh()) or not self._open():
+            yield from _select(self._scan(), filters, sort, descending, limit, offset)
+            return
+        for row in self.index.rows(filters, sort, descending, limit, offset):
+            yield info_from_row(self.root, row)
+
+    def count(self, filters: Sequence[Filter] = (), *, sync: bool = True) -> int:
+        """How many runs pass ``filters``."""
+        if (sync and not self._fresh()) or not self._open():
+            return len(_select(self._scan(), filters, "started", False, None, 0))
+        return self.index.count(filters)
+
+    def version(self) -> tuple[int, int] | None:
+        """A token that changes when any run does (after a sync); None without an index."""
+        if not self._open():
+            return None
+        try:
+            return self.index.version()
+        except sqlite3.Error:
+            return None
+
+    def skipped(self) -> builtins.list[str]:
+        """One line per folder that is not a readable run, saying why (after a `list`)."""
+        if not self._open():
+            skipped: builtins.list[str] = []
+            self._scan(skipped)
+            return skipped
+        return [f"skipped {why}" for _, why in self.index.skipped()]
+
+    def sweeps(self) -> builtins.list[str]:
+        """The ids of the sweeps that have runs in the store."""
+        if not self._fresh():
+            return sorted({r.sweep for r in self._scan() if r.sweep})
+        return self.index.sweeps()
+
+    def _scan(self, skipped: builtins.list[str] | None = None) -> builtins.list[RunInfo]:
+        """Every run read from its folder: without an index, the slow way."""
         try:
             entries = sorted(self.root.iterdir())
         except FileNotFoundError:
@@ -348,6 +576,14 @@ class RunStore:
         runs.sort(key=lambda r: (_sort_time(r.started), r.name))
         return runs
 
+    def _prefixed(self, text: str) -> tuple[builtins.list[RunInfo], int]:
+        """The first 4 runs whose name starts with ``text``, and how many there are."""
+        if not self._fresh():
+            found = [r for r in self._scan() if r.name.startswith(text)]
+            return found[:4], len(found)
+        first = [info_from_row(self.root, r) for r in self.index.rows(prefix=text, limit=4)]
+        return first, len(first) if len(first) < 4 else self.index.count(prefix=text)
+
     def get(self, name: str | os.PathLike[str]) -> RunInfo:
         """The run with this folder name, a unique prefix of one, or at this folder path.
 
@@ -362,15 +598,122 @@ class RunStore:
                 return read_run(path)
             raise ModelFileError(f"{text}: no such run folder")
         direct = self.root / text
-        if direct.is_dir():
+        if direct.is_dir() and not text.startswith("."):
             return read_run(direct)
-        matches = [r for r in self.list() if r.name.startswith(text)]
-        if len(matches) == 1:
-            return matches[0]
-        if not matches:
+        matches, n = self._prefixed(text)
+        if n == 1:
+            return read_run(matches[0].path)
+        if not n:
             raise ModelFileError(f"{text}: no run of that name in {self.root} (see 'nntui runs')")
-        names = ", ".join(r.name for r in matches[:3]) + (", ..." if len(matches) > 3 else "")
-        raise ModelFileError(f"{text}: {len(matches)} runs start with that ({names}); say which")
+        names = ", ".join(r.name for r in matches[:3]) + (", ..." if n > 3 else "")
+        raise ModelFileError(f"{text}: {n} runs start with that ({names}); say which")
+
+    def has_prefix(self, text: str) -> bool:
+        """True if some run's name starts with ``text``."""
+        return self._prefixed(text)[1] > 0
+
+    # Deleting. ------------------------------------------------------------------------
+    def delete(self, runs: Iterable[RunInfo | str]) -> int:
+        """Delete these runs (infos or folder names): folders and rows together.
+
+        Each folder is first renamed to a hidden ``.deleted-NAME`` (atomic, and
+        no longer a run to any reader), then the rows go in one transaction, then
+        the renamed folders. An interruption leaves hidden leftovers that the next
+        `delete` removes, and rows without folders that the next listing drops.
+        Returns how many runs were deleted; `ModelFileError` if one cannot be.
+        """
+        names = [r if isinstance(r, str) else r.name for r in runs]
+        moved: builtins.list[Path] = []
+        try:
+            for name in names:
+                if not name or name.startswith(".") or os.sep in name:
+                    raise ModelFileError(f"{name!r}: not a run's name")
+                target = self.root / f"{DELETED}{name}"
+                shutil.rmtree(target, ignore_errors=True)  # a leftover of the same name
+                try:
+                    os.rename(self.root / name, target)
+                except FileNotFoundError:
+                    continue
+                moved.append(target)
+        except OSError as exc:
+            raise ModelFileError(f"{self.root}: cannot delete the run ({reason(exc)})") from None
+        finally:
+            if self._open():
+                with contextlib.suppress(sqlite3.Error):
+                    self.index.drop(names)
+            for path in moved:
+                shutil.rmtree(path, ignore_errors=True)
+        self._remove_leftovers()
+        return len(moved)
+
+    def _remove_leftovers(self) -> None:
+        with contextlib.suppress(OSError), os.scandir(self.root) as entries:
+            for entry in entries:
+                if entry.name.startswith(DELETED) and entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+
+
+DELETED = ".deleted-"  # the prefix a run's folder takes while it is being deleted
+
+
+def _select(
+    runs: Sequence[RunInfo],
+    filters: Sequence[Filter],
+    sort: str,
+    descending: bool,
+    limit: int | None,
+    offset: int,
+) -> list[RunInfo]:
+    """`RunIndex.rows`'s query done in Python, for a runs directory without a usable index."""
+    rows = [(r, index_row_of(r)) for r in runs]
+    kept = [(r, row) for r, row in rows if all(_passes(row, f) for f in filters)]
+    column = COLUMNS[sort]
+
+    def key(item: tuple[RunInfo, Row]) -> tuple[Any, ...]:
+        value = getattr(item[1], column)
+        missing = value is None
+        # SQLite puts NULL first going up and last going down; so do we.
+        return (
+            not missing if not descending else missing is False,
+            value if not missing else 0,
+            item[1].started_ts,
+            item[1].name,
+        )
+
+    kept.sort(key=key, reverse=descending)
+    end = None if limit is None else offset + limit
+    return [r for r, _ in kept[offset:end]]
+
+
+def index_row_of(info: RunInfo) -> Row:
+    doc = {
+        "sweep": info.sweep,
+        "status": info.status,
+        "seed": info.seed,
+        "started": info.started,
+        "finished": info.finished,
+        "resumed_from": info.resumed_from,
+        "note": info.note,
+        "model_epoch": info.model_epoch,
+    }
+    return index_row(info.path, doc, info.config, info.summary)
+
+
+def _passes(row: Row, f: Filter) -> bool:
+    value = getattr(row, COLUMNS[f.column])
+    if f.op == "~":
+        return value is not None and str(f.value) in str(value)
+    if value is None:
+        return False
+    ops: dict[str, Callable[[Any, Any], bool]] = {
+        "=": operator.eq,
+        "!=": operator.ne,
+        "<": operator.lt,
+        "<=": operator.le,
+        ">": operator.gt,
+        ">=": operator.ge,
+    }
+    return ops[f.op](value, f.value)
 
 
 def find_model(
@@ -399,7 +742,7 @@ def find_model(
     if path.suffix == ".npz" or (os.sep in text and not path.is_dir()):
         raise ModelFileError(f"{text}: no such model file")
     store = store or RunStore()
-    if not any(r.name.startswith(text) for r in store.list()) and not path.is_dir():
+    if not path.is_dir() and not store.has_prefix(text):
         raise ModelFileError(f"{text}: no such model file or run (see 'nntui runs' for the runs)")
     info = store.get(text)  # one run, or an error saying the name fits several
     if info.model_path is None:
@@ -415,6 +758,29 @@ def find_model(
 def read_run(path: str | os.PathLike[str]) -> RunInfo:
     """Read the run in folder ``path``; raise `ModelFileError` (one line) if it is not one."""
     path = Path(path)
+    doc, config, history = _read_folder(path)
+    status = doc["status"]
+    if status == "running" and _process_gone(doc.get("pid"), doc.get("host")):
+        status = INTERRUPTED
+    return RunInfo(
+        name=path.name,
+        path=path,
+        config=config,
+        seed=_int(doc.get("seed")),
+        status=status,
+        started=_text(doc.get("started")) or "",
+        finished=_text(doc.get("finished")),
+        resumed_from=_text(doc.get("resumed_from")),
+        model_epoch=_int(doc.get("model_epoch")),
+        sweep=_text(doc.get("sweep")),
+        note=_text(doc.get("note")),
+        summary=Summary.of(history),
+        loaded=tuple(history),
+    )
+
+
+def _read_folder(path: Path) -> tuple[dict[str, Any], TrainConfig, list[dict[str, Any]]]:
+    """run.json (checked), its config and the epochs; `ModelFileError` if it is not a run."""
     where = f"{path.name}"
     try:
         text = (path / RUN_FILE).read_text(encoding="utf-8")
@@ -438,30 +804,93 @@ def read_run(path: str | os.PathLike[str]) -> RunInfo:
     history = doc.get("epochs") if version == 1 else _read_history(path / HISTORY_FILE, where)
     if not isinstance(history, list) or not all(_is_record(r) for r in history):
         raise ModelFileError(f"{where}: the epochs of the run are invalid")
-    model_epoch = doc.get("model_epoch")
-    status = doc.get("status")
-    if status not in STATUSES:
-        raise ModelFileError(f"{where}: unknown status {status!r} in {RUN_FILE}")
+    if doc.get("status") not in STATUSES:
+        raise ModelFileError(f"{where}: unknown status {doc.get('status')!r} in {RUN_FILE}")
+    return doc, config, history
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def index_row(
+    path: Path,
+    doc: dict[str, Any],
+    config: TrainConfig,
+    summary: Summary,
+    status: str | None = None,
+) -> Row:
+    """The index's row for the run in ``path``, whose files say ``doc`` and ``summary``.
+
+    The stamps are taken now: call this after the files are written.
+    """
+    started = _text(doc.get("started")) or ""
+    return Row(
+        name=path.name,
+        sweep=_text(doc.get("sweep")),
+        sizes=format_sizes(config.sizes, "-"),
+        eta=config.eta,
+        mini_batch_size=config.mini_batch_size,
+        epochs_done=summary.epochs_done,
+        epochs_planned=config.epochs,
+        best_epoch=summary.best_epoch,
+        best_correct=summary.best_correct,
+        best_total=summary.best_total,
+        best_accuracy=summary.best_accuracy,
+        last_accuracy=summary.last_accuracy,
+        status=status or doc["status"],
+        pid=_int(doc.get("pid")),
+        host=_text(doc.get("host")),
+        seed=_int(doc.get("seed")),
+        started=started,
+        started_ts=_sort_time(started),
+        finished=_text(doc.get("finished")),
+        resumed_from=_text(doc.get("resumed_from")),
+        note=_text(doc.get("note")),
+        model_epoch=_int(doc.get("model_epoch")),
+        config=json.dumps(config.to_dict()),
+        run_stamp=stamp(path / RUN_FILE),
+        history_stamp=stamp(path / HISTORY_FILE),
+    )
+
+
+def read_row(path: Path) -> Row:
+    """The index's row for folder ``path``, read from its files; `NotARun` if it is not one."""
+    # The stamps first: a file that changes while it is read then no longer matches them,
+    # and is read again next time, instead of a stale row that matches.
+    run_stamp, history_stamp = stamp(path / RUN_FILE), stamp(path / HISTORY_FILE)
+    try:
+        doc, config, history = _read_folder(path)
+    except ModelFileError as exc:
+        raise NotARun(str(exc)) from None
+    status = doc["status"]
     if status == "running" and _process_gone(doc.get("pid"), doc.get("host")):
         status = INTERRUPTED
-    seed = doc.get("seed")
-    started = doc.get("started")
-    finished = doc.get("finished")
-    resumed_from = doc.get("resumed_from")
-    sweep, note = doc.get("sweep"), doc.get("note")
+    row = index_row(path, doc, config, Summary.of(history), status)
+    return replace(row, run_stamp=run_stamp, history_stamp=history_stamp)
+
+
+def info_from_row(root: Path, row: Row) -> RunInfo:
+    """A `RunInfo` from the index: no epochs read until asked for."""
     return RunInfo(
-        name=path.name,
-        path=path,
-        config=config,
-        seed=seed if isinstance(seed, int) else None,
-        status=status,
-        history=tuple(history),
-        started=started if isinstance(started, str) else "",
-        finished=finished if isinstance(finished, str) else None,
-        resumed_from=resumed_from if isinstance(resumed_from, str) else None,
-        model_epoch=model_epoch if isinstance(model_epoch, int) else None,
-        sweep=sweep if isinstance(sweep, str) else None,
-        note=note if isinstance(note, str) else None,
+        name=row.name,
+        path=root / row.name,
+        config=TrainConfig.from_dict(row.config_dict),
+        seed=row.seed,
+        status=row.status,
+        started=row.started,
+        finished=row.finished,
+        resumed_from=row.resumed_from,
+        model_epoch=row.model_epoch,
+        sweep=row.sweep,
+        note=row.note,
+        summary=Summary(
+            row.epochs_done, row.best_epoch, row.best_correct, row.best_total, row.last_accuracy
+        ),
     )
 
 

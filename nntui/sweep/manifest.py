@@ -11,7 +11,6 @@ about to run.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 from nntui.engine.config import TrainConfig
 from nntui.engine.errors import ConfigError, ModelFileError
 from nntui.store.atomic import atomic_write
+from nntui.store.index import Filter
 from nntui.store.runs import RunInfo, RunStore
 from nntui.sweep.grid import RunSpec
 
@@ -77,7 +77,7 @@ def sweep_ids(store: RunStore) -> list[str]:
 def resolve_sweep(store: RunStore, text: str) -> str:
     """The sweep id ``text`` names (an id or a unique start of one); `ConfigError` if none."""
     ids = sweep_ids(store)
-    ids += sorted({r.sweep for r in store.list() if r.sweep and r.sweep not in ids})
+    ids += [s for s in store.sweeps() if s not in ids]
     if text in ids:
         return text
     matches = [i for i in ids if i.startswith(text)]
@@ -113,8 +113,8 @@ def load_manifest(store: RunStore, sweep: str) -> Manifest:
 
 
 def stored_runs(store: RunStore, sweep: str) -> list[RunInfo]:
-    """The runs in the store that belong to ``sweep``, oldest first."""
-    return [r for r in store.list() if r.sweep == sweep]
+    """The runs in the store that belong to ``sweep``, oldest first (their epochs read lazily)."""
+    return store.query([Filter("sweep", "=", sweep)])
 
 
 def missing_runs(manifest: Manifest, stored: list[RunInfo]) -> list[RunSpec]:
@@ -147,30 +147,29 @@ def runs_to_continue(store: RunStore, sweep: str) -> tuple[Manifest, list[RunSpe
 
 def unfinished_sweeps(store: RunStore) -> list[str]:
     """The sweeps with a manifest that have runs to continue, oldest first."""
-    infos = store.list()
     found = []
     for sweep in sweep_ids(store):
         try:
             manifest = load_manifest(store, sweep)
         except ModelFileError:  # nothing to continue from
             continue
-        if missing_runs(manifest, [r for r in infos if r.sweep == sweep]):
+        if missing_runs(manifest, stored_runs(store, sweep)):
             found.append(sweep)
     return found
 
 
 def delete_sweep(store: RunStore, sweep: str) -> int:
     """Delete the sweep's runs and its manifest; return how many runs were deleted."""
-    runs = stored_runs(store, sweep)
-    for r in runs:
-        shutil.rmtree(r.path, ignore_errors=True)
+    n = store.delete(stored_runs(store, sweep))  # folders and index rows together
     (_folder(store) / f"{sweep}.json").unlink(missing_ok=True)
-    return len(runs)
+    return n
 
 
 def drop_unfinished(store: RunStore, sweep: str, specs: list[RunSpec]) -> None:
     """Before running ``specs`` again, delete their stopped or failed records (no duplicates)."""
     keys = {(s.config.with_changes(seed=None), s.seed) for s in specs}
-    for r in stored_runs(store, sweep):
-        if r.status not in DONE and (r.config.with_changes(seed=None), r.seed) in keys:
-            shutil.rmtree(r.path, ignore_errors=True)
+    store.delete(
+        r
+        for r in stored_runs(store, sweep)
+        if r.status not in DONE and (r.config.with_changes(seed=None), r.seed) in keys
+    )

@@ -37,6 +37,7 @@ from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError, NntuiError
 from nntui.render.formats import clock, percent
 from nntui.render.status import STATUS_STYLE
+from nntui.store.index import Filter
 from nntui.store.runs import RunStore
 from nntui.sweep.events import SweepEvent, SweepFinished, SweepState
 from nntui.sweep.grid import (
@@ -81,6 +82,16 @@ class SweepFailed(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class StoreReread(Message):
+    """The following worker read the sweep's runs again from the store (some changed)."""
+
+    def __init__(self, sweep: str, version: tuple[int, int] | None, rows: list[Row]) -> None:
+        super().__init__()
+        self.sweep = sweep
+        self.version = version
+        self.rows = rows
 
 
 class SweepScreen(Screen[None]):
@@ -152,6 +163,9 @@ class SweepScreen(Screen[None]):
         self.sweep_id: str | None = None  # the sweep started or continued here, if any
         self._earlier: list[Row] = []  # a continued sweep's runs that had already ended
         self._follow_timer: Any = None
+        self._follow_version: tuple[int, int] | None = None
+        # name -> ((epochs done, status), its row): only a changed run's epochs are read again
+        self._follow_rows: dict[str, tuple[tuple[int, str], Row]] = {}
         self._dirty = False
 
     def compose(self) -> ComposeResult:
@@ -387,7 +401,7 @@ class SweepScreen(Screen[None]):
     # Following a sweep from the store. ------------------------------------------------
 
     def action_follow(self) -> None:
-        ids = sweep_ids(self.store) or sorted({r.sweep for r in self.store.list() if r.sweep})
+        ids = sweep_ids(self.store) or self.store.sweeps()
         if not ids:
             self.notify("No sweep in the runs store yet.")
             return
@@ -395,10 +409,12 @@ class SweepScreen(Screen[None]):
 
     def follow(self, sweep_id: str) -> None:
         """Show ``sweep_id`` from the store, and read the store again every second."""
+        if sweep_id != self.following:
+            self._follow_rows = {}
         self.following = sweep_id
         self.reread()
         if self._follow_timer is None:
-            self._follow_timer = self.set_interval(FOLLOW_INTERVAL, self.reread)
+            self._follow_timer = self.set_interval(FOLLOW_INTERVAL, self._reread_later)
 
     def _stop_following(self) -> None:
         if self._follow_timer is not None:
@@ -407,10 +423,48 @@ class SweepScreen(Screen[None]):
         self.following = None
 
     def reread(self) -> None:
+        """Read the followed sweep's runs from the store now, on the UI thread."""
         if self.following is None:
             return
-        infos = [r for r in self.store.list() if r.sweep == self.following]
-        self.rows = [row_from_info(r) for r in infos]
+        version, rows = self._read_rows(self.following)
+        self._show_rows(self.following, version, rows)
+
+    def _reread_later(self) -> None:
+        if self.following is not None:
+            self._reread_in_thread(self.following, self._follow_version)
+
+    @work(thread=True, exclusive=True, group="sweep-follow", exit_on_error=False)
+    def _reread_in_thread(self, sweep_id: str, version: tuple[int, int] | None) -> None:
+        # Bringing the index up to date costs a stat per run folder: not on the UI thread.
+        self.store.count()
+        now = self.store.version()
+        if (now is not None and now == version) or get_current_worker().is_cancelled:
+            return
+        self.post_message(StoreReread(sweep_id, *self._read_rows(sweep_id, sync=False)))
+
+    def _read_rows(
+        self, sweep_id: str, *, sync: bool = True
+    ) -> tuple[tuple[int, int] | None, list[Row]]:
+        """The sweep's runs from the index; the epochs only of runs that changed."""
+        infos = self.store.query([Filter("sweep", "=", sweep_id)], sync=sync)
+        version = self.store.version()
+        known = self._follow_rows
+        fresh: dict[str, tuple[tuple[int, str], Row]] = {}
+        for info in infos:
+            key = (info.epochs_done, info.status)
+            cached = known.get(info.name)
+            fresh[info.name] = cached if cached and cached[0] == key else (key, row_from_info(info))
+        self._follow_rows = fresh
+        return version, [row for _, row in fresh.values()]
+
+    def on_store_reread(self, message: StoreReread) -> None:
+        self._show_rows(message.sweep, message.version, message.rows)
+
+    def _show_rows(self, sweep_id: str, version: tuple[int, int] | None, rows: list[Row]) -> None:
+        if sweep_id != self.following:
+            return  # a reading of a sweep no longer followed
+        self._follow_version = version
+        self.rows = rows
         self.redraw()
 
     # Drawing. -------------------------------------------------------------------------
