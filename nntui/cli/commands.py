@@ -68,6 +68,11 @@ LAZY_COMMANDS = {
         "baseline_app",
         "The chapter's baselines to compare the network with (the SVM takes minutes).",
     ),
+    "serve": _Lazy(
+        "nntui.cli.serve",
+        "serve",
+        "Serve the dashboard to web browsers: each tab gets a dashboard of its own.",
+    ),
 }
 
 
@@ -173,8 +178,10 @@ def dashboard(
     saved = (load_model(find_model(str(resume))), str(resume)) if resume else None
     # Looked up in `nntui.cli` when called, where the entry point's fast path uses it too.
     from nntui import cli
+    from nntui.tui.browser import served
 
-    if not cli.interactive():
+    # In a browser tab (`nntui serve`) keys and screen go through textual-serve's pipes.
+    if not (cli.interactive() or served()):
         fail(
             "the dashboard needs an interactive terminal (stdin, stdout and stderr); "
             "use `nntui train` for a headless run (see `nntui --help`)"
