@@ -75,16 +75,16 @@ def serve(
     except (OSError, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         fail(f"--host {host}: {reason}")
-    if not local:
-        err_console.print(
-            f"nntui: warning: listening on {host}: anyone who can reach it can train on this "
-            "machine and read and delete its runs",
-            markup=False,
-            soft_wrap=True,
-        )
     sessions = max_sessions or os.cpu_count() or 1
 
     def ready(bound_port: int) -> None:
+        if not local:  # said once listening: an address that cannot be used is one error line
+            err_console.print(
+                f"nntui: warning: listening on {host}: anyone who can reach it can train on "
+                "this machine and read and delete its runs",
+                markup=False,
+                soft_wrap=True,
+            )
         shown = f"[{host}]" if ":" in host else host
         print(
             f"nntui: serving the dashboard at http://{shown}:{bound_port}/ "

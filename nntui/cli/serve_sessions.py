@@ -47,6 +47,8 @@ ENDING_GRACE_SECONDS = 7.0
 MIN_SIZE = (20, 8)
 MAX_SIZE = (500, 200)
 DEFAULT_SIZE = (80, 24)
+# How long a tab waits for a place on a full server before it is turned away.
+PLACE_WAIT_SECONDS = 3.0
 # How long a closing websocket waits for the browser's answer.
 CLOSE_SECONDS = 3.0
 PAGE_DIR = os.path.join(os.path.dirname(__file__), "serve_page")
@@ -157,6 +159,7 @@ class NntuiServer(Server):
         self.max_sessions = max_sessions
         self.sessions: list[Session] = []
         self.closing = False
+        self._places = asyncio.Condition()  # notified when a session ends
 
     async def on_startup(self, app: web.Application) -> None:
         """Print nothing: `nntui.cli.serve` prints the address itself."""
@@ -182,10 +185,6 @@ class NntuiServer(Server):
         websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, timeout=CLOSE_SECONDS)
         width, height = terminal_size(request.query.get("width"), request.query.get("height"))
         await websocket.prepare(request)
-        # No await between the check and the append: two tabs cannot both take the last place.
-        if self.closing or len(self.sessions) >= self.max_sessions:
-            await self._refuse(websocket)
-            return websocket
         session = Session(
             self.command,
             write_bytes=_quietly(websocket.send_bytes),
@@ -193,7 +192,9 @@ class NntuiServer(Server):
             close=websocket.close,
             download_manager=self.download_manager,
         )
-        self.sessions.append(session)
+        if not await self._take_place(session):
+            await self._refuse(websocket)
+            return websocket
         try:
             await session.start(width, height)
             relay = asyncio.ensure_future(self._relay_input(websocket, session))
@@ -203,9 +204,30 @@ class NntuiServer(Server):
             relay.cancel()
         finally:
             await session.end(signal.SIGHUP)
-            self.sessions.remove(session)
+            async with self._places:
+                self.sessions.remove(session)
+                self._places.notify_all()
             await websocket.close()
         return websocket
+
+    async def _take_place(self, session: Session) -> bool:
+        """Count ``session`` among the open ones if there is room; False if there is none.
+
+        A reloaded page opens its new websocket while its old dashboard is still
+        ending: a full server waits a moment for a place to come free.
+        """
+        async with self._places:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._places.wait_for(
+                        lambda: self.closing or len(self.sessions) < self.max_sessions
+                    ),
+                    PLACE_WAIT_SECONDS,
+                )
+            if self.closing or len(self.sessions) >= self.max_sessions:
+                return False
+            self.sessions.append(session)
+            return True
 
     async def _refuse(self, websocket: web.WebSocketResponse) -> None:
         if self.closing:
@@ -250,6 +272,8 @@ class NntuiServer(Server):
     async def end_all(self, signum: int) -> None:
         """Refuse new tabs and end every dashboard with ``signum``; return when all have ended."""
         self.closing = True
+        async with self._places:
+            self._places.notify_all()
         await asyncio.gather(*(session.end(signum) for session in list(self.sessions)))
 
 
