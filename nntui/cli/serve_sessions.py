@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import signal
+import textwrap
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -193,7 +194,7 @@ class NntuiServer(Server):
             download_manager=self.download_manager,
         )
         if not await self._take_place(session):
-            await self._refuse(websocket)
+            await self._refuse(websocket, width)
             return websocket
         try:
             await session.start(width, height)
@@ -229,16 +230,18 @@ class NntuiServer(Server):
             self.sessions.append(session)
             return True
 
-    async def _refuse(self, websocket: web.WebSocketResponse) -> None:
+    async def _refuse(self, websocket: web.WebSocketResponse, width: int) -> None:
         if self.closing:
-            text = "The nntui server is stopping."
+            text = "This nntui server is stopping."
         else:
+            n = self.max_sessions
             text = (
-                f"All {self.max_sessions} dashboards of this nntui server are in use. "
+                f"This nntui server is full: {n} of {n} dashboards are open. "
                 "Close one, then start again."
             )
-        await websocket.send_bytes(f"\r\n  {text}\r\n".encode())
-        await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"session limit")
+        lines = textwrap.wrap(text, max(width - 4, 16))
+        await websocket.send_bytes("".join(f"\r\n  {line}" for line in lines).encode())
+        await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"no room")
 
     async def _relay_input(self, websocket: web.WebSocketResponse, session: Session) -> None:
         """Pass the page's keys, mouse, resizes and focus on; answer its pings.

@@ -85,7 +85,7 @@ async def test_one_tab_more_than_the_cap_gets_a_message_and_no_process(tiny_data
         async with tab(served.url) as first:
             await first.wait_for(READY)
             async with tab(served.url) as second:
-                await second.wait_for(r"All 1 dashboards of this nntui server are in use")
+                await second.wait_for(r"This nntui server is full: 1 of 1 dashboards are open")
                 assert await second.wait_closed() == 1013  # try again later
             assert len(served.dashboards()) == 1
             assert first.closed_with is None
