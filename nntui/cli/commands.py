@@ -178,10 +178,8 @@ def dashboard(
     saved = (load_model(find_model(str(resume))), str(resume)) if resume else None
     # Looked up in `nntui.cli` when called, where the entry point's fast path uses it too.
     from nntui import cli
-    from nntui.tui.browser import served
 
-    # In a browser tab (`nntui serve`) keys and screen go through textual-serve's pipes.
-    if not (cli.interactive() or served()):
+    if not (cli.interactive() or cli.in_browser_tab()):
         fail(
             "the dashboard needs an interactive terminal (stdin, stdout and stderr); "
             "use `nntui train` for a headless run (see `nntui --help`)"

@@ -143,3 +143,29 @@ def test_the_command_line_loads_no_web_server_until_serve_runs():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_the_dashboard_recognises_the_driver_textual_serve_sets():
+    from textual_serve.app_service import AppService
+
+    from nntui import cli
+    from nntui.tui import browser
+
+    service = AppService(
+        "true", write_bytes=None, write_str=None, close=None, download_manager=None
+    )
+    set_by_textual_serve = service._build_environment()["TEXTUAL_DRIVER"]
+    assert cli.WEB_DRIVER == browser.WEB_DRIVER == set_by_textual_serve
+
+
+def test_a_bare_dashboard_without_a_terminal_is_still_refused(tiny_data_file):
+    # `nntui </dev/null`: only the web driver's environment lets a dashboard start on pipes.
+    proc = subprocess.run(
+        [sys.executable, "-m", "nntui", "--data", str(tiny_data_file)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("nntui: error: the dashboard needs an interactive terminal")
