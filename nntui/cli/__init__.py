@@ -9,11 +9,16 @@ through the parser. ``from nntui.cli import app`` still gives the typer app.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, NoReturn
 
 EXIT_USAGE = 2
 EXIT_SIGINT = 130
+# What textual-serve puts in TEXTUAL_DRIVER for each dashboard `nntui serve` starts. The
+# same as `nntui.tui.browser.WEB_DRIVER` (cli/ imports nothing from tui/ but the app, so it
+# is repeated here; a test checks that both agree with textual-serve).
+WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 
 
 def interactive() -> bool:
@@ -27,6 +32,14 @@ def interactive() -> bool:
         return all(s is not None and s.isatty() for s in streams)
     except (AttributeError, ValueError):  # a replaced or closed stream
         return False
+
+
+def in_browser_tab() -> bool:
+    """True in a dashboard that `nntui serve` started for a browser tab.
+
+    There keys and screen go through textual-serve's pipes instead of a terminal.
+    """
+    return os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER
 
 
 def main() -> None:

@@ -79,6 +79,11 @@ LAZY_COMMANDS = {
         "baseline_app",
         "The chapter's baselines to compare the network with (the SVM takes minutes).",
     ),
+    "serve": _Lazy(
+        "nntui.cli.serve",
+        "serve",
+        "Serve the dashboard to web browsers: each tab gets a dashboard of its own.",
+    ),
 }
 
 
@@ -185,7 +190,7 @@ def dashboard(
     # Looked up in `nntui.cli` when called, where the entry point's fast path uses it too.
     from nntui import cli
 
-    if not cli.interactive():
+    if not (cli.interactive() or cli.in_browser_tab()):
         fail(
             "the dashboard needs an interactive terminal (stdin, stdout and stderr); "
             "use `nntui train` for a headless run (see `nntui --help`)"

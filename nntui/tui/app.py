@@ -20,6 +20,7 @@ from textual.screen import Screen
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.store.model_file import SavedModel
+from nntui.tui.browser import keep_stdout_for_the_driver, served, watch_server
 from nntui.tui.screens.main import MainScreen
 from nntui.tui.terminal_watch import silence_dead_terminal, terminal_alive, watch_terminal
 
@@ -118,6 +119,8 @@ class NntuiApp(App[None]):
                 self._stop_watching = watch_terminal(
                     sys.__stdin__.fileno(), lambda: self._terminal_gone(loop)
                 )
+            elif served():  # in a browser tab: no terminal to hang up, but a server to lose
+                self._stop_watching = watch_server(lambda: self._terminal_gone(loop))
 
     def on_unmount(self) -> None:
         if self._handle_signals:
@@ -179,6 +182,8 @@ def run_dashboard(
     The code is 0 only when the user quit: an unhandled error (which Textual
     reports, with its traceback, after restoring the terminal) gives 1.
     """
+    if served():
+        keep_stdout_for_the_driver()  # before the app builds its driver
     app = NntuiApp(data_path=data_path, config=config, saved=saved, handle_signals=True)
     app.run()
     code = app.return_code or 0

@@ -1,0 +1,325 @@
+"""The web server behind ``nntui serve``: textual-serve's, made safe to leave running.
+
+textual-serve gives each browser tab a process of its own running the command,
+started through a shell, talking over pipes; the page's terminal widget
+(xterm.js) draws what that process writes. Its stock server lets any number of
+tabs start processes, notices a dropped connection only after 15 s of silence,
+and ends a session by asking the app to quit and waiting for as long as that
+takes. Here:
+
+- at most ``max_sessions`` dashboards run at once; one more tab gets a line in
+  its terminal area and no process;
+- the websocket heartbeat is `HEARTBEAT_SECONDS`, so a connection that drops
+  without closing is noticed within 1.5 times that;
+- a session ends as a closed terminal ends the dashboard (SIGHUP: the run is
+  kept as "stopped"), and whatever is left of its process group after
+  `ENDING_GRACE_SECONDS` is killed;
+- a signal to the server ends every session the same way before it exits.
+
+Imported only by `nntui.cli.serve`, when the command runs: aiohttp and
+textual-serve are not loaded by ``nntui`` or ``nntui train``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import textwrap
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import WSCloseCode, WSMsgType, web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server
+
+from nntui.engine.errors import NntuiError
+
+# aiohttp pings after this long without a message and gives up when no pong comes
+# within half of it: a dropped connection is noticed within 6 s.
+HEARTBEAT_SECONDS = 4.0
+# The dashboard ends within its own grace period (5 s) of a SIGHUP; past this, it is killed.
+ENDING_GRACE_SECONDS = 7.0
+# Bounds for the terminal size a page asks for: a crafted request cannot make a
+# dashboard lay out a screen of a billion cells.
+MIN_SIZE = (20, 8)
+MAX_SIZE = (500, 200)
+DEFAULT_SIZE = (80, 24)
+# How long a tab waits for a place on a full server before it is turned away.
+PLACE_WAIT_SECONDS = 3.0
+# How long a closing websocket waits for the browser's answer.
+CLOSE_SECONDS = 3.0
+PAGE_DIR = os.path.join(os.path.dirname(__file__), "serve_page")
+
+Send = Callable[[Any], Awaitable[None]]
+
+
+class ServeError(NntuiError):
+    """The server cannot start: the port is taken, the address is not this machine's."""
+
+
+def terminal_size(width: object, height: object) -> tuple[int, int]:
+    """A size asked for by a page (numbers, strings, or anything), within the bounds."""
+    size = []
+    for value, default, low, high in zip(
+        (width, height), DEFAULT_SIZE, MIN_SIZE, MAX_SIZE, strict=True
+    ):
+        try:
+            number = int(value)  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError):
+            number = default
+        size.append(min(max(number, low), high))
+    return size[0], size[1]
+
+
+class Session(AppService):
+    """One tab's dashboard, in a process group of its own so that it can be ended for sure."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ending: asyncio.Task[None] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The dashboard's process id (the shell ``exec``s it), once started."""
+        return None if self._process is None else self._process.pid
+
+    @property
+    def output_done(self) -> asyncio.Task[None] | None:
+        """The task relaying the dashboard's output; it ends when the dashboard does."""
+        return self._task
+
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
+        # As textual-serve does, plus a new session (and so process group): ending
+        # the session can then reach every process the dashboard started.
+        self._process = process = await asyncio.create_subprocess_shell(
+            self.command,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self._build_environment(width=width, height=height),
+            start_new_session=True,
+        )
+        self._stdin = process.stdin
+        return process
+
+    async def end(self, signum: int = signal.SIGHUP) -> None:
+        """End the dashboard with ``signum`` (SIGHUP: like a closed terminal), for sure.
+
+        Safe to call more than once, and at the same time: the first call's
+        signal is the one sent.
+        """
+        if self._ending is None:
+            self._ending = asyncio.ensure_future(self._end(signum))
+        await asyncio.shield(self._ending)
+
+    async def _end(self, signum: int) -> None:
+        process = self._process
+        if process is None:
+            return
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signum)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), ENDING_GRACE_SECONDS)
+        # Whatever is left: the dashboard if it hung, anything it started.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), ENDING_GRACE_SECONDS)
+            except TimeoutError:  # a grandchild that left the group holds the pipe open
+                self._task.cancel()
+        await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
+
+
+def _quietly(send: Send) -> Send:
+    """``send`` that drops what cannot be sent once the browser has gone.
+
+    textual-serve stops relaying a dashboard's output at the first failed send;
+    the dashboard would then block on a full pipe and could not end in order.
+    """
+
+    async def send_quietly(data: Any) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await send(data)
+
+    return send_quietly
+
+
+class NntuiServer(Server):
+    """textual-serve's server with a session cap, a short heartbeat and sessions that end."""
+
+    def __init__(self, command: str, max_sessions: int) -> None:
+        super().__init__(command, title="nntui")
+        self.templates_path = PAGE_DIR  # our page: nntui's title, the font served locally
+        self.max_sessions = max_sessions
+        self.sessions: list[Session] = []
+        self.closing = False
+        self._places = asyncio.Condition()  # notified when a session ends
+
+    async def on_startup(self, app: web.Application) -> None:
+        """Print nothing: `nntui.cli.serve` prints the address itself."""
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        """The page, its websocket's address taken from the address the browser used.
+
+        textual-serve builds it from ``--host``, and a browser on another machine
+        cannot reach ``ws://0.0.0.0:8000``.
+        """
+        scheme = "wss" if request.secure else "ws"
+        font_size = terminal_size(request.query.get("fontsize", "16"), 24)[0]
+        return {
+            "font_size": min(font_size, 64),
+            "app_websocket_url": f"{scheme}://{request.host}/ws",
+            "config": {"static": {"url": "/static/"}},
+            "application": {"name": self.title},
+        }
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """One tab: start its dashboard if there is room, relay keys and screen until it ends."""
+        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, timeout=CLOSE_SECONDS)
+        width, height = terminal_size(request.query.get("width"), request.query.get("height"))
+        await websocket.prepare(request)
+        session = Session(
+            self.command,
+            write_bytes=_quietly(websocket.send_bytes),
+            write_str=_quietly(websocket.send_str),
+            close=websocket.close,
+            download_manager=self.download_manager,
+        )
+        if not await self._take_place(session):
+            await self._refuse(websocket, width)
+            return websocket
+        try:
+            await session.start(width, height)
+            relay = asyncio.ensure_future(self._relay_input(websocket, session))
+            assert session.output_done is not None
+            # Until the tab closes (or its connection drops), or the dashboard ends.
+            await asyncio.wait({relay, session.output_done}, return_when=asyncio.FIRST_COMPLETED)
+            relay.cancel()
+        finally:
+            await session.end(signal.SIGHUP)
+            async with self._places:
+                self.sessions.remove(session)
+                self._places.notify_all()
+            await websocket.close()
+        return websocket
+
+    async def _take_place(self, session: Session) -> bool:
+        """Count ``session`` among the open ones if there is room; False if there is none.
+
+        A reloaded page opens its new websocket while its old dashboard is still
+        ending: a full server waits a moment for a place to come free.
+        """
+        async with self._places:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._places.wait_for(
+                        lambda: self.closing or len(self.sessions) < self.max_sessions
+                    ),
+                    PLACE_WAIT_SECONDS,
+                )
+            if self.closing or len(self.sessions) >= self.max_sessions:
+                return False
+            self.sessions.append(session)
+            return True
+
+    async def _refuse(self, websocket: web.WebSocketResponse, width: int) -> None:
+        if self.closing:
+            text = "This nntui server is stopping."
+        else:
+            n = self.max_sessions
+            text = (
+                f"This nntui server is full: {n} of {n} dashboards are open. "
+                "Close one, then start again."
+            )
+        lines = textwrap.wrap(text, max(width - 4, 16))
+        await websocket.send_bytes("".join(f"\r\n  {line}" for line in lines).encode())
+        await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"no room")
+
+    async def _relay_input(self, websocket: web.WebSocketResponse, session: Session) -> None:
+        """Pass the page's keys, mouse, resizes and focus on; answer its pings.
+
+        Anything malformed is ignored: the page is not trusted.
+        """
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                envelope = json.loads(message.data)
+            except ValueError:
+                continue
+            if not isinstance(envelope, list) or not envelope:
+                continue
+            kind = envelope[0]
+            payload = envelope[1] if len(envelope) > 1 else None
+            if kind == "stdin" and isinstance(payload, str):
+                await session.send_bytes(payload.encode("utf-8", "replace"))
+            elif kind == "resize" and isinstance(payload, dict):
+                await session.set_terminal_size(
+                    *terminal_size(payload.get("width"), payload.get("height"))
+                )
+            elif kind == "ping":
+                await _quietly(websocket.send_json)(["pong", payload])
+            elif kind == "blur":
+                await session.blur()
+            elif kind == "focus":
+                await session.focus()
+
+    async def end_all(self, signum: int) -> None:
+        """Refuse new tabs and end every dashboard with ``signum``; return when all have ended."""
+        self.closing = True
+        async with self._places:
+            self._places.notify_all()
+        await asyncio.gather(*(session.end(signum) for session in list(self.sessions)))
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+async def run_server(
+    command: str, host: str, port: int, max_sessions: int, ready: Callable[[int], None]
+) -> int:
+    """Serve until a signal comes; end every session; return 128 + the signal's number.
+
+    ``ready`` is called with the port listened on (``port`` 0 picks a free one).
+    Raises `ServeError` if the address cannot be listened on.
+    """
+    server = NntuiServer(command, max_sessions)
+    runner = web.AppRunner(
+        await server._make_app(),
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=CLOSE_SECONDS,  # the sessions have ended by then
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        # aiohttp's message repeats the address: the system's reason is enough.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ServeError(f"cannot listen on {host} port {port}: {reason}") from None
+    loop = asyncio.get_running_loop()
+    stop: asyncio.Future[int] = loop.create_future()
+
+    def on_signal(signum: int) -> None:
+        if not stop.done():
+            stop.set_result(signum)
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        ready(runner.addresses[0][1])
+        signum = await stop
+        await server.end_all(signum)
+    finally:
+        await runner.cleanup()
+    return 128 + signum

@@ -1,0 +1,105 @@
+"""`nntui serve` in a real browser: Debian's chromium, driven by Playwright.
+
+The screen is read from the page's terminal widget (xterm.js) buffer, as text,
+not from pixels. CI installs chromium when it is missing (.ci/run); this
+machine cannot download a browser of Playwright's own, so the test points
+Playwright at that one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from nntui.store.runs import RunStore
+from tests.fakedata import write_book_pickle
+from tests.serve.served import EPOCH_LINE, alive, serving, wait_until
+
+pytest.importorskip("textual_serve")
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI does)")
+
+# textual-serve's page keeps its xterm.js Terminal inside its script bundle. The object
+# that holds it sets `fitAddon` just after `terminal`: a setter on Object.prototype for
+# that name sees the holder once, and leaves the terminal where the test can read it.
+EXPOSE_TERMINAL = """
+Object.defineProperty(Object.prototype, "fitAddon", {
+  configurable: true,
+  set(value) {
+    if (this.terminal && this.terminal.buffer && !window.nntuiTerminal) {
+      window.nntuiTerminal = this.terminal;
+    }
+    Object.defineProperty(this, "fitAddon", {
+      value, writable: true, configurable: true, enumerable: true,
+    });
+  },
+});
+"""
+# The terminal's visible rows, as text.
+SCREEN = """() => {
+  const terminal = window.nntuiTerminal;
+  if (!terminal) return "";
+  const buffer = terminal.buffer.active;
+  const rows = [];
+  for (let y = 0; y < terminal.rows; y++) {
+    const line = buffer.getLine(buffer.viewportY + y);
+    rows.push(line ? line.translateToString(true) : "");
+  }
+  return rows.join("\\n");
+}"""
+
+
+@pytest.fixture(scope="module")
+def long_epochs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Enough images that the run is still going when the tab closes."""
+    return write_book_pickle(tmp_path_factory.mktemp("data") / "mnist.pkl.gz", 25_000, 5_000, 100)
+
+
+def screen_shows(page, pattern: str, timeout: float = 60.0) -> str:
+    """Wait until the terminal's text matches ``pattern``; the matching text."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = page.evaluate(SCREEN)
+        match = re.search(pattern, text)
+        if match:
+            return match.group(0)
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{pattern!r} not on the screen:\n{text}")
+
+
+def test_the_dashboard_in_chromium(long_epochs):
+    with (
+        serving("--data", str(long_epochs)) as served,
+        sync_api.sync_playwright() as playwright,
+    ):
+        # --no-sandbox: CI runs as root, where chromium's sandbox refuses to start.
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.add_init_script(EXPOSE_TERMINAL)
+            page.goto(served.url)
+            assert page.title() == "nntui"
+            screen_shows(page, r"Ready")
+            (dashboard,) = served.dashboards()
+            assert page.evaluate("() => window.nntuiTerminal.cols") > 80  # the page's size
+
+            page.locator(".xterm").click()  # the terminal takes the keys, as a user's click does
+            page.keyboard.press("Space")
+            line = screen_shows(page, EPOCH_LINE, timeout=90)
+            assert re.fullmatch(EPOCH_LINE, line)
+
+            page.close()
+            closed = time.monotonic()
+            assert wait_until(lambda: not alive(dashboard), timeout=10)
+            assert time.monotonic() - closed < 10
+        finally:
+            browser.close()
+        (run,) = RunStore(os.environ["NNTUI_RUNS"]).list()
+        assert run.status == "stopped" and 1 <= run.epochs_done < 30
