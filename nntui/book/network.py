@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableSequence, Sequence
 from typing import Any
 
 import numpy as np
@@ -131,6 +131,12 @@ class Network:
         mini_batch_size = _check_whole(mini_batch_size, "mini_batch_size", least=1)
         eta = _check_eta(eta)
         n_in, n_out = self.sizes[0], self.sizes[-1]
+        pairs.check_list(training_data, "training_data")
+        if not isinstance(training_data, MutableSequence):
+            raise TypeError(
+                "training_data must be a list: SGD shuffles it in place each epoch, as the "
+                f"book does; got a {type(training_data).__name__} (pass list(...) of it)"
+            )
         x1, y = pairs.training_arrays(training_data, n_in, n_out, self.dtype)
         tests = None
         if test_data is not None and len(test_data) > 0:  # the book's `if test_data:`
@@ -260,6 +266,7 @@ def _mini_batches(
     rows: np.ndarray, x: np.ndarray, y: np.ndarray, m: int, dtype: np.dtype
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Consecutive slices of ``rows`` as ``dtype`` arrays, in buffers reused batch after batch."""
+    m = min(m, len(rows))  # a larger mini-batch is all of them, as the book's slices give
     xb = np.empty((m, x.shape[1]), dtype)
     yb = np.empty((m, y.shape[1]), dtype)
     # Images of another type (float32 from the loader) are gathered as they are, then cast:
