@@ -195,7 +195,7 @@ class BookSession(Session):
         self.eval_on = config.eval_on
         self.new_sample()
 
-    def _trainer(self, config: TrainConfig, shuffle_state: dict | None = None) -> Trainer:
+    def _trainer(self, config: TrainConfig, shuffle_state: dict[str, Any] | None = None) -> Trainer:
         trainer = WatchedTrainer(
             self.data,
             config,
