@@ -202,6 +202,7 @@ def test_importing_nntui_loads_no_numpy_until_the_book_is_asked_for():
         "import sys, nntui\n"
         "assert 'numpy' not in sys.modules\n"
         "from nntui import mnist_loader, network\n"
+        "assert 'textual' not in sys.modules  # the dashboard loads only for watch=True\n"
         "print(network.Network.__name__, mnist_loader.load_data_wrapper.__name__)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
