@@ -58,8 +58,13 @@ def watch(run: BookRun, epochs: int) -> Iterator[str]:
         return
     app = watch_app(run, epochs)
     with _restored_terminal():
-        app.run()
+        run_app(app)
     yield from finish(app)
+
+
+def run_app(app: BookApp) -> None:
+    """Run the dashboard in this terminal until it closes (tests run it headless instead)."""
+    app.run()
 
 
 def why_not(run: BookRun) -> str | None:

@@ -129,3 +129,32 @@ async def test_the_log_names_the_callers_net_once(book_data):
     assert sum("from net.SGD(..., watch=True)" in line for line in lines) == 1
     assert not any(line.startswith("New network") for line in lines)
     assert len(app.trainers) == 1
+
+
+def test_sgd_with_watch_returns_the_trained_net_and_prints_the_books_lines(
+    book_data, capsys, monkeypatch
+):
+    """The whole call, as a learner makes it; the dashboard runs headless, driven by a pilot."""
+    training, test = book_data
+    seen: dict[str, object] = {}
+
+    async def learner(pilot) -> None:
+        screen = main_screen(pilot.app)
+        await wait_for(pilot, lambda: screen.state == "finished", timeout=60)
+        seen["log"] = log_lines(pilot.app)
+        await pilot.press("q")
+
+    monkeypatch.setattr(watch, "why_not", lambda run: None)  # as if in a terminal
+    monkeypatch.setattr(
+        watch, "run_app", lambda app: app.run(headless=True, size=(120, 40), auto_pilot=learner)
+    )
+    handler = signal.getsignal(signal.SIGINT)
+    net = network.Network([784, 30, 10])
+    before = net.evaluate(test)
+    assert net.SGD(training, 2, 10, 3.0, test_data=test, watch=True) is None
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Epoch 0", "Epoch 1"]
+    assert lines[-1] == f"Epoch 1: {net.evaluate(test)} / 100"  # net is what was trained
+    assert net.evaluate(test) != before
+    assert any("Epoch 2:" in line for line in seen["log"])  # the dashboard showed the run
+    assert signal.getsignal(signal.SIGINT) is handler
