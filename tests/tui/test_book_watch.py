@@ -158,3 +158,34 @@ def test_sgd_with_watch_returns_the_trained_net_and_prints_the_books_lines(
     assert net.evaluate(test) != before
     assert any("Epoch 2:" in line for line in seen["log"])  # the dashboard showed the run
     assert signal.getsignal(signal.SIGINT) is handler
+
+
+async def test_the_dashboards_controls_work_on_the_callers_run(book_data):
+    """Pause, a step, eta live, a look-inside screen, then q: the call's lines follow all that."""
+    from textual.widgets import Input
+
+    training, test = book_data
+    net = network.Network([784, 30, 10])
+    app = watch.watch_app(book_run(net, training, test, m=1), 1_000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "running", timeout=60)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.state == "paused")
+        trainer = app.trainers[-1]
+        await pilot.press("full_stop")  # one mini-batch, then paused again
+        await wait_for(pilot, lambda: not screen.run.stepping)
+        await pilot.click("#eta")
+        app.query_one("#eta", Input).value = ""
+        await pilot.press(*"0.5", "enter")
+        await wait_for(pilot, lambda: trainer.eta == 0.5)
+        await pilot.press("escape", "c")  # the confusion matrix, on the caller's network
+        await wait_for(pilot, lambda: app.screen is not screen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: len(trainer.history) >= 2, timeout=60)
+        await pilot.press("q")
+    lines = watch.finish(app)
+    assert 2 <= len(lines) < 1_000 and lines[0].startswith("Epoch 0: ")
+    assert trainer.history[-1].eta == 0.5  # the live eta was used
