@@ -9,7 +9,7 @@ wrong and what is allowed, never with a NumPy error from deep inside an epoch.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 
@@ -124,7 +124,7 @@ def _stack_with_ones(xs: list[Any], k: int, name: str, dtype: np.dtype) -> np.nd
         try:
             # Straight into place: one pass, no temporary the size of the training set.
             # "safe" refuses to round a float64 x into float32 storage.
-            casting = "same_kind" if store == dtype else "safe"
+            casting: Literal["same_kind", "safe"] = "same_kind" if store == dtype else "safe"
             np.stack(xs, out=x1[:, :k, None] if column else x1[:, :k], casting=casting)
         except TypeError:
             continue

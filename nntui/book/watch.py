@@ -31,11 +31,16 @@ from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import EpochDone, TrainingEvent
 from nntui.engine.training import Trainer, new_seed
+from nntui.store.model_file import SavedModel
 from nntui.tui.app import NntuiApp
+from nntui.tui.model.run_control import FINISHED, RunControl, Status
 from nntui.tui.model.session import Session, progress_every
 from nntui.tui.screens.main import MainScreen
+from nntui.tui.screens.main_flows import MainFlows
 
 EVAL_FROM_TRAINING = 10_000  # without test_data the dashboard scores this many training pairs
+NOT_HERE = "this dashboard trains your net from net.SGD(..., watch=True), and only it"
+WATCH_FINISHED = Status("Finished: q returns to Python with net trained; s trains on.")
 STOP_WAIT_SECONDS = 30.0  # the longest a stopped run may take to finish its mini-batch
 # Handlers the dashboard may change while it runs, put back when it closes.
 SAVED_SIGNALS = tuple(
@@ -58,8 +63,13 @@ def watch(run: BookRun, epochs: int) -> Iterator[str]:
         return
     app = watch_app(run, epochs)
     with _restored_terminal():
-        app.run()
+        run_app(app)
     yield from finish(app)
+
+
+def run_app(app: BookApp) -> None:
+    """Run the dashboard in this terminal until it closes (tests run it headless instead)."""
+    app.run()
 
 
 def why_not(run: BookRun) -> str | None:
@@ -172,6 +182,10 @@ class WatchedTrainer(Trainer):
         finally:
             self._ended.set()
 
+    @property
+    def started(self) -> bool:
+        return self._started.is_set()
+
     def wait(self, timeout: float) -> bool:
         """Wait until `run` has ended (at once if it never started); False on a timeout."""
         return not self._started.is_set() or self._ended.wait(timeout)
@@ -188,14 +202,18 @@ class BookSession(Session):
     def reset(self, config: TrainConfig) -> None:
         """Take the caller's network itself (once): what the dashboard trains, ``net`` learns."""
         if self.network is not None:
-            raise ConfigError("this dashboard trains your net from SGD(..., watch=True)")
+            raise ConfigError(NOT_HERE)
         self._check_train_size(config)
         self.network = self.book_run.network.engine
         self.seed = new_seed()  # the trainer's and the kept run's; the shuffles are the book's
         self.eval_on = config.eval_on
         self.new_sample()
+        self.trainer = self._trainer(config)
 
-    def _trainer(self, config: TrainConfig, shuffle_state: dict | None = None) -> Trainer:
+    def load(self, saved: SavedModel, origin: str) -> TrainConfig:
+        raise ConfigError(NOT_HERE)  # a saved network here would leave `net` behind
+
+    def _trainer(self, config: TrainConfig, shuffle_state: dict[str, Any] | None = None) -> Trainer:
         trainer = WatchedTrainer(
             self.data,
             config,
@@ -206,6 +224,7 @@ class BookSession(Session):
             history=self.history,
             order=self._order,
         )
+        self.snapshot = trainer.snapshot
         self._trainers.append(trainer)
         return trainer
 
@@ -213,30 +232,50 @@ class BookSession(Session):
         return self.book_run.shuffle()
 
 
+class BookRunControl(RunControl):
+    """The run's state machine on a `BookSession`."""
+
+    def __init__(self, run: BookRun, trainers: list[WatchedTrainer], config: TrainConfig) -> None:
+        super().__init__(config)
+        self._book = run, trainers
+
+    def open(self, data: MnistData, config: TrainConfig) -> TrainConfig:
+        self.session = BookSession(data, *self._book)
+        self.state = "ready"
+        return config  # `_config` made it to fit the call's data
+
+
+class BookFlows(MainFlows):
+    """The main screen's flows, but the first network is the caller's, and so logged."""
+
+    def reset(self, config: TrainConfig, *, first: bool = False) -> None:
+        if not first:
+            return super().reset(config)
+        self.run.reset(config)
+        self.views.new_network(config, self.run.speed, None, None)  # sizes None: no log line
+        sizes = format_sizes(config.sizes)
+        self.views.log((f"Your net {sizes}, from net.SGD(..., watch=True)", "bold cyan"))
+        self.views.gallery.show_network(new_network=True)
+        self.show_baselines()
+
+
 class WatchScreen(MainScreen):
     """The dashboard's main screen, started at once on the caller's ``SGD`` call."""
 
-    def __init__(self, run: BookRun, trainers: list[WatchedTrainer], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._run = run
-        self._trainers = trainers
-
-    def new_session(self, data: MnistData) -> Session:
-        return BookSession(data, self._run, self._trainers)
+    def __init__(
+        self, run: BookRun, trainers: list[WatchedTrainer], config: TrainConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(config=config, **kwargs)
+        # The state machine and the flows, on a session holding the caller's network.
+        self.run = BookRunControl(run, trainers, config)
+        self.flows = BookFlows(self, config, None, None, False, kwargs["deterministic"])
 
     def on_mount(self) -> None:
-        # (Textual has already called MainScreen's on_mount, which loads the session.)
+        # Textual calls MainScreen's on_mount too, which opens the session; then start.
         self.call_after_refresh(self.action_start)
 
-    def _new_network_logged(self) -> None:
-        if self.session is not None and self.session.network is not None:
-            sizes = format_sizes(self.session.network.sizes)
-            self._log((f"Your net {sizes}, from net.SGD(..., watch=True)", "bold cyan"))
-            self._show_digits(new_network=True)
-
-    def _training_ended(self, worker: Any) -> None:
-        super()._training_ended(worker)
-        self._status("Finished: q returns to Python with net trained; s trains on.")
+    def say(self, status: Status | None) -> None:
+        super().say(WATCH_FINISHED if status is FINISHED else status)
 
 
 class BookApp(NntuiApp):
@@ -255,12 +294,15 @@ class BookApp(NntuiApp):
         return WatchScreen(
             self.book_run,
             self.trainers,
+            self._config,
             data=self._data,
             data_path=None,
-            config=self._config,
             deterministic=self.deterministic,
+            ui_idle=self.ui_idle,
+            hold_training=self.hold_training_until_drawn,
         )
 
     def epochs_done(self) -> list[EpochDone]:
         """Every epoch trained in this dashboard, in order (the last run's history holds all)."""
-        return list(self.trainers[-1].history) if self.trainers else []
+        ran = [t for t in self.trainers if t.started]
+        return list(ran[-1].history) if ran else []

@@ -128,4 +128,64 @@ async def test_the_log_names_the_callers_net_once(book_data):
     watch.finish(app)
     assert sum("from net.SGD(..., watch=True)" in line for line in lines) == 1
     assert not any(line.startswith("New network") for line in lines)
-    assert len(app.trainers) == 1
+    assert sum(t.started for t in app.trainers) == 1
+
+
+def test_sgd_with_watch_returns_the_trained_net_and_prints_the_books_lines(
+    book_data, capsys, monkeypatch
+):
+    """The whole call, as a learner makes it; the dashboard runs headless, driven by a pilot."""
+    training, test = book_data
+    seen: dict[str, object] = {}
+
+    async def learner(pilot) -> None:
+        screen = main_screen(pilot.app)
+        await wait_for(pilot, lambda: screen.state == "finished", timeout=60)
+        seen["log"] = log_lines(pilot.app)
+        await pilot.press("q")
+
+    monkeypatch.setattr(watch, "why_not", lambda run: None)  # as if in a terminal
+    monkeypatch.setattr(
+        watch, "run_app", lambda app: app.run(headless=True, size=(120, 40), auto_pilot=learner)
+    )
+    handler = signal.getsignal(signal.SIGINT)
+    net = network.Network([784, 30, 10])
+    before = net.evaluate(test)
+    assert net.SGD(training, 2, 10, 3.0, test_data=test, watch=True) is None
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Epoch 0", "Epoch 1"]
+    assert lines[-1] == f"Epoch 1: {net.evaluate(test)} / 100"  # net is what was trained
+    assert net.evaluate(test) != before
+    assert any("Epoch 2:" in line for line in seen["log"])  # the dashboard showed the run
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+async def test_the_dashboards_controls_work_on_the_callers_run(book_data):
+    """Pause, a step, eta live, a look-inside screen, then q: the call's lines follow all that."""
+    from textual.widgets import Input
+
+    training, test = book_data
+    net = network.Network([784, 30, 10])
+    app = watch.watch_app(book_run(net, training, test, m=1), 1_000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await wait_for(pilot, lambda: screen.state == "running", timeout=60)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.state == "paused")
+        trainer = app.trainers[-1]
+        await pilot.press("full_stop")  # one mini-batch, then paused again
+        await wait_for(pilot, lambda: not screen.run.stepping)
+        await pilot.click("#eta")
+        app.query_one("#eta", Input).value = ""
+        await pilot.press(*"0.5", "enter")
+        await wait_for(pilot, lambda: trainer.eta == 0.5)
+        await pilot.press("escape", "c")  # the confusion matrix, on the caller's network
+        await wait_for(pilot, lambda: app.screen is not screen)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await pilot.press("space")
+        await wait_for(pilot, lambda: len(trainer.history) >= 2, timeout=60)
+        await pilot.press("q")
+    lines = watch.finish(app)
+    assert 2 <= len(lines) < 1_000 and lines[0].startswith("Epoch 0: ")
+    assert trainer.history[-1].eta == 0.5  # the live eta was used

@@ -157,6 +157,16 @@ def test_a_list_can_be_sliced_measured_and_trained_on_twice(tiny_data_file, caps
     assert len(training) == 500
 
 
+def test_a_mini_batch_larger_than_the_data_is_all_of_it(capsys):
+    seeded(4)
+    big = network.Network(SIZES)
+    big.SGD(pairs(9), 2, 10**12, 1.0)
+    seeded(4)
+    whole = network.Network(SIZES)
+    whole.SGD(pairs(9), 2, 9, 1.0)
+    assert all(np.allclose(a, b) for a, b in zip(big.weights, whole.weights, strict=True))
+
+
 def test_float32_is_an_opt_in():
     net = network.Network([784, 30, 10], dtype=np.float32)
     assert all(p.dtype == np.float32 for p in (*net.biases, *net.weights))
@@ -192,6 +202,7 @@ def test_importing_nntui_loads_no_numpy_until_the_book_is_asked_for():
         "import sys, nntui\n"
         "assert 'numpy' not in sys.modules\n"
         "from nntui import mnist_loader, network\n"
+        "assert 'textual' not in sys.modules  # the dashboard loads only for watch=True\n"
         "print(network.Network.__name__, mnist_loader.load_data_wrapper.__name__)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -264,6 +275,7 @@ def test_sizes_that_do_not_match_the_data_are_refused(tiny_data_file):
         (lambda p: [(x,) for x, y in p], TypeError, "(x, y) pairs; item 0"),
         (lambda p: [("abc", y) for x, y in p], TypeError, "must be an array of numbers"),
         (lambda p: np.zeros((5, 6)), TypeError, "must be a list of (x, y) pairs"),
+        (tuple, TypeError, "SGD shuffles it in place"),
     ],
 )
 def test_bad_training_data_is_refused_in_one_sentence(make, error, words):

@@ -124,3 +124,16 @@ def _read_until(fd: int, marker: bytes, timeout: float = 60.0) -> bytes:
             except OSError:
                 break
     return seen
+
+
+def test_a_data_path_that_is_not_there_is_one_line_and_code_2(tmp_path, tiny_data_file):
+    out = book("print('not reached')\n", tmp_path, tiny_data_file, "--data", str(tmp_path / "nope"))
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip() == f"nntui: error: {tmp_path / 'nope'}: no such file or directory"
+
+
+def test_data_given_on_the_command_line_is_what_the_loader_reads(tmp_path, tiny_data_file):
+    code = "import mnist_loader\nprint(len(mnist_loader.load_data_wrapper()[0]))\n"
+    out = book(code, tmp_path, tmp_path / "unused", "--data", str(tiny_data_file))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "500"

@@ -28,7 +28,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import get_current_worker
@@ -39,7 +38,7 @@ from nntui.render.formats import clock, percent
 from nntui.render.status import STATUS_STYLE
 from nntui.store.index import Filter
 from nntui.store.runs import RunStore
-from nntui.sweep.events import SweepEvent, SweepFinished, SweepState
+from nntui.sweep.events import SweepFinished, SweepState
 from nntui.sweep.grid import (
     Axes,
     RunSpec,
@@ -48,6 +47,7 @@ from nntui.sweep.grid import (
     estimate_wall_seconds,
 )
 from nntui.sweep.manifest import sweep_ids
+from nntui.tui import messages
 from nntui.tui.model.sweep_table import (
     COLUMNS,
     Row,
@@ -66,32 +66,6 @@ REDRAW_INTERVAL = 0.25  # seconds: a running sweep's table and chart redraw at m
 def dashboard_workers() -> int:
     """One worker fewer than the cores, and at least one: the dashboard keeps a core."""
     return max(1, (os.cpu_count() or 1) - 1)
-
-
-class SweepEventMessage(Message):
-    """What the sweep's thread worker posts for each event."""
-
-    def __init__(self, event: SweepEvent) -> None:
-        super().__init__()
-        self.event = event
-
-
-class SweepFailed(Message):
-    """The sweep could not run (no cluster): one line to show."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
-class StoreReread(Message):
-    """The following worker read the sweep's runs again from the store (some changed)."""
-
-    def __init__(self, sweep: str, version: tuple[int, int] | None, rows: list[Row]) -> None:
-        super().__init__()
-        self.sweep = sweep
-        self.version = version
-        self.rows = rows
 
 
 class SweepScreen(Screen[None]):
@@ -360,13 +334,13 @@ class SweepScreen(Screen[None]):
             for event in sweep.events():
                 if worker.is_cancelled:  # the screen went away: stop the runs, keep what they did
                     sweep.stop()
-                self.post_message(SweepEventMessage(event))
+                self.post_message(messages.Sweep.Event(event))
         except NntuiError as exc:
-            self.post_message(SweepFailed(str(exc)))
+            self.post_message(messages.Sweep.Failed(str(exc)))
         except Exception as exc:  # a cluster problem: say it, do not take the dashboard down
-            self.post_message(SweepFailed(f"the sweep failed: {exc}"))
+            self.post_message(messages.Sweep.Failed(f"the sweep failed: {exc}"))
 
-    def on_sweep_event_message(self, message: SweepEventMessage) -> None:
+    def on_sweep_event(self, message: messages.Sweep.Event) -> None:
         self.state.apply(message.event)
         self._dirty = True
         if isinstance(message.event, SweepFinished):
@@ -380,7 +354,7 @@ class SweepScreen(Screen[None]):
             self.rows = self._earlier + [row_from_state(r) for r in self.state.runs]
             self.redraw()
 
-    def on_sweep_failed(self, message: SweepFailed) -> None:
+    def on_sweep_failed(self, message: messages.Sweep.Failed) -> None:
         self.sweep = None
         self._status(message.text)
         self.notify(message.text, severity="error")
@@ -440,7 +414,9 @@ class SweepScreen(Screen[None]):
         now = self.store.version()
         if (now is not None and now == version) or get_current_worker().is_cancelled:
             return
-        self.post_message(StoreReread(sweep_id, *self._read_rows(sweep_id, sync=False)))
+        self.post_message(
+            messages.Sweep.StoreReread(sweep_id, *self._read_rows(sweep_id, sync=False))
+        )
 
     def _read_rows(
         self, sweep_id: str, *, sync: bool = True
@@ -457,7 +433,7 @@ class SweepScreen(Screen[None]):
         self._follow_rows = fresh
         return version, [row for _, row in fresh.values()]
 
-    def on_store_reread(self, message: StoreReread) -> None:
+    def on_sweep_store_reread(self, message: messages.Sweep.StoreReread) -> None:
         self._show_rows(message.sweep, message.version, message.rows)
 
     def _show_rows(self, sweep_id: str, version: tuple[int, int] | None, rows: list[Row]) -> None:
