@@ -33,6 +33,7 @@ from nntui.engine.svm import (
     fit_and_score,
     svm_available,
 )
+from nntui.render.formats import duration
 from nntui.store.baselines import load_svm_results, save_svm_result
 
 baseline_app = typer.Typer(
@@ -108,13 +109,8 @@ def _summary(r: SvmResult) -> str:
     book = " (the book: 9435 / 10000)" if r.gamma == "auto" else ""
     return (
         f"SVC(gamma='{r.gamma}') on {r.train_size:,} images: {r.correct} / {r.total} "
-        f"({100 * r.accuracy:.2f}%) in {_duration(r.seconds)}{book}"
+        f"({100 * r.accuracy:.2f}%) in {duration(r.seconds)}{book}"
     )
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def _fit_child(conn: Connection, training: Split, evaluation: Split, gamma: str) -> None:
@@ -176,7 +172,7 @@ def _wait(child: Any, receive: Connection, label: str) -> tuple[str, Any] | None
             while not receive.poll(0.25):
                 if not child.is_alive() and not receive.poll(0):
                     return None
-                elapsed = _duration(time.monotonic() - start)
+                elapsed = duration(time.monotonic() - start)
                 status.update(f"{label}: {elapsed} (Ctrl-C stops)")
             return _receive(receive)
     # Piped: a line to start, then one now and then, so a log shows it is alive.
@@ -187,7 +183,7 @@ def _wait(child: Any, receive: Connection, label: str) -> tuple[str, Any] | None
             return None
         now = time.monotonic()
         if now - last >= PLAIN_EVERY_SECONDS:
-            print(f"still fitting: {_duration(now - start)}", file=sys.stderr, flush=True)
+            print(f"still fitting: {duration(now - start)}", file=sys.stderr, flush=True)
             last = now
     return _receive(receive)
 

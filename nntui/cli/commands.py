@@ -44,17 +44,17 @@ LAZY_COMMANDS = {
         "EXAMPLES",
     ),
     "runs": _Lazy(
-        "nntui.cli.models",
+        "nntui.cli.runs",
         "runs",
         "List the training runs kept in the runs directory, oldest first.",
     ),
     "eval": _Lazy(
-        "nntui.cli.models",
+        "nntui.cli.eval",
         "eval_",
         "Evaluate a saved network: accuracy, confusion matrix and accuracy per digit.",
     ),
     "predict": _Lazy(
-        "nntui.cli.models",
+        "nntui.cli.predict",
         "predict",
         "Classify a handwritten digit in a PNG or PGM file, showing the network's output.",
     ),

@@ -43,6 +43,14 @@ EXIT_SIGHUP = 129  # 128 + SIGHUP
 EXIT_SIGNAL = {signal.SIGINT: EXIT_SIGINT, signal.SIGTERM: EXIT_SIGTERM, signal.SIGHUP: EXIT_SIGHUP}
 
 
+def stdout_console() -> Console:
+    """Rich on stdout. Piped, lines are as long as they need to be, not cut at 80 columns."""
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out = Console(highlight=False, width=max(out.width, 160))
+    return out
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print ``nntui: error: message`` on one line and exit with ``code``."""
     print_error(message)

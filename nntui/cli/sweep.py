@@ -15,11 +15,9 @@ import signal
 import sys
 import termios
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -35,9 +33,13 @@ from nntui.cli.console import (
     Output,
     err_console,
     print_error,
+    stdout_console,
 )
 from nntui.cli.data import load_data_with_progress
+from nntui.cli.signals import STOP_SIGNALS, stop_on_signals
 from nntui.engine.errors import ConfigError
+from nntui.render.formats import clock, percent
+from nntui.render.status import STATUS_STYLE
 from nntui.store.runs import RunStore
 from nntui.sweep.events import (
     RunEnded,
@@ -77,7 +79,6 @@ from nntui.sweep.summary import (
     write_csv,
     write_json,
 )
-from nntui.tui.model.sweep_table import STATUS_STYLE
 
 EXAMPLES = f"""
 Examples:
@@ -102,7 +103,6 @@ id. More than {MAX_RUNS:,} runs need --yes.
 
 # Live table: redraws per second, and the most rows shown (the rest are summed up in a line).
 REFRESH_PER_SECOND = 4
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # each stops the runs in order
 MAX_TABLE_ROWS = 30
 
 
@@ -216,7 +216,9 @@ def sweep(
         manifest, runs = runs_to_continue(store, sweep_id)
         if not runs:
             err_console.print(f"Sweep {sweep_id}: every run has finished; nothing to continue.")
-            _print_summary(_stdout(), sweep_id, _stored_results(store, sweep_id), manifest.preset)
+            _print_summary(
+                stdout_console(), sweep_id, _stored_results(store, sweep_id), manifest.preset
+            )
             return
         preset_name = manifest.preset
     else:
@@ -260,7 +262,12 @@ def sweep(
     )
     # From here on Ctrl-C or SIGTERM stops the sweep in order, the cluster's start included.
     output = Output()
-    with _stop_on_signals(runner, output) as stop:
+    # Ctrl-C twice: abort. After a hang-up nothing more is written: the terminal is gone.
+    with stop_on_signals(
+        runner.stop,
+        output,
+        "\nStopping every run after its mini-batch (Ctrl-C again to abort)...",
+    ) as stop:
         try:
             with _terminal_signals_held(lambda signum: os.kill(os.getpid(), signum)):
                 runner.connect()
@@ -281,7 +288,7 @@ def sweep(
         else:
             drop_unfinished(store, sweep_id, runs)
 
-        out = _stdout()
+        out = stdout_console()
         err_console.print(
             f"Sweep {sweep_id}: {len(runs)} runs on {runner.workers} workers "
             f"({'scheduler ' + scheduler if scheduler else 'this machine'})",
@@ -332,33 +339,13 @@ def _warn(message: str) -> None:
     err_console.print(f"nntui: warning: {message}", markup=False, soft_wrap=True)
 
 
-def _stdout() -> Console:
-    out = Console(highlight=False)
-    if not out.is_terminal:
-        out = Console(highlight=False, width=max(out.width, 160))
-    return out
-
-
 def _settings(spec: RunSpec) -> str:
     c = spec.config
     return f"hidden {hidden_label(c.sizes)} eta {c.eta:g} m {c.mini_batch_size}"
 
 
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = round(seconds)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.2f}%"
-
-
 def _print_dry_run(runs: Sequence[RunSpec], workers: int, scheduler: str | None) -> None:
-    out = _stdout()
+    out = stdout_console()
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
     for name, justify in (
         ("#", "right"),
@@ -381,12 +368,12 @@ def _print_dry_run(runs: Sequence[RunSpec], workers: int, scheduler: str | None)
             str(c.epochs),
             f"{c.train_size:,}",
             str(spec.seed),
-            _clock(estimate_seconds(c)),
+            clock(estimate_seconds(c)),
         )
     out.print(table)
     where = f"the cluster at {scheduler}" if scheduler else f"{workers} workers on this machine"
     out.print(
-        f"{len(runs)} runs; about {_clock(estimate_wall_seconds(runs, workers))} on {where} "
+        f"{len(runs)} runs; about {clock(estimate_wall_seconds(runs, workers))} on {where} "
         "(a rough estimate; add a second or two to start the workers)."
     )
 
@@ -452,8 +439,8 @@ class _LiveView(_View):
         header = Text.assemble(
             (f"Sweep {state.sweep} ", "bold"),
             f"{ended}/{len(state.runs)} runs, {done}/{total} epochs ({100 * done / total:.0f}%), "
-            f"{state.workers} workers, elapsed {_clock(state.elapsed)}",
-            f", ETA {_clock(eta)}" if eta is not None and state.finished is None else "",
+            f"{state.workers} workers, elapsed {clock(state.elapsed)}",
+            f", ETA {clock(eta)}" if eta is not None and state.finished is None else "",
         )
         table = Table(box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
         table.add_column("#", justify="right")
@@ -475,8 +462,8 @@ class _LiveView(_View):
                 _settings(r.spec),
                 str(r.spec.seed),
                 f"{r.epochs_done}/{r.spec.config.epochs}",
-                _pct(r.last),
-                _pct(r.best),
+                percent(r.last),
+                percent(r.best),
                 Text(status, style=STATUS_STYLE.get(r.status, "")),
             )
         parts: list = [header, table]
@@ -522,9 +509,9 @@ def summary_table(sweep_id: str, summaries: Sequence[ConfigSummary], preset: str
         row = [
             s.key,
             f"{s.runs} ({statuses})" if set(s.statuses) != {"completed"} else str(s.runs),
-            _pct(s.best_min),
-            _pct(s.best_median),
-            _pct(s.best_max),
+            percent(s.best_min),
+            percent(s.best_median),
+            percent(s.best_max),
             "-" if s.epochs_to_best is None else f"{s.epochs_to_best:g}",
             "-" if s.seconds_per_epoch is None else f"{s.seconds_per_epoch:.2f}",
         ]
@@ -542,11 +529,6 @@ def _print_timings(timings: dict[str, float]) -> None:
     if timings:
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
         err_console.print(f"fixed cost: {parts}", style="dim", markup=False, highlight=False)
-
-
-class _StopState:
-    signum: int | None = None
-    at: float = 0.0
 
 
 @contextlib.contextmanager
@@ -591,32 +573,6 @@ def _terminal_signals_held(deliver: Callable[[int], object]) -> Iterator[None]:
         deliver(signal.SIGINT)
 
 
-@contextlib.contextmanager
-def _stop_on_signals(runner: object, output: Output) -> Iterator[_StopState]:
-    """Ctrl-C, SIGTERM or SIGHUP: every run stops after its mini-batch and is kept.
-
-    Ctrl-C twice: abort. After a hang-up nothing more is written: the terminal is gone.
-    """
-    state = _StopState()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if state.signum is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        state.signum, state.at = signum, time.monotonic()
-        runner.stop()  # type: ignore[attr-defined]
-        if signum == signal.SIGHUP:
-            output.hang_up()  # writing to it would fail (EIO) or block
-        else:
-            output.note("\nStopping every run after its mini-batch (Ctrl-C again to abort)...")
-
-    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
-    try:
-        yield state
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-
-
 def runs_of_sweep(sweep: str, delete: bool, as_json: bool) -> None:
     """``nntui runs --sweep ID``: the sweep's summary again, or (``--delete``) remove its runs."""
     from nntui.sweep.manifest import delete_sweep
@@ -640,4 +596,4 @@ def runs_of_sweep(sweep: str, delete: bool, as_json: bool) -> None:
             json.dumps({"sweep": sweep_id, "summary": [s.to_dict() for s in summaries]}, indent=2)
         )
         return
-    _print_summary(_stdout(), sweep_id, results, preset)
+    _print_summary(stdout_console(), sweep_id, results, preset)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -25,6 +23,7 @@ from rich.table import Table
 
 from nntui.cli.console import EXIT_SIGNAL, DataOption, Output, err_console
 from nntui.cli.data import load_data_with_progress
+from nntui.cli.signals import stop_on_signals
 from nntui.engine.config import (
     TrainConfig,
     check_memory,
@@ -252,7 +251,11 @@ def _run(plan: _Plan) -> _Outcome:
     report = _TerminalReport(out, output) if out.is_terminal else _PlainReport(out, output)
     finished: TrainingFinished | None = None
     last_epoch: EpochDone | None = None
-    with _stop_on_signals(trainer, output) as stop:
+    with stop_on_signals(
+        trainer.cancel,
+        output,
+        "\nStopping after this mini-batch (Ctrl-C again to abort, unsaved)...",
+    ) as stop:
         try:
             for event in trainer.run():
                 report.handle(event)
@@ -332,35 +335,6 @@ def _base_config(
             "--sizes/--hidden cannot change them when resuming"
         )
     return (saved.config or TrainConfig()).with_changes(sizes=net_sizes)
-
-
-class _StopState:
-    signum: int | None = None
-
-
-@contextlib.contextmanager
-def _stop_on_signals(trainer: Trainer, output: Output) -> Iterator[_StopState]:
-    """Ctrl-C, SIGTERM or SIGHUP: finish the current mini-batch, then stop. Ctrl-C twice aborts."""
-    state = _StopState()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if state.signum is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        state.signum = signum
-        trainer.cancel()
-        if signum == signal.SIGHUP:
-            # The terminal is gone: writing to it would fail (EIO) or block.
-            output.hang_up()
-        else:
-            output.note("\nStopping after this mini-batch (Ctrl-C again to abort, unsaved)...")
-
-    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, handler) for s in signals}
-    try:
-        yield state
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 class _PlainReport:

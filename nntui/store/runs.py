@@ -1,4 +1,4 @@
-"""The runs store: every training run kept on disk, to list, compare, inspect and continue.
+"""The runs store: every training run kept on disk, to list, compare, look inside and continue.
 
 A run is a folder in the runs directory, named by its start time and a short
 config, such as ``2026-11-25T13-20-05_784-30-10_eta3``. It holds
@@ -125,7 +125,7 @@ class RunInfo:
         return f"{format_sizes(c.sizes, '-')} eta {c.eta:g} m {c.mini_batch_size}"
 
     def load(self) -> SavedModel:
-        """Load the run's network (to inspect it or continue training); `ModelFileError` if none."""
+        """Load the run's network (to look inside or train further); `ModelFileError` if none."""
         path = self.model_path
         if path is None:
             raise ModelFileError(f"run {self.name} has no saved model yet")

@@ -62,8 +62,8 @@ SweepEvent = SweepStarted | RunStarted | RunEpoch | RunEnded | SweepFinished
 
 
 @dataclass
-class RunState:
-    """One run as the user interfaces show it."""
+class SweepRun:
+    """One run of a sweep as the user interfaces show it (not the dashboard's `RunState`)."""
 
     spec: RunSpec
     status: str = "queued"
@@ -96,7 +96,7 @@ class SweepState:
 
     def __init__(self) -> None:
         self.sweep = ""
-        self.runs: list[RunState] = []
+        self.runs: list[SweepRun] = []
         self.workers = 0
         self.address = ""
         self.finished: SweepFinished | None = None
@@ -105,7 +105,7 @@ class SweepState:
     def apply(self, event: SweepEvent) -> None:
         if isinstance(event, SweepStarted):
             self.sweep = event.sweep
-            self.runs = [RunState(spec) for spec in event.runs]
+            self.runs = [SweepRun(spec) for spec in event.runs]
             self.workers = event.workers
             self.address = event.address
             self._start = time.monotonic()
@@ -150,6 +150,6 @@ class SweepState:
         )
         return per_epoch * left / self.workers
 
-    def ranked(self) -> list[RunState]:
+    def ranked(self) -> list[SweepRun]:
         """Runs sorted by best accuracy, best first; runs without an epoch last, in order."""
         return sorted(self.runs, key=lambda r: (r.best is None, -(r.best or 0.0), r.spec.index))

@@ -57,7 +57,7 @@ async def step_two_batches(pilot: Pilot) -> None:
     await pilot.pause(0.5)
 
 
-class TestInsight:
+class TestSteps:
     @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
     def test_after_two_steps(self, snap_compare, tiny_data: MnistData, size) -> None:
         assert snap_compare(make_app(tiny_data), terminal_size=size, run_before=step_two_batches)

@@ -20,11 +20,11 @@ from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.engine.events import EpochDone
 from nntui.engine.network import Network
+from nntui.render.digit_art import art_runs
 from nntui.store import runs as runs_module
 from nntui.store.runs import RunInfo, RunStore
-from nntui.tui.model.inspect import DigitSample, SavedSubject
+from nntui.tui.model.inside import DigitSample, SavedSubject
 from nntui.tui.model.session import Session
-from nntui.tui.render.digit_art import art_runs
 from nntui.tui.screens.confusion import CELL_DIGITS, ConfusionScreen
 from nntui.tui.screens.draw import DrawScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen, MisclassifiedScreen

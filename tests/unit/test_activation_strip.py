@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nntui.tui.render.activations import activation_strip, cell_width, strip_height
+from nntui.render.activations import activation_strip, cell_width, strip_height
 
 
 def test_one_cell_per_neuron_shaded_by_activation():

@@ -20,10 +20,10 @@ from nntui.engine.analysis import confusion_matrix, darkness_baseline
 from nntui.engine.config import TrainConfig
 from nntui.engine.network import Network
 from nntui.engine.training import Trainer
+from nntui.render.digit_art import ASCII_RAMP
 from nntui.store.metrics import epoch_record
 from nntui.store.model_file import save_model
 from nntui.store.runs import RunStore
-from nntui.tui.render.digit_art import ASCII_RAMP
 
 runner = CliRunner()
 CONFIG = TrainConfig(sizes=(784, 20, 10), epochs=2, train_size=500, seed=3)

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from nntui.tui.render.digit_art import (
+from nntui.render.digit_art import (
     ART_SIZE,
     ASCII_RAMP,
     SHADES,
@@ -103,14 +103,14 @@ def test_ascii_art_uses_the_ramp_two_characters_per_pixel_column() -> None:
 
 
 def test_digit_art_does_not_import_textual() -> None:
-    code = "import sys, nntui.tui.render.digit_art; print('textual' in sys.modules)"
+    code = "import sys, nntui.render.digit_art; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_neighbouring_cells_of_one_style_are_one_run() -> None:
     """Paper is most of a digit: a blank line is one run, the stroke's line three."""
-    from nntui.tui.render.digit_art import braille_runs, half_block_runs, runs_text
+    from nntui.render.digit_art import braille_runs, half_block_runs, runs_text
 
     image = stroke()
     half = half_block_runs(image)

@@ -189,7 +189,7 @@ class Session:
         return {name: statistics.median(times) for name, times in self.epoch_seconds.items()}
 
     def load(self, saved: SavedModel, origin: str) -> TrainConfig:
-        """Continue or inspect a saved model: it becomes the session's network.
+        """Continue a saved model or look inside it: it becomes the session's network.
 
         Returns the config to show in the inputs (the saved one, if the file has it).
         """

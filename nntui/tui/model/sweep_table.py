@@ -9,19 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from nntui.store.runs import RunInfo
-from nntui.sweep.events import RunState
+from nntui.sweep.events import SweepRun
 from nntui.sweep.grid import config_key, hidden_label
-
-# How each run status is shown, in the sweep screen's table and `nntui sweep`'s.
-STATUS_STYLE = {
-    "queued": "dim",
-    "running": "cyan",
-    "completed": "green",
-    "stopped": "yellow",
-    "diverged": "red",
-    "failed": "bold red",
-    "interrupted": "yellow",
-}
 
 COLUMNS = ("settings", "seed", "epochs", "last", "best", "time", "status")
 
@@ -58,7 +47,7 @@ def _settings(sizes: tuple[int, ...], eta: float, m: int) -> str:
     return f"h {hidden_label(sizes)} η {eta:g} m {m}"
 
 
-def row_from_state(run: RunState) -> Row:
+def row_from_state(run: SweepRun) -> Row:
     """The row of a run of the sweep under way."""
     c = run.spec.config
     return Row(

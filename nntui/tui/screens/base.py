@@ -13,15 +13,15 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from nntui.tui.model.inspect import Subject, as_subject
+from nntui.tui.model.inside import Subject, as_subject
 from nntui.tui.model.session import Session
 
 POLL_INTERVAL = 0.5  # seconds between two looks at the subject
-CSS = Path(__file__).resolve().parent.parent / "inspect.tcss"
+CSS = Path(__file__).resolve().parent.parent / "inside.tcss"
 _NOTHING = object()
 
 
-class FollowingScreen(Screen[None]):
+class InsideScreen(Screen[None]):
     """A screen about one network; ``escape`` goes back."""
 
     CSS_PATH = CSS

@@ -16,8 +16,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
-from nntui.tui.model.inspect import cell, confusion, digit_samples
-from nntui.tui.screens.base import FollowingScreen
+from nntui.tui.model.inside import cell, confusion, digit_samples
+from nntui.tui.screens.base import InsideScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen
 from nntui.tui.widgets.confusion_grid import ConfusionGrid
 from nntui.tui.widgets.gallery import DigitGallery
@@ -25,7 +25,7 @@ from nntui.tui.widgets.gallery import DigitGallery
 CELL_DIGITS = 12  # at most this many of a cell's digits are drawn under the grid
 
 
-class ConfusionScreen(FollowingScreen):
+class ConfusionScreen(InsideScreen):
     """The 10x10 counts of (true digit, guess), per-digit accuracy, and a cell's digits."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

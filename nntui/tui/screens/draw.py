@@ -16,8 +16,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from nntui.tui.model.inspect import LiveSubject, guess_drawing
-from nntui.tui.screens.base import FollowingScreen
+from nntui.tui.model.inside import LiveSubject, guess_drawing
+from nntui.tui.screens.base import InsideScreen
 from nntui.tui.widgets.activation_bars import ActivationBars
 from nntui.tui.widgets.draw_pad import DrawPad
 from nntui.tui.widgets.layer_view import HiddenStrips
@@ -25,7 +25,7 @@ from nntui.tui.widgets.layer_view import HiddenStrips
 HINT = "Draw a digit with the mouse: c clears, u undoes a stroke."
 
 
-class DrawScreen(FollowingScreen):
+class DrawScreen(InsideScreen):
     """A drawing pad, the drawing as MNIST would have it, and the network's outputs."""
 
     def compose(self) -> ComposeResult:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from nntui.tui.screens.base import FollowingScreen
+from nntui.tui.screens.base import InsideScreen
 from nntui.tui.screens.confusion import ConfusionScreen
 from nntui.tui.screens.draw import DrawScreen
 from nntui.tui.screens.misclassified import MisclassifiedScreen
 from nntui.tui.screens.neurons import NeuronsScreen
 
-INSIDE_SCREENS: dict[str, type[FollowingScreen]] = {
+INSIDE_SCREENS: dict[str, type[InsideScreen]] = {
     "draw": DrawScreen,
     "confusion": ConfusionScreen,
     "misclassified": MisclassifiedScreen,

@@ -34,7 +34,7 @@ from nntui.store.recorder import RunRecorder
 from nntui.store.runs import RunInfo, RunStore
 from nntui.tui.messages import Training
 from nntui.tui.model import log_text
-from nntui.tui.model.inspect import LiveSubject, digit_samples
+from nntui.tui.model.inside import LiveSubject, digit_samples
 from nntui.tui.model.run_state import RunState, key_availability
 from nntui.tui.model.session import Session
 from nntui.tui.model.speed import next_speed
@@ -73,10 +73,10 @@ class MainScreen(Screen[None]):
         Binding("d", "toggle_digits", "Digits"),
         # The views to look inside are on `?`: the footer keeps to what a run needs, so
         # that it fits in 80 columns.
-        Binding("p", "inspect('draw')", "Draw", show=False),
-        Binding("c", "inspect('confusion')", "Confusion", show=False),
-        Binding("m", "inspect('misclassified')", "Mistakes", show=False),
-        Binding("w", "inspect('neurons')", "Neurons", show=False),
+        Binding("p", "inside('draw')", "Draw", show=False),
+        Binding("c", "inside('confusion')", "Confusion", show=False),
+        Binding("m", "inside('misclassified')", "Mistakes", show=False),
+        Binding("w", "inside('neurons')", "Neurons", show=False),
         Binding("R", "runs", "Runs", show=False),
         # `S` twice: the first shows in the footer where there is room and no run under way
         # (run_state.SWEEP_SHOWN); where it is hidden, the second still opens the sweeps.
@@ -359,7 +359,7 @@ class MainScreen(Screen[None]):
     def action_toggle_digits(self) -> None:
         self.toggle_class("-show-digits")
 
-    def action_inspect(self, view: str) -> None:
+    def action_inside(self, view: str) -> None:
         """Push a look-inside screen; it follows the session while training goes on.
 
         The screens are imported on first use, here and below: the first frame

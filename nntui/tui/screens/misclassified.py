@@ -18,10 +18,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from nntui.tui.model.inspect import DigitSample, Subject, digit_layers, digit_samples, wrong
+from nntui.render.digit_art import half_blocks
+from nntui.tui.model.inside import DigitSample, Subject, digit_layers, digit_samples, wrong
 from nntui.tui.model.session import Session
-from nntui.tui.render.digit_art import half_blocks
-from nntui.tui.screens.base import FollowingScreen
+from nntui.tui.screens.base import InsideScreen
 from nntui.tui.widgets.activation_bars import ActivationBars
 from nntui.tui.widgets.gallery import DigitGallery
 from nntui.tui.widgets.layer_view import HiddenStrips
@@ -29,7 +29,7 @@ from nntui.tui.widgets.layer_view import HiddenStrips
 STRIP_DIGITS = 12  # the ones after the current digit, under it, on tall terminals
 
 
-class DigitPagerScreen(FollowingScreen):
+class DigitPagerScreen(InsideScreen):
     """One digit of ``indices`` (into the evaluation set) at a time, with its outputs."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

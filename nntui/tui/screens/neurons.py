@@ -16,14 +16,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer
 
-from nntui.tui.model.inspect import neuron_weights
-from nntui.tui.screens.base import FollowingScreen
+from nntui.tui.model.inside import neuron_weights
+from nntui.tui.screens.base import InsideScreen
 from nntui.tui.widgets.heatmap import HeatmapGrid
 
 FULL_SIZE_MIN_MAPS = 4  # full-size maps by default only if this many fit in a row
 
 
-class NeuronsScreen(FollowingScreen):
+class NeuronsScreen(InsideScreen):
     """A heat map of input weights per hidden neuron, scrolling when they do not all fit."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

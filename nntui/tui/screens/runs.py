@@ -31,7 +31,7 @@ from nntui.engine.config import format_sizes
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ModelFileError
 from nntui.store.runs import RunInfo, RunStore
-from nntui.tui.model.inspect import SavedSubject
+from nntui.tui.model.inside import SavedSubject
 from nntui.tui.screens.base import CSS
 from nntui.tui.screens.inside import INSIDE_SCREENS, NEEDS_DATA
 from nntui.tui.widgets.charts import COLOURS, legend
@@ -88,15 +88,15 @@ class RunsChart(PlotextPlot):
 
 
 class RunsScreen(Screen[RunInfo | None]):
-    """Choose runs to compare; inspect or continue one."""
+    """Choose runs to compare; look inside one or continue it."""
 
     CSS_PATH = CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back"),
-        Binding("p", "inspect('draw')", "Draw"),
-        Binding("c", "inspect('confusion')", "Confusion"),
-        Binding("m", "inspect('misclassified')", "Wrong"),
-        Binding("w", "inspect('neurons')", "Neurons"),
+        Binding("p", "inside('draw')", "Draw"),
+        Binding("c", "inside('confusion')", "Confusion"),
+        Binding("m", "inside('misclassified')", "Wrong"),
+        Binding("w", "inside('neurons')", "Neurons"),
         Binding("t", "train", "Train further"),
     ]
 
@@ -200,7 +200,7 @@ class RunsScreen(Screen[RunInfo | None]):
         if name is not None:
             self.dismiss(self.runs[name])
 
-    def action_inspect(self, view: str) -> None:
+    def action_inside(self, view: str) -> None:
         name = self.highlighted
         if name is None:
             return

@@ -35,6 +35,8 @@ from textual.worker import get_current_worker
 
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError, NntuiError
+from nntui.render.formats import clock, percent
+from nntui.render.status import STATUS_STYLE
 from nntui.store.runs import RunStore
 from nntui.sweep.events import SweepEvent, SweepFinished, SweepState
 from nntui.sweep.grid import (
@@ -47,7 +49,6 @@ from nntui.sweep.grid import (
 from nntui.sweep.manifest import sweep_ids
 from nntui.tui.model.sweep_table import (
     COLUMNS,
-    STATUS_STYLE,
     Row,
     row_from_info,
     row_from_state,
@@ -232,7 +233,7 @@ class SweepScreen(Screen[None]):
         check.update(
             Text.assemble(
                 ("✓ ", "green"),
-                f"{_count(len(self.runs), 'run')}; about {_clock(seconds)} on "
+                f"{_count(len(self.runs), 'run')}; about {clock(seconds)} on "
                 f"{_count(self.n_workers, 'worker')}",
             )
         )
@@ -435,8 +436,8 @@ class SweepScreen(Screen[None]):
                 r.settings,
                 str(r.seed),
                 f"{r.epochs_done}/{r.epochs}",
-                _pct(r.last),
-                _pct(r.best),
+                percent(r.last),
+                percent(r.best),
                 f"{r.seconds:.1f}s" if r.seconds < 100 else f"{r.seconds:.0f}s",
                 Text(r.status, style=STATUS_STYLE.get(r.status, "")),
             )
@@ -464,14 +465,3 @@ class SweepScreen(Screen[None]):
 
 def _count(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.2f}%"
-
-
-def _clock(seconds: float) -> str:
-    seconds = round(seconds)
-    m, s = divmod(seconds, 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

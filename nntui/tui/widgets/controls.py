@@ -6,27 +6,13 @@ the key bindings. Which buttons are enabled follows `state`.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.widgets import Button, Static
 
+from nntui.tui.model.run_state import RunState, button_enabled
 from nntui.tui.widgets.text_update import update_text
-
-RunState = Literal["loading", "ready", "running", "paused", "stopping", "finished", "no-data"]
-
-# Buttons enabled in each state.
-_ENABLED: dict[str, set[str]] = {
-    "loading": set(),
-    "no-data": set(),
-    "ready": {"start", "reset"},
-    "running": {"pause", "stop", "reset"},
-    "paused": {"pause", "stop", "reset"},
-    "stopping": set(),
-    "finished": {"start", "reset"},
-}
 
 
 class Controls(Vertical):
@@ -46,9 +32,8 @@ class Controls(Vertical):
         self.watch_state(self.state)
 
     def watch_state(self, state: RunState) -> None:
-        enabled = _ENABLED[state]
         for button in self.query(Button):
-            button.disabled = button.id not in enabled
+            button.disabled = not button_enabled(button.id or "", state)
         self.query_one("#pause", Button).label = "Resume" if state == "paused" else "Pause"
 
     def set_status(self, text: str, *, warning: bool = False) -> None:

@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 
-from nntui.tui.render.digit_art import half_blocks
+from nntui.render.digit_art import half_blocks
 
 SIDE = 28  # pixels a side, as MNIST
 BRUSH_CORE = 0.9  # pixels: full ink within this distance of the pen's path

@@ -1,7 +1,7 @@
 """A gallery of test digits with their labels and the network's current guesses.
 
-The screen hands over `DigitSample`s (`nntui.tui.model.inspect`); the gallery
-draws each image once, as lines of styled runs (`nntui.tui.render.digit_art`),
+The screen hands over `DigitSample`s (`nntui.tui.model.inside`); the gallery
+draws each image once, as lines of styled runs (`nntui.render.digit_art`),
 and keeps the drawings while the same images come back epoch after epoch:
 after an epoch only the captions are new (drawn by `nntui.tui.widgets.strips`).
 It shows the 28x14 half-block pictures when they all fit, and the 14x7 braille
@@ -22,9 +22,9 @@ from textual.geometry import Size
 from textual.timer import Timer
 from textual.widget import Widget
 
-from nntui.tui.model.inspect import DigitSample
+from nntui.render.digit_art import ART_SIZE, art_runs
+from nntui.tui.model.inside import DigitSample
 from nntui.tui.model.session import GALLERY_SIZE
-from nntui.tui.render.digit_art import ART_SIZE, art_runs
 from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
 
 # Top guesses ("7 .98  1 .12  9 .05") need this many columns: under half blocks and ASCII.

@@ -1,7 +1,7 @@
 """The hidden layers of the network for one image, each as a strip of shaded cells.
 
 `show` takes plain tuples (one per hidden layer), made by
-`nntui.tui.model.inspect.layer_values`; the widget only draws them. The
+`nntui.tui.model.inside.layer_values`; the widget only draws them. The
 outputs are drawn beside it by `ActivationBars`.
 """
 
@@ -14,7 +14,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.widgets import Static
 
-from nntui.tui.render.activations import activation_strip
+from nntui.render.activations import activation_strip
 
 LEGEND = "· 0 (off)  dark … bright  █ 1 (on)"
 

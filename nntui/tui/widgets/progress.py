@@ -10,14 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
 from nntui.engine.events import BatchProgress
-
-
-def clock(seconds: float) -> str:
-    """``75.2`` -> ``"1:15"``, ``3725`` -> ``"1:02:05"``."""
-    s = max(0, round(seconds))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+from nntui.render.formats import clock
 
 
 def speed_limit_text(batches_per_second: float | None) -> str:

@@ -11,7 +11,7 @@ from nntui.engine.dataset import MnistData
 from nntui.engine.events import EpochDone
 from nntui.engine.training import Trainer, one_hot
 from nntui.tui.app import NntuiApp
-from nntui.tui.model.inspect import LiveSubject, layer_values
+from nntui.tui.model.inside import LiveSubject, layer_values
 from nntui.tui.model.speed import SPEEDS
 from nntui.tui.screens.layers import LayersScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen

@@ -30,8 +30,8 @@ from nntui.engine.dataset import MnistData, Split
 from nntui.engine.layers import layer_activations
 from nntui.engine.network import Network
 from nntui.engine.snapshot import NetworkSnapshot
+from nntui.render.digit_art import half_blocks
 from nntui.tui.model.session import Session
-from nntui.tui.render.digit_art import half_blocks
 
 Pixels = tuple[float, ...]  # 784 intensities in [0, 1], row by row
 

@@ -1,6 +1,8 @@
 """The package layout is the architecture: every import points down, and the core has no terminal.
 
-Layers from the ground up: engine, store, data, sweep, tui, cli. A module may import its own
+Layers from the ground up: engine, store, data, sweep, render, tui, cli. `render` is what both the
+CLI and the dashboard draw (digit art, run statuses, times), so the CLI needs nothing from `tui`
+but the app's entry point. A module may import its own
 layer and the ones below it, never one above; this walks every module of the package
 (imports inside functions included), so a new module is checked without being listed.
 """
@@ -17,7 +19,7 @@ import pytest
 import nntui
 
 PACKAGE = Path(nntui.__file__).resolve().parent
-LAYERS = ["engine", "store", "data", "sweep", "tui", "cli"]
+LAYERS = ["engine", "store", "data", "sweep", "render", "tui", "cli"]
 # The headless core: plain Python and NumPy.
 CORE = {"engine", "store", "data", "sweep"}
 TERMINAL = {"textual", "rich", "typer", "textual_plotext", "plotext"}
@@ -96,9 +98,12 @@ def test_the_core_never_imports_a_terminal_library(path: Path):
 def test_the_dashboards_model_has_no_widgets(path: Path):
     """`tui/model` is the dashboard's state: testable without Textual, and below the widgets."""
     assert sorted(n for n in imports(path) if n.split(".")[0] == "textual") == []
-    allowed = ("nntui.tui.model", "nntui.tui.render")
     assert (
-        sorted(n for n in imports(path) if n.startswith("nntui.tui.") and not n.startswith(allowed))
+        sorted(
+            n
+            for n in imports(path)
+            if n.startswith("nntui.tui.") and not n.startswith("nntui.tui.model")
+        )
         == []
     )
 
@@ -122,3 +127,15 @@ def test_importing_the_core_loads_no_terminal_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# The app's entry point: the one thing the CLI may take from the dashboard.
+CLI_MAY_IMPORT_FROM_TUI = {"nntui.tui.app", "nntui.tui.app.run_dashboard"}
+
+
+@pytest.mark.parametrize(
+    "path", sorted((PACKAGE / "cli").rglob("*.py")), ids=lambda p: module_name(p)
+)
+def test_the_cli_takes_only_the_entry_point_from_the_dashboard(path: Path):
+    taken = {n for n in imports(path) if n == "nntui.tui" or n.startswith("nntui.tui.")}
+    assert sorted(taken - CLI_MAY_IMPORT_FROM_TUI) == []
