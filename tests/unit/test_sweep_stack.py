@@ -1,0 +1,37 @@
+"""How `nntui sweep --stack K` groups a sweep's runs into stacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from nntui.sweep.grid import Axes, build_runs
+from nntui.sweep.stack_task import stacks
+
+
+def sizes_of(groups):
+    return [len(g) for g in groups]
+
+
+def test_runs_of_one_shape_share_stacks_without_leaving_workers_idle():
+    runs = build_runs(Axes(eta="2,3", seeds=4, epochs=1))  # 8 runs of [784, 30, 10]
+    assert sizes_of(stacks(runs, 8, workers=2)) == [4, 4]  # not one stack of 8 and an idle worker
+    assert sizes_of(stacks(runs, 8, workers=1)) == [8]
+    assert sizes_of(stacks(runs, 3, workers=1)) == [3, 3, 2]
+    assert sizes_of(stacks(runs, 1, workers=2)) == [1] * 8  # --stack 1: today's sweep
+    flat = [s.index for g in stacks(runs, 3, workers=1) for s in g]
+    assert sorted(flat) == list(range(8))
+
+
+def test_only_runs_of_the_same_sizes_mini_batch_and_train_size_are_stacked():
+    runs = build_runs(Axes(hidden="30,100", mini_batch_size="10,20", seeds=2, epochs=1))
+    groups = stacks(runs, 8, workers=1)
+    assert sizes_of(groups) == [2, 2, 2, 2]
+    for g in groups:
+        keys = {(s.config.sizes, s.config.mini_batch_size, s.config.train_size) for s in g}
+        assert len(keys) == 1
+    assert [g[0].index for g in groups] == sorted(g[0].index for g in groups)  # table order
+
+
+def test_a_stack_of_zero_is_refused():
+    with pytest.raises(ValueError):
+        stacks(build_runs(Axes(seeds=2, epochs=1)), 0, workers=1)
