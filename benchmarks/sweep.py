@@ -7,7 +7,12 @@
 3. The same sweep through `--scheduler` to `dask scheduler` + two `dask worker`
    processes on 127.0.0.1: every epoch's count of correct answers compared with the
    local sweep, bit for bit.
-4. With --chapter1: `nntui sweep --preset chapter1 --seeds 3`, its summary table (long).
+4. With --chapter1: `nntui sweep --preset chapter1 --seeds 3`, its summary table (long),
+   with --stack 1 (one run per worker at a time, as before stacking) and the default stack.
+5. With --eight: issue 22's case, 8 runs of [784, 30, 10] (eta 2,3 x seeds 1-4, 10 epochs,
+   50,000 images) with 2 workers, --stack 1 and the default stack, against the same 8
+   `nntui train` one after another (target <= 0.38x with stacks); median of alternating turns.
+   --stacked-only runs 4 and 5 alone.
 
     python benchmarks/sweep.py --data /path/to/mnist.pkl.gz [--epochs 15] [--chapter1]
 """
@@ -150,6 +155,10 @@ def main() -> None:
     parser.add_argument(
         "--ratio-repeats", type=int, default=3, help="turns of sweep against serial (default 3)"
     )
+    parser.add_argument("--eight", action="store_true", help="the 8-run case of issue 22")
+    parser.add_argument(
+        "--stacked-only", action="store_true", help="only --eight and --chapter1 (issue 22)"
+    )
     args = parser.parse_args()
     data_path = args.data or os.environ.get("NNTUI_DATA")
     if not data_path:
@@ -162,6 +171,13 @@ def main() -> None:
     seeds = list(range(1, args.runs + 1))
     book = ["--hidden", "30", "--eta", "3", "-m", "10", "--epochs", str(args.epochs)]
 
+    if args.stacked_only:
+        if args.eight:
+            eight_runs(env, args.ratio_repeats)
+        if args.chapter1:
+            chapter1(env, work)
+        print(f"(files in {work})")
+        return
     for _ in range(args.repeat if args.fixed_only else 1):
         cost = fixed_cost(data_path)
         print(
@@ -220,24 +236,63 @@ def main() -> None:
         print(f"  {key}: best {max(local[key])} / 10000 local, {max(remote.get(key, [0]))} remote")
     print()
 
+    if args.eight:
+        eight_runs(env, args.ratio_repeats)
     if args.chapter1:
-        start = time.perf_counter()
-        _, result = timed(
-            [
-                NNTUI,
-                "sweep",
-                "--preset",
-                "chapter1",
-                "--seeds",
-                "3",
-                "--json",
-                str(work / "chapter1.json"),
-            ],
-            env,
-        )
-        print(f"nntui sweep --preset chapter1 --seeds 3: {time.perf_counter() - start:.0f} s")
-        print(result.stdout[result.stdout.find("Sweep ") :])
+        chapter1(env, work)
     print(f"(files in {work})")
+
+
+def eight_runs(env: dict[str, str], turns: int) -> None:
+    """Issue 22's case: 8 runs, 2 workers, with and without stacks, against serial runs."""
+    config = ["--hidden", "30", "-m", "10", "--epochs", "10", "--train-size", "50000"]
+    etas, seeds = (2, 3), (1, 2, 3, 4)
+    grid = [*config, "--eta", ",".join(map(str, etas)), "--seed-list", ",".join(map(str, seeds))]
+    stacked_r: list[float] = []
+    plain_r: list[float] = []
+    for turn in range(1, turns + 1):
+        stacked_s, _ = timed([NNTUI, "sweep", *grid, "--workers", "2"], env)
+        print(
+            f"[{turn}] sweep, 8 runs, 2 workers, default --stack: {stacked_s:6.1f} s "
+            f"(load {_load()})"
+        )
+        plain_s, _ = timed([NNTUI, "sweep", *grid, "--workers", "2", "--stack", "1"], env)
+        print(
+            f"[{turn}] sweep, 8 runs, 2 workers, --stack 1:       {plain_s:6.1f} s (load {_load()})"
+        )
+        serial_s = 0.0
+        for eta in etas:
+            for seed in seeds:
+                s, _ = timed([NNTUI, "train", *config, "--eta", str(eta), "--seed", str(seed)], env)
+                serial_s += s
+        print(
+            f"[{turn}] 8 x nntui train one after another:       {serial_s:6.1f} s (load {_load()})"
+        )
+        stacked_r.append(stacked_s / serial_s)
+        plain_r.append(plain_s / serial_s)
+        print(f"[{turn}] ratios: stacked {stacked_r[-1]:.2f}, --stack 1 {plain_r[-1]:.2f}")
+    for label, rs, target in (
+        ("default --stack", stacked_r, " (target <= 0.38)"),
+        ("--stack 1", plain_r, ""),
+    ):
+        shown = ", ".join(f"{r:.2f}" for r in rs)
+        print(
+            f"8 runs, {label} / serial, median of {len(rs)}: "
+            f"{statistics.median(rs):.2f} ({shown}){target}"
+        )
+    print()
+
+
+def chapter1(env: dict[str, str], work: Path) -> None:
+    """`nntui sweep --preset chapter1 --seeds 3`, before (--stack 1) and after (default)."""
+    for label, extra in (("--stack 1", ["--stack", "1"]), ("default --stack", [])):
+        seconds, result = timed(
+            [NNTUI, "sweep", "--preset", "chapter1", "--seeds", "3", *extra,
+             "--json", str(work / f"chapter1{'-1' if extra else ''}.json")],
+            env,
+        )  # fmt: skip
+        print(f"nntui sweep --preset chapter1 --seeds 3, {label}: {seconds:.0f} s (load {_load()})")
+        print(result.stdout[result.stdout.find("Sweep ") :])
 
 
 if __name__ == "__main__":

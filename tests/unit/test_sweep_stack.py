@@ -35,3 +35,15 @@ def test_only_runs_of_the_same_sizes_mini_batch_and_train_size_are_stacked():
 def test_a_stack_of_zero_is_refused():
     with pytest.raises(ValueError):
         stacks(build_runs(Axes(seeds=2, epochs=1)), 0, workers=1)
+
+
+def test_the_cli_refuses_a_stack_below_one_in_one_line(tiny_data_file):
+    from typer.testing import CliRunner
+
+    from nntui.cli import app
+
+    result = CliRunner().invoke(
+        app, ["sweep", "--data", str(tiny_data_file), "--stack", "0", "--dry-run"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "nntui: error: --stack must be 1 or more, got 0"
