@@ -35,6 +35,7 @@ import numpy as np
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import (
     BatchProgress,
+    FinishStatus,
     Paused,
     Resumed,
     SettingChanged,
@@ -441,7 +442,7 @@ class StackedTrainer:
         )
 
     @staticmethod
-    def _finish(stack: _Stack, lane: _Lane, status: str, message: str) -> TrainingFinished:
+    def _finish(stack: _Stack, lane: _Lane, status: FinishStatus, message: str) -> TrainingFinished:
         """The lane's `TrainingFinished`; it leaves the stack with parameters of its own."""
         stack.leave(lane)
-        return lane.trainer._finished(status, lane.epochs_done, lane.clock, message)  # type: ignore[arg-type]
+        return lane.trainer._finished(status, lane.epochs_done, lane.clock, message)

@@ -252,7 +252,7 @@ class Sweep:
         channel, stop_name = queue.name, stop_event.name
         futures: dict[int, Any] = {}
         # With --stack K, runs of one shape share a task; their indices share its future.
-        for group in stacks(self.runs, self.stack, self.workers):
+        for order, group in enumerate(stacks(self.runs, self.stack, self.workers)):
             spec = group[0]
             key = f"nntui-run-{self.sweep_id}-{spec.index}-{token}"
             if len(group) == 1:
@@ -268,7 +268,7 @@ class Sweep:
                 stop_name,
                 key=key,
                 pure=False,
-                priority=-spec.index,  # in the order of the table
+                priority=-order,  # the table's order; with stacks, the largest first
             )
             for s in group:
                 futures[s.index] = future

@@ -11,6 +11,7 @@ only, and the scheduler retries the stack as it would a run.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import threading
@@ -33,23 +34,43 @@ DEFAULT_STACK = 8
 _WATCH_SECONDS = 1.0
 
 
+def run_cost(config: TrainConfig) -> float:
+    """A run's rough cost in microseconds: its mini-batches times the time of one.
+
+    At the book's sizes a mini-batch takes about 32 us of fixed overhead plus about
+    1 us per thousand parameters (benchmarks/speed.py on this project's 2-core VM);
+    only the ratios between runs matter here.
+    """
+    params = sum((a + 1) * b for a, b in itertools.pairwise(config.sizes))
+    batches = config.epochs * math.ceil(config.train_size / config.mini_batch_size)
+    return batches * (32.0 + params / 1000.0)
+
+
 def stacks(runs: Sequence[RunSpec], stack: int, workers: int) -> list[list[RunSpec]]:
-    """The runs in groups to train together, in the order of the table.
+    """The runs in groups to train together, the largest first.
 
     Runs share a group only with the same (sizes, mini-batch size, train size).
-    A group holds at most ``stack`` runs, and fewer when that would leave
-    workers idle: 8 runs on 2 workers make two stacks of 4, not one of 8.
-    Groups of one are trained the usual way (`task.run_on_worker`).
+    A group holds at most ``stack`` runs, and fewer when one group would take
+    more than a worker's share of the whole sweep (then the other workers would
+    wait for it): 8 like runs on 2 workers make two stacks of 4, not one of 8.
+    Groups of one are trained the usual way (`task.run_on_worker`); with
+    ``stack`` 1 the runs come back one by one in the order of the table, as
+    before stacking. Otherwise the groups come largest first, which spreads
+    them best over the workers.
     """
     if stack < 1:
         raise ValueError(f"the stack size must be at least 1, got {stack}")
-    size = max(1, min(stack, math.ceil(len(runs) / max(1, workers))))
+    if stack == 1:
+        return [[spec] for spec in runs]
+    share = sum(run_cost(spec.config) for spec in runs) / max(1, workers)
     groups: dict[tuple[object, ...], list[RunSpec]] = {}
     for spec in runs:
         c = spec.config
         groups.setdefault((tuple(c.sizes), c.mini_batch_size, c.train_size), []).append(spec)
     out: list[list[RunSpec]] = []
     for group in groups.values():
+        largest = max(run_cost(spec.config) for spec in group)
+        size = max(1, min(stack, int(share // largest) if largest > 0 else stack))
         parts = math.ceil(len(group) / size)
         base, extra = divmod(len(group), parts)
         start = 0
@@ -57,7 +78,7 @@ def stacks(runs: Sequence[RunSpec], stack: int, workers: int) -> list[list[RunSp
             n = base + (1 if p < extra else 0)
             out.append(group[start : start + n])
             start += n
-    out.sort(key=lambda g: g[0].index)
+    out.sort(key=lambda g: (-sum(run_cost(s.config) for s in g), g[0].index))
     return out
 
 

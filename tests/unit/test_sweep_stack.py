@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nntui.sweep.grid import Axes, build_runs
-from nntui.sweep.stack_task import stacks
+from nntui.sweep.stack_task import run_cost, stacks
 
 
 def sizes_of(groups):
@@ -29,7 +29,24 @@ def test_only_runs_of_the_same_sizes_mini_batch_and_train_size_are_stacked():
     for g in groups:
         keys = {(s.config.sizes, s.config.mini_batch_size, s.config.train_size) for s in g}
         assert len(keys) == 1
-    assert [g[0].index for g in groups] == sorted(g[0].index for g in groups)  # table order
+    # Largest first, which spreads them best over the workers.
+    costs = [sum(run_cost(s.config) for s in g) for g in groups]
+    assert costs == sorted(costs, reverse=True)
+    assert groups[0][0].config.sizes == (784, 100, 10)  # and m = 10: the most mini-batches
+
+
+def test_a_group_larger_than_a_workers_share_is_split():
+    # The chapter's preset with 3 seeds: 6 runs of [784, 30, 10], 6 of [784, 100, 10] and
+    # 3 of [784, 10]. One stack of six [784, 100, 10] would outlast everything else.
+    runs = build_runs(Axes(preset="chapter1", seeds=3))
+    groups = stacks(runs, 8, workers=2)
+    by_hidden = {}
+    for g in groups:
+        by_hidden.setdefault(tuple(g[0].config.sizes), []).append(len(g))
+    assert by_hidden[(784, 100, 10)] == [3, 3]
+    assert by_hidden[(784, 30, 10)] == [6]
+    assert by_hidden[(784, 10)] == [3]
+    assert sum(len(g) for g in groups) == len(runs) == 15
 
 
 def test_a_stack_of_zero_is_refused():
