@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -50,6 +51,16 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.Comple
     if result.returncode != 0:
         sys.exit(f"failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr[-2000:]}")
     return seconds, result
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, the process and all it waited for:
+    a sweep's worker processes too). CPU time is what a loaded machine disturbs least."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, _ = timed(cmd, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
 
 
 def fixed_cost(data_path: str) -> dict[str, float]:
@@ -244,42 +255,47 @@ def main() -> None:
 
 
 def eight_runs(env: dict[str, str], turns: int) -> None:
-    """Issue 22's case: 8 runs, 2 workers, with and without stacks, against serial runs."""
+    """Issue 22's case: 8 runs, 2 workers, with and without stacks, against serial runs.
+
+    Wall and CPU seconds of each; on a shared machine the CPU ratio is the steadier one.
+    """
     config = ["--hidden", "30", "-m", "10", "--epochs", "10", "--train-size", "50000"]
     etas, seeds = (2, 3), (1, 2, 3, 4)
     grid = [*config, "--eta", ",".join(map(str, etas)), "--seed-list", ",".join(map(str, seeds))]
-    stacked_r: list[float] = []
-    plain_r: list[float] = []
+    cases = {
+        "default --stack": [NNTUI, "sweep", *grid, "--workers", "2"],
+        "--stack 1": [NNTUI, "sweep", *grid, "--workers", "2", "--stack", "1"],
+    }
+    ratios: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for turn in range(1, turns + 1):
-        stacked_s, _ = timed([NNTUI, "sweep", *grid, "--workers", "2"], env)
-        print(
-            f"[{turn}] sweep, 8 runs, 2 workers, default --stack: {stacked_s:6.1f} s "
-            f"(load {_load()})"
-        )
-        plain_s, _ = timed([NNTUI, "sweep", *grid, "--workers", "2", "--stack", "1"], env)
-        print(
-            f"[{turn}] sweep, 8 runs, 2 workers, --stack 1:       {plain_s:6.1f} s (load {_load()})"
-        )
-        serial_s = 0.0
+        measured = {}
+        for name, cmd in cases.items():
+            measured[name] = timed_cpu(cmd, env)
+            wall, cpu = measured[name]
+            print(f"[{turn}] sweep, 8 runs, 2 workers, {name:<15}: {wall:6.1f} s wall, "
+                  f"{cpu:6.1f} s CPU (load {_load()})")  # fmt: skip
+        serial_wall = serial_cpu = 0.0
         for eta in etas:
             for seed in seeds:
-                s, _ = timed([NNTUI, "train", *config, "--eta", str(eta), "--seed", str(seed)], env)
-                serial_s += s
-        print(
-            f"[{turn}] 8 x nntui train one after another:       {serial_s:6.1f} s (load {_load()})"
-        )
-        stacked_r.append(stacked_s / serial_s)
-        plain_r.append(plain_s / serial_s)
-        print(f"[{turn}] ratios: stacked {stacked_r[-1]:.2f}, --stack 1 {plain_r[-1]:.2f}")
-    for label, rs, target in (
-        ("default --stack", stacked_r, " (target <= 0.38)"),
-        ("--stack 1", plain_r, ""),
-    ):
-        shown = ", ".join(f"{r:.2f}" for r in rs)
-        print(
-            f"8 runs, {label} / serial, median of {len(rs)}: "
-            f"{statistics.median(rs):.2f} ({shown}){target}"
-        )
+                wall, cpu = timed_cpu(
+                    [NNTUI, "train", *config, "--eta", str(eta), "--seed", str(seed)], env
+                )
+                serial_wall += wall
+                serial_cpu += cpu
+        print(f"[{turn}] 8 x nntui train one after another: {serial_wall:6.1f} s wall, "
+              f"{serial_cpu:6.1f} s CPU (load {_load()})")  # fmt: skip
+        for name, (wall, cpu) in measured.items():
+            ratios[name].append((wall / serial_wall, cpu / serial_cpu))
+            print(f"[{turn}] {name}: wall ratio {wall / serial_wall:.2f}, "
+                  f"CPU ratio {cpu / serial_cpu:.2f}")  # fmt: skip
+    for name, rs in ratios.items():
+        walls = ", ".join(f"{w:.2f}" for w, _ in rs)
+        cpus = ", ".join(f"{c:.2f}" for _, c in rs)
+        target = " (target <= 0.38)" if name == "default --stack" else ""
+        print(f"8 runs, {name} / serial, median of {len(rs)}: wall "
+              f"{statistics.median(w for w, _ in rs):.2f} ({walls}){target}; CPU "
+              f"{statistics.median(c for _, c in rs):.2f} ({cpus}); with 2 idle cores the "
+              "wall ratio could reach half the CPU ratio")  # fmt: skip
     print()
 
 
