@@ -7,7 +7,12 @@
 3. The same sweep through `--scheduler` to `dask scheduler` + two `dask worker`
    processes on 127.0.0.1: every epoch's count of correct answers compared with the
    local sweep, bit for bit.
-4. With --chapter1: `nntui sweep --preset chapter1 --seeds 3`, its summary table (long).
+4. With --chapter1: `nntui sweep --preset chapter1 --seeds 3`, its summary table (long),
+   with --stack 1 (one run per worker at a time, as before stacking) and the default stack.
+5. With --eight: issue 22's case, 8 runs of [784, 30, 10] (eta 2,3 x seeds 1-4, 10 epochs,
+   50,000 images) with 2 workers, --stack 1 and the default stack, against the same 8
+   `nntui train` one after another (target <= 0.38x with stacks); median of alternating turns.
+   --stacked-only runs 4 and 5 alone.
 
     python benchmarks/sweep.py --data /path/to/mnist.pkl.gz [--epochs 15] [--chapter1]
 """
@@ -18,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -45,6 +51,16 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.Comple
     if result.returncode != 0:
         sys.exit(f"failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr[-2000:]}")
     return seconds, result
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, the process and all it waited for:
+    a sweep's worker processes too). CPU time is what a loaded machine disturbs least."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, _ = timed(cmd, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
 
 
 def fixed_cost(data_path: str) -> dict[str, float]:
@@ -150,6 +166,10 @@ def main() -> None:
     parser.add_argument(
         "--ratio-repeats", type=int, default=3, help="turns of sweep against serial (default 3)"
     )
+    parser.add_argument("--eight", action="store_true", help="the 8-run case of issue 22")
+    parser.add_argument(
+        "--stacked-only", action="store_true", help="only --eight and --chapter1 (issue 22)"
+    )
     args = parser.parse_args()
     data_path = args.data or os.environ.get("NNTUI_DATA")
     if not data_path:
@@ -162,6 +182,13 @@ def main() -> None:
     seeds = list(range(1, args.runs + 1))
     book = ["--hidden", "30", "--eta", "3", "-m", "10", "--epochs", str(args.epochs)]
 
+    if args.stacked_only:
+        if args.eight:
+            eight_runs(env, args.ratio_repeats)
+        if args.chapter1:
+            chapter1(env, work)
+        print(f"(files in {work})")
+        return
     for _ in range(args.repeat if args.fixed_only else 1):
         cost = fixed_cost(data_path)
         print(
@@ -220,24 +247,68 @@ def main() -> None:
         print(f"  {key}: best {max(local[key])} / 10000 local, {max(remote.get(key, [0]))} remote")
     print()
 
+    if args.eight:
+        eight_runs(env, args.ratio_repeats)
     if args.chapter1:
-        start = time.perf_counter()
-        _, result = timed(
-            [
-                NNTUI,
-                "sweep",
-                "--preset",
-                "chapter1",
-                "--seeds",
-                "3",
-                "--json",
-                str(work / "chapter1.json"),
-            ],
-            env,
-        )
-        print(f"nntui sweep --preset chapter1 --seeds 3: {time.perf_counter() - start:.0f} s")
-        print(result.stdout[result.stdout.find("Sweep ") :])
+        chapter1(env, work)
     print(f"(files in {work})")
+
+
+def eight_runs(env: dict[str, str], turns: int) -> None:
+    """Issue 22's case: 8 runs, 2 workers, with and without stacks, against serial runs.
+
+    Wall and CPU seconds of each; on a shared machine the CPU ratio is the steadier one.
+    """
+    config = ["--hidden", "30", "-m", "10", "--epochs", "10", "--train-size", "50000"]
+    etas, seeds = (2, 3), (1, 2, 3, 4)
+    grid = [*config, "--eta", ",".join(map(str, etas)), "--seed-list", ",".join(map(str, seeds))]
+    cases = {
+        "default --stack": [NNTUI, "sweep", *grid, "--workers", "2"],
+        "--stack 1": [NNTUI, "sweep", *grid, "--workers", "2", "--stack", "1"],
+    }
+    ratios: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    for turn in range(1, turns + 1):
+        measured = {}
+        for name, cmd in cases.items():
+            measured[name] = timed_cpu(cmd, env)
+            wall, cpu = measured[name]
+            print(f"[{turn}] sweep, 8 runs, 2 workers, {name:<15}: {wall:6.1f} s wall, "
+                  f"{cpu:6.1f} s CPU (load {_load()})")  # fmt: skip
+        serial_wall = serial_cpu = 0.0
+        for eta in etas:
+            for seed in seeds:
+                wall, cpu = timed_cpu(
+                    [NNTUI, "train", *config, "--eta", str(eta), "--seed", str(seed)], env
+                )
+                serial_wall += wall
+                serial_cpu += cpu
+        print(f"[{turn}] 8 x nntui train one after another: {serial_wall:6.1f} s wall, "
+              f"{serial_cpu:6.1f} s CPU (load {_load()})")  # fmt: skip
+        for name, (wall, cpu) in measured.items():
+            ratios[name].append((wall / serial_wall, cpu / serial_cpu))
+            print(f"[{turn}] {name}: wall ratio {wall / serial_wall:.2f}, "
+                  f"CPU ratio {cpu / serial_cpu:.2f}")  # fmt: skip
+    for name, rs in ratios.items():
+        walls = ", ".join(f"{w:.2f}" for w, _ in rs)
+        cpus = ", ".join(f"{c:.2f}" for _, c in rs)
+        target = " (target <= 0.38)" if name == "default --stack" else ""
+        print(f"8 runs, {name} / serial, median of {len(rs)}: wall "
+              f"{statistics.median(w for w, _ in rs):.2f} ({walls}){target}; CPU "
+              f"{statistics.median(c for _, c in rs):.2f} ({cpus}); with 2 idle cores the "
+              "wall ratio could reach half the CPU ratio")  # fmt: skip
+    print()
+
+
+def chapter1(env: dict[str, str], work: Path) -> None:
+    """`nntui sweep --preset chapter1 --seeds 3`, before (--stack 1) and after (default)."""
+    for label, extra in (("--stack 1", ["--stack", "1"]), ("default --stack", [])):
+        seconds, result = timed(
+            [NNTUI, "sweep", "--preset", "chapter1", "--seeds", "3", *extra,
+             "--json", str(work / f"chapter1{'-1' if extra else ''}.json")],
+            env,
+        )  # fmt: skip
+        print(f"nntui sweep --preset chapter1 --seeds 3, {label}: {seconds:.0f} s (load {_load()})")
+        print(result.stdout[result.stdout.find("Sweep ") :])
 
 
 if __name__ == "__main__":

@@ -148,6 +148,13 @@ def sweep(
         int | None,
         typer.Option(help="Worker processes on this machine, one run each. [the cores]"),
     ] = None,
+    stack: Annotated[
+        int | None,
+        typer.Option(
+            help="Train up to K runs of the same shape together on a worker, faster than one "
+            "by one; 1 for one run per worker at a time. [8]"
+        ),
+    ] = None,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -191,6 +198,8 @@ def sweep(
         data = ctx.obj.get("data")
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers must be 1 or more, got {workers}")
+    if stack is not None and stack < 1:
+        raise ConfigError(f"--stack must be 1 or more, got {stack}")
     if workers is not None and scheduler is not None:
         raise ConfigError("--workers is for this machine; a --scheduler's cluster has its own")
     if json_path is not None:
@@ -238,6 +247,7 @@ def sweep(
 
     from nntui.sweep.recorder import SweepRecorder
     from nntui.sweep.runner import Sweep
+    from nntui.sweep.stack_task import DEFAULT_STACK
 
     recorder = SweepRecorder(sweep_id, store, warn=_warn)
     dataset_box: list = []
@@ -259,6 +269,7 @@ def sweep(
         workers=n_workers,
         scheduler=scheduler,
         recorder=recorder,
+        stack=stack if stack is not None else DEFAULT_STACK,
     )
     # From here on Ctrl-C or SIGTERM stops the sweep in order, the cluster's start included.
     output = Output()

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from nntui.cli import train_seeds
 from nntui.cli.console import EXIT_SIGNAL, DataOption, Output, err_console
 from nntui.cli.data import load_data_with_progress
 from nntui.cli.signals import stop_on_signals
@@ -64,6 +65,10 @@ Examples:
 
   nntui train --resume net.npz --epochs 10     # ten more epochs of a saved model
 
+  nntui train --seeds 3 --epochs 10            # seeds 1, 2, 3 side by side: how runs vary
+
+  nntui train --seed-list 1,7,9 --save 'net-{seed}.npz'   # one model file per seed
+
 Every run is also kept in the runs directory ('nntui runs' lists them).
 """
 
@@ -95,6 +100,16 @@ def train(
     ] = None,
     seed: Annotated[
         int | None, typer.Option(help="Seed for the initial weights and the shuffles. [random]")
+    ] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            help="Train seeds 1..N side by side in one process, each kept as its own run."
+        ),
+    ] = None,
+    seed_list: Annotated[
+        str | None,
+        typer.Option(help="Train these seeds side by side, e.g. 1,7,9 (like --seeds)."),
     ] = None,
     train_size: Annotated[
         int | None,
@@ -139,6 +154,11 @@ def train(
     """
     if data is None and isinstance(ctx.obj, dict):
         data = ctx.obj.get("data")
+    many = train_seeds.seed_list(seeds, seed_list)
+    if many is not None:
+        train_seeds.check_many(
+            seed=seed, resume=resume, per_sample=per_sample, save=save, metrics=metrics
+        )
     plan = _resolve(
         sizes=sizes,
         hidden=hidden,
@@ -151,12 +171,15 @@ def train(
             "eval_on": eval_on.value if eval_on else None,
         },
         per_sample=per_sample,
-        save=save,
-        metrics=metrics,
+        save=save if many is None else None,  # checked seed by seed
+        metrics=metrics if many is None else None,
         resume=resume,
         data=data,
     )
-    code = _write(plan, _run(plan))
+    if many is not None:
+        code = train_seeds.train_many(plan.config, many, save=save, metrics=metrics, data=plan.data)
+    else:
+        code = _write(plan, _run(plan))
     if code:
         raise typer.Exit(code)
 

@@ -35,6 +35,7 @@ import numpy as np
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import (
     BatchProgress,
+    FinishStatus,
     Paused,
     Resumed,
     SettingChanged,
@@ -72,6 +73,18 @@ class _Lane:
     paused: bool = False
 
 
+def _changed(lane: _Lane) -> bool:
+    """Whether a network's controls ask for anything: most mini-batches, nothing."""
+    t = lane.trainer
+    return (
+        t._cancelled
+        or t._eta != lane.eta
+        or t._epochs != lane.epochs
+        or t._mini_batch_size != lane.m
+        or t._running.is_set() is lane.paused
+    )
+
+
 class _Stack:
     """Networks in lockstep: the same mini-batch size, at the same image of the same epoch.
 
@@ -101,8 +114,21 @@ class _Stack:
         self.weights_t = [p[:, :, :-1].transpose(0, 2, 1) for p in self.params]
         self.first_params = list(self.params[0])
         self.scale = np.empty((k, 1, 1), self.dtype)
+        self._scale_m = 0  # the mini-batch size ``scale`` holds eta / m for
+        # Each network's shuffle of this epoch, row by row (see `start_epoch`).
+        self.perms = np.stack([lane.perm for lane in lanes]) if lanes[0].perm.size else None
         self._buffers: dict[int, _Buffers] = {}
         self._one = self.dtype.type(1)
+
+    def set_scale(self, m: int) -> None:
+        """eta / m for each network, as `Network.update_mini_batch` scales its delta."""
+        for i, lane in enumerate(self.lanes):
+            self.scale[i] = lane.eta / m
+        self._scale_m = m
+
+    def start_epoch(self) -> None:
+        """Gather the lanes' new shuffles into ``perms``, one row each."""
+        self.perms = np.stack([lane.perm for lane in self.lanes])
 
     def leave(self, lane: _Lane) -> None:
         """Take ``lane`` out: its network gets parameters of its own again."""
@@ -124,10 +150,10 @@ class _Stack:
         Each lane's gradient meter, when due, reads that lane's updates here.
         """
         b = self.buffers(m)
-        self.x_all.take(idx.reshape(-1), axis=0, out=b.xb_flat, mode="clip")
-        self.y_all.take(idx.reshape(-1), axis=0, out=b.yb_flat, mode="clip")
-        for i, lane in enumerate(self.lanes):
-            self.scale[i] = lane.eta / m
+        self.x_all.take(idx, axis=0, out=b.xb, mode="clip")
+        self.y_all.take(idx, axis=0, out=b.yb, mode="clip")
+        if m != self._scale_m:
+            self.set_scale(m)
         one = self._one
         # Exactly the operations of `Network._backprop`, on stacks (see there for the maths).
         a = b.x1
@@ -266,9 +292,10 @@ class StackedTrainer:
                 if not stack.lanes:
                     stacks.remove(stack)
                     continue
-                out: list[_Stack] = []
-                yield from self._controls(stack, out)
-                stacks.extend(out)
+                if any(_changed(lane) for lane in stack.lanes):
+                    out: list[_Stack] = []
+                    yield from self._controls(stack, out)
+                    stacks.extend(out)
                 active = [lane for lane in stack.lanes if not lane.paused]
                 if not stack.lanes:
                     stacks.remove(stack)
@@ -305,6 +332,8 @@ class StackedTrainer:
             lane.epoch_start = lane.clock.now()
             lane.cost_sum, lane.done, lane.batches = 0.0, 0, 0
             lane.meter.reset()
+        if stack.lanes:
+            stack.start_epoch()
 
     def _controls(self, stack: _Stack, out: list[_Stack]) -> Iterator[tuple[int, TrainingEvent]]:
         """Apply each network's controls, as `Trainer.run` does between mini-batches."""
@@ -325,6 +354,7 @@ class StackedTrainer:
             if t._eta != lane.eta:
                 yield lane.index, SettingChanged(lane.epoch, lane.done, "eta", lane.eta, t._eta)
                 lane.eta = t._eta
+                stack._scale_m = 0  # eta / m to be worked out again
             if t._epochs != lane.epochs:
                 change, lane.epochs, lane.last_epoch = t._new_epochs(
                     lane.epoch, lane.done, lane.epochs, lane.epoch
@@ -348,7 +378,8 @@ class StackedTrainer:
         first = lanes[0]
         m = first.m
         done = first.done
-        idx = np.stack([lane.perm[done : done + m] for lane in lanes])
+        assert stack.perms is not None
+        idx = stack.perms[:, done : done + m]
         size = idx.shape[1]
         costs = stack.step(idx, size)
         n = stack.n
@@ -362,10 +393,13 @@ class StackedTrainer:
                     yield lane.index, self._progress(stack, lane)
             return
         # The epoch is over for every network of the stack.
+        seconds = {}
+        for lane in lanes:
+            yield lane.index, self._progress(stack, lane)
+            seconds[lane] = lane.clock.now() - lane.epoch_start
         for lane in lanes[:]:
             t = lane.trainer
-            yield lane.index, self._progress(stack, lane)
-            train_seconds = lane.clock.now() - lane.epoch_start
+            train_seconds = seconds[lane]
             if not (np.isfinite(lane.cost_sum) and t.network.is_finite()):
                 yield (
                     lane.index,
@@ -408,7 +442,7 @@ class StackedTrainer:
         )
 
     @staticmethod
-    def _finish(stack: _Stack, lane: _Lane, status: str, message: str) -> TrainingFinished:
+    def _finish(stack: _Stack, lane: _Lane, status: FinishStatus, message: str) -> TrainingFinished:
         """The lane's `TrainingFinished`; it leaves the stack with parameters of its own."""
         stack.leave(lane)
-        return lane.trainer._finished(status, lane.epochs_done, lane.clock, message)  # type: ignore[arg-type]
+        return lane.trainer._finished(status, lane.epochs_done, lane.clock, message)

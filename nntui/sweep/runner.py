@@ -41,6 +41,7 @@ from nntui.sweep.events import (
 from nntui.sweep.grid import RunSpec
 from nntui.sweep.payload import pack
 from nntui.sweep.recorder import SweepRecorder
+from nntui.sweep.stack_task import run_stack_on_worker, stacks
 from nntui.sweep.task import run_on_worker
 
 CONNECT_SECONDS = 5.0  # to reach a --scheduler; the whole error must come within 10 s
@@ -97,8 +98,10 @@ class Sweep:
         workers: int | None = None,
         scheduler: str | None = None,
         recorder: SweepRecorder | None = None,
+        stack: int = 1,
     ) -> None:
         self.runs = tuple(runs)
+        self.stack = stack  # runs trained together per task (`stack_task`); 1: one per task
         self.data = data
         self.sweep_id = sweep_id
         self.workers = workers if workers is not None else default_workers()
@@ -247,20 +250,28 @@ class Sweep:
     ) -> Iterator[SweepEvent]:
         """Submit every run and yield what happens until each has ended."""
         channel, stop_name = queue.name, stop_event.name
-        futures = {
-            spec.index: client.submit(
-                run_on_worker,
-                spec.index,
-                spec.config.to_dict(),
+        futures: dict[int, Any] = {}
+        # With --stack K, runs of one shape share a task; their indices share its future.
+        for order, group in enumerate(stacks(self.runs, self.stack, self.workers)):
+            spec = group[0]
+            key = f"nntui-run-{self.sweep_id}-{spec.index}-{token}"
+            if len(group) == 1:
+                args: tuple[Any, ...] = (run_on_worker, spec.index, spec.config.to_dict())
+            else:
+                indices = [s.index for s in group]
+                configs = [s.config.to_dict() for s in group]
+                args = (run_stack_on_worker, indices, configs)
+            future = client.submit(
+                *args,
                 data_future,
                 channel,
                 stop_name,
-                key=f"nntui-run-{self.sweep_id}-{spec.index}-{token}",
+                key=key,
                 pure=False,
-                priority=-spec.index,  # in the order of the table
+                priority=-order,  # the table's order; with stacks, the largest first
             )
-            for spec in self.runs
-        }
+            for s in group:
+                futures[s.index] = future
         yield self._emit(
             SweepStarted(self.sweep_id, self.runs, self.workers, client.scheduler.address)
         )
@@ -336,6 +347,8 @@ class Sweep:
                 return RunEnded(i, "failed", "worker lost")
             return RunEnded(i, "failed", _one_line(exc))
         result = future.result()
+        if "runs" in result:  # a stack's task: every run's outcome
+            result = result["runs"][i]
         return RunEnded(
             i,
             result["status"],
