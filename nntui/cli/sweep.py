@@ -164,6 +164,17 @@ def sweep(
             "started).",
         ),
     ] = None,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart",
+            help="With --continue: train the stopped and failed runs again from epoch 1, "
+            "instead of from their last saved model.",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also show Dask's own log lines (on stderr).")
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the runs and the time they would take; exit.")
     ] = False,
@@ -209,6 +220,8 @@ def sweep(
         eval_on=eval_on,
         preset=preset,
     )
+    if restart and continue_ is None:
+        raise ConfigError("--restart goes with --continue SWEEP")
     if continue_ is not None:
         if axes != Axes():
             raise ConfigError("--continue runs the sweep as it was; give no axes or preset")
@@ -237,7 +250,7 @@ def sweep(
         return
 
     from nntui.sweep.recorder import SweepRecorder
-    from nntui.sweep.runner import Sweep
+    from nntui.sweep.runner import SCHEDULER_LOST, Sweep
 
     recorder = SweepRecorder(sweep_id, store, warn=_warn)
     dataset_box: list = []
@@ -259,6 +272,7 @@ def sweep(
         workers=n_workers,
         scheduler=scheduler,
         recorder=recorder,
+        verbose=verbose,
     )
     # From here on Ctrl-C or SIGTERM stops the sweep in order, the cluster's start included.
     output = Output()
@@ -321,6 +335,13 @@ def sweep(
         )
         raise typer.Exit(EXIT_SIGNAL[stop.signum])
     failed = sum(1 for r in results if r.status == "failed")
+    if runner.lost:
+        lost = sum(1 for r in state.runs if r.message == SCHEDULER_LOST)
+        print_error(
+            f"lost the Dask scheduler{' at ' + scheduler if scheduler else ''}: {lost} runs "
+            f"failed, their epochs kept; 'nntui sweep --continue {sweep_id}' takes them up"
+        )
+        raise typer.Exit(1)
     if failed:
         print_error(f"{failed} of {len(results)} runs failed (see the summary)")
         raise typer.Exit(1)

@@ -48,8 +48,11 @@ WORKERS_SECONDS = 3.0  # for a reached scheduler to show at least one worker
 STOP_GRACE_SECONDS = 5.0  # after a stop, how long running runs have to send their last words
 POLL_SECONDS = 0.1  # how often the client asks for news; a stop is seen at once regardless
 LOST_SECONDS = 30.0  # no answer from the scheduler for this long: it is gone
-# Dask's own messages (a worker restarting, a closed stream at shutdown) are not the user's.
-DASK_LOG_LEVEL = logging.ERROR
+# Dask's own messages (a worker restarting, a closed stream at shutdown, "Failed to
+# reconnect to scheduler") are not the user's: nntui says what happened in its own words,
+# and `--verbose` shows Dask's.
+QUIET_LEVEL = logging.CRITICAL + 10
+SCHEDULER_LOST = "scheduler lost"  # a run's note: "failed: scheduler lost"
 # Dask's housekeeping, turned down for a cluster whose tasks each run for minutes. On a
 # 2-core machine the defaults cost a tenth of the CPU the runs should have: every worker
 # samples its own stack each 10 ms for a profile no one reads here, and the nannies
@@ -97,8 +100,10 @@ class Sweep:
         workers: int | None = None,
         scheduler: str | None = None,
         recorder: SweepRecorder | None = None,
+        verbose: bool = False,
     ) -> None:
         self.runs = tuple(runs)
+        self.verbose = verbose  # Dask's own log lines on stderr (`--verbose`)
         self.data = data
         self.sweep_id = sweep_id
         self.workers = workers if workers is not None else default_workers()
@@ -108,6 +113,7 @@ class Sweep:
         self.timings: dict[str, float] = {}  # seconds: "connect", "data", "close"
         self._client: Any = None
         self._cluster: Any = None
+        self.lost = False  # the scheduler went away mid-sweep
 
     def stop(self) -> None:
         """Stop every run after its current mini-batch. Safe from any thread or a signal handler."""
@@ -149,7 +155,7 @@ class Sweep:
     def _connect(self) -> tuple[Any, Any]:
         from distributed import Client, LocalCluster
 
-        logging.getLogger("distributed").setLevel(DASK_LOG_LEVEL)
+        _quiet_dask_logs(self.verbose)
         if self.scheduler is not None:
             try:
                 client = Client(self.scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
@@ -200,7 +206,7 @@ class Sweep:
                 # The scheduler's HTTP server (metrics, health) on any free port, with no
                 # dashboard: two sweeps at once, or another Dask, must not clash on 8787.
                 scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
-                silence_logs=DASK_LOG_LEVEL,
+                silence_logs=logging.WARNING if self.verbose else QUIET_LEVEL,
                 env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
             )
         except Exception as exc:
@@ -308,11 +314,15 @@ class Sweep:
             for i in finished:
                 ended.add(i)
                 yield self._emit(self._outcome(i, futures[i], attempts))
-            if time.perf_counter() - last_heard > LOST_SECONDS:
+            if not self._stop.is_set() and (
+                _client_gone(client) or time.perf_counter() - last_heard > LOST_SECONDS
+            ):
+                # Not a stop: the runs still going failed, and `--continue` takes them up.
+                self.lost = True
                 for i in futures:
                     if i not in ended:
                         ended.add(i)
-                        yield self._emit(RunEnded(i, "failed", "lost the Dask scheduler"))
+                        yield self._emit(RunEnded(i, "failed", SCHEDULER_LOST))
             elif deadline is not None and time.perf_counter() > deadline:
                 for i in futures:
                     if i not in ended:
@@ -322,13 +332,16 @@ class Sweep:
                         )
             elif len(ended) < len(futures):
                 self._stop.wait(POLL_SECONDS)
-        status = "stopped" if self._stop.is_set() else "completed"
+        status = "stopped" if self._stop.is_set() else "failed" if self.lost else "completed"
         yield self._emit(SweepFinished(status, time.perf_counter() - start))
 
     def _outcome(self, i: int, future: Any, attempts: dict[int, str]) -> RunEnded:
         from distributed import KilledWorker
 
         if future.status == "cancelled":
+            if not self._stop.is_set():  # nobody here cancelled it: the scheduler went away
+                self.lost = True
+                return RunEnded(i, "failed", SCHEDULER_LOST)
             return RunEnded(i, "stopped", "stopped before it started")
         if future.status == "error":
             exc = future.exception()
@@ -375,6 +388,23 @@ def _ensure_resource_tracker() -> None:
             resource_tracker.ensure_running()
         finally:
             sys.stderr = previous
+
+
+def _quiet_dask_logs(verbose: bool) -> None:
+    """Dask's loggers at WARNING with `verbose`, else silent.
+
+    Dask's config gives some loggers levels of their own ("distributed.client" at
+    WARNING), so setting the parent's level alone lets their errors through.
+    """
+    level = logging.WARNING if verbose else QUIET_LEVEL
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+    for name in ["distributed", *names]:
+        logging.getLogger(name).setLevel(level)
+
+
+def _client_gone(client: Any) -> bool:
+    """True once the client gave up on its scheduler (it tries to reconnect for a while)."""
+    return getattr(client, "status", "running") in ("closing", "closed", "failed")
 
 
 def _close(client: Any, cluster: Any) -> None:
