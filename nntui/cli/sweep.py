@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -61,15 +61,21 @@ from nntui.sweep.grid import (
     hidden_label,
 )
 from nntui.sweep.manifest import (
+    Continuation,
     Manifest,
     drop_unfinished,
     load_manifest,
     new_sweep_id,
+    plan_continue,
     resolve_sweep,
     runs_to_continue,
     save_manifest,
     stored_runs,
 )
+
+if TYPE_CHECKING:
+    from nntui.sweep.recorder import SweepRecorder
+
 from nntui.sweep.summary import (
     ConfigSummary,
     RunResult,
@@ -252,6 +258,12 @@ def sweep(
     from nntui.sweep.recorder import SweepRecorder
     from nntui.sweep.runner import SCHEDULER_LOST, Sweep
 
+    plans = plan_continue(store, sweep_id, list(runs), restart) if continue_ is not None else []
+    if plans:
+        runs = [p.spec for p in plans]  # a continued run trains only its missing epochs
+        err_console.print(f"Sweep {sweep_id}: taking up {len(plans)} runs", markup=False)
+        for plan in plans:
+            err_console.print(f"  {plan.describe()}", markup=False, highlight=False)
     recorder = SweepRecorder(sweep_id, store, warn=_warn)
     dataset_box: list = []
     # The cluster starts (worker processes spawn) while this process reads the data.
@@ -273,6 +285,7 @@ def sweep(
         scheduler=scheduler,
         recorder=recorder,
         verbose=verbose,
+        resume={p.spec.index: r for p in plans if (r := p.resume()) is not None},
     )
     # From here on Ctrl-C or SIGTERM stops the sweep in order, the cluster's start included.
     output = Output()
@@ -300,7 +313,7 @@ def sweep(
         if continue_ is None:
             save_manifest(store, manifest)
         else:
-            drop_unfinished(store, sweep_id, runs)
+            _take_up(store, sweep_id, plans, recorder)
 
         out = stdout_console()
         err_console.print(
@@ -347,6 +360,18 @@ def sweep(
         raise typer.Exit(1)
     if output.lost:  # the runs are kept, but what was asked for on stdout is not all there
         raise typer.Exit(1)
+
+
+def _take_up(
+    store: RunStore, sweep_id: str, plans: list[Continuation], recorder: SweepRecorder
+) -> None:
+    """Before a continued sweep runs: records of runs that start again go, the others reopen."""
+    drop_unfinished(store, sweep_id, [p.spec for p in plans if p.saved is None])
+    continued = {}
+    for plan in plans:
+        if plan.saved is not None and plan.stored is not None:
+            continued[plan.spec.index] = store.reopen(plan.stored, plan.saved.history)
+    recorder.take_up(continued)
 
 
 def _load(data: Path | None) -> object:

@@ -321,6 +321,26 @@ class RunStore:
         run.save()
         return run
 
+    def reopen(self, info: RunInfo, history: Sequence[dict[str, Any]]) -> Run:
+        """Take up a stored run again (``nntui sweep --continue``), its records cut to `history`.
+
+        The run keeps its folder, name and start time; its model stays as it is
+        until the continued training saves a newer one. `ModelFileError` if it
+        cannot be written.
+        """
+        run = Run(
+            info.path,
+            info.config,
+            info.seed,
+            datetime.fromisoformat(info.started),
+            history,
+            info.resumed_from,
+            info.sweep,
+        )
+        run.model_epoch = info.model_epoch
+        run._write_history()
+        return run
+
     def list(self, skipped: list[str] | None = None) -> list[RunInfo]:
         """Every readable run, oldest first. Never raises for a broken or foreign folder.
 

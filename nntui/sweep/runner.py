@@ -17,6 +17,7 @@ again elsewhere (its record is reset), or, after too many deaths, it ends as
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -31,6 +32,7 @@ from typing import Any
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import NntuiError
 from nntui.sweep.events import (
+    RunCheckpoint,
     RunEnded,
     RunEpoch,
     RunStarted,
@@ -101,8 +103,11 @@ class Sweep:
         scheduler: str | None = None,
         recorder: SweepRecorder | None = None,
         verbose: bool = False,
+        resume: dict[int, dict[str, Any]] | None = None,
     ) -> None:
         self.runs = tuple(runs)
+        # Run index -> where a continued run left off (`task.run_on_worker`'s ``resume``).
+        self.resume = dict(resume or {})
         self.verbose = verbose  # Dask's own log lines on stderr (`--verbose`)
         self.data = data
         self.sweep_id = sweep_id
@@ -261,6 +266,7 @@ class Sweep:
                 data_future,
                 channel,
                 stop_name,
+                resume=self.resume.get(spec.index),
                 key=f"nntui-run-{self.sweep_id}-{spec.index}-{token}",
                 pure=False,
                 priority=-spec.index,  # in the order of the table
@@ -295,6 +301,16 @@ class Sweep:
                     yield self._emit(RunStarted(i, msg.get("worker", ""), tries[i], None))
                 elif msg["kind"] == "epoch" and attempts.get(i) == msg["attempt"]:
                     yield self._emit(RunEpoch(i, msg["record"]))
+                elif msg["kind"] == "model" and attempts.get(i) == msg["attempt"]:
+                    yield self._emit(
+                        RunCheckpoint(
+                            i,
+                            msg["epoch"],
+                            tuple(msg["weights"]),
+                            tuple(msg["biases"]),
+                            _shuffle_state(msg.get("shuffle_state")),
+                        )
+                    )
 
         while len(ended) < len(futures):
             if self._stop.is_set() and deadline is None:
@@ -355,6 +371,7 @@ class Sweep:
             result["message"],
             tuple(result["weights"]),
             tuple(result["biases"]),
+            result.get("shuffle_state"),
         )
 
     def _emit(self, event: SweepEvent) -> SweepEvent:
@@ -400,6 +417,15 @@ def _quiet_dask_logs(verbose: bool) -> None:
     names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
     for name in ["distributed", *names]:
         logging.getLogger(name).setLevel(level)
+
+
+def _shuffle_state(text: Any) -> dict[str, Any] | None:
+    """The shuffles' state a run sent as JSON text (msgpack cannot carry its integers)."""
+    try:
+        state = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def _client_gone(client: Any) -> bool:
