@@ -49,9 +49,10 @@ def trained_session(data: MnistData, config: TrainConfig = CONFIG) -> Session:
     """A session whose network trained ``config.epochs`` epochs, as the dashboard records them."""
     session = Session(data, sample_seed=0)
     session.reset(config)
-    for event in session.start(config).run():
-        if isinstance(event, EpochDone):
-            session.record(event, config)
+    trainer = session.start(config)
+    for event in trainer.run():
+        if isinstance(event, EpochDone):  # with the network it left, as the worker posts it
+            session.record(event, config, trainer.snapshot)
     return session
 
 

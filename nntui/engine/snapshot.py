@@ -1,8 +1,9 @@
 """A read-only copy of the network, for anyone who wants to look while it trains.
 
-`nntui.engine.training.Trainer` publishes one of these as each epoch ends (see
-its docstring for the locking rule); views compute from it on their own thread
-without waiting for the trainer.
+`nntui.engine.training.Trainer` publishes one of these when a run starts, as each
+epoch ends, after each mini-batch while stepping or slowed down, and when the run
+ends (see its docstring for the locking rule); views compute from it on their own
+thread without waiting for the trainer.
 """
 
 from __future__ import annotations

@@ -77,7 +77,8 @@ class Trainer:
     threads (the dashboard) use two things instead:
 
     * `snapshot`, a `NetworkSnapshot` replaced (never changed) at the start,
-      after each epoch's evaluation and when the run ends. Reading the attribute
+      after each epoch's evaluation, after each mini-batch while stepping or
+      slowed down, and when the run ends. Reading the attribute
       is atomic, so it needs no lock and never waits for a mini-batch or an
       evaluation; compute from the snapshot, not from ``network``.
     * the controls `pause`, `resume`, `cancel` and `set_live`. They only set
@@ -317,6 +318,9 @@ class Trainer:
         # The per-sample path has no gradient buffers to read: its sizes stay NaN.
         meter = GradientMeter(len(net.weights), GRADIENT_SAMPLE_EVERY)
         sample_gradients = config.backprop == "matrix"
+        # Carried from epoch to epoch: a change made between two (during an evaluation), or
+        # as the run starts, is reported before the next mini-batch like any other.
+        eta, m = self._eta, self._mini_batch_size
         yield TrainingStarted(config, self.seed, n, len(self.eval_set), self.first_epoch)
         epochs_done = self.first_epoch - 1
         epoch = self.first_epoch
@@ -329,7 +333,6 @@ class Trainer:
                 break
             perm = self._rng.permutation(n)
             epoch_start = clock.now()
-            eta, m = self._eta, self._mini_batch_size
             xb, yb = _batch_buffers(m, x_all, y_all)
             cost_sum, done, batches = 0.0, 0, 0
             meter.reset()

@@ -167,6 +167,8 @@ class NntuiApp(App[None]):
             data_path=self._data_path,
             config=self._config,
             deterministic=self.deterministic,
+            ui_idle=self.ui_idle,
+            hold_training=self.hold_training_until_drawn,
             saved=self._saved,
         )
 

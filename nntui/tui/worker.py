@@ -2,16 +2,43 @@
 
 `run_training` drives `Trainer.run()` -- the same loop as ``nntui train`` --
 and turns each event into the `nntui.tui.messages.Training` message of the same
-name. It never
-touches a widget. Four things keep the UI responsive while it runs on a
-2-core machine:
+name, with the trainer's `NetworkSnapshot` of that moment. It never touches a
+widget. (The data and the baselines come the same way: `nntui.tui.fetch`.)
+
+The path of an epoch's end, from the training thread to the widgets that show
+it, in three handoffs (a message posted, or a call into another object):
+
+1. this thread posts `Training.EpochDone(event, snapshot)` (with the next batch
+   of messages, see below);
+2. `MainScreen.on_training_epoch_done` records it with `RunControl.heard_epoch`
+   (the one history is the trainer's; the session keeps ``snapshot`` as the
+   network the views show) and calls `MainViews.epoch`, which
+3. hands it to each widget: the log's line, the accuracy chart's point, and
+   `DigitGallery.show_network`, which draws the cards of that snapshot when its
+   throttle (`nntui.tui.widgets.throttle`) lets it.
+
+The path of a live change (eta, the mini-batch size or the epochs typed while a
+run goes on): `HyperParams` posts `LiveSetting` once (Enter or leaving the
+field); the screen hands it to `RunControl.set_live`, which calls
+`Trainer.set_live`. The trainer applies it before its next mini-batch and
+reports it; from the training thread, again three handoffs:
+
+1. this thread posts `Training.SettingChanged(event)` at once;
+2. `MainScreen.on_training_setting_changed` has `RunControl.heard_setting`
+   update the run's config, and calls `MainViews.setting_changed`, which
+3. shows it: a line in the log, a mark on both charts, or for the epochs the
+   charts' and the progress's last epoch and the number the trainer kept in the
+   panel (`HyperParams.show_applied`, which posts nothing back: no echo).
+
+Four things keep the UI responsive while it runs on a 2-core machine:
 
 * BLAS is held to one thread: at these matrix sizes more threads gain nothing
   and fight the UI for the cores.
 * Progress is batched: the trainer yields a `BatchProgress` about every
-  `PROGRESS_IMAGES` images, and at most one batch of messages per
-  `PROGRESS_INTERVAL` seconds is posted: the epochs that ended since the last
-  batch and the newest progress, drawn in one frame. Other events (settings
+  `nntui.tui.model.session.PROGRESS_IMAGES` images (more often on a small
+  training set), and at most one batch of messages per `PROGRESS_INTERVAL`
+  seconds is posted: the epochs that ended since the last batch and the newest
+  progress, drawn in one frame. Other events (settings
   changed, pause, the end) are posted at once.
 * The objects alive when the run starts (the app, its widgets, the data) are
   frozen out of the garbage collector's sight (`gc.freeze`) until it ends.
@@ -34,14 +61,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from textual.message import Message
 from threadpoolctl import threadpool_limits
 
-from nntui.data.download import Progress
 from nntui.engine import events
-from nntui.engine.dataset import MnistData
+from nntui.engine.snapshot import NetworkSnapshot
 from nntui.engine.training import Trainer
 from nntui.store.recorder import RunRecorder
 from nntui.tui.messages import Training
@@ -78,7 +103,7 @@ def run_training(
     """
     train_size = trainer.config.train_size
     trainer.progress_every = progress_every(trainer.mini_batch_size, train_size)
-    progress = _Throttle(post, interval)
+    progress = _Throttle(post, interval, lambda: trainer.snapshot)
     costs: list[tuple[int, float]] = []
     epoch = None
     finished = None
@@ -106,7 +131,7 @@ def run_training(
                 trainer.progress_every = progress_every(int(event.new), train_size)
             if isinstance(event, events.TrainingFinished):
                 finished = event
-            post(message_for(event))
+            post(message_for(event, trainer.snapshot))
     return finished
 
 
@@ -137,16 +162,21 @@ class _Throttle:
     newest progress (older progress is dropped). Posted together, they are
     drawn in one frame: an epoch's end posted on its own would cost the UI
     thread a frame of its own, and short epochs end several times a second.
+    The progress carries the network as it is when posted (``snapshot()``):
+    never older than the epoch ends posted before it, never ahead of them.
     """
 
-    def __init__(self, post: Post, interval: float) -> None:
+    def __init__(
+        self, post: Post, interval: float, snapshot: Callable[[], NetworkSnapshot | None]
+    ) -> None:
         self._post = post
         self._interval = interval
+        self._snapshot = snapshot
         self._last = -float("inf")
-        self._held: Message | None = None
+        self._held: Training.BatchProgress | None = None
         self._queued: list[Message] = []
 
-    def offer(self, message: Message) -> None:
+    def offer(self, message: Training.BatchProgress) -> None:
         """Progress: only the newest held back is ever posted."""
         self._held = message
         self._post_if_due()
@@ -172,36 +202,26 @@ class _Throttle:
             self._post(message)
         if self._held is not None:
             held, self._held = self._held, None
+            held.snapshot = self._snapshot()  # not yet posted: no other thread sees it
             self._post(held)
 
 
-def message_for(event: events.TrainingEvent) -> Message:
-    """The `Training` message that carries ``event``."""
+def message_for(event: events.TrainingEvent, snapshot: NetworkSnapshot | None = None) -> Message:
+    """The `Training` message that carries ``event`` and, where views need it, ``snapshot``."""
     match event:
         case events.TrainingStarted():
             return Training.Started(event)
         case events.EpochDone():
-            return Training.EpochDone(event)
+            return Training.EpochDone(event, snapshot)
         case events.SettingChanged():
             return Training.SettingChanged(event)
         case events.Paused():
-            return Training.Paused(event)
+            return Training.Paused(event, snapshot)
         case events.Resumed():
             return Training.Resumed(event)
         case events.TrainingFinished():
-            return Training.Finished(event)
+            return Training.Finished(event, snapshot)
         case events.BatchProgress():
-            return Training.BatchProgress(event, ((event.images_done, event.running_cost),))
+            points = ((event.images_done, event.running_cost),)
+            return Training.BatchProgress(event, points, snapshot)
     raise TypeError(f"not a training event: {event!r}")
-
-
-def load_data(path: Path | None, on_progress: Callable[[Progress], object]) -> MnistData:
-    """Find, download if needed, and load MNIST, reporting the downloader's progress."""
-    from nntui.data.datastore import load_data as find_and_load
-
-    def on_notice(text: str) -> None:
-        # A damaged or unwritable decoded-data cache: a note in the data panel, as a
-        # source that failed is, rather than a warning printed across the screen.
-        on_progress(Progress(source="cache", status="failed", message=text))
-
-    return find_and_load(path, on_progress=on_progress, on_notice=on_notice)

@@ -182,16 +182,15 @@ async def test_held_panels_take_turns_one_per_progress_message(
     """The charts and the gallery take turns: drawn in one frame, they kept a key waiting."""
     from nntui.engine.events import BatchProgress
     from nntui.tui import messages
-    from nntui.tui.widgets import charts, gallery
+    from nntui.tui.widgets import throttle
 
     # No fallback timers: what is tested is the turns taken with the progress messages.
-    monkeypatch.setattr(charts, "HOLD_GRACE", 60.0)
-    monkeypatch.setattr(gallery, "HOLD_GRACE", 60.0)
+    monkeypatch.setattr(throttle, "HOLD_GRACE", 60.0)
     app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = app.screen
-        accuracy, cost, digits = screen._heavy_panels()
+        accuracy, cost, digits = screen.views.heavy_panels
         drawn: list[str] = []
         for panel in (accuracy, cost, digits):
             render = panel.render  # called when its content must be drawn anew
@@ -201,12 +200,13 @@ async def test_held_panels_take_turns_one_per_progress_message(
                 return render()
 
             panel.render = recording  # type: ignore[method-assign]
-        screen._hold_heavy_panels(True)  # as while training
-        await pilot.pause(charts.REDRAW_INTERVAL + 0.1)  # every panel is due
+        for panel in screen.views.heavy_panels:
+            panel.hold = True  # as while training
+        await pilot.pause(throttle.REDRAW_INTERVAL + 0.1)  # every panel is due
         drawn.clear()
         # An epoch ends: the accuracy chart and the gallery ask to be drawn, and wait.
         accuracy.add_point(1, 90.0)
-        digits.redraw_soon(screen._show_digits)
+        digits.show_network()
         progress = BatchProgress(
             epoch=2,
             epochs=3,
@@ -230,7 +230,7 @@ async def test_held_panels_take_turns_one_per_progress_message(
         app.ui_idle.set()
     # None while a key is answered; then one a message, the longest waiting first (the
     # cost chart asked with the first progress message).
-    assert turns == [[], ["BaselineAccuracyChart"], ["DigitGallery"], ["CostChart"], []]
+    assert turns == [[], ["AccuracyChart"], ["DigitGallery"], ["CostChart"], []]
 
 
 async def test_a_static_is_laid_out_again_only_when_its_lines_change() -> None:

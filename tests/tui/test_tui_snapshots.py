@@ -52,7 +52,7 @@ async def step_two_batches(pilot: Pilot) -> None:
     screen = pilot.app.screen
     for _ in range(2):
         await pilot.press("full_stop")
-        while screen._stepping:
+        while screen.run.stepping:
             await pilot.pause(0.05)
     await pilot.pause(0.5)
 

@@ -38,7 +38,7 @@ async def test_full_stop_trains_exactly_one_mini_batch(tiny_data: MnistData) -> 
         await wait_for(pilot, lambda: screen.state == "ready")
         before = screen.session.network.copy()
         await pilot.press("full_stop")
-        await wait_for(pilot, lambda: screen.state == "paused" and not screen._stepping)
+        await wait_for(pilot, lambda: screen.state == "paused" and not screen.run.stepping)
         trainer = screen.trainer
         x, y = first_batch(tiny_data, trainer.seed, STEP)
         before.update_mini_batch(x, y, STEP.eta)
@@ -47,7 +47,7 @@ async def test_full_stop_trains_exactly_one_mini_batch(tiny_data: MnistData) -> 
         assert "10/500 images" in str(app.query_one("#epoch-line").render())
         # A second step: one more mini-batch, and every view follows.
         await pilot.press("full_stop")
-        await wait_for(pilot, lambda: not screen._stepping)
+        await wait_for(pilot, lambda: not screen.run.stepping)
         assert app.query_one(CostChart).points[-1][0] == 20
         assert trainer.snapshot.weights[0].tobytes() == trainer.network.weights[0].tobytes()
         assert not screen.session.history  # no epoch finished
@@ -61,7 +61,7 @@ async def test_e_trains_exactly_one_epoch_then_waits(tiny_data: MnistData) -> No
         screen = main_screen(app)
         await wait_for(pilot, lambda: screen.state == "ready")
         await pilot.press("e")
-        await wait_for(pilot, lambda: len(screen.session.history) == 1 and not screen._stepping)
+        await wait_for(pilot, lambda: len(screen.session.history) == 1 and not screen.run.stepping)
         assert screen.state == "paused"
         weights = [w.copy() for w in screen.trainer.network.weights]
         chart = app.query_one(AccuracyChart)

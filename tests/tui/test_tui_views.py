@@ -111,9 +111,10 @@ async def test_the_drawing_is_classified_again_as_the_network_trains(
         await pilot.pause()
         before = screen.query_one(ActivationBars).activations
         # Another epoch, as the training worker would run it, on the same network.
-        for event in session.start(CONFIG).run():
+        trainer = session.start(CONFIG)
+        for event in trainer.run():
             if isinstance(event, EpochDone):
-                session.record(event, CONFIG)
+                session.record(event, CONFIG, trainer.snapshot)
         screen.poll()
         await pilot.pause()
         after = screen.query_one(ActivationBars).activations
@@ -283,9 +284,10 @@ async def test_the_misclassified_list_follows_the_epochs(tiny_data: MnistData) -
         screen = app.screen
         assert isinstance(screen, MisclassifiedScreen)
         assert len(screen.indices) == 100 - session.history[-1].correct
-        for event in session.start(CONFIG).run():
+        trainer = session.start(CONFIG)
+        for event in trainer.run():
             if isinstance(event, EpochDone):
-                session.record(event, CONFIG)
+                session.record(event, CONFIG, trainer.snapshot)
         screen.poll()
         await pilot.pause()
         assert len(screen.indices) == 100 - session.history[-1].correct

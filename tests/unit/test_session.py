@@ -61,8 +61,20 @@ def test_the_snapshot_never_runs_ahead_of_the_epochs_the_screen_has_heard_of(
         if isinstance(event, EpochDone):
             heard.append((event, trainer.snapshot))
     assert trainer.snapshot.epoch == 2  # the trainer has finished both epochs...
-    assert session.snapshot is trainer.snapshot  # ...nothing heard yet: as it stands
-    session.record(heard[0][0], config, heard[0][1])  # ...but the screen knows only of epoch 1
+    assert session.snapshot.epoch == 0 and session.history == []  # ...the screen heard of none
+    session.record(heard[0][0], config, heard[0][1])  # ...then of epoch 1 only
     assert session.snapshot is heard[0][1] and session.snapshot.epoch == 1
+    assert session.history == [heard[0][0]] and session.epochs_done == 1
     session.record(heard[1][0], config, heard[1][1])
     assert session.snapshot is trainer.snapshot and session.snapshot.epoch == 2
+
+
+def test_the_sessions_history_is_the_trainers_one_list(tiny_data: MnistData):
+    """One history: the session's epochs are the trainer's, as far as they were heard of."""
+    session = Session(tiny_data, sample_seed=0)
+    config = TrainConfig(sizes=(784, 10, 10), epochs=2, train_size=200, seed=3)
+    _train(session, config)
+    assert session.history == session.trainer.history
+    assert all(a is b for a, b in zip(session.history, session.trainer.history, strict=True))
+    session.reset(config)
+    assert session.history == [] and session.epochs_done == 0

@@ -53,7 +53,7 @@ def button_enabled(button: str, state: RunState) -> bool:
 SWEEP_SHOWN: frozenset[RunState] = frozenset({"loading", "no-data", "ready", "finished"})
 
 # The actions that need a network to act on (Textual hides a key whose check says False).
-SESSION_ACTIONS = frozenset({"new_sample", "inside", "runs", "layers", "gallery_digits"})
+SESSION_ACTIONS = frozenset({"new_sample", "inside", "runs"})
 
 
 def key_availability(

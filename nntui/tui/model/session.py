@@ -3,8 +3,10 @@
 A `Session` holds the data, the network with the seed that
 made it, the epochs it has trained so far and the gallery's sample of
 evaluation images; it builds a `Trainer` for each run. Views read the network
-through `Session.snapshot`, never through ``network``, which the training
-thread changes while a run goes on. Plain Python and NumPy: no Textual here.
+through `Session.snapshot`, the copy the screen last heard of (from the training
+worker's messages), never through ``network``, which the training thread changes
+while a run goes on. The epochs are the trainer's own history (one list), as far
+as the screen has heard of them. Plain Python and NumPy: no Textual here.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class Session:
         self.data = data
         self.network: Network | None = None
         self.seed: int | None = None
-        self.history: list[EpochDone] = []
+        # The network as the screen last heard of it: views show this, never a later one.
+        self.snapshot: NetworkSnapshot | None = None
         self.diverged = False
         self.trainer: Trainer | None = None  # the current or last run's, or the next one
         self.earlier_epochs = 0  # epochs of a loaded model, trained before this session
@@ -63,26 +66,21 @@ class Session:
         self._gallery_size = gallery_size
         self._rng = np.random.default_rng(sample_seed)
         self._hinted: tuple[int, ...] = ()  # the stuck outputs named in this run's log
-        self._heard: NetworkSnapshot | None = None  # the last recorded epoch's network
+        self._heard = 0  # epochs of `trainer.history` the screen has heard of (`record`)
 
     @property
-    def snapshot(self) -> NetworkSnapshot | None:
-        """The latest published copy of the network (`Trainer.snapshot`), or None before one.
+    def history(self) -> list[EpochDone]:
+        """This session's epochs, as far as the screen has heard of them.
 
-        Never one of an epoch the screen has not yet heard of: epoch ends reach it
-        in batches, a moment after the trainer has moved on, and the gallery must
-        not show "after epoch 35" beside a log that ends at epoch 34.
+        The trainer's own history (it runs ahead: epoch ends reach the screen in
+        batches), cut at the last one `record`-ed.
         """
-        if self.trainer is None:
-            return None
-        latest, heard = self.trainer.snapshot, self._heard
-        if (
-            latest.epoch > self.epochs_done
-            and heard is not None
-            and heard.epoch == self.epochs_done
-        ):
-            return heard
-        return latest
+        return [] if self.trainer is None else self.trainer.history[: self._heard]
+
+    def heard(self, snapshot: NetworkSnapshot | None) -> None:
+        """The screen heard of this copy of the network (a step, a pause, the end)."""
+        if snapshot is not None:
+            self.snapshot = snapshot
 
     @property
     def epochs_done(self) -> int:
@@ -94,8 +92,7 @@ class Session:
         check_memory(config)
         self.seed = config.seed if config.seed is not None else new_seed()
         self.network = seeded_network(config, self.seed)
-        self.history = []
-        self._heard = None
+        self._heard = 0
         self.earlier_epochs, self.earlier_records, self.loaded_from = 0, [], None
         self.diverged = False
         if config.eval_on != self.eval_on or not self.sample_indices:
@@ -153,11 +150,11 @@ class Session:
     ) -> None:
         """Keep a finished epoch of a run with ``config``, and how long its training took.
 
-        ``snapshot``: the network as that epoch left it, if known.
+        ``event`` is the trainer's next epoch in its history; ``snapshot``, the network
+        as that epoch left it, if known.
         """
-        self.history.append(event)
-        if snapshot is not None and snapshot.epoch == self.epochs_done:
-            self._heard = snapshot
+        self._heard += 1
+        self.heard(snapshot)
         if config.train_size:
             per_book_epoch = event.train_seconds * MAX_TRAIN_SIZE / config.train_size
             self.epoch_seconds.setdefault(config.backprop, []).append(per_book_epoch)
@@ -198,8 +195,7 @@ class Session:
         self._check_train_size(config)
         self.network = saved.network
         self.seed = saved.seed if saved.seed is not None else new_seed()
-        self.history = []
-        self._heard = None
+        self._heard = 0
         self.earlier_epochs = saved.epochs_done
         self.earlier_records = list(saved.history)
         self.loaded_from = origin
@@ -258,7 +254,8 @@ class Session:
         return self.sample_indices
 
     def _trainer(self, config: TrainConfig, shuffle_state: dict | None = None) -> Trainer:
-        return Trainer(
+        """A trainer continuing this network and its history; the views see it as it starts."""
+        trainer = Trainer(
             self.data,
             config,
             network=self.network,
@@ -268,6 +265,8 @@ class Session:
             history=self.history,
             shuffle_state=shuffle_state,
         )
+        self.snapshot = trainer.snapshot  # published before any run: nothing to run ahead of
+        return trainer
 
     def _check_train_size(self, config: TrainConfig) -> None:
         check_fits(config, self.data)

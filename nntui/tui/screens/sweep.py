@@ -28,7 +28,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import get_current_worker
@@ -38,7 +37,7 @@ from nntui.engine.errors import ConfigError, NntuiError
 from nntui.render.formats import clock, percent
 from nntui.render.status import STATUS_STYLE
 from nntui.store.runs import RunStore
-from nntui.sweep.events import SweepEvent, SweepFinished, SweepState
+from nntui.sweep.events import SweepFinished, SweepState
 from nntui.sweep.grid import (
     Axes,
     RunSpec,
@@ -47,6 +46,7 @@ from nntui.sweep.grid import (
     estimate_wall_seconds,
 )
 from nntui.sweep.manifest import sweep_ids
+from nntui.tui import messages
 from nntui.tui.model.sweep_table import (
     COLUMNS,
     Row,
@@ -65,22 +65,6 @@ REDRAW_INTERVAL = 0.25  # seconds: a running sweep's table and chart redraw at m
 def dashboard_workers() -> int:
     """One worker fewer than the cores, and at least one: the dashboard keeps a core."""
     return max(1, (os.cpu_count() or 1) - 1)
-
-
-class SweepEventMessage(Message):
-    """What the sweep's thread worker posts for each event."""
-
-    def __init__(self, event: SweepEvent) -> None:
-        super().__init__()
-        self.event = event
-
-
-class SweepFailed(Message):
-    """The sweep could not run (no cluster): one line to show."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
 
 
 class SweepScreen(Screen[None]):
@@ -368,13 +352,13 @@ class SweepScreen(Screen[None]):
             for event in sweep.events():
                 if worker.is_cancelled:  # the screen went away: stop the runs, keep what they did
                     sweep.stop()
-                self.post_message(SweepEventMessage(event))
+                self.post_message(messages.Sweep.Event(event))
         except NntuiError as exc:
-            self.post_message(SweepFailed(str(exc)))
+            self.post_message(messages.Sweep.Failed(str(exc)))
         except Exception as exc:  # a cluster problem: say it, do not take the dashboard down
-            self.post_message(SweepFailed(f"the sweep failed: {exc}"))
+            self.post_message(messages.Sweep.Failed(f"the sweep failed: {exc}"))
 
-    def on_sweep_event_message(self, message: SweepEventMessage) -> None:
+    def on_sweep_event(self, message: messages.Sweep.Event) -> None:
         self.state.apply(message.event)
         self._dirty = True
         if isinstance(message.event, SweepFinished):
@@ -388,7 +372,7 @@ class SweepScreen(Screen[None]):
             self.rows = self._earlier + [row_from_state(r) for r in self.state.runs]
             self.redraw()
 
-    def on_sweep_failed(self, message: SweepFailed) -> None:
+    def on_sweep_failed(self, message: messages.Sweep.Failed) -> None:
         self.sweep = None
         self._status(message.text)
         self.notify(message.text, severity="error")

@@ -1,25 +1,25 @@
 """The two live charts: accuracy per epoch, and the training cost within the current epoch.
 
 Both are `PlotextPlot`s that keep their points as plain lists and rebuild the
-plot only when Textual renders them. New points ask for a redraw, but at most
-`REDRAW_INTERVAL` apart: a plot costs a few milliseconds, and epochs can end
-several times a second. plotext's coloured output goes to the screen as
+plot only when Textual renders them. New points ask for a redraw, which
+`nntui.tui.widgets.throttle.RedrawThrottle` spaces out: a plot costs a few
+milliseconds, and epochs can end several times a second. plotext's coloured output goes to
+the screen as
 ready-styled runs (`nntui.tui.widgets.strips`), not through a Rich `Text`.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
-from textual.timer import Timer
 from textual_plotext import PlotextPlot
 
 from nntui.engine.analysis import BOOK_ACCURACY
 from nntui.tui.widgets.strips import RunsVisual, ansi_runs
+from nntui.tui.widgets.throttle import REDRAW_INTERVAL, RedrawThrottle
 
 # Curves of several runs: plotext's name and Rich's for the same colour (red is the book's line).
 COLOURS = (
@@ -44,17 +44,7 @@ def draw_marks(plt: Any, marks: list[Mark] | tuple[Mark, ...], top: float) -> No
         plt.text(label, x, top, color=MARK_COLOUR)
 
 
-# seconds: while training, a chart redraws at most once a second. A redraw costs the UI
-# thread about 10 ms on a slow 2-core machine, all of it taken from the trainer through the
-# GIL; when epochs end three times a second a redraw per epoch cost the trainer 3%.
-REDRAW_INTERVAL = 1.0
 ZOOMED_REDRAW_INTERVAL = 0.5  # the cost chart, stepping or slowed down: every batch counts
-# seconds to wait past the interval for a request to redraw with, longer than the time
-# between two progress messages (worker.PROGRESS_INTERVAL), which bring the redraw along
-REDRAW_GRACE = 0.3
-# seconds past the interval a held redraw (see `ThrottledPlot.hold`) waits for its turn
-# before its timer draws it: the screen draws one such panel per progress message
-HOLD_GRACE = 1.0
 # plotext maps values to rows with float arithmetic; far beyond this (a run that
 # diverged, eta 1e308) its scale overflows to inf or NaN and it divides by zero.
 PLOT_LIMIT = 1e12
@@ -71,54 +61,16 @@ def legend(labels: Sequence[str]) -> Text:
     return text
 
 
-class ThrottledPlot(PlotextPlot):
-    """A plot whose `request_redraw` refreshes at most every ``redraw_interval`` seconds."""
+class ThrottledPlot(RedrawThrottle, PlotextPlot):
+    """A plot redrawn at most every ``redraw_interval`` seconds (`RedrawThrottle`)."""
 
-    redraw_interval = REDRAW_INTERVAL
     ALLOW_SELECT = False  # a picture: see `nntui.tui.widgets.strips`
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.auto_links = False
-        # Set while training: a due redraw waits for `redraw_if_due` (the screen draws one
-        # heavy panel a frame) instead of happening at once.
-        self.hold = False
-        self.waiting_since: float | None = None  # when the redraw put off now was asked for
-        self._last_redraw = 0.0
-        self._pending: Timer | None = None
 
-    def request_redraw(self, *, now: bool = False) -> None:
-        """Redraw soon; with ``now`` (a mark, a run started or finished) without waiting.
-
-        A request that comes too early, or while `hold` is set, is kept for
-        `redraw_if_due`, which while training comes with a progress message: the
-        chart is then drawn in the same frame as the rest of the screen, not in
-        a frame of its own. A timer draws it if none comes.
-        """
-        wait = self.redraw_interval - (time.monotonic() - self._last_redraw)
-        if now or (wait <= 0 and not self.hold):
-            self._redraw()
-            return
-        if self.waiting_since is None:
-            self.waiting_since = time.monotonic()
-        if self._pending is None:
-            grace = HOLD_GRACE if self.hold else REDRAW_GRACE
-            self._pending = self.set_timer(max(wait, 0.0) + grace, self._redraw)
-
-    def redraw_if_due(self) -> bool:
-        """Do a redraw put off earlier if its time has come, in this frame; True if it did."""
-        due = time.monotonic() - self._last_redraw >= self.redraw_interval
-        if self._pending is not None and due:
-            self._redraw()
-            return True
-        return False
-
-    def _redraw(self) -> None:
-        if self._pending is not None:
-            self._pending.stop()
-            self._pending = None
-        self.waiting_since = None
-        self._last_redraw = time.monotonic()
+    def redraw(self) -> None:
         self.update_titles()  # a new border title repaints the widget: only here, throttled
         self.refresh()
 

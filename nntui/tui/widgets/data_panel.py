@@ -1,30 +1,18 @@
 """What happens before there is data: looking for MNIST, downloading it, or why that failed.
 
-The panel runs the loading itself, in a thread worker that only posts
-messages, and tells the screen the outcome: `DataPanel.Loaded` with the data
-or `DataPanel.Failed` with the reason. "Try again" starts another attempt.
+The panel only shows: the screen loads the data (`nntui.tui.fetch.load_data`) and hands
+the loader's progress to `show_progress`. "Try again" posts `DataPanel.Retry`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from nntui.data import download
-from nntui.engine.dataset import MnistData
-from nntui.engine.errors import NntuiError
-from nntui.tui.worker import load_data
-
-
-class DownloadCancelled(Exception):
-    """The app is closing: stop downloading at the next chunk."""
 
 
 def megabytes(n: int) -> str:
@@ -34,60 +22,13 @@ def megabytes(n: int) -> str:
 class DataPanel(Vertical):
     """A status line, a download bar, notes on sources that failed, and the final error if any."""
 
-    @dataclass
-    class Progress(Message, bubble=False):
-        """From the loading thread: the downloader tried a source, got bytes, or failed over."""
-
-        progress: download.Progress
-
-        def can_replace(self, message: Message) -> bool:
-            # Byte counts of the same file supersede each other; "trying" or "failed" do not.
-            return (
-                isinstance(message, DataPanel.Progress)
-                and message.progress.status == self.progress.status == "downloading"
-                and message.progress.file == self.progress.file
-            )
-
-    @dataclass
-    class Loaded(Message):
-        """The data is in memory."""
-
-        data: MnistData
-
-    @dataclass
-    class Failed(Message):
-        """Loading gave up; ``message`` says why (the panel shows it too)."""
-
-        message: str
-
     class Retry(Message):
         """Try again was pressed: the panel is looking for the data once more."""
 
     _notes: list[str]
 
-    def __init__(self, data_path: Path | None = None, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._data_path = data_path  # --data, if given
-
-    def load(self) -> None:
-        """Look for MNIST (downloading it if need be) and load it, in a thread."""
-        self.searching()
-        self._load()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="data", name="data")
-    def _load(self) -> MnistData:
-        worker = get_current_worker()
-
-        def post(progress: download.Progress) -> None:
-            if worker.is_cancelled:
-                raise DownloadCancelled
-            self.post_message(DataPanel.Progress(progress))
-
-        return load_data(self._data_path, post)
-
-    @on(Progress)
-    def _progress(self, message: DataPanel.Progress) -> None:
-        progress = message.progress
+    def show_progress(self, progress: download.Progress) -> None:
+        """What the loader reports: a source tried, bytes downloaded, a source failed, done."""
         if progress.status == "trying":
             self.trying(progress.message)
         elif progress.status == "downloading":
@@ -97,25 +38,11 @@ class DataPanel(Vertical):
         elif progress.status == "done":
             self.loading(progress.message)
 
-    @on(Worker.StateChanged)
-    def _worker_state(self, event: Worker.StateChanged) -> None:
-        worker, state = event.worker, event.state
-        event.stop()
-        if worker.name != "data" or state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-            return
-        if state == WorkerState.SUCCESS:
-            self.post_message(DataPanel.Loaded(worker.result))
-        else:
-            error = worker.error
-            message = str(error) if isinstance(error, NntuiError) else repr(error)
-            self.failed(message)
-            self.post_message(DataPanel.Failed(message))
-
     @on(Button.Pressed, "#retry")
     def _retry(self, event: Button.Pressed) -> None:
         event.stop()
+        self.searching()
         self.post_message(DataPanel.Retry())
-        self.load()
 
     def compose(self) -> ComposeResult:
         yield Static("Looking for MNIST…", id="data-status")

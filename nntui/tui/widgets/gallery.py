@@ -1,44 +1,37 @@
 """A gallery of test digits with their labels and the network's current guesses.
 
-The screen hands over `DigitSample`s (`nntui.tui.model.inside`); the gallery
-draws each image once, as lines of styled runs (`nntui.render.digit_art`),
-and keeps the drawings while the same images come back epoch after epoch:
-after an epoch only the captions are new (drawn by `nntui.tui.widgets.strips`).
-It shows the 28x14 half-block pictures when they all fit, and the 14x7 braille
-ones otherwise. With ``mark_changes`` a card whose
-guess differs from the one on screen before is marked ✱.
+The gallery is given `DigitSample`s (`nntui.tui.model.inside`): by `show`, or, following
+a training network, from its ``source`` when `RedrawThrottle` lets it redraw
+(`show_network`). It draws each image once, as lines of styled runs
+(`nntui.render.digit_art`), and keeps the drawings while the same images come back epoch
+after epoch: after an epoch only the captions are new (drawn by `nntui.tui.widgets.strips`).
+It shows the 28x14 half-block pictures when they all fit, and the 14x7 braille ones
+otherwise. With ``mark_changes`` a card whose guess differs from the one on screen before
+is marked ✱.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 from rich.console import RenderableType
 from rich.text import Text
 from textual.geometry import Size
-from textual.timer import Timer
-from textual.widget import Widget
 
 from nntui.render.digit_art import ART_SIZE, art_runs
 from nntui.tui.model.inside import DigitSample
 from nntui.tui.model.session import GALLERY_SIZE
 from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
+from nntui.tui.widgets.throttle import RedrawThrottle
 
 # Top guesses ("7 .98  1 .12  9 .05") need this many columns: under half blocks and ASCII.
 TOP_GUESSES_MIN_WIDTH = 19
 StyleChoice = Literal["auto", "half", "braille", "ascii"]
 STYLE_CYCLE: tuple[StyleChoice, ...] = ("auto", "half", "braille", "ascii")
-# seconds: redraw the gallery at most once a second (each redraw predicts its digits and
-# draws them on the UI thread, time taken from the trainer through the GIL)
-GALLERY_INTERVAL = 1.0
-# Past the interval, how long a put-off redraw waits for the next progress message to be
-# drawn with (they come every 0.25 s while training) before its timer draws it alone.
-GALLERY_GRACE = 0.3
-HOLD_GRACE = 1.0  # the same while `DigitGallery.hold` is set (see charts.HOLD_GRACE)
 STYLE_NAMES = {"auto": "automatic", "half": "half blocks", "braille": "braille", "ascii": "ASCII"}
+Cards = tuple[tuple[DigitSample, ...], int]  # the cards, and the epoch their guesses are of
 
 
 def _art_size(style: str) -> tuple[int, int]:
@@ -78,13 +71,25 @@ def top_guesses(activations: tuple[float, ...], k: int = 3) -> tuple[tuple[int, 
     return tuple((d, activations[d]) for d in ranked[:k])
 
 
-class DigitGallery(Widget):
-    """Cards in rows, each a picture over ``label→guess``, green when right and red when wrong."""
+class DigitGallery(RedrawThrottle):
+    """Cards in rows, each a picture over ``label→guess``, green when right and red when wrong.
+
+    ``source`` gives the cards of the network as the screen last heard of it, or None
+    before there is one.
+    """
 
     ALLOW_SELECT = False  # pictures: see `nntui.tui.widgets.strips`
 
-    def __init__(self, *, mark_changes: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        mark_changes: bool = False,
+        source: Callable[[], Cards | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
+        self._source = source
+        self._new_network = False
         self.cards: tuple[DigitSample, ...] = ()
         self.changed: frozenset[int] = frozenset()  # indices whose guess changed, when marked
         self.epoch: int | None = None
@@ -94,12 +99,6 @@ class DigitGallery(Widget):
         # image once the evaluation set changes, so the pixels are checked too.
         self._runs: dict[tuple[int, str], tuple[bytes, list[Line]]] = {}
         self.style_choice: StyleChoice = "auto"  # `cycle_style` steps through STYLE_CYCLE
-        self._shown_at = -float("inf")
-        self._redraw_timer: Timer | None = None
-        self._redraw: Callable[[], None] | None = None  # what the timer will call
-        # As `ThrottledPlot.hold`: set while training, a due redraw waits for `redraw_if_due`.
-        self.hold = False
-        self.waiting_since: float | None = None  # when the redraw put off now was asked for
 
     def on_mount(self) -> None:
         self.border_title = "Digits"
@@ -131,45 +130,21 @@ class DigitGallery(Widget):
         when = "untrained network" if epoch == 0 else f"after epoch {epoch}"
         self.border_title = f"Digits, {when}: {right}/{len(cards)} right"
         self.refresh(layout=relayout)
-        self._shown_at = time.monotonic()
 
-    def redraw_soon(self, redraw: Callable[[], None]) -> None:
-        """Call ``redraw`` now, or once `GALLERY_INTERVAL` has passed since the last `show`.
+    def show_network(self, *, new_network: bool = False, now: bool = False) -> None:
+        """The network changed: show its cards from ``source`` when the throttle allows.
 
-        When epochs take milliseconds (a small training set) the gallery could not
-        be redrawn for each; ``redraw`` called later shows the network of that moment.
-        While `hold` is set even a due redraw waits for `redraw_if_due`. A redraw
-        already waiting makes this call a no-op.
+        ``new_network`` (reset, loaded, a fresh one at a start) draws at once and
+        marks no guess as changed; so does ``now`` (a pause, a step's end, the end).
         """
-        if self._redraw_timer is not None:
-            return
-        wait = self._shown_at + GALLERY_INTERVAL - time.monotonic()
-        if wait <= 0 and not self.hold:
-            redraw()
-        else:
-            # The grace leaves the redraw to `redraw_if_due` while progress comes in.
-            self._redraw = redraw
-            self.waiting_since = time.monotonic()
-            grace = HOLD_GRACE if self.hold else GALLERY_GRACE
-            self._redraw_timer = self.set_timer(max(wait, 0.0) + grace, redraw)
+        self._new_network |= new_network
+        self.request_redraw(now=now or new_network)
 
-    def redraw_if_due(self) -> bool:
-        """Do the redraw `redraw_soon` put off if its time has come, in this frame; True if
-        it did."""
-        redraw = self._redraw
-        if redraw is not None and time.monotonic() >= self._shown_at + GALLERY_INTERVAL:
-            self.cancel_redraw()
-            redraw()
-            return True
-        return False
-
-    def cancel_redraw(self) -> None:
-        """Forget the redraw `redraw_soon` has put off: the caller draws now."""
-        self._redraw = None
-        self.waiting_since = None
-        if self._redraw_timer is not None:
-            self._redraw_timer.stop()
-            self._redraw_timer = None
+    def redraw(self) -> None:
+        cards = None if self._source is None else self._source()
+        if cards is not None:
+            self.show(*cards, new_network=self._new_network)
+            self._new_network = False
 
     def cycle_style(self) -> StyleChoice:
         """Next drawing style: automatic, half blocks, braille, ASCII; returns the new one."""

@@ -1,10 +1,11 @@
 """The hyperparameter panel: one line per setting, checked as it is typed.
 
 Each input is parsed by the same ``nntui.engine.config.parse_*`` function the CLI
-uses; its `ConfigError` message appears under the input. While a run is in
-progress only eta and the mini-batch size stay editable: a valid new value is
-sent to the screen as a `HyperParams.LiveSetting` when Enter is pressed or the field is
-left.
+uses, as it is typed (that input alone); its `ConfigError` message appears under
+the input. While a run is in progress only eta, the mini-batch size and the
+number of epochs stay editable (`LIVE`): a valid new value is sent to the screen
+once, as a `HyperParams.LiveSetting`, when Enter is pressed or the field is left.
+What the trainer then keeps comes back through `show_applied`, which posts nothing.
 """
 
 from __future__ import annotations
@@ -111,13 +112,13 @@ class HyperParams(Vertical):
 
     @dataclass
     class LiveSetting(Message):
-        """A valid new eta or mini-batch size was entered (Enter or leaving the field)."""
+        """A valid new eta, mini-batch size or number of epochs was entered, during a run."""
 
-        name: str  # "eta" or "mini_batch_size", as `Trainer.set_live` names them
+        name: str  # one of `LIVE`, as `Trainer.set_live` names them
         value: float
 
     running: var[bool] = var(False, init=False)
-    """A run is in progress: lock everything except eta and the mini-batch size."""
+    """A run is in progress: lock everything except the `LIVE` settings."""
 
     def __init__(
         self,
@@ -211,27 +212,38 @@ class HyperParams(Vertical):
     def focus_field(self, name: str) -> None:
         self.query_one(f"#{name}", Input).focus()
 
-    def undo_live(self, name: str, value: Any) -> None:
-        """Show ``value``, the one the trainer uses, as applied (it refused or adjusted ours)."""
+    def show_applied(self, name: str, value: Any) -> None:
+        """Show ``value``, the one the trainer uses (it refused or adjusted ours).
+
+        Nothing is posted back: the screen told us, and must not hear it again.
+        """
         self._applied[name] = value
         if self._values.get(name) != value:
-            self.set_text(name, str(value))
+            with self.prevent(Input.Changed, HyperParams.Changed):
+                self.query_one(f"#{name}", Input).value = str(value)
+                self._check(name)
 
     # Checking as it is typed --------------------------------------------------------------
 
-    def _check(self) -> None:
-        values: dict[str, Any] = {}
-        errors: dict[str, str] = {}
-        # The mini-batch size is checked last: its limit is the training-set size.
-        for field in sorted(FIELDS, key=lambda f: f.name == "mini_batch_size"):
+    def _check(self, changed: str | None = None) -> None:
+        """Parse the ``changed`` input (every one if None), show its reason, post `Changed`."""
+        names = {f.name for f in FIELDS} if changed is None else {changed}
+        if "train_size" in names:
+            names.add("mini_batch_size")  # its limit is the training-set size
+        # The mini-batch size is checked last, for the same reason.
+        fields = sorted(
+            (f for f in FIELDS if f.name in names), key=lambda f: f.name == "mini_batch_size"
+        )
+        for field in fields:
             text = self.query_one(f"#{field.name}", Input).value
+            self._values.pop(field.name, None)
+            self._errors.pop(field.name, None)
             try:
-                values[field.name] = field.parse(text, values)
+                self._values[field.name] = field.parse(text, self._values)
             except ConfigError as exc:
-                errors[field.name] = str(exc)
-        self._values, self._errors = values, errors
-        for field in FIELDS:
-            reason = errors.get(field.name, "")
+                self._errors[field.name] = str(exc)
+        for field in fields:
+            reason = self._errors.get(field.name, "")
             self.query_one(f"#{field.name}", Input).set_class(bool(reason), "-invalid")
             note = self.query_one(f"#{field.name}-error", Static)
             note.update(reason)
@@ -243,7 +255,8 @@ class HyperParams(Vertical):
     @on(Select.Changed)
     def _changed(self, event: Input.Changed | Select.Changed) -> None:
         event.stop()
-        self._check()
+        changed = event.input.id if isinstance(event, Input.Changed) else None
+        self._check(changed if changed in self._values or changed in self._errors else None)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
