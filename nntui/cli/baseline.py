@@ -21,11 +21,20 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from nntui.cli.console import EXIT_SIGINT, EXIT_SIGTERM, DataOption, err_console, fail, print_error
+from nntui.cli.console import (
+    EXIT_SIGINT,
+    EXIT_SIGNAL,
+    EXIT_SIGTERM,
+    DataOption,
+    err_console,
+    fail,
+    print_error,
+)
 from nntui.cli.data import ensure_data_with_progress
 from nntui.data import datastore
 from nntui.data.mnist import load_mnist
 from nntui.engine.dataset import Split
+from nntui.engine.lifeline import Lifeline
 from nntui.engine.svm import (
     BOOK_SVM_CORRECT,
     INSTALL_HINT,
@@ -53,7 +62,12 @@ class Gamma(StrEnum):
 
 
 class _Terminated(Exception):
-    """SIGTERM arrived while the child was fitting."""
+    """SIGTERM or SIGHUP arrived while the child was fitting."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.word = "hung up" if signum == signal.SIGHUP else "terminated"
 
 
 @baseline_app.command("svm")
@@ -115,11 +129,20 @@ def _summary(r: SvmResult) -> str:
     )
 
 
-def _fit_child(conn: Connection, training: Split, evaluation: Split, gamma: str) -> None:
+def _fit_child(
+    conn: Connection, training: Split, evaluation: Split, gamma: str, line: Lifeline | None
+) -> None:
     """The child's entry point: fit, send the result (or the error) back, exit."""
+    # Dies with the parent, whatever kills it: a fit left to init would run for half an hour.
+    if line is not None:
+        line.hold()
     # The parent decides what Ctrl-C does; a KeyboardInterrupt here would only
     # print a traceback from a process that is about to be killed anyway.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent's handlers, inherited by fork, are Python code that cannot run while
+    # libsvm holds the GIL: the kernel's own action ends the fit at once instead.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
     try:
         conn.send(("ok", fit_and_score(training, evaluation, gamma).to_json()))
     except Exception as exc:  # reported by the parent as one line
@@ -131,10 +154,15 @@ def _fit_child(conn: Connection, training: Split, evaluation: Split, gamma: str)
 def _fit_in_subprocess(training: Split, evaluation: Split, gamma: str) -> SvmResult:
     methods = multiprocessing.get_all_start_methods()
     # fork hands the arrays over without pickling 150 MB; spawn elsewhere.
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    forking = "fork" in methods
+    ctx = multiprocessing.get_context("fork" if forking else "spawn")
     receive, send = ctx.Pipe(duplex=False)
+    line = Lifeline() if forking else None  # its descriptors mean nothing to a spawned child
     child = ctx.Process(
-        target=_fit_child, args=(send, training, evaluation, gamma), name="nntui-svm", daemon=True
+        target=_fit_child,
+        args=(send, training, evaluation, gamma, line),
+        name="nntui-svm",
+        daemon=True,
     )
     label = f"fitting SVC(gamma='{gamma}') on {len(training):,} training images"
     with _sigterm_raises():
@@ -147,11 +175,13 @@ def _fit_in_subprocess(training: Split, evaluation: Split, gamma: str) -> SvmRes
         finally:
             signal.signal(signal.SIGINT, on_sigint)
         send.close()
+        if line is not None:
+            line.release()
         try:
             message = _wait(child, receive, label)
-        except _Terminated:
-            print_error("terminated: the fit was stopped")
-            raise typer.Exit(EXIT_SIGTERM) from None
+        except _Terminated as stop:
+            print_error(f"{stop.word}: the fit was stopped")
+            raise typer.Exit(EXIT_SIGNAL.get(stop.signum, EXIT_SIGTERM)) from None
         except KeyboardInterrupt:
             print_error("interrupted: the fit was stopped")
             raise typer.Exit(EXIT_SIGINT) from None
@@ -159,6 +189,8 @@ def _fit_in_subprocess(training: Split, evaluation: Split, gamma: str) -> SvmRes
             if child.is_alive():
                 child.kill()
             child.join()
+            if line is not None:
+                line.close()
     if message is None:
         fail(f"the SVM fit stopped unexpectedly (exit code {child.exitcode})", 1)
     status, payload = message
@@ -200,13 +232,14 @@ def _receive(receive: Connection) -> tuple[str, Any] | None:
 @contextlib.contextmanager
 def _sigterm_raises() -> Iterator[None]:
     def handler(signum: int, frame: object) -> None:
-        raise _Terminated
+        raise _Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, before in previous.items():
+            signal.signal(signum, before)
 
 
 def book_svm_line(dirs: list[Path], checksum: str | None, total: int = 10_000) -> str:

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -61,15 +61,21 @@ from nntui.sweep.grid import (
     hidden_label,
 )
 from nntui.sweep.manifest import (
+    Continuation,
     Manifest,
     drop_unfinished,
     load_manifest,
     new_sweep_id,
+    plan_continue,
     resolve_sweep,
     runs_to_continue,
     save_manifest,
     stored_runs,
 )
+
+if TYPE_CHECKING:
+    from nntui.sweep.recorder import SweepRecorder
+
 from nntui.sweep.summary import (
     ConfigSummary,
     RunResult,
@@ -171,6 +177,17 @@ def sweep(
             "started).",
         ),
     ] = None,
+    restart: Annotated[
+        bool,
+        typer.Option(
+            "--restart",
+            help="With --continue: train the stopped and failed runs again from epoch 1, "
+            "instead of from their last saved model.",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also show Dask's own log lines (on stderr).")
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the runs and the time they would take; exit.")
     ] = False,
@@ -218,6 +235,8 @@ def sweep(
         eval_on=eval_on,
         preset=preset,
     )
+    if restart and continue_ is None:
+        raise ConfigError("--restart goes with --continue SWEEP")
     if continue_ is not None:
         if axes != Axes():
             raise ConfigError("--continue runs the sweep as it was; give no axes or preset")
@@ -246,9 +265,15 @@ def sweep(
         return
 
     from nntui.sweep.recorder import SweepRecorder
-    from nntui.sweep.runner import Sweep
+    from nntui.sweep.runner import SCHEDULER_LOST, Sweep
     from nntui.sweep.stack_task import DEFAULT_STACK
 
+    plans = plan_continue(store, sweep_id, list(runs), restart) if continue_ is not None else []
+    if plans:
+        runs = [p.spec for p in plans]  # a continued run trains only its missing epochs
+        err_console.print(f"Sweep {sweep_id}: taking up {len(plans)} runs", markup=False)
+        for plan in plans:
+            err_console.print(f"  {plan.describe()}", markup=False, highlight=False)
     recorder = SweepRecorder(sweep_id, store, warn=_warn)
     dataset_box: list = []
     # The cluster starts (worker processes spawn) while this process reads the data.
@@ -270,6 +295,8 @@ def sweep(
         scheduler=scheduler,
         recorder=recorder,
         stack=stack if stack is not None else DEFAULT_STACK,
+        verbose=verbose,
+        resume={p.spec.index: r for p in plans if (r := p.resume()) is not None},
     )
     # From here on Ctrl-C or SIGTERM stops the sweep in order, the cluster's start included.
     output = Output()
@@ -297,7 +324,7 @@ def sweep(
         if continue_ is None:
             save_manifest(store, manifest)
         else:
-            drop_unfinished(store, sweep_id, runs)
+            _take_up(store, sweep_id, plans, recorder)
 
         out = stdout_console()
         err_console.print(
@@ -332,11 +359,30 @@ def sweep(
         )
         raise typer.Exit(EXIT_SIGNAL[stop.signum])
     failed = sum(1 for r in results if r.status == "failed")
+    if runner.lost:
+        lost = sum(1 for r in state.runs if r.message == SCHEDULER_LOST)
+        print_error(
+            f"lost the Dask scheduler{' at ' + scheduler if scheduler else ''}: {lost} runs "
+            f"failed, their epochs kept; 'nntui sweep --continue {sweep_id}' takes them up"
+        )
+        raise typer.Exit(1)
     if failed:
         print_error(f"{failed} of {len(results)} runs failed (see the summary)")
         raise typer.Exit(1)
     if output.lost:  # the runs are kept, but what was asked for on stdout is not all there
         raise typer.Exit(1)
+
+
+def _take_up(
+    store: RunStore, sweep_id: str, plans: list[Continuation], recorder: SweepRecorder
+) -> None:
+    """Before a continued sweep runs: records of runs that start again go, the others reopen."""
+    drop_unfinished(store, sweep_id, [p.spec for p in plans if p.saved is None])
+    continued = {}
+    for plan in plans:
+        if plan.saved is not None and plan.stored is not None:
+            continued[plan.spec.index] = store.reopen(plan.stored, plan.saved.history)
+    recorder.take_up(continued)
 
 
 def _load(data: Path | None) -> object:

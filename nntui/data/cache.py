@@ -204,7 +204,8 @@ def _check_tag(tag: dict[str, Any], files: list[Path]) -> bool:
     raise _Invalid("the data changed since it was cached")
 
 
-def _open_arrays(directory: Path, tag: dict[str, Any]) -> MnistData:
+def _open_arrays(directory: Path, tag: dict[str, Any]) -> tuple[MnistData, list[np.ndarray]]:
+    """The splits, as views of the mapped arrays; and the two whole arrays (images, labels)."""
     try:
         counts = [int(c) for c in tag["counts"]]
         images_file, labels_file = tag["images"]["file"], tag["labels"]["file"]
@@ -247,7 +248,7 @@ def _open_arrays(directory: Path, tag: dict[str, Any]) -> MnistData:
         # Labels are int64 everywhere else; 8 bytes x 70,000 is cheap to convert.
         splits.append(Split(images[start:end], labels[start:end].astype(np.int64)))
         start = end
-    return MnistData(*splits)
+    return MnistData(*splits), arrays
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -282,7 +283,7 @@ def load(
             if tag is None:
                 continue
             rehashed = _check_tag(tag, files)
-            data = _open_arrays(directory, tag)
+            data, arrays = _open_arrays(directory, tag)
         except _Invalid as exc:
             not_used = f"the decoded-data cache in {directory} is not used: {exc}"
             continue
@@ -293,7 +294,7 @@ def load(
             _refresh_tag(directory, key, tag, files)
         # The cheap checks passed; the arrays' checksums are compared in the background,
         # so a start is not delayed by reading 220 MB.
-        _start_verifier(directory, key, tag, data, (located, files, notice, write, background))
+        _start_verifier(directory, key, tag, data, arrays, (located, files, notice, write))
         return data
 
     try:
@@ -452,12 +453,12 @@ def _free_stem(directory: Path, stem: str) -> str:
 def _write_npy(
     path: Path, shape: tuple[int, ...], dtype: type, parts: Iterator[Any]
 ) -> tuple[int, str]:
-    """Write one .npy file atomically; return its size and the sha256 of its bytes."""
+    """Write one .npy file atomically; return its size and the sha256 of its array's bytes."""
     header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype))}
     header |= {"fortran_order": False, "shape": shape}
     digest = hashlib.sha256()
     with atomic_write(path, "wb") as f:
-        np.lib.format.write_array_header_1_0(_Hashing(f, digest), header)
+        np.lib.format.write_array_header_1_0(f, header)
         for part in parts:
             flat = np.ascontiguousarray(part, dtype=dtype).reshape(-1)
             view = memoryview(flat).cast("B")
@@ -469,17 +470,6 @@ def _write_npy(
                 f.write(chunk)
     os.chmod(path, 0o644)
     return path.stat().st_size, digest.hexdigest()
-
-
-class _Hashing:
-    """A file that also feeds what is written to it into a hash (for the .npy header)."""
-
-    def __init__(self, f: Any, digest: Any) -> None:
-        self._f, self._digest = f, digest
-
-    def write(self, data: bytes) -> int:
-        self._digest.update(data)
-        return int(self._f.write(data))
 
 
 # --- checking the arrays in the background -----------------------------------------------
@@ -527,14 +517,19 @@ def wait_for_verification(data: MnistData, timeout: float | None = None) -> str 
 
 
 def _start_verifier(
-    directory: Path, key: str, tag: dict[str, Any], data: MnistData, rebuild: tuple[Any, ...]
+    directory: Path,
+    key: str,
+    tag: dict[str, Any],
+    data: MnistData,
+    arrays: list[np.ndarray],
+    rebuild: tuple[Any, ...],
 ) -> None:
     check = _Verification(threading.Event())
     with _jobs_lock:
         _verifications[id(data)] = check
     thread = threading.Thread(
         target=_verify,
-        args=(check, directory, key, tag, rebuild),
+        args=(check, directory, key, tag, arrays, rebuild),
         name="nntui-cache-check",
         daemon=True,
     )
@@ -542,25 +537,32 @@ def _start_verifier(
 
 
 def _verify(
-    check: _Verification, directory: Path, key: str, tag: dict[str, Any], rebuild: tuple[Any, ...]
+    check: _Verification,
+    directory: Path,
+    key: str,
+    tag: dict[str, Any],
+    arrays: list[np.ndarray],
+    rebuild: tuple[Any, ...],
 ) -> None:
     try:
-        damage = _damage(directory, tag)
+        damage = _damage(tag, arrays)
         if damage is None:
             return
-        located, files, notice, write, _ = rebuild
+        located, files, notice, write = rebuild
         with _jobs_lock:
             check.damage = damage
             listeners = list(check.listeners or [])
-        with contextlib.suppress(OSError):
-            (directory / f"{key}.json").unlink()  # never trusted again
+        tag_path = directory / f"{key}.json"
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(tag_path.read_text(encoding="utf-8")).get("seal") == tag.get("seal"):
+                tag_path.unlink()  # never trusted again (unless rewritten meanwhile)
         notice(f"the decoded-data cache in {directory} is damaged ({damage}): rebuilding it")
         for listener in listeners:
             with contextlib.suppress(Exception):
                 listener(damage)
         if write:
             # Decoded afresh, and written by this thread, since it is in the background already.
-            with contextlib.suppress(DataError):
+            with contextlib.suppress(DataError, OSError):
                 before = _stat_files(files)
                 fresh = load_mnist(located)
                 _write_cache(directory, key, files, before, fresh, notice)
@@ -568,17 +570,20 @@ def _verify(
         check.finished.set()
 
 
-def _damage(directory: Path, tag: dict[str, Any]) -> str | None:
-    """Why the array files differ from their recorded checksums, or None if they match."""
-    for part in ("images", "labels"):
-        name, expected = tag[part]["file"], tag[part].get("sha256")
-        try:
-            with (directory / name).open("rb") as f:
-                found = hashlib.file_digest(f, "sha256").hexdigest()
-        except OSError as exc:
-            return f"{name}: {exc.strerror or exc}"
-        if found != expected:
-            return f"{name} does not match its checksum"
+def _damage(tag: dict[str, Any], arrays: list[np.ndarray]) -> str | None:
+    """Why the mapped arrays differ from their recorded checksums, or None if they match.
+
+    The maps are hashed, not the files: what a run reads is what is checked. An
+    edit in place shows through the map; a file replaced or removed does not
+    change what was mapped (and is caught by the next start's checks).
+    """
+    for part, array in zip(("images", "labels"), arrays, strict=True):
+        digest = hashlib.sha256()
+        view = memoryview(array.reshape(-1)).cast("B")
+        for start in range(0, len(view), _CHUNK_BYTES):
+            digest.update(view[start : start + _CHUNK_BYTES])
+        if digest.hexdigest() != tag[part].get("sha256"):
+            return f"{tag[part]['file']} does not match its checksum"
     return None
 
 
@@ -676,10 +681,10 @@ def status(path: str | Path) -> CacheStatus:
             continue
         try:
             _check_tag(tag, files)
-            _open_arrays(directory, tag)
+            _, arrays = _open_arrays(directory, tag)
         except _Invalid as exc:
             return _status_of(directory, key, False, str(exc))
-        damage = _damage(directory, tag)  # `data info` may take the time to read it all
+        damage = _damage(tag, arrays)  # `data info` may take the time to read it all
         if damage is not None:
             return _status_of(directory, key, False, f"damaged: {damage}")
         return _status_of(directory, key, True, "")

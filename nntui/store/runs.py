@@ -419,6 +419,28 @@ class RunStore:
         run.save()
         return run
 
+    def reopen(self, info: RunInfo, history: Sequence[dict[str, Any]]) -> Run:
+        """Take up a stored run again (``nntui sweep --continue``), its records cut to `history`.
+
+        The run keeps its folder, name and start time; its model stays as it is
+        until the continued training saves a newer one. `ModelFileError` if it
+        cannot be written.
+        """
+        run = Run(
+            info.path,
+            info.config,
+            info.seed,
+            datetime.fromisoformat(info.started),
+            history,
+            info.resumed_from,
+            info.sweep,
+        )
+        run.model_epoch = info.model_epoch
+        run.index = self.index if self._open() else None
+        run._write_history()
+        run._update_index()
+        return run
+
     # The index. -----------------------------------------------------------------------
     def _open(self) -> bool:
         """Make sure the index can be used; remake a damaged one. False: read the folders."""

@@ -50,6 +50,18 @@ class RunEnded:
     # The trained network, when the worker sent it back (not for a failed or unstarted run).
     weights: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
     biases: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
+    shuffle_state: dict[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class RunCheckpoint:
+    """A run's model after ``epoch``, sent now and then while it trains (for `--continue`)."""
+
+    index: int
+    epoch: int
+    weights: tuple[np.ndarray, ...] = field(repr=False)
+    biases: tuple[np.ndarray, ...] = field(repr=False)
+    shuffle_state: dict[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ class SweepFinished:
     elapsed: float
 
 
-SweepEvent = SweepStarted | RunStarted | RunEpoch | RunEnded | SweepFinished
+SweepEvent = SweepStarted | RunStarted | RunEpoch | RunCheckpoint | RunEnded | SweepFinished
 
 
 @dataclass

@@ -10,15 +10,18 @@ about to run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from nntui.engine.config import TrainConfig
+from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.errors import ConfigError, ModelFileError
 from nntui.store.atomic import atomic_write
 from nntui.store.index import Filter
+from nntui.store.model_file import SavedModel, load_model
 from nntui.store.runs import RunInfo, RunStore
 from nntui.sweep.grid import RunSpec
 
@@ -159,8 +162,19 @@ def unfinished_sweeps(store: RunStore) -> list[str]:
 
 
 def delete_sweep(store: RunStore, sweep: str) -> int:
-    """Delete the sweep's runs and its manifest; return how many runs were deleted."""
-    n = store.delete(stored_runs(store, sweep))  # folders and index rows together
+    """Delete the sweep's runs and its manifest; return how many runs were deleted.
+
+    `ConfigError` if some of its runs are still running (in another process): the
+    sweep would go on writing runs that no longer exist and end with nothing kept.
+    """
+    runs = stored_runs(store, sweep)
+    running = sum(1 for r in runs if r.status == "running")
+    if running:
+        raise ConfigError(
+            f"sweep {sweep} is still running ({running} runs, in another process); "
+            "stop it first (Ctrl-C where it runs), then delete it"
+        )
+    n = store.delete(runs)  # folders and index rows together
     (_folder(store) / f"{sweep}.json").unlink(missing_ok=True)
     return n
 
@@ -173,3 +187,72 @@ def drop_unfinished(store: RunStore, sweep: str, specs: list[RunSpec]) -> None:
         for r in stored_runs(store, sweep)
         if r.status not in DONE and (r.config.with_changes(seed=None), r.seed) in keys
     )
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """How one missing run of a sweep is taken up by ``--continue``."""
+
+    spec: RunSpec  # numbered as the new `Sweep` wants it
+    stored: RunInfo | None  # its stopped or failed record, if there is one
+    saved: SavedModel | None  # the model it continues from; None: from epoch 1
+
+    @property
+    def epochs_done(self) -> int:
+        return self.saved.epochs_done if self.saved is not None else 0
+
+    def describe(self) -> str:
+        """One line for the output: which run continues from where, or why it starts again."""
+        c = self.spec.config
+        what = f"{format_sizes(c.sizes, '-')} eta {c.eta:g} m {c.mini_batch_size} seed {c.seed}"
+        if self.saved is not None:
+            return f"{what}: continues from epoch {self.epochs_done} (run {self.stored.name})"  # type: ignore[union-attr]
+        if self.stored is not None and self.stored.epochs_done:
+            return (
+                f"{what}: starts again from epoch 1 (its {self.stored.epochs_done} epochs "
+                f"had no saved model{'' if self.stored.model_path is None else ' to use'})"
+            )
+        return f"{what}: starts from epoch 1"
+
+    def resume(self) -> dict[str, Any] | None:
+        """What `nntui.sweep.task.run_on_worker` takes as ``resume``."""
+        if self.saved is None:
+            return None
+        net = self.saved.network
+        return {
+            "weights": list(net.weights),
+            "biases": list(net.biases),
+            "shuffle_state": self.saved.shuffle_state,
+            "epochs_done": self.saved.epochs_done,
+        }
+
+
+def plan_continue(
+    store: RunStore, sweep: str, specs: list[RunSpec], restart: bool = False
+) -> list[Continuation]:
+    """For each missing run: its stored record and the model it continues from.
+
+    A stopped or failed run continues from its last saved model (its epochs so
+    far and the state of its shuffles) unless `restart`, or unless no model
+    reached the client; the run's epochs still to train are those its config
+    asks for, less the ones done.
+    """
+    stored = {
+        (r.config.with_changes(seed=None), r.seed): r
+        for r in stored_runs(store, sweep)
+        if r.status not in DONE
+    }  # the latest record of each run wins
+    plans = []
+    for spec in specs:
+        info = stored.get((spec.config.with_changes(seed=None), spec.seed))
+        saved = None
+        if info is not None and not restart and info.model_path is not None:
+            with contextlib.suppress(ModelFileError):
+                saved = load_model(info.model_path)
+            if saved is not None and not 0 < saved.epochs_done < spec.config.epochs:
+                saved = None
+        config = spec.config
+        if saved is not None:
+            config = config.with_changes(epochs=spec.config.epochs - saved.epochs_done)
+        plans.append(Continuation(RunSpec(spec.index, config), info, saved))
+    return plans

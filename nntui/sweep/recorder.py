@@ -14,19 +14,36 @@ from collections.abc import Callable
 from nntui.engine.errors import ModelFileError
 from nntui.engine.network import Network
 from nntui.store.runs import Run, RunStore
-from nntui.sweep.events import RunEnded, RunEpoch, RunStarted, SweepEvent, SweepStarted
+from nntui.sweep.events import (
+    RunCheckpoint,
+    RunEnded,
+    RunEpoch,
+    RunStarted,
+    SweepEvent,
+    SweepStarted,
+)
 from nntui.sweep.grid import RunSpec
 
 
 class SweepRecorder:
     """Call `handle` with every `SweepEvent`, in order, on the client."""
 
-    def __init__(self, sweep: str, store: RunStore, warn: Callable[[str], object]) -> None:
+    def __init__(
+        self,
+        sweep: str,
+        store: RunStore,
+        warn: Callable[[str], object],
+        continued: dict[int, Run] | None = None,
+    ) -> None:
+        """``continued``: run index -> the stored run it continues (`RunStore.reopen`)."""
         self.sweep = sweep
         self.store = store
         self._warn = warn
         self._specs: dict[int, RunSpec] = {}
-        self.runs: dict[int, Run] = {}
+        self.runs: dict[int, Run] = dict(continued or {})
+        # The epochs a continued run had before this sweep: a retry goes back to them.
+        self._base = {i: list(run.history) for i, run in self.runs.items()}
+        self._started: set[int] = set()
         self._broken = False
 
     def handle(self, event: SweepEvent) -> str | None:
@@ -48,11 +65,22 @@ class SweepRecorder:
             run = self.runs.get(event.index)
             if run is None:
                 run = self._create(event.index)
-            else:  # its worker died: the run starts again from its first epoch
-                run.history.clear()
+            elif event.index not in self._started:  # a stored run, continued
+                run.note = None
+                run.save(status="running")
+            else:  # its worker died: the run starts again from where this sweep took it up
+                run.history[:] = self._base.get(event.index, [])
                 run.note = f"attempt {event.attempt}: the first worker was lost"
                 run.save(status="running")
+            self._started.add(event.index)
             return run.name
+        if isinstance(event, RunCheckpoint):
+            run = self.runs.get(event.index)
+            if run is not None and run.history and run.history[-1]["epoch"] == event.epoch:
+                network = Network.from_parameters(event.weights, event.biases)
+                run.save(network, shuffle_state=event.shuffle_state)
+                return run.name
+            return None
         if isinstance(event, RunEpoch):
             run = self.runs.get(event.index)
             if run is not None:
@@ -68,9 +96,14 @@ class SweepRecorder:
                 run.note = f"failed: {event.message}"
             elif event.status == "stopped" and not run.history:
                 run.note = event.message
-            run.finish(event.status, network)
+            run.finish(event.status, network, event.shuffle_state)
             return run.name
         return None
+
+    def take_up(self, continued: dict[int, Run]) -> None:
+        """Record runs ``index -> stored run`` into those runs (``--continue``), not new ones."""
+        self.runs.update(continued)
+        self._base.update({i: list(run.history) for i, run in continued.items()})
 
     def _create(self, index: int) -> Run:
         spec = self._specs[index]

@@ -17,6 +17,7 @@ again elsewhere (its record is reset), or, after too many deaths, it ends as
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -31,6 +32,7 @@ from typing import Any
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import NntuiError
 from nntui.sweep.events import (
+    RunCheckpoint,
     RunEnded,
     RunEpoch,
     RunStarted,
@@ -49,8 +51,11 @@ WORKERS_SECONDS = 3.0  # for a reached scheduler to show at least one worker
 STOP_GRACE_SECONDS = 5.0  # after a stop, how long running runs have to send their last words
 POLL_SECONDS = 0.1  # how often the client asks for news; a stop is seen at once regardless
 LOST_SECONDS = 30.0  # no answer from the scheduler for this long: it is gone
-# Dask's own messages (a worker restarting, a closed stream at shutdown) are not the user's.
-DASK_LOG_LEVEL = logging.ERROR
+# Dask's own messages (a worker restarting, a closed stream at shutdown, "Failed to
+# reconnect to scheduler") are not the user's: nntui says what happened in its own words,
+# and `--verbose` shows Dask's.
+QUIET_LEVEL = logging.CRITICAL + 10
+SCHEDULER_LOST = "scheduler lost"  # a run's note: "failed: scheduler lost"
 # Dask's housekeeping, turned down for a cluster whose tasks each run for minutes. On a
 # 2-core machine the defaults cost a tenth of the CPU the runs should have: every worker
 # samples its own stack each 10 ms for a profile no one reads here, and the nannies
@@ -99,9 +104,14 @@ class Sweep:
         scheduler: str | None = None,
         recorder: SweepRecorder | None = None,
         stack: int = 1,
+        verbose: bool = False,
+        resume: dict[int, dict[str, Any]] | None = None,
     ) -> None:
         self.runs = tuple(runs)
         self.stack = stack  # runs trained together per task (`stack_task`); 1: one per task
+        # Run index -> where a continued run left off (`task.run_on_worker`'s ``resume``).
+        self.resume = dict(resume or {})
+        self.verbose = verbose  # Dask's own log lines on stderr (`--verbose`)
         self.data = data
         self.sweep_id = sweep_id
         self.workers = workers if workers is not None else default_workers()
@@ -111,6 +121,7 @@ class Sweep:
         self.timings: dict[str, float] = {}  # seconds: "connect", "data", "close"
         self._client: Any = None
         self._cluster: Any = None
+        self.lost = False  # the scheduler went away mid-sweep
 
     def stop(self) -> None:
         """Stop every run after its current mini-batch. Safe from any thread or a signal handler."""
@@ -152,7 +163,7 @@ class Sweep:
     def _connect(self) -> tuple[Any, Any]:
         from distributed import Client, LocalCluster
 
-        logging.getLogger("distributed").setLevel(DASK_LOG_LEVEL)
+        _quiet_dask_logs(self.verbose)
         if self.scheduler is not None:
             try:
                 client = Client(self.scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
@@ -203,7 +214,7 @@ class Sweep:
                 # The scheduler's HTTP server (metrics, health) on any free port, with no
                 # dashboard: two sweeps at once, or another Dask, must not clash on 8787.
                 scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
-                silence_logs=DASK_LOG_LEVEL,
+                silence_logs=logging.WARNING if self.verbose else QUIET_LEVEL,
                 env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
             )
         except Exception as exc:
@@ -252,12 +263,18 @@ class Sweep:
         channel, stop_name = queue.name, stop_event.name
         futures: dict[int, Any] = {}
         # With --stack K, runs of one shape share a task; their indices share its future.
-        for order, group in enumerate(stacks(self.runs, self.stack, self.workers)):
+        # A continued run goes on from its own saved state, so it trains alone.
+        fresh = [r for r in self.runs if r.index not in self.resume]
+        groups = stacks(fresh, self.stack, self.workers)
+        groups += [[r] for r in self.runs if r.index in self.resume]
+        for order, group in enumerate(groups):
             spec = group[0]
             key = f"nntui-run-{self.sweep_id}-{spec.index}-{token}"
             if len(group) == 1:
                 args: tuple[Any, ...] = (run_on_worker, spec.index, spec.config.to_dict())
+                kwargs: dict[str, Any] = {"resume": self.resume.get(spec.index)}
             else:
+                kwargs = {}
                 indices = [s.index for s in group]
                 configs = [s.config.to_dict() for s in group]
                 args = (run_stack_on_worker, indices, configs)
@@ -266,6 +283,7 @@ class Sweep:
                 data_future,
                 channel,
                 stop_name,
+                **kwargs,
                 key=key,
                 pure=False,
                 priority=-order,  # the table's order; with stacks, the largest first
@@ -300,6 +318,16 @@ class Sweep:
                     yield self._emit(RunStarted(i, msg.get("worker", ""), tries[i], None))
                 elif msg["kind"] == "epoch" and attempts.get(i) == msg["attempt"]:
                     yield self._emit(RunEpoch(i, msg["record"]))
+                elif msg["kind"] == "model" and attempts.get(i) == msg["attempt"]:
+                    yield self._emit(
+                        RunCheckpoint(
+                            i,
+                            msg["epoch"],
+                            tuple(msg["weights"]),
+                            tuple(msg["biases"]),
+                            _shuffle_state(msg.get("shuffle_state")),
+                        )
+                    )
 
         while len(ended) < len(futures):
             if self._stop.is_set() and deadline is None:
@@ -319,11 +347,15 @@ class Sweep:
             for i in finished:
                 ended.add(i)
                 yield self._emit(self._outcome(i, futures[i], attempts))
-            if time.perf_counter() - last_heard > LOST_SECONDS:
+            if not self._stop.is_set() and (
+                _client_gone(client) or time.perf_counter() - last_heard > LOST_SECONDS
+            ):
+                # Not a stop: the runs still going failed, and `--continue` takes them up.
+                self.lost = True
                 for i in futures:
                     if i not in ended:
                         ended.add(i)
-                        yield self._emit(RunEnded(i, "failed", "lost the Dask scheduler"))
+                        yield self._emit(RunEnded(i, "failed", SCHEDULER_LOST))
             elif deadline is not None and time.perf_counter() > deadline:
                 for i in futures:
                     if i not in ended:
@@ -333,13 +365,16 @@ class Sweep:
                         )
             elif len(ended) < len(futures):
                 self._stop.wait(POLL_SECONDS)
-        status = "stopped" if self._stop.is_set() else "completed"
+        status = "stopped" if self._stop.is_set() else "failed" if self.lost else "completed"
         yield self._emit(SweepFinished(status, time.perf_counter() - start))
 
     def _outcome(self, i: int, future: Any, attempts: dict[int, str]) -> RunEnded:
         from distributed import KilledWorker
 
         if future.status == "cancelled":
+            if not self._stop.is_set():  # nobody here cancelled it: the scheduler went away
+                self.lost = True
+                return RunEnded(i, "failed", SCHEDULER_LOST)
             return RunEnded(i, "stopped", "stopped before it started")
         if future.status == "error":
             exc = future.exception()
@@ -355,6 +390,7 @@ class Sweep:
             result["message"],
             tuple(result["weights"]),
             tuple(result["biases"]),
+            result.get("shuffle_state"),
         )
 
     def _emit(self, event: SweepEvent) -> SweepEvent:
@@ -388,6 +424,32 @@ def _ensure_resource_tracker() -> None:
             resource_tracker.ensure_running()
         finally:
             sys.stderr = previous
+
+
+def _quiet_dask_logs(verbose: bool) -> None:
+    """Dask's loggers at WARNING with `verbose`, else silent.
+
+    Dask's config gives some loggers levels of their own ("distributed.client" at
+    WARNING), so setting the parent's level alone lets their errors through.
+    """
+    level = logging.WARNING if verbose else QUIET_LEVEL
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+    for name in ["distributed", *names]:
+        logging.getLogger(name).setLevel(level)
+
+
+def _shuffle_state(text: Any) -> dict[str, Any] | None:
+    """The shuffles' state a run sent as JSON text (msgpack cannot carry its integers)."""
+    try:
+        state = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _client_gone(client: Any) -> bool:
+    """True once the client gave up on its scheduler (it tries to reconnect for a while)."""
+    return getattr(client, "status", "running") in ("closing", "closed", "failed")
 
 
 def _close(client: Any, cluster: Any) -> None:

@@ -14,8 +14,10 @@ mini-batch.
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -28,6 +30,9 @@ from nntui.sweep.payload import Payload, unpack_cached
 # How often the stop watcher asks the scheduler again; the wait returns at once when the
 # flag is set, so this only bounds how long the thread outlives its run.
 _WATCH_SECONDS = 1.0
+# A run sends its model (with the shuffles' state) to the client at most this often, after
+# an epoch, and at its end: a run stopped or failed later continues from there.
+CHECKPOINT_SECONDS = 30.0
 
 
 class _StopWatcher:
@@ -82,12 +87,17 @@ def run_on_worker(
     payload: Payload,
     channel: str,
     stop_name: str,
+    resume: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train run ``index`` of a sweep; report on queue ``channel``; stop on event ``stop_name``.
 
-    Returns the run's outcome: status, message, epoch records and the network's
-    weights and biases (plain lists of arrays, for the client to save).
+    ``resume`` continues a stopped run: its ``weights``, ``biases``,
+    ``shuffle_state`` and ``epochs_done`` (``config``'s epochs are then those
+    still to train). Returns the run's outcome: status, message, epoch records,
+    the network's weights and biases (plain lists of arrays, for the client to
+    save) and the shuffles' state.
     """
+    import dask
     from distributed import Event, Queue, get_worker
     from threadpoolctl import threadpool_limits
 
@@ -106,7 +116,10 @@ def run_on_worker(
     # thread count everywhere keeps results bit for bit the same on any cluster.
     with threadpool_limits(limits=1):
         data = unpack_cached(payload)
-        trainer = Trainer(data, train_config, progress_every=10**9)
+        trainer = _trainer(data, train_config, resume)
+        last_sent = time.monotonic()
+        # Dask's config (DASK_NNTUI__CHECKPOINT_SECONDS) may set another interval: tests do.
+        every = float(dask.config.get("nntui.checkpoint-seconds", CHECKPOINT_SECONDS))
         queue.put({"kind": "start", "run": index, "attempt": attempt, "worker": worker})
         watcher = _StopWatcher(stop, trainer)
         try:
@@ -117,6 +130,9 @@ def run_on_worker(
                     record = epoch_record(event)
                     history.append(record)
                     queue.put({"kind": "epoch", "run": index, "attempt": attempt, "record": record})
+                    if time.monotonic() - last_sent >= every:
+                        queue.put(_model_message(index, attempt, event.epoch, trainer))
+                        last_sent = time.monotonic()
                 elif isinstance(event, TrainingFinished):
                     finished = event
         finally:
@@ -130,4 +146,36 @@ def run_on_worker(
         "history": history,
         "weights": [w.copy() for w in net.weights],
         "biases": [b.copy() for b in net.biases],
+        "shuffle_state": trainer.shuffle_state,
+    }
+
+
+def _trainer(data: Any, config: TrainConfig, resume: dict[str, Any] | None) -> Trainer:
+    if resume is None:
+        return Trainer(data, config, progress_every=10**9)
+    from nntui.engine.network import Network
+
+    network = Network.from_parameters(list(resume["weights"]), list(resume["biases"]))
+    return Trainer(
+        data,
+        config,
+        network=network,
+        progress_every=10**9,
+        first_epoch=int(resume["epochs_done"]) + 1,
+        shuffle_state=resume.get("shuffle_state"),
+    )
+
+
+def _model_message(index: int, attempt: str, epoch: int, trainer: Trainer) -> dict[str, Any]:
+    """The run's model after ``epoch``, for the client to keep (`RunCheckpoint`)."""
+    net = trainer.network
+    return {
+        "kind": "model",
+        "run": index,
+        "attempt": attempt,
+        "epoch": epoch,
+        "weights": [w.copy() for w in net.weights],
+        "biases": [b.copy() for b in net.biases],
+        # As JSON text: the generator's 128-bit integers are too big for msgpack.
+        "shuffle_state": json.dumps(trainer.shuffle_state),
     }

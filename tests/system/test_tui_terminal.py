@@ -46,6 +46,38 @@ def test_a_killed_dashboard_restores_the_terminal(tmp_path, data, signum, code):
         assert "Traceback" not in p.screen()
 
 
+# Every other catchable signal whose default action ends a process (Python itself ignores
+# SIGPIPE and SIGXFSZ): the terminal restored, the run kept, the signal named by the code.
+OTHER_SIGNALS = [
+    getattr(signal, name)
+    for name in ("SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF",
+                 "SIGXCPU", "SIGIO", "SIGPWR", "SIGSTKFLT")
+    if hasattr(signal, name)
+] + ([signal.SIGRTMIN] if hasattr(signal, "SIGRTMIN") else [])  # fmt: skip
+
+
+@pytest.mark.parametrize("signum", OTHER_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_any_terminating_signal_restores_the_terminal_and_keeps_the_run(tmp_path, data, signum):
+    from nntui.store.runs import RunStore
+
+    runs = tmp_path / "runs"
+    with pane(
+        tmp_path, [*nntui_command(), "--data", str(data)], env={"NNTUI_RUNS": str(runs)}
+    ) as p:
+        p.wait_for(r"Ready: press s to start")
+        p.keys("s")
+        p.wait_for(r"Epoch 1\b")  # an epoch is done, so the kept run has something in it
+        assert p.flag("alternate_on") == "1" and p.flag("mouse_any_flag") == "1"
+        os.kill(p.child_pid(), signum)
+        assert p.exit_code() == 128 + signum
+        assert p.flag("alternate_on") == "0"
+        assert p.flag("mouse_any_flag") == "0"
+        assert p.flag("cursor_flag") == "1"
+        assert "Traceback" not in p.screen()
+    (kept,) = RunStore(runs).list()
+    assert kept.status == "stopped" and kept.epochs_done >= 1
+
+
 @pytest.mark.parametrize("redirect", ["</dev/null", "| cat", "2>/dev/null"])
 def test_a_dashboard_without_a_terminal_refuses_in_one_line(tmp_path, data, redirect):
     with pane(tmp_path, [*nntui_command(), "--data", str(data)], redirect=redirect) as p:

@@ -267,6 +267,7 @@ class SweepScreen(Screen[None]):
         from nntui.sweep.manifest import (
             DONE,
             drop_unfinished,
+            plan_continue,
             runs_to_continue,
             stored_runs,
             unfinished_sweeps,
@@ -289,9 +290,18 @@ class SweepScreen(Screen[None]):
         if not runs:
             self.notify(f"Sweep {sweep_id}: every run has finished; nothing to continue.")
             return
-        drop_unfinished(self.store, sweep_id, runs)
+        # Stopped and failed runs go on from their last saved model; the others start again.
+        plans = plan_continue(self.store, sweep_id, runs)
+        drop_unfinished(self.store, sweep_id, [p.spec for p in plans if p.saved is None])
+        continued = {
+            p.spec.index: self.store.reopen(p.stored, p.saved.history)
+            for p in plans
+            if p.saved is not None and p.stored is not None
+        }
+        resume = {p.spec.index: r for p in plans if (r := p.resume()) is not None}
         earlier = [row_from_info(r) for r in stored_runs(self.store, sweep_id) if r.status in DONE]
-        self._launch(sweep_id, runs, earlier=earlier)
+        runs = [p.spec for p in plans]
+        self._launch(sweep_id, runs, earlier=earlier, continued=continued, resume=resume)
 
     def _can_start(self) -> bool:
         """Whether a sweep may start now; if not, say why."""
@@ -304,7 +314,13 @@ class SweepScreen(Screen[None]):
         return True
 
     def _launch(
-        self, sweep_id: str, runs: list[RunSpec], *, earlier: list[Row] | None = None
+        self,
+        sweep_id: str,
+        runs: list[RunSpec],
+        *,
+        earlier: list[Row] | None = None,
+        continued: dict[int, Any] | None = None,
+        resume: dict[int, dict[str, Any]] | None = None,
     ) -> None:
         """Run ``runs`` as sweep ``sweep_id`` on a local cluster.
 
@@ -315,8 +331,14 @@ class SweepScreen(Screen[None]):
 
         self._stop_following()
         recorder = SweepRecorder(sweep_id, self.store, warn=lambda text: None)
+        recorder.take_up(continued or {})
         self.sweep = Sweep(
-            runs, self.data, sweep_id=sweep_id, workers=self.n_workers, recorder=recorder
+            runs,
+            self.data,
+            sweep_id=sweep_id,
+            workers=self.n_workers,
+            recorder=recorder,
+            resume=resume,
         )
         self.sweep_id = sweep_id
         self._earlier = earlier or []

@@ -1,0 +1,158 @@
+"""``nntui sweep --continue`` keeps what was trained: stopped and failed runs go on from their
+last model and shuffle state, not from epoch 1; ``--restart`` starts them again; the
+output names which run continues from where. Deleting a running sweep is refused.
+
+The model is sent to the client at most every 30 s; the tests set Dask's config key
+``nntui.checkpoint-seconds`` (DASK_NNTUI__CHECKPOINT_SECONDS) lower so a run has sent
+several within seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+from nntui.engine.config import TrainConfig
+from nntui.engine.events import EpochDone
+from nntui.engine.training import Trainer
+from nntui.store.runs import RunStore
+from tests.system.test_sweep_cluster import NNTUI
+
+EPOCHS = 300
+AXES = ["--eta", "3", "--hidden", "10", "--epochs", str(EPOCHS), "--train-size", "300"]
+
+
+def _env(runs_dir: Path) -> dict[str, str]:
+    return {**os.environ, "NNTUI_RUNS": str(runs_dir), "DASK_NNTUI__CHECKPOINT_SECONDS": "0.2"}
+
+
+def _start(tiny_data_file: Path, runs_dir: Path, seeds: int = 1) -> subprocess.Popen:
+    args = [*AXES, "--seeds", str(seeds), "--workers", "1", "--data", str(tiny_data_file)]
+    return subprocess.Popen(
+        [NNTUI, "sweep", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(runs_dir),
+    )
+
+
+def _until_epoch(proc: subprocess.Popen, epoch: int) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if f": Epoch {epoch}:" in line:
+            return
+    raise AssertionError(f"no epoch {epoch}: {proc.stderr.read() if proc.stderr else ''}")
+
+
+def _continue(tiny_data_file: Path, runs_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    (sweep,) = {r.sweep for r in RunStore(runs_dir).list()}
+    return subprocess.run(
+        [NNTUI, "sweep", "--continue", sweep, "--workers", "1", "--data", str(tiny_data_file),
+         *extra],
+        capture_output=True,
+        text=True,
+        env=_env(runs_dir),
+        timeout=240,
+    )  # fmt: skip
+
+
+def _uninterrupted(tiny_data, seed: int) -> list[int]:
+    config = TrainConfig(sizes=(784, 10, 10), eta=3.0, epochs=EPOCHS, train_size=300, seed=seed)
+    with threadpool_limits(limits=1):
+        return [e.correct for e in Trainer(tiny_data, config).run() if isinstance(e, EpochDone)]
+
+
+def test_a_stopped_run_continues_from_its_last_epoch_as_if_never_stopped(
+    tiny_data, tiny_data_file, tmp_path
+):
+    runs_dir = tmp_path / "runs"
+    proc = _start(tiny_data_file, runs_dir)
+    try:
+        _until_epoch(proc, 20)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    (stopped,) = RunStore(runs_dir).list()
+    assert stopped.status == "stopped" and 20 <= stopped.epochs_done < EPOCHS
+    assert stopped.model_epoch == stopped.epochs_done  # the model came back at the end
+
+    result = _continue(tiny_data_file, runs_dir)
+    assert result.returncode == 0, result.stderr
+    assert f"continues from epoch {stopped.epochs_done}" in result.stderr
+    first = re.search(r": Epoch (\d+):", result.stdout)
+    assert first is not None and int(first.group(1)) == stopped.epochs_done + 1
+    (done,) = RunStore(runs_dir).list()
+    assert done.name == stopped.name and done.status == "completed"  # the same record
+    assert [r["epoch"] for r in done.history] == list(range(1, EPOCHS + 1))
+    # Its model and shuffles went on where they were: the same epochs as one long run.
+    assert [r["correct"] for r in done.history] == _uninterrupted(tiny_data, done.seed)
+
+
+def test_a_killed_sweep_continues_from_the_last_model_that_reached_it(tiny_data_file, tmp_path):
+    runs_dir = tmp_path / "runs"
+    proc = _start(tiny_data_file, runs_dir)
+    try:
+        _until_epoch(proc, 40)
+        time.sleep(0.5)  # a checkpoint or two after that
+        proc.send_signal(signal.SIGKILL)  # nothing sent at the end: only the checkpoints
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    (lost,) = RunStore(runs_dir).list()
+    assert lost.model_epoch is not None and 1 <= lost.model_epoch <= lost.epochs_done
+    result = _continue(tiny_data_file, runs_dir)
+    assert result.returncode == 0, result.stderr
+    assert f"continues from epoch {lost.model_epoch}" in result.stderr
+    (done,) = RunStore(runs_dir).list()
+    assert done.status == "completed"
+    assert [r["epoch"] for r in done.history] == list(range(1, EPOCHS + 1))  # no gap, no twice
+
+
+def test_restart_trains_again_from_epoch_1_and_says_so(tiny_data_file, tmp_path):
+    runs_dir = tmp_path / "runs"
+    proc = _start(tiny_data_file, runs_dir)
+    try:
+        _until_epoch(proc, 10)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    result = _continue(tiny_data_file, runs_dir, "--restart")
+    assert result.returncode == 0, result.stderr
+    assert "starts again from epoch 1" in result.stderr
+    assert re.search(r": Epoch 1:", result.stdout)
+    (done,) = RunStore(runs_dir).list()
+    assert done.status == "completed" and done.epochs_done == EPOCHS
+
+
+def test_deleting_a_running_sweep_is_refused(tiny_data_file, tmp_path):
+    runs_dir = tmp_path / "runs"
+    proc = _start(tiny_data_file, runs_dir)
+    try:
+        _until_epoch(proc, 3)
+        (running,) = RunStore(runs_dir).list()
+        refused = subprocess.run(
+            [NNTUI, "runs", "--sweep", running.sweep or "", "--delete"],
+            capture_output=True,
+            text=True,
+            env=_env(runs_dir),
+            timeout=60,
+        )
+        assert refused.returncode == 2, refused.stderr
+        assert "still running" in refused.stderr and "Traceback" not in refused.stderr
+        assert running.path.is_dir()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    (kept,) = RunStore(runs_dir).list()
+    assert kept.status == "stopped" and kept.epochs_done >= 3
