@@ -221,6 +221,7 @@ class NotARun(Exception):
     """Raised by a reader to say a folder is not a run (its message is the reason)."""
 
 
+_inherited: list[sqlite3.Connection] = []  # connections a fork brought along, never closed
 _said: set[tuple[str, str]] = set()  # (index path, what): notes said once per process
 _said_lock = threading.Lock()
 
@@ -247,20 +248,74 @@ class RunIndex:
         self._warn = warn
         self._checked = False  # schema known good in this process
         self._why: str | None = None  # why the file was removed, for the rebuild's line
+        self._local = threading.local()
+        self._generation = 0  # moved on by `remove`: every thread opens the new file
 
     # Connections. ---------------------------------------------------------------------
     @contextlib.contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection in autocommit mode; `sqlite3.Error` / `OSError` if it cannot be had."""
+        """This thread's connection, in autocommit mode; `sqlite3.Error` / `OSError` if none.
+
+        Each thread keeps its connection: closing the last connection to a WAL
+        database checkpoints it and removes the WAL, which costs more than a
+        whole epoch's write. A connection is opened again after a fork, after
+        `remove`, or when the file was replaced (another process rebuilt it).
+        """
+        conn = self._connection()
+        try:
+            yield conn
+        except BaseException as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError):
+                self._forget()
+            raise
+
+    def _connection(self) -> sqlite3.Connection:
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is not None:
+            same = (local.pid, local.generation, local.inode) == (
+                os.getpid(),
+                self._generation,
+                _inode(self.path),
+            )
+            if same:
+                return conn
+            self._forget()
+            self._checked = False  # another file, perhaps made by another version: check it
+        conn = self.open()
+        local.conn, local.pid = conn, os.getpid()
+        local.generation, local.inode = self._generation, _inode(self.path)
+        return conn
+
+    def _forget(self) -> None:
+        """Let go of this thread's connection (closed, unless it came through a fork)."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            if getattr(self._local, "pid", None) == os.getpid():
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            else:  # SQLite's locks belong to the parent: closing here could break them
+                _inherited.append(conn)
+
+    def close(self) -> None:
+        """Close this thread's connection (the next use opens another)."""
+        self._forget()
+
+    def open(self) -> sqlite3.Connection:
+        """A new connection of its own (for a long read); the schema checked the first time."""
         conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
             if not self._checked:
                 self._prepare(conn)
-            else:
-                conn.execute("PRAGMA synchronous=NORMAL")
-            yield conn
-        finally:
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
             conn.close()
+            raise
+        return conn
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Check the file is our index of this schema; make or remake it if not."""
@@ -310,6 +365,8 @@ class RunIndex:
     def remove(self, why: str = "removed") -> None:
         """Delete the index file (and WAL's two companions): the next use rebuilds it."""
         self._why = why
+        self._generation += 1
+        self._forget()
         for suffix in ("", "-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
@@ -463,11 +520,15 @@ class RunIndex:
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
             params = [*params, -1 if limit is None else limit, offset]
-        with self.connect() as conn:
+        # A connection of its own: the caller may use the index between two rows.
+        conn = self.open()
+        try:
             cursor = conn.execute(sql, params)
             while batch := cursor.fetchmany(BATCH):
                 for values in batch:
                     yield Row(*values)
+        finally:
+            conn.close()
 
     def version(self) -> tuple[int, int]:
         """A token that changes whenever a row is written or deleted (rows, highest rowid).
@@ -489,6 +550,13 @@ class RunIndex:
                     "SELECT DISTINCT sweep FROM runs WHERE sweep IS NOT NULL ORDER BY sweep"
                 )
             ]
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def _runs(n: int) -> str:

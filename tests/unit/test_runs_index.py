@@ -106,7 +106,9 @@ def test_a_listed_run_reads_its_epochs_only_when_asked(store):
 @pytest.mark.parametrize("damage", ["deleted", "corrupt", "other version", "foreign sqlite"])
 def test_a_missing_or_damaged_index_is_rebuilt_with_one_line(tmp_path, damage):
     root = tmp_path / "runs"
-    names = make_runs(RunStore(root), 5)
+    writer = RunStore(root)
+    names = make_runs(writer, 5)
+    writer.close()  # the last connection: SQLite folds the WAL into the file
     expected = folder_view(root)
     path = root / FILE
     for suffix in ("-wal", "-shm"):
