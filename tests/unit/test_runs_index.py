@@ -154,16 +154,19 @@ def test_runs_written_without_the_index_are_found(tmp_path):
     ]
     with open(older.path / "epochs.jsonl", "a") as f:
         f.write(json.dumps(record(1, 99)) + "\n")
-    # And a person marks a finished run as stopped, by hand.
+    # And a person marks a finished run as diverged, by hand: finished runs are not
+    # watched (that is what keeps a listing quick), until --reindex reads everything.
     victim = sorted(p for p in root.iterdir() if p.name.endswith("_eta1"))[0]
     doc = json.loads((victim / "run.json").read_text())
     (victim / "run.json").write_text(json.dumps({**doc, "status": "diverged"}))
     fresh = RunStore(root)
-    assert index_view(fresh) == folder_view(root)
     assert fresh.get(run.name).epochs_done == 1
     assert fresh.query([parse_filter(f"name={older.name}")])[0].epochs_done == 1
+    assert fresh.query([parse_filter(f"name={victim.name}")])[0].status == "completed"
+    assert fresh.notes == []  # the running run's new epoch is no news
+    fresh.reindex()
     assert fresh.query([parse_filter(f"name={victim.name}")])[0].status == "diverged"
-    assert len(fresh.notes) == 1 and "1 run new or changed" in fresh.notes[0]
+    assert index_view(fresh) == folder_view(root)
     # A running run's new epochs are no news: its writer may be between its file and its row.
     older.finish("completed")
 
@@ -372,6 +375,9 @@ def test_a_writer_killed_mid_write_leaves_an_index_the_next_start_repairs(tmp_pa
     writer.wait(timeout=30)
     store = RunStore(root)
     listed = index_view(store)
-    assert listed == folder_view(root) and len(listed) >= 5
-    # The run being written when it died was "running", and its process is gone.
-    assert sum(1 for v in listed.values() if v[0] == "interrupted") == 1
+    assert listed == folder_view(root) and len(listed) >= 4
+    # The run being written when it died (if it got as far as its run.json) was
+    # "running", and its process is gone; every other one completed.
+    statuses = sorted(v[0] for v in listed.values())
+    assert statuses.count("interrupted") <= 1
+    assert set(statuses) <= {"completed", "interrupted"}
