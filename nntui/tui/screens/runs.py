@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 from textual_plotext import PlotextPlot
 
 from nntui.engine.analysis import BOOK_ACCURACY
@@ -125,6 +125,7 @@ class RunsScreen(Screen[RunInfo | None]):
         self.runs: dict[str, RunInfo] = {}  # the rows read so far, newest first
         self.total = 0  # runs in the store
         self._version: tuple[int, int] | None = None
+        self._relisting: Worker[None] | None = None
 
     @property
     def loaded(self) -> int:
@@ -150,7 +151,7 @@ class RunsScreen(Screen[RunInfo | None]):
         # stat per run, or a rebuild of the whole index the first time) is the worker's.
         self._show(*self._read(PAGE))
         runs.focus()
-        self._relist(None, PAGE)
+        self._relisting = self._relist(None, PAGE)
         self.set_interval(RELIST_INTERVAL, self.relist)
 
     def _read(self, limit: int) -> tuple[tuple[int, int] | None, int, list[RunInfo]]:
@@ -160,9 +161,11 @@ class RunsScreen(Screen[RunInfo | None]):
 
     def relist(self) -> None:
         """Read the runs again in a thread; the rows already listed, if any run changed."""
-        self._relist(self._version, max(PAGE, self.loaded))
+        if self._relisting is not None and not self._relisting.is_finished:
+            return  # still at it (a big store on a busy machine): let it finish, not cancel it
+        self._relisting = self._relist(self._version, max(PAGE, self.loaded))
 
-    @work(thread=True, exclusive=True, group="runs-relist", exit_on_error=False)
+    @work(thread=True, group="runs-relist", exit_on_error=False)
     def _relist(self, version: tuple[int, int] | None, limit: int) -> None:
         total = self.store.count()  # brings the index up to date with the folders
         now = self.store.version()
