@@ -28,10 +28,12 @@ one line.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
 import sqlite3
+import stat as stat_module
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -314,6 +316,7 @@ class RunIndex:
 
     def open(self) -> sqlite3.Connection:
         """A new connection of its own (for a long read); the schema checked the first time."""
+        _check_plain_file(self.path)
         conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
             if not self._checked:
@@ -574,6 +577,20 @@ class RunIndex:
 def _status(live: dict[str, tuple[Any, ...]], name: str) -> str | None:
     found = live.get(name)
     return None if found is None else str(found[2])
+
+
+def _check_plain_file(path: Path) -> None:
+    """`OSError` if something other than a plain file (or nothing) is at ``path``.
+
+    Opening a FIFO would block for ever, and a symlink would have SQLite write
+    wherever it points: a runs directory shared with others should not allow either.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat_module.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "not a plain file", os.fspath(path))
 
 
 def _dir_stamp(path: str) -> str:

@@ -310,6 +310,23 @@ def test_an_unwritable_index_falls_back_to_reading_the_folders(store):
     assert fresh.count() == 2 and len(fresh.query(limit=1)) == 1
 
 
+@pytest.mark.parametrize("thing", ["fifo", "symlink"])
+def test_a_fifo_or_symlink_in_place_of_the_index_is_not_opened(store, tmp_path, thing):
+    names = make_runs(store, 2)
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.root / FILE}{suffix}").unlink(missing_ok=True)
+    target = tmp_path / "elsewhere.sqlite"
+    if thing == "fifo":
+        os.mkfifo(store.root / FILE)
+    else:
+        os.symlink(target, store.root / FILE)
+    fresh = RunStore(store.root)
+    assert sorted(r.name for r in fresh.list()) == sorted(names)  # read from the folders
+    assert len(fresh.notes) == 1 and "not a plain file" in fresh.notes[0]
+    assert not target.exists()
+
+
 def test_reindex_forces_a_rebuild(store):
     make_runs(store, 3)
     assert store.reindex() == 3
