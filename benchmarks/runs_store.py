@@ -121,8 +121,11 @@ def build(root: Path, n: int) -> float:
     return time.perf_counter() - start
 
 
-def measure(cmd: list[str], env: dict[str, str], stdin: str | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one process, its stdout thrown away."""
+def measure(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one process, its stdout thrown away.
+
+    On a shared machine the wall time swings with the load; the CPU time much less.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO
@@ -135,7 +138,7 @@ def measure(cmd: list[str], env: dict[str, str], stdin: str | None = None) -> tu
     code = os.waitstatus_to_exitcode(status)
     if code != 0 or "Traceback" in err:
         sys.exit(f"{' '.join(cmd)} failed ({code}):\n{err}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 DASHBOARD = """
@@ -161,11 +164,11 @@ async def main():
         synced = time.perf_counter() - start
         presses = 0
         start = time.perf_counter()
-        while screen.loaded < 1000:
+        while screen.loaded < min(1000, screen.total):
             await pilot.press("pagedown")
             presses += 1
         await pilot.pause()
-        per_key = (time.perf_counter() - start) / presses
+        per_key = (time.perf_counter() - start) / max(presses, 1)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{opened:.3f} {synced:.3f} {per_key:.4f} {screen.loaded} {presses} {peak:.0f}")
 
@@ -195,6 +198,7 @@ def sweep_recording(root: Path, runs: int) -> list[float]:
     import numpy as np
 
     from nntui.engine.config import TrainConfig
+    from nntui.store.index import Filter
     from nntui.store.runs import RunStore
     from nntui.sweep.events import RunEnded, RunEpoch, RunStarted, SweepStarted
     from nntui.sweep.grid import RunSpec
@@ -219,6 +223,10 @@ def sweep_recording(root: Path, runs: int) -> list[float]:
             now = time.perf_counter()
             per_hundred.append((now - start) / 100)
             start = now
+    # Leave the store as it was, for the next run of the benchmark: `nntui delete --sweep`.
+    start = time.perf_counter()
+    deleted = store.delete(store.query([Filter("sweep", "=", "sw-bench-new")]))
+    print(f"  deleted the sweep's {deleted:,} runs in {time.perf_counter() - start:.2f} s")
     return per_hundred
 
 
@@ -239,8 +247,10 @@ def main() -> None:
             if not root.exists():
                 print(f"built {n:,} runs of {EPOCHS} epochs in {build(root, n):.1f} s")
             env = {**os.environ, "NNTUI_RUNS": str(root), "NO_COLOR": "1", "COLUMNS": "120"}
-            wall, peak = measure([*_nntui(), "runs", "--reindex"], env)
-            print(f"  nntui runs --reindex          {wall:6.2f} s  {peak:6.0f} MiB   (once)")
+            wall, cpu, peak = measure([*_nntui(), "runs", "--reindex"], env)
+            print(
+                f"  {'nntui runs --reindex':28s} {wall:6.2f} s  cpu {cpu:5.2f} s  {peak:4.0f} MiB"
+            )
             commands = {
                 "nntui runs": ["runs"],
                 "nntui runs --sort best ...": [
@@ -256,12 +266,19 @@ def main() -> None:
             }
             for label, argv in commands.items():
                 results = [measure([*_nntui(), *argv], env) for _ in range(args.repeat)]
-                walls = sorted(w for w, _ in results)
-                peak = max(p for _, p in results)
+                walls = sorted(r[0] for r in results)
+                cpus = sorted(r[1] for r in results)
+                peak = max(r[2] for r in results)
                 print(
-                    f"  {label:28s} {walls[len(walls) // 2]:6.2f} s  {peak:6.0f} MiB   "
-                    f"(median of {len(walls)}; min {walls[0]:.2f} s)"
+                    f"  {label:28s} {walls[len(walls) // 2]:6.2f} s  "
+                    f"cpu {cpus[len(cpus) // 2]:5.2f} s  {peak:4.0f} MiB   "
+                    f"(median of {len(walls)}; fastest {walls[0]:.2f} s)"
                 )
+            if n == args.sizes[0]:
+                empty = base / "runs-0"
+                empty.mkdir(exist_ok=True)
+                opened, *_ = dashboard({**env, "NNTUI_RUNS": str(empty)})
+                print(f"  (dashboard R on an empty store, for comparison: {opened:.2f} s)")
             opened, synced, per_key, loaded, presses, peak = dashboard(env)
             print(
                 f"  dashboard R: listed in {opened:.2f} s, checked against the folders "
@@ -274,6 +291,7 @@ def main() -> None:
         per = sweep_recording(root, args.sweep_runs)
         print("  ms per run, each hundred: " + " ".join(f"{1000 * s:.1f}" for s in per))
         print(f"  last hundred / first hundred: {per[-1] / per[0]:.2f}")
+        print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
