@@ -244,11 +244,11 @@ def say_once(path: Path, what: str, line: str, warn: Callable[[str], object]) ->
 
 
 class RunIndex:
-    """The SQLite file of one runs directory. Opens a short connection per operation.
+    """The SQLite file of one runs directory, used from any thread and any process.
 
-    A connection per operation costs a fraction of a millisecond and makes the
-    index safe to use from any thread and after a fork; SQLite's own locking
-    (WAL, busy timeout) keeps writers from several processes apart.
+    Each thread has a connection of its own (see `connect`); SQLite's locking
+    (WAL, busy timeout) keeps writers from several processes apart, and every
+    write is one short transaction.
     """
 
     def __init__(self, root: Path, warn: Callable[[str], object]) -> None:
