@@ -83,7 +83,9 @@ def runs(
     reindex: Annotated[
         bool,
         typer.Option(
-            "--reindex", help="Rebuild the runs index from the run folders before listing."
+            "--reindex",
+            help="Read every run folder again into the runs index first (say, after "
+            "editing finished runs by hand).",
         ),
     ] = False,
 ) -> None:
@@ -92,6 +94,7 @@ def runs(
     The directory is $NNTUI_RUNS, else ~/.local/share/nntui/runs. A run's name,
     or the start of one, can be given to 'nntui eval' and 'nntui predict'.
     Runs of a sweep show its id; --sweep ID shows that sweep's summary.
+    --json prints every run (oldest first, one per line) with its epochs.
     """
     if delete and sweep is None:
         raise ConfigError("--delete needs --sweep ID (which sweep's runs to delete)")
@@ -237,7 +240,7 @@ def delete(
     names: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[RUN]...",
+            metavar="RUN",
             help="Runs to delete: names from 'nntui runs', or unique starts of them.",
             show_default=False,
         ),

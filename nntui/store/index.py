@@ -3,15 +3,20 @@
 The run folders stay the source of truth; ``<runs dir>/.index.sqlite`` only
 remembers what reading them gave. Every writer in `nntui.store.runs` writes a
 run's files first (atomically), then its row, so a crash between the two leaves
-a folder the index does not list, or lists as it was: each row keeps a *stamp*
-of the files it was read from (size and mtime in ns of ``run.json`` and
-``epochs.jsonl``), and `RunIndex.sync` re-reads any folder it lacks (written by
-hand, copied in, or made by an nntui without the index), any whose ``run.json``
-changed, and, for a run still "running", any whose ``epochs.jsonl`` grew:
-appending an epoch changes that file's size and mtime, not the folder's. A
-finished run's epochs are not watched (that halves the stats, which are most of
-the cost of a listing); ``nntui runs --reindex`` reads everything again. Rows
-whose folder is gone are dropped.
+a folder the index does not list, or lists as it was. `RunIndex.sync` brings it
+up to date cheaply enough to run before every listing:
+
+* folders made or removed by anyone (by hand, copied in, by an nntui without
+  the index) move the runs directory's mtime and link count: when that stamp
+  differs from the one kept, the folder names are compared with the rows, and
+  new folders are read, rows without a folder dropped;
+* a run still "running" may be written by a process that does not keep the
+  index (an older nntui): each row keeps a stamp (size and mtime in ns) of its
+  ``run.json`` and ``epochs.jsonl``, and these runs' files are checked every
+  time (appending an epoch changes the file's stamp, not the folder's);
+* a finished run's files are not looked at again: at 20,000 runs those stats
+  would be most of the cost of a listing. After editing finished runs by hand,
+  ``nntui runs --reindex`` reads every folder again.
 
 The file is in WAL mode with a busy timeout, so several writers (a training, a
 dashboard, a sweep client) and readers share it. Where WAL cannot work (some
@@ -23,11 +28,14 @@ one line.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
 import sqlite3
+import stat as stat_module
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -36,7 +44,7 @@ from typing import Any
 from nntui.engine.errors import ConfigError, reason
 
 FILE = ".index.sqlite"  # hidden, so that listing the run folders passes over it
-SCHEMA = 1  # PRAGMA user_version; another number means: rebuild
+SCHEMA = 2  # PRAGMA user_version; another number means: rebuild
 APPLICATION_ID = 0x6E6E7475  # "nntu", so that a foreign SQLite file is not taken for ours
 BUSY_SECONDS = 30.0  # how long a writer waits for another one's transaction
 BATCH = 500  # rows fetched at a time when streaming
@@ -88,6 +96,7 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_by_start ON runs (started_ts, name);
 CREATE INDEX runs_by_sweep ON runs (sweep, started_ts);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE skipped (              -- folders that are not readable runs, and why
     name TEXT PRIMARY KEY,
     why TEXT NOT NULL,
@@ -221,6 +230,7 @@ class NotARun(Exception):
     """Raised by a reader to say a folder is not a run (its message is the reason)."""
 
 
+_inherited: list[sqlite3.Connection] = []  # connections a fork brought along, never closed
 _said: set[tuple[str, str]] = set()  # (index path, what): notes said once per process
 _said_lock = threading.Lock()
 
@@ -234,11 +244,11 @@ def say_once(path: Path, what: str, line: str, warn: Callable[[str], object]) ->
 
 
 class RunIndex:
-    """The SQLite file of one runs directory. Opens a short connection per operation.
+    """The SQLite file of one runs directory, used from any thread and any process.
 
-    A connection per operation costs a fraction of a millisecond and makes the
-    index safe to use from any thread and after a fork; SQLite's own locking
-    (WAL, busy timeout) keeps writers from several processes apart.
+    Each thread has a connection of its own (see `connect`); SQLite's locking
+    (WAL, busy timeout) keeps writers from several processes apart, and every
+    write is one short transaction.
     """
 
     def __init__(self, root: Path, warn: Callable[[str], object]) -> None:
@@ -247,20 +257,75 @@ class RunIndex:
         self._warn = warn
         self._checked = False  # schema known good in this process
         self._why: str | None = None  # why the file was removed, for the rebuild's line
+        self._local = threading.local()
+        self._generation = 0  # moved on by `remove`: every thread opens the new file
 
     # Connections. ---------------------------------------------------------------------
     @contextlib.contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection in autocommit mode; `sqlite3.Error` / `OSError` if it cannot be had."""
+        """This thread's connection, in autocommit mode; `sqlite3.Error` / `OSError` if none.
+
+        Each thread keeps its connection: closing the last connection to a WAL
+        database checkpoints it and removes the WAL, which costs more than a
+        whole epoch's write. A connection is opened again after a fork, after
+        `remove`, or when the file was replaced (another process rebuilt it).
+        """
+        conn = self._connection()
+        try:
+            yield conn
+        except BaseException as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError):
+                self._forget()
+            raise
+
+    def _connection(self) -> sqlite3.Connection:
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is not None:
+            same = (local.pid, local.generation, local.inode) == (
+                os.getpid(),
+                self._generation,
+                _inode(self.path),
+            )
+            if same:
+                return conn
+            self._forget()
+            self._checked = False  # another file, perhaps made by another version: check it
+        conn = self.open()
+        local.conn, local.pid = conn, os.getpid()
+        local.generation, local.inode = self._generation, _inode(self.path)
+        return conn
+
+    def _forget(self) -> None:
+        """Let go of this thread's connection (closed, unless it came through a fork)."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            if getattr(self._local, "pid", None) == os.getpid():
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            else:  # SQLite's locks belong to the parent: closing here could break them
+                _inherited.append(conn)
+
+    def close(self) -> None:
+        """Close this thread's connection (the next use opens another)."""
+        self._forget()
+
+    def open(self) -> sqlite3.Connection:
+        """A new connection of its own (for a long read); the schema checked the first time."""
+        _check_plain_file(self.path)
         conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
             if not self._checked:
                 self._prepare(conn)
-            else:
-                conn.execute("PRAGMA synchronous=NORMAL")
-            yield conn
-        finally:
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
             conn.close()
+            raise
+        return conn
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Check the file is our index of this schema; make or remake it if not."""
@@ -310,6 +375,8 @@ class RunIndex:
     def remove(self, why: str = "removed") -> None:
         """Delete the index file (and WAL's two companions): the next use rebuilds it."""
         self._why = why
+        self._generation += 1
+        self._forget()
         for suffix in ("", "-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
@@ -338,15 +405,21 @@ class RunIndex:
         A folder that cannot be read is remembered in ``skipped`` with why, so
         that it is not read again until its files change.
         """
+        base = os.fspath(self.root)
+        root_stamp = _dir_stamp(base)
         with self.connect() as conn:
             rebuild = conn.execute("SELECT why FROM skipped WHERE name = '.rebuild'").fetchone()
-            indexed = dict(conn.execute("SELECT name, run_stamp FROM runs"))
-            # A finished run's epochs change no more: its run.json is watched (for a hand
-            # edit); a running one's epochs.jsonl too (an older nntui may be appending).
+            known_root = conn.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
+            # Folders came or went (the directory's mtime and link count moved): compare
+            # the names. Otherwise only the runs still going need a look.
+            scan = rebuild is not None or known_root is None or known_root[0] != root_stamp
+            indexed: set[str] = (
+                {name for (name,) in conn.execute("SELECT name FROM runs")} if scan else set()
+            )
             live = {
-                name: (history_stamp, status, pid, host)
-                for name, history_stamp, status, pid, host in conn.execute(
-                    "SELECT name, history_stamp, status, pid, host FROM runs "
+                name: (run_stamp, history_stamp, status, pid, host)
+                for name, run_stamp, history_stamp, status, pid, host in conn.execute(
+                    "SELECT name, run_stamp, history_stamp, status, pid, host FROM runs "
                     "WHERE status IN ('running', 'interrupted')"
                 )
             }
@@ -356,27 +429,33 @@ class RunIndex:
                     "SELECT name, run_stamp, history_stamp FROM skipped WHERE name != '.rebuild'"
                 )
             }
-        folders = _folders(self.root)
         stale: list[str] = []
         crashed: list[str] = []
-        base = os.fspath(self.root)
-        for name in folders:
-            # Plain strings: at 20,000 runs, pathlib's joins cost more than the stats.
-            run_stamp = _stamp(f"{base}/{name}/run.json")
-            known = indexed.get(name)
-            if known is not None:
-                if known != run_stamp:
-                    stale.append(name)
-                elif name in live:
-                    history_stamp, status, pid, host = live[name]
-                    if history_stamp != _stamp(f"{base}/{name}/epochs.jsonl"):
-                        stale.append(name)
-                    elif status == "running" and process_gone(pid, host):
-                        crashed.append(name)
-            elif skipped.get(name) != (run_stamp, _stamp(f"{base}/{name}/epochs.jsonl")):
+        gone: list[str] = []
+        # Plain strings: at 20,000 runs, pathlib's joins cost more than the stats.
+        for name, (run_stamp, history_stamp, status, pid, host) in live.items():
+            now = (_stamp(f"{base}/{name}/run.json"), _stamp(f"{base}/{name}/epochs.jsonl"))
+            if now == ("-", "-") and not os.path.isdir(f"{base}/{name}"):
+                gone.append(name)
+            elif now != (run_stamp, history_stamp):
                 stale.append(name)
-        gone = [n for n in indexed if n not in folders]
-        gone += [n for n in skipped if n not in folders]
+            elif status == "running" and process_gone(pid, host):
+                crashed.append(name)
+        for name, stamps in skipped.items():
+            now = (_stamp(f"{base}/{name}/run.json"), _stamp(f"{base}/{name}/epochs.jsonl"))
+            if now != stamps:
+                (stale if os.path.isdir(f"{base}/{name}") else gone).append(name)
+        if scan:
+            folders = _folders(self.root)
+            stale += [n for n in folders if n not in indexed and n not in skipped]
+            gone += [n for n in indexed if n not in folders and n not in live]
+            gone += [n for n in skipped if n not in folders and n not in gone]
+        # A stamp taken within a second or two of a change may miss a second change in the
+        # same tick of a coarse clock (some filesystems keep seconds): then look again.
+        settled = root_stamp if _settled(base) else ""
+        if scan or known_root is None or known_root[0] != settled:
+            with self.connect() as conn:
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('root', ?)", (settled,))
         if not stale and not gone and not crashed and rebuild is None:
             return
         rows: list[Row] = []
@@ -412,8 +491,8 @@ class RunIndex:
         else:
             # A writer updates its row right after its files: a "running" run read here was
             # caught between the two, which is no news. Anything else changed outside nntui.
-            outside = [r for r in rows if live.get(r.name, ("", ""))[1] != "running"]
-            outside_gone = [n for n in gone if live.get(n, ("", ""))[1] != "running"]
+            outside = [r for r in rows if _status(live, r.name) != "running"]
+            outside_gone = [n for n in gone if _status(live, n) != "running"]
             if outside or outside_gone:
                 self._warn(
                     f"note: updated the runs index: {_runs(len(outside))} new or changed and "
@@ -463,11 +542,15 @@ class RunIndex:
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
             params = [*params, -1 if limit is None else limit, offset]
-        with self.connect() as conn:
+        # A connection of its own: the caller may use the index between two rows.
+        conn = self.open()
+        try:
             cursor = conn.execute(sql, params)
             while batch := cursor.fetchmany(BATCH):
                 for values in batch:
                     yield Row(*values)
+        finally:
+            conn.close()
 
     def version(self) -> tuple[int, int]:
         """A token that changes whenever a row is written or deleted (rows, highest rowid).
@@ -489,6 +572,49 @@ class RunIndex:
                     "SELECT DISTINCT sweep FROM runs WHERE sweep IS NOT NULL ORDER BY sweep"
                 )
             ]
+
+
+def _status(live: dict[str, tuple[Any, ...]], name: str) -> str | None:
+    found = live.get(name)
+    return None if found is None else str(found[2])
+
+
+def _check_plain_file(path: Path) -> None:
+    """`OSError` if something other than a plain file (or nothing) is at ``path``.
+
+    Opening a FIFO would block for ever, and a symlink would have SQLite write
+    wherever it points: a runs directory shared with others should not allow either.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat_module.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "not a plain file", os.fspath(path))
+
+
+def _dir_stamp(path: str) -> str:
+    """mtime, link count and inode of the runs directory: a folder made or removed moves one."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{st.st_mtime_ns}:{st.st_nlink}:{st.st_ino}"
+
+
+def _settled(path: str, margin: float = 2.0) -> bool:
+    """True if the directory has not changed for ``margin`` seconds (its stamp can be trusted)."""
+    try:
+        return time.time() - os.stat(path).st_mtime > margin
+    except OSError:
+        return False
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def _runs(n: int) -> str:

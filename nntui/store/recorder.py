@@ -35,7 +35,7 @@ class RunRecorder:
         self._warn = warn
         self.run: Run | None = None
         try:
-            self.run = (store or RunStore()).create(
+            self.run = (store or RunStore(warn=warn)).create(
                 config, seed, history=history, resumed_from=resumed_from
             )
         except ModelFileError as exc:

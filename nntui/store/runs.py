@@ -441,6 +441,10 @@ class RunStore:
         run._update_index()
         return run
 
+    def close(self) -> None:
+        """Close this thread's connection to the index (it is opened again when needed)."""
+        self.index.close()
+
     # The index. -----------------------------------------------------------------------
     def _open(self) -> bool:
         """Make sure the index can be used; remake a damaged one. False: read the folders."""
@@ -552,6 +556,14 @@ class RunStore:
         if (sync and not self._fresh()) or not self._open():
             return len(_select(self._scan(), filters, "started", False, None, 0))
         return self.index.count(filters)
+
+    def is_empty(self) -> bool:
+        """True if the runs directory holds no folder at all (a quick look, not a listing)."""
+        try:
+            with os.scandir(self.root) as entries:
+                return not any(not e.name.startswith(".") for e in entries)
+        except OSError:
+            return True
 
     def version(self) -> tuple[int, int] | None:
         """A token that changes when any run does (after a sync); None without an index."""

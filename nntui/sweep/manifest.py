@@ -182,11 +182,13 @@ def delete_sweep(store: RunStore, sweep: str) -> int:
 def drop_unfinished(store: RunStore, sweep: str, specs: list[RunSpec]) -> None:
     """Before running ``specs`` again, delete their stopped or failed records (no duplicates)."""
     keys = {(s.config.with_changes(seed=None), s.seed) for s in specs}
-    store.delete(
-        r
-        for r in stored_runs(store, sweep)
-        if r.status not in DONE and (r.config.with_changes(seed=None), r.seed) in keys
-    )
+    # As before the index: a record that cannot be removed is left, not a reason to stop.
+    with contextlib.suppress(ModelFileError):
+        store.delete(
+            r
+            for r in stored_runs(store, sweep)
+            if r.status not in DONE and (r.config.with_changes(seed=None), r.seed) in keys
+        )
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,28 @@ async def test_following_a_sweep_reads_again_only_the_runs_that_changed(tmp_path
         assert len(screen.rows) == 4
         for run in live:
             run.finish("completed")
+
+
+async def test_a_missing_index_is_rebuilt_by_the_worker_and_said(tmp_path, small_pages) -> None:
+    from pathlib import Path
+
+    from nntui.store.index import FILE
+
+    writer = RunStore(tmp_path / "runs")
+    names = fill(writer, 5)
+    writer.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{writer.root / FILE}{suffix}").unlink(missing_ok=True)
+    store = RunStore(writer.root)
+    app = Host(lambda: RunsScreen(store))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        runs = screen.query_one(SelectionList)
+        listed = [runs.get_option_at_index(i).value for i in range(runs.option_count)]
+        assert listed == names[::-1]
+        said = [n.message for n in app._notifications]
+        assert any("built the runs index" in m and "5 run folders" in m for m in said), said

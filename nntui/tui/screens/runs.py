@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 from textual_plotext import PlotextPlot
 
 from nntui.engine.analysis import BOOK_ACCURACY
@@ -116,6 +116,7 @@ class RunsScreen(Screen[RunInfo | None]):
         version: tuple[int, int] | None
         total: int
         infos: list[RunInfo]
+        notes: list[str]  # what the store said meanwhile (say, it rebuilt the index)
 
     def __init__(self, store: RunStore | None = None, data: MnistData | None = None) -> None:
         super().__init__()
@@ -124,6 +125,7 @@ class RunsScreen(Screen[RunInfo | None]):
         self.runs: dict[str, RunInfo] = {}  # the rows read so far, newest first
         self.total = 0  # runs in the store
         self._version: tuple[int, int] | None = None
+        self._relisting: Worker[None] | None = None
 
     @property
     def loaded(self) -> int:
@@ -144,35 +146,40 @@ class RunsScreen(Screen[RunInfo | None]):
         runs.border_subtitle = "space: show on chart"
         self.query_one(RunsChart).border_title = "Accuracy per epoch"
         self.query_one(RunsChart).border_subtitle = "┄ book 95.42%"
-        # The first page on the UI thread, so that the screen opens listed: at 20,000
-        # runs this is a tenth of a second (the index, not the folders, is read).
+        # The first page on the UI thread, so that the screen opens listed: the index as it
+        # is, a few milliseconds at any size. Bringing it up to date with the folders (a
+        # stat per run, or a rebuild of the whole index the first time) is the worker's.
         self._show(*self._read(PAGE))
         runs.focus()
+        self._relisting = self._relist(None, PAGE)
         self.set_interval(RELIST_INTERVAL, self.relist)
 
     def _read(self, limit: int) -> tuple[tuple[int, int] | None, int, list[RunInfo]]:
-        total = self.store.count()  # brings the index up to date with the folders
+        total = self.store.count(sync=False)
         version = self.store.version()
         return version, total, self.store.query(descending=True, limit=limit, sync=False)
 
     def relist(self) -> None:
         """Read the runs again in a thread; the rows already listed, if any run changed."""
-        self._relist(self._version, max(PAGE, self.loaded))
+        if self._relisting is not None and not self._relisting.is_finished:
+            return  # still at it (a big store on a busy machine): let it finish, not cancel it
+        self._relisting = self._relist(self._version, max(PAGE, self.loaded))
 
-    @work(thread=True, exclusive=True, group="runs-relist", exit_on_error=False)
+    @work(thread=True, group="runs-relist", exit_on_error=False)
     def _relist(self, version: tuple[int, int] | None, limit: int) -> None:
-        total = self.store.count()
+        total = self.store.count()  # brings the index up to date with the folders
         now = self.store.version()
-        if now is not None and now == version:
-            return
-        if get_current_worker().is_cancelled:
+        if (now is not None and now == version) or get_current_worker().is_cancelled:
             return
         infos = self.store.query(descending=True, limit=limit, sync=False)
-        self.post_message(self.Listed(now, total, infos))
+        self.post_message(self.Listed(now, total, infos, list(self.store.notes)))
+        self.store.notes.clear()
 
     @on(Listed)
     def _listed(self, message: Listed) -> None:
         self._show(message.version, message.total, message.infos)
+        for note in message.notes:  # the index was rebuilt or repaired, say
+            self.notify(note.removeprefix("note: "), timeout=8)
 
     def _show(self, version: tuple[int, int] | None, total: int, infos: list[RunInfo]) -> None:
         """List ``infos`` (newest first); keep the choices and the highlight."""
@@ -194,6 +201,8 @@ class RunsScreen(Screen[RunInfo | None]):
         if not infos:
             self.query_one("#run-details", Static).update(
                 f"No runs yet in {self.store.root}: each training run is kept there."
+                if self.store.is_empty()
+                else f"Reading the runs in {self.store.root}..."
             )
         self._plot()
         self._details()

@@ -30,7 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError, NntuiError
@@ -138,6 +138,7 @@ class SweepScreen(Screen[None]):
         self._earlier: list[Row] = []  # a continued sweep's runs that had already ended
         self._follow_timer: Any = None
         self._follow_version: tuple[int, int] | None = None
+        self._rereading: Worker[None] | None = None
         # name -> ((epochs done, status), its row): only a changed run's epochs are read again
         self._follow_rows: dict[str, tuple[tuple[int, str], Row]] = {}
         self._dirty = False
@@ -426,10 +427,11 @@ class SweepScreen(Screen[None]):
         self._show_rows(self.following, version, rows)
 
     def _reread_later(self) -> None:
-        if self.following is not None:
-            self._reread_in_thread(self.following, self._follow_version)
+        busy = self._rereading is not None and not self._rereading.is_finished
+        if self.following is not None and not busy:  # a slow reading is let finish
+            self._rereading = self._reread_in_thread(self.following, self._follow_version)
 
-    @work(thread=True, exclusive=True, group="sweep-follow", exit_on_error=False)
+    @work(thread=True, group="sweep-follow", exit_on_error=False)
     def _reread_in_thread(self, sweep_id: str, version: tuple[int, int] | None) -> None:
         # Bringing the index up to date costs a stat per run folder: not on the UI thread.
         self.store.count()
