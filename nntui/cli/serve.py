@@ -33,7 +33,7 @@ def dashboard_command(data: Path | None) -> str:
 def loopback_only(host: str, port: int) -> bool:
     """True if every address ``host`` names is this machine's loopback; `OSError` if none."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
     return all(address.is_loopback for address in addresses)
 
 

@@ -29,6 +29,7 @@ import os
 import signal
 import textwrap
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
@@ -52,7 +53,7 @@ DEFAULT_SIZE = (80, 24)
 PLACE_WAIT_SECONDS = 3.0
 # How long a closing websocket waits for the browser's answer.
 CLOSE_SECONDS = 3.0
-PAGE_DIR = os.path.join(os.path.dirname(__file__), "serve_page")
+PAGE_DIR = Path(__file__).with_name("serve_page")
 
 Send = Callable[[Any], Awaitable[None]]
 
@@ -314,8 +315,8 @@ async def run_server(
         if not stop.done():
             stop.set_result(signum)
 
-    for signum in STOP_SIGNALS:
-        loop.add_signal_handler(signum, on_signal, signum)
+    for stop_signal in STOP_SIGNALS:
+        loop.add_signal_handler(stop_signal, on_signal, stop_signal)
     try:
         ready(runner.addresses[0][1])
         signum = await stop
