@@ -93,7 +93,7 @@ def serve(
         )
 
     try:
-        code = asyncio.run(run_server(dashboard_command(data), host, port, sessions, ready))
+        code = asyncio.run(run_server(dashboard_command(data), host, port, sessions, ready, local))
     except ServeError as exc:
         fail(str(exc))
     raise typer.Exit(code)

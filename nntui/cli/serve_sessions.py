@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
 import signal
@@ -31,6 +32,7 @@ import textwrap
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -74,6 +76,27 @@ def terminal_size(width: object, height: object) -> tuple[int, int]:
             number = default
         size.append(min(max(number, low), high))
     return size[0], size[1]
+
+
+def trusted(origin: str | None, host: str, loopback: bool) -> bool:
+    """May a request with these ``Origin`` and ``Host`` headers use the server?
+
+    ``Origin``, when a browser sends it, must be the server's own address (as in
+    ``Host``); on a server listening on loopback only, ``Host`` must name this
+    machine (``localhost``, a loopback address) as well. Clients other than
+    browsers send no ``Origin``.
+    """
+    if origin is not None and urlsplit(origin).netloc.lower() != host.lower():
+        return False
+    if not loopback:
+        return True
+    name = urlsplit(f"//{host}").hostname or ""
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class Session(AppService):
@@ -155,13 +178,35 @@ def _quietly(send: Send) -> Send:
 class NntuiServer(Server):
     """textual-serve's server with a session cap, a short heartbeat and sessions that end."""
 
-    def __init__(self, command: str, max_sessions: int) -> None:
+    def __init__(self, command: str, max_sessions: int, loopback: bool = True) -> None:
         super().__init__(command, title="nntui")
         self.templates_path = PAGE_DIR  # our page: nntui's title, the font served locally
         self.max_sessions = max_sessions
+        self.loopback = loopback  # listening on this machine's loopback only
         self.sessions: list[Session] = []
         self.closing = False
         self._places = asyncio.Condition()  # notified when a session ends
+
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        app.middlewares.append(self._only_from_its_own_pages)
+        return app
+
+    @web.middleware
+    async def _only_from_its_own_pages(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Refuse what another web site asks of this server through the user's browser.
+
+        A page on any site can open a websocket to 127.0.0.1 (websockets are not
+        held to the same-origin rule), and through a dashboard train, read runs
+        and delete them; browsers say which page asks in ``Origin``. A site can
+        also make its own name resolve to 127.0.0.1 (DNS rebinding); then the
+        ``Host`` the browser sends is that name, not this machine's.
+        """
+        if not trusted(request.headers.get("Origin"), request.host, loopback=self.loopback):
+            raise web.HTTPForbidden(text="nntui serve: not from one of its own pages\n")
+        return await handler(request)
 
     async def on_startup(self, app: web.Application) -> None:
         """Print nothing: `nntui.cli.serve` prints the address itself."""
@@ -285,14 +330,20 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 async def run_server(
-    command: str, host: str, port: int, max_sessions: int, ready: Callable[[int], None]
+    command: str,
+    host: str,
+    port: int,
+    max_sessions: int,
+    ready: Callable[[int], None],
+    loopback: bool = True,
 ) -> int:
     """Serve until a signal comes; end every session; return 128 + the signal's number.
 
     ``ready`` is called with the port listened on (``port`` 0 picks a free one).
+    ``loopback`` says ``host`` is this machine's loopback only (see `trusted`).
     Raises `ServeError` if the address cannot be listened on.
     """
-    server = NntuiServer(command, max_sessions)
+    server = NntuiServer(command, max_sessions, loopback)
     runner = web.AppRunner(
         await server._make_app(),
         handle_signals=False,

@@ -177,3 +177,18 @@ async def test_a_data_path_the_shell_would_misread_reaches_the_dashboard(tiny_da
             await t.wait_for(READY)  # the data loaded: the path came through whole
         served.stop(signal.SIGTERM)
     assert not list(Path.cwd().glob("pwned")) and not (tmp_path / "pwned").exists()
+
+
+async def test_another_sites_page_gets_no_dashboard(tiny_data_file):
+    with serving("--data", str(tiny_data_file)) as served:
+        async with aiohttp.ClientSession() as http:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(
+                    f"{served.url}ws?width=80&height=24", headers={"Origin": "https://evil.example"}
+                )
+            assert refused.value.status == 403
+            # A name of the attacker's that resolves to 127.0.0.1 (DNS rebinding).
+            async with http.get(served.url, headers={"Host": "evil.example"}) as page:
+                assert page.status == 403
+        assert served.dashboards() == []
+        served.stop(signal.SIGTERM)
