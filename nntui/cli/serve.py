@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import os
 import shlex
@@ -86,11 +87,24 @@ def serve(
                 soft_wrap=True,
             )
         shown = f"[{host}]" if ":" in host else host
-        print(
-            f"nntui: serving the dashboard at http://{shown}:{bound_port}/ "
-            f"(at most {sessions} at once; Ctrl+C stops them all)",
-            flush=True,
-        )
+        address = f"http://{shown}:{bound_port}/"
+        try:
+            print(
+                f"nntui: serving the dashboard at {address} "
+                f"(at most {sessions} at once; Ctrl+C stops them all)",
+                flush=True,
+            )
+        except OSError as exc:  # stdout closed or full: say it where it can be read
+            null = os.open(os.devnull, os.O_WRONLY)  # so that later writes, and the exit, succeed
+            os.dup2(null, 1)
+            os.close(null)
+            with contextlib.suppress(OSError):
+                err_console.print(
+                    f"nntui: warning: cannot write to stdout ({exc.strerror or exc}); "
+                    f"serving the dashboard at {address}",
+                    markup=False,
+                    soft_wrap=True,
+                )
 
     try:
         code = asyncio.run(run_server(dashboard_command(data), host, port, sessions, ready, local))

@@ -187,3 +187,23 @@ def test_a_bare_dashboard_without_a_terminal_is_still_refused(tiny_data_file):
 )
 def test_only_its_own_pages_may_use_the_server(origin, host, loopback, ok):
     assert trusted(origin, host, loopback=loopback) is ok
+
+
+def test_a_stdout_that_fails_does_not_stop_the_server(tmp_path):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.Popen(
+            serve_command("--port", "0"), stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith("nntui: warning: cannot write to stdout (No space left on device)")
+        assert "serving the dashboard at http://127.0.0.1:" in line
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 143
+        assert proc.stderr.read() == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
