@@ -42,7 +42,7 @@ def serve(
     ctx: typer.Context,
     host: Annotated[
         str,
-        typer.Option(help="Address to listen on. Any other than this machine's own is a risk."),
+        typer.Option(help="Address to listen on; any but loopback lets other machines in."),
     ] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
