@@ -14,8 +14,11 @@ import socket
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
+
+pytest.importorskip("textual_serve")  # the `serve` extra (part of the `test` extra)
+
+import aiohttp  # installed with textual-serve
 
 from nntui.store.runs import RunStore
 from tests.fakedata import write_book_pickle
@@ -29,8 +32,6 @@ from tests.serve.served import (
     tab,
     until,
 )
-
-pytest.importorskip("textual_serve")
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,11 @@ import sys
 
 import pytest
 
-from tests.serve.served import serve_command, serving
-
-pytest.importorskip("textual_serve")
+pytest.importorskip("textual_serve")  # the `serve` extra (part of the `test` extra)
 
 from nntui.cli.serve import dashboard_command, loopback_only
 from nntui.cli.serve_sessions import MAX_SIZE, MIN_SIZE, terminal_size, trusted
+from tests.serve.served import serve_command, serving
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -16,14 +16,20 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("textual_serve")  # the `serve` extra (part of the `test` extra)
+pytest.importorskip("playwright")
+
+from playwright import sync_api
+
 from nntui.store.runs import RunStore
 from tests.fakedata import write_book_pickle
 from tests.serve.served import EPOCH_LINE, alive, serving, wait_until
 
-pytest.importorskip("textual_serve")
-sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI does)")
+# Skipped where chromium is missing, except in CI, whose .ci/run installs it.
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"), reason="chromium is not installed"
+)
 
 # textual-serve's page keeps its xterm.js Terminal inside its script bundle. The object
 # that holds it sets `fitAddon` just after `terminal`: a setter on Object.prototype for
