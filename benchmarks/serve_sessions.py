@@ -40,8 +40,7 @@ async def one_round(url: str, tabs: int, dashboards) -> tuple[list[float], list[
     async def open_one(stack):
         start = time.perf_counter()
         t = await stack.enter_async_context(tab(url))
-        while not t.text:
-            await t.read(60)
+        await t.wait_for(r"\S", timeout=120)  # anything drawn
         first.append(time.perf_counter() - start)
         await t.wait_for(READY, timeout=120)
         ready.append(time.perf_counter() - start)

@@ -42,17 +42,19 @@ from textual_serve.server import Server
 from nntui.engine.errors import NntuiError
 
 # aiohttp pings after this long without a message and gives up when no pong comes
-# within half of it: a dropped connection is noticed within 6 s.
-HEARTBEAT_SECONDS = 4.0
+# within half of it: a dropped connection is noticed within 4.5 s, and its dashboard
+# has ended within 4.5 + ENDING_GRACE_SECONDS = 10.5 s (the issue asks for 15).
+HEARTBEAT_SECONDS = 3.0
 # The dashboard ends within its own grace period (5 s) of a SIGHUP; past this, it is killed.
-ENDING_GRACE_SECONDS = 7.0
+ENDING_GRACE_SECONDS = 6.0
 # Bounds for the terminal size a page asks for: a crafted request cannot make a
 # dashboard lay out a screen of a billion cells.
 MIN_SIZE = (20, 8)
 MAX_SIZE = (500, 200)
 DEFAULT_SIZE = (80, 24)
-# How long a tab waits for a place on a full server before it is turned away.
-PLACE_WAIT_SECONDS = 3.0
+# How long a tab waits for a place on a full server before it is turned away (longer
+# while the dashboard of a tab that closed, a reloaded page, say, is still ending).
+PLACE_WAIT_SECONDS = 2.0
 # How long a closing websocket waits for the browser's answer.
 CLOSE_SECONDS = 3.0
 PAGE_DIR = Path(__file__).with_name("serve_page")
@@ -112,6 +114,11 @@ class Session(AppService):
         return None if self._process is None else self._process.pid
 
     @property
+    def ending(self) -> bool:
+        """True once the session has been told to end."""
+        return self._ending is not None
+
+    @property
     def output_done(self) -> asyncio.Task[None] | None:
         """The task relaying the dashboard's output; it ends when the dashboard does."""
         return self._task
@@ -134,8 +141,11 @@ class Session(AppService):
         """End the dashboard with ``signum`` (SIGHUP: like a closed terminal), for sure.
 
         Safe to call more than once, and at the same time: the first call's
-        signal is the one sent.
+        signal is the one sent. Before the process has started there is nothing
+        to end, and a later call still ends it.
         """
+        if self._process is None:
+            return
         if self._ending is None:
             self._ending = asyncio.ensure_future(self._end(signum))
         await asyncio.shield(self._ending)
@@ -244,6 +254,8 @@ class NntuiServer(Server):
             return websocket
         try:
             await session.start(width, height)
+            if self.closing:  # a signal came while it started: `end_all` waits for this one
+                return websocket
             relay = asyncio.ensure_future(self._relay_input(websocket, session))
             assert session.output_done is not None
             # Until the tab closes (or its connection drops), or the dashboard ends.
@@ -263,14 +275,20 @@ class NntuiServer(Server):
         A reloaded page opens its new websocket while its old dashboard is still
         ending: a full server waits a moment for a place to come free.
         """
+
+        def room() -> bool:
+            return self.closing or len(self.sessions) < self.max_sessions
+
         async with self._places:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._places.wait_for(
-                        lambda: self.closing or len(self.sessions) < self.max_sessions
-                    ),
-                    PLACE_WAIT_SECONDS,
-                )
+                await asyncio.wait_for(self._places.wait_for(room), PLACE_WAIT_SECONDS)
+            if not room() and any(other.ending for other in self.sessions):
+                # Its tab has closed and the dashboard is on its way out (slowly, on a
+                # loaded machine): the place will be free within the ending's grace.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._places.wait_for(room), ENDING_GRACE_SECONDS + CLOSE_SECONDS
+                    )
             if self.closing or len(self.sessions) >= self.max_sessions:
                 return False
             self.sessions.append(session)
@@ -324,6 +342,12 @@ class NntuiServer(Server):
         async with self._places:
             self._places.notify_all()
         await asyncio.gather(*(session.end(signum) for session in list(self.sessions)))
+        # A tab whose dashboard was still starting ends it itself, once started.
+        async with self._places:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._places.wait_for(lambda: not self.sessions), ENDING_GRACE_SECONDS * 2
+                )
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

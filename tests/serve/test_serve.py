@@ -121,10 +121,11 @@ async def test_a_signal_ends_every_session_then_the_server(long_epochs, signum, 
 
 async def test_a_dropped_connection_is_noticed_by_the_heartbeat(tiny_data_file):
     with serving("--data", str(tiny_data_file)) as served:
-        # A tab that stops answering pings: the network went away without a close.
-        async with tab(served.url, autoping=False) as t:
+        async with tab(served.url) as t:
             await t.wait_for(READY)
             (dashboard,) = served.dashboards()
+            # The tab stops answering pings: its network went away without a close.
+            t.stop_answering_pings()
             silent = time.monotonic()
             assert await until(lambda: dashboard not in children(served.proc.pid), timeout=15)
             assert time.monotonic() - silent < 15
