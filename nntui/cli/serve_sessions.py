@@ -14,7 +14,8 @@ takes. Here:
 - a session ends as a closed terminal ends the dashboard (SIGHUP: the run is
   kept as "stopped"), and whatever is left of its process group after
   `ENDING_GRACE_SECONDS` is killed;
-- a signal to the server ends every session the same way before it exits.
+- SIGINT, SIGTERM or SIGHUP to the server is passed on to every dashboard,
+  which ends the same way, before the server exits with 128 + its number.
 
 Imported only by `nntui.cli.serve`, when the command runs: aiohttp and
 textual-serve are not loaded by ``nntui`` or ``nntui train``.
@@ -107,11 +108,6 @@ class Session(AppService):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._ending: asyncio.Task[None] | None = None
-
-    @property
-    def pid(self) -> int | None:
-        """The dashboard's process id (the shell ``exec``s it), once started."""
-        return None if self._process is None else self._process.pid
 
     @property
     def ending(self) -> bool:
@@ -253,7 +249,12 @@ class NntuiServer(Server):
             await self._refuse(websocket, width)
             return websocket
         try:
-            await session.start(width, height)
+            try:
+                await session.start(width, height)
+            except OSError as exc:  # no process could be made (a limit on processes, memory)
+                text = f"nntui serve could not start a dashboard: {exc.strerror or exc}"
+                await _quietly(websocket.send_bytes)(f"\r\n  {text}\r\n".encode())
+                return websocket
             if self.closing:  # a signal came while it started: `end_all` waits for this one
                 return websocket
             relay = asyncio.ensure_future(self._relay_input(websocket, session))
