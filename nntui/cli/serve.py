@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import os
 import shlex
@@ -33,7 +34,7 @@ def dashboard_command(data: Path | None) -> str:
 def loopback_only(host: str, port: int) -> bool:
     """True if every address ``host`` names is this machine's loopback; `OSError` if none."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
     return all(address.is_loopback for address in addresses)
 
 
@@ -41,7 +42,7 @@ def serve(
     ctx: typer.Context,
     host: Annotated[
         str,
-        typer.Option(help="Address to listen on. Any other than this machine's own is a risk."),
+        typer.Option(help="Address to listen on; any but loopback lets other machines in."),
     ] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
@@ -86,14 +87,27 @@ def serve(
                 soft_wrap=True,
             )
         shown = f"[{host}]" if ":" in host else host
-        print(
-            f"nntui: serving the dashboard at http://{shown}:{bound_port}/ "
-            f"(at most {sessions} at once; Ctrl+C stops them all)",
-            flush=True,
-        )
+        address = f"http://{shown}:{bound_port}/"
+        try:
+            print(
+                f"nntui: serving the dashboard at {address} "
+                f"(at most {sessions} at once; Ctrl+C stops them all)",
+                flush=True,
+            )
+        except OSError as exc:  # stdout closed or full: say it where it can be read
+            null = os.open(os.devnull, os.O_WRONLY)  # so that later writes, and the exit, succeed
+            os.dup2(null, 1)
+            os.close(null)
+            with contextlib.suppress(OSError):
+                err_console.print(
+                    f"nntui: warning: cannot write to stdout ({exc.strerror or exc}); "
+                    f"serving the dashboard at {address}",
+                    markup=False,
+                    soft_wrap=True,
+                )
 
     try:
-        code = asyncio.run(run_server(dashboard_command(data), host, port, sessions, ready))
+        code = asyncio.run(run_server(dashboard_command(data), host, port, sessions, ready, local))
     except ServeError as exc:
         fail(str(exc))
     raise typer.Exit(code)

@@ -14,7 +14,8 @@ takes. Here:
 - a session ends as a closed terminal ends the dashboard (SIGHUP: the run is
   kept as "stopped"), and whatever is left of its process group after
   `ENDING_GRACE_SECONDS` is killed;
-- a signal to the server ends every session the same way before it exits.
+- SIGINT, SIGTERM or SIGHUP to the server is passed on to every dashboard,
+  which ends the same way, before the server exits with 128 + its number.
 
 Imported only by `nntui.cli.serve`, when the command runs: aiohttp and
 textual-serve are not loaded by ``nntui`` or ``nntui train``.
@@ -24,12 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import os
 import signal
 import textwrap
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -39,20 +43,22 @@ from textual_serve.server import Server
 from nntui.engine.errors import NntuiError
 
 # aiohttp pings after this long without a message and gives up when no pong comes
-# within half of it: a dropped connection is noticed within 6 s.
-HEARTBEAT_SECONDS = 4.0
+# within half of it: a dropped connection is noticed within 4.5 s, and its dashboard
+# has ended within 4.5 + ENDING_GRACE_SECONDS = 10.5 s (the issue asks for 15).
+HEARTBEAT_SECONDS = 3.0
 # The dashboard ends within its own grace period (5 s) of a SIGHUP; past this, it is killed.
-ENDING_GRACE_SECONDS = 7.0
+ENDING_GRACE_SECONDS = 6.0
 # Bounds for the terminal size a page asks for: a crafted request cannot make a
 # dashboard lay out a screen of a billion cells.
 MIN_SIZE = (20, 8)
 MAX_SIZE = (500, 200)
 DEFAULT_SIZE = (80, 24)
-# How long a tab waits for a place on a full server before it is turned away.
-PLACE_WAIT_SECONDS = 3.0
+# How long a tab waits for a place on a full server before it is turned away (longer
+# while the dashboard of a tab that closed, a reloaded page, say, is still ending).
+PLACE_WAIT_SECONDS = 2.0
 # How long a closing websocket waits for the browser's answer.
 CLOSE_SECONDS = 3.0
-PAGE_DIR = os.path.join(os.path.dirname(__file__), "serve_page")
+PAGE_DIR = Path(__file__).with_name("serve_page")
 
 Send = Callable[[Any], Awaitable[None]]
 
@@ -75,6 +81,27 @@ def terminal_size(width: object, height: object) -> tuple[int, int]:
     return size[0], size[1]
 
 
+def trusted(origin: str | None, host: str, loopback: bool) -> bool:
+    """May a request with these ``Origin`` and ``Host`` headers use the server?
+
+    ``Origin``, when a browser sends it, must be the server's own address (as in
+    ``Host``); on a server listening on loopback only, ``Host`` must name this
+    machine (``localhost``, a loopback address) as well. Clients other than
+    browsers send no ``Origin``.
+    """
+    if origin is not None and urlsplit(origin).netloc.lower() != host.lower():
+        return False
+    if not loopback:
+        return True
+    name = urlsplit(f"//{host}").hostname or ""
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 class Session(AppService):
     """One tab's dashboard, in a process group of its own so that it can be ended for sure."""
 
@@ -83,9 +110,9 @@ class Session(AppService):
         self._ending: asyncio.Task[None] | None = None
 
     @property
-    def pid(self) -> int | None:
-        """The dashboard's process id (the shell ``exec``s it), once started."""
-        return None if self._process is None else self._process.pid
+    def ending(self) -> bool:
+        """True once the session has been told to end."""
+        return self._ending is not None
 
     @property
     def output_done(self) -> asyncio.Task[None] | None:
@@ -110,8 +137,11 @@ class Session(AppService):
         """End the dashboard with ``signum`` (SIGHUP: like a closed terminal), for sure.
 
         Safe to call more than once, and at the same time: the first call's
-        signal is the one sent.
+        signal is the one sent. Before the process has started there is nothing
+        to end, and a later call still ends it.
         """
+        if self._process is None:
+            return
         if self._ending is None:
             self._ending = asyncio.ensure_future(self._end(signum))
         await asyncio.shield(self._ending)
@@ -154,13 +184,35 @@ def _quietly(send: Send) -> Send:
 class NntuiServer(Server):
     """textual-serve's server with a session cap, a short heartbeat and sessions that end."""
 
-    def __init__(self, command: str, max_sessions: int) -> None:
+    def __init__(self, command: str, max_sessions: int, loopback: bool = True) -> None:
         super().__init__(command, title="nntui")
         self.templates_path = PAGE_DIR  # our page: nntui's title, the font served locally
         self.max_sessions = max_sessions
+        self.loopback = loopback  # listening on this machine's loopback only
         self.sessions: list[Session] = []
         self.closing = False
         self._places = asyncio.Condition()  # notified when a session ends
+
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        app.middlewares.append(self._only_from_its_own_pages)
+        return app
+
+    @web.middleware
+    async def _only_from_its_own_pages(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Refuse what another web site asks of this server through the user's browser.
+
+        A page on any site can open a websocket to 127.0.0.1 (websockets are not
+        held to the same-origin rule), and through a dashboard train, read runs
+        and delete them; browsers say which page asks in ``Origin``. A site can
+        also make its own name resolve to 127.0.0.1 (DNS rebinding); then the
+        ``Host`` the browser sends is that name, not this machine's.
+        """
+        if not trusted(request.headers.get("Origin"), request.host, loopback=self.loopback):
+            raise web.HTTPForbidden(text="nntui serve: not from one of its own pages\n")
+        return await handler(request)
 
     async def on_startup(self, app: web.Application) -> None:
         """Print nothing: `nntui.cli.serve` prints the address itself."""
@@ -197,7 +249,14 @@ class NntuiServer(Server):
             await self._refuse(websocket, width)
             return websocket
         try:
-            await session.start(width, height)
+            try:
+                await session.start(width, height)
+            except OSError as exc:  # no process could be made (a limit on processes, memory)
+                text = f"nntui serve could not start a dashboard: {exc.strerror or exc}"
+                await _quietly(websocket.send_bytes)(f"\r\n  {text}\r\n".encode())
+                return websocket
+            if self.closing:  # a signal came while it started: `end_all` waits for this one
+                return websocket
             relay = asyncio.ensure_future(self._relay_input(websocket, session))
             assert session.output_done is not None
             # Until the tab closes (or its connection drops), or the dashboard ends.
@@ -217,14 +276,20 @@ class NntuiServer(Server):
         A reloaded page opens its new websocket while its old dashboard is still
         ending: a full server waits a moment for a place to come free.
         """
+
+        def room() -> bool:
+            return self.closing or len(self.sessions) < self.max_sessions
+
         async with self._places:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._places.wait_for(
-                        lambda: self.closing or len(self.sessions) < self.max_sessions
-                    ),
-                    PLACE_WAIT_SECONDS,
-                )
+                await asyncio.wait_for(self._places.wait_for(room), PLACE_WAIT_SECONDS)
+            if not room() and any(other.ending for other in self.sessions):
+                # Its tab has closed and the dashboard is on its way out (slowly, on a
+                # loaded machine): the place will be free within the ending's grace.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._places.wait_for(room), ENDING_GRACE_SECONDS + CLOSE_SECONDS
+                    )
             if self.closing or len(self.sessions) >= self.max_sessions:
                 return False
             self.sessions.append(session)
@@ -278,20 +343,32 @@ class NntuiServer(Server):
         async with self._places:
             self._places.notify_all()
         await asyncio.gather(*(session.end(signum) for session in list(self.sessions)))
+        # A tab whose dashboard was still starting ends it itself, once started.
+        async with self._places:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._places.wait_for(lambda: not self.sessions), ENDING_GRACE_SECONDS * 2
+                )
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 async def run_server(
-    command: str, host: str, port: int, max_sessions: int, ready: Callable[[int], None]
+    command: str,
+    host: str,
+    port: int,
+    max_sessions: int,
+    ready: Callable[[int], None],
+    loopback: bool = True,
 ) -> int:
     """Serve until a signal comes; end every session; return 128 + the signal's number.
 
     ``ready`` is called with the port listened on (``port`` 0 picks a free one).
+    ``loopback`` says ``host`` is this machine's loopback only (see `trusted`).
     Raises `ServeError` if the address cannot be listened on.
     """
-    server = NntuiServer(command, max_sessions)
+    server = NntuiServer(command, max_sessions, loopback)
     runner = web.AppRunner(
         await server._make_app(),
         handle_signals=False,
@@ -314,8 +391,8 @@ async def run_server(
         if not stop.done():
             stop.set_result(signum)
 
-    for signum in STOP_SIGNALS:
-        loop.add_signal_handler(signum, on_signal, signum)
+    for stop_signal in STOP_SIGNALS:
+        loop.add_signal_handler(stop_signal, on_signal, stop_signal)
     try:
         ready(runner.addresses[0][1])
         signum = await stop

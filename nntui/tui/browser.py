@@ -37,8 +37,9 @@ def keep_stdout_for_the_driver() -> None:
     sys.__stdout__.flush()
     private = os.dup(1)  # non-inheritable, unlike fd 1
     os.dup2(2, 1)
-    # The web driver looks up sys.__stdout__.fileno() when it is built.
-    sys.__stdout__ = os.fdopen(private, "w", encoding="utf-8")
+    # The web driver looks up sys.__stdout__.fileno() when it is built. (setattr: typeshed
+    # calls the name final, but it is an ordinary attribute of the sys module.)
+    setattr(sys, "__stdout__", os.fdopen(private, "w", encoding="utf-8"))  # noqa: B010
 
 
 def watch_server(gone: Callable[[], object], interval: float = CHECK_INTERVAL) -> threading.Event:

@@ -103,7 +103,7 @@ def serve_command(*args: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def serving(*args: str, timeout: float = 30.0) -> Iterator[Served]:
+def serving(*args: str, timeout: float = 90.0) -> Iterator[Served]:
     """Start ``nntui serve --port 0 ARGS``; yield once it prints its address."""
     proc = subprocess.Popen(
         serve_command("--port", "0", *args),
@@ -131,15 +131,45 @@ def serving(*args: str, timeout: float = 30.0) -> Iterator[Served]:
 
 
 class Tab:
-    """A browser tab, as textual-serve's page drives it."""
+    """A browser tab, as textual-serve's page drives it.
+
+    A task reads everything the server sends, as a browser does whatever the page
+    is busy with, and answers the server's pings (the heartbeat) until
+    `stop_answering_pings`: then the tab is like one whose network went away.
+    """
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
         self.text = ""  # everything drawn so far, escape sequences taken out
         self.closed_with: int | None = None
+        self.answer_pings = True
+        self._changed = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
 
-    async def wait_for(self, pattern: str, timeout: float = 40.0) -> str:
-        """Read the screen until ``pattern`` appears in it; the match."""
+    async def _read(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message.type == aiohttp.WSMsgType.BINARY:
+                self.text += ANSI.sub("", message.data.decode("utf-8", "replace"))
+            elif message.type == aiohttp.WSMsgType.PING:
+                if self.answer_pings:
+                    await self.ws.pong(message.data)
+            elif message.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            ):
+                self.closed_with = self.ws.close_code or 0
+                self._changed.set()
+                return
+            self._changed.set()
+
+    def stop_answering_pings(self) -> None:
+        self.answer_pings = False
+
+    async def wait_for(self, pattern: str, timeout: float = 120.0) -> str:
+        """Wait until ``pattern`` appears on the screen; the match."""
         deadline = time.monotonic() + timeout
         start = 0
         while True:
@@ -150,37 +180,36 @@ class Tab:
             left = deadline - time.monotonic()
             if left <= 0 or self.closed_with is not None:
                 raise AssertionError(f"{pattern!r} not seen; last: {self.text[-400:]!r}")
-            await self.read(left)
-
-    async def read(self, timeout: float) -> None:
-        try:
-            message = await self.ws.receive(timeout=timeout)
-        except TimeoutError:
-            return
-        if message.type == aiohttp.WSMsgType.BINARY:
-            self.text += ANSI.sub("", message.data.decode("utf-8", "replace"))
-        elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-            self.closed_with = self.ws.close_code or 0
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), left)
 
     async def wait_closed(self, timeout: float = 20.0) -> int:
-        deadline = time.monotonic() + timeout
-        while self.closed_with is None and time.monotonic() < deadline:
-            await self.read(deadline - time.monotonic())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
         assert self.closed_with is not None, "the server did not close the tab"
         return self.closed_with
 
     async def press(self, keys: str) -> None:
         await self.ws.send_json(["stdin", keys])
 
+    async def close(self) -> None:
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+        await self.ws.close()
+
 
 @contextlib.asynccontextmanager
-async def tab(url: str, width: int = 120, height: int = 40, **options):
+async def tab(url: str, width: int = 120, height: int = 40):
     async with aiohttp.ClientSession() as session:
-        ws = await session.ws_connect(f"{url}ws?width={width}&height={height}", **options)
+        # autoping off: `Tab` answers pings itself, so that a test can stop it.
+        ws = await session.ws_connect(f"{url}ws?width={width}&height={height}", autoping=False)
+        t = Tab(ws)
         try:
-            yield Tab(ws)
+            yield t
         finally:
-            await ws.close()
+            await t.close()
 
 
 async def until(check, timeout: float, interval: float = 0.1) -> bool:

@@ -14,8 +14,11 @@ import socket
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
+
+pytest.importorskip("textual_serve")  # the `serve` extra (part of the `test` extra)
+
+import aiohttp  # installed with textual-serve
 
 from nntui.store.runs import RunStore
 from tests.fakedata import write_book_pickle
@@ -29,8 +32,6 @@ from tests.serve.served import (
     tab,
     until,
 )
-
-pytest.importorskip("textual_serve")
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +121,11 @@ async def test_a_signal_ends_every_session_then_the_server(long_epochs, signum, 
 
 async def test_a_dropped_connection_is_noticed_by_the_heartbeat(tiny_data_file):
     with serving("--data", str(tiny_data_file)) as served:
-        # A tab that stops answering pings: the network went away without a close.
-        async with tab(served.url, autoping=False) as t:
+        async with tab(served.url) as t:
             await t.wait_for(READY)
             (dashboard,) = served.dashboards()
+            # The tab stops answering pings: its network went away without a close.
+            t.stop_answering_pings()
             silent = time.monotonic()
             assert await until(lambda: dashboard not in children(served.proc.pid), timeout=15)
             assert time.monotonic() - silent < 15
@@ -177,3 +179,18 @@ async def test_a_data_path_the_shell_would_misread_reaches_the_dashboard(tiny_da
             await t.wait_for(READY)  # the data loaded: the path came through whole
         served.stop(signal.SIGTERM)
     assert not list(Path.cwd().glob("pwned")) and not (tmp_path / "pwned").exists()
+
+
+async def test_another_sites_page_gets_no_dashboard(tiny_data_file):
+    with serving("--data", str(tiny_data_file)) as served:
+        async with aiohttp.ClientSession() as http:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(
+                    f"{served.url}ws?width=80&height=24", headers={"Origin": "https://evil.example"}
+                )
+            assert refused.value.status == 403
+            # A name of the attacker's that resolves to 127.0.0.1 (DNS rebinding).
+            async with http.get(served.url, headers={"Host": "evil.example"}) as page:
+                assert page.status == 403
+        assert served.dashboards() == []
+        served.stop(signal.SIGTERM)

@@ -11,12 +11,11 @@ import sys
 
 import pytest
 
-from tests.serve.served import serve_command, serving
-
-pytest.importorskip("textual_serve")
+pytest.importorskip("textual_serve")  # the `serve` extra (part of the `test` extra)
 
 from nntui.cli.serve import dashboard_command, loopback_only
-from nntui.cli.serve_sessions import MAX_SIZE, MIN_SIZE, terminal_size
+from nntui.cli.serve_sessions import MAX_SIZE, MIN_SIZE, terminal_size, trusted
+from tests.serve.served import serve_command, serving
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -169,3 +168,41 @@ def test_a_bare_dashboard_without_a_terminal_is_still_refused(tiny_data_file):
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("nntui: error: the dashboard needs an interactive terminal")
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "loopback", "ok"),
+    [
+        (None, "127.0.0.1:8000", True, True),  # not a browser
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", True, True),
+        ("http://localhost:8000", "localhost:8000", True, True),
+        ("http://[::1]:8000", "[::1]:8000", True, True),
+        ("https://evil.example", "127.0.0.1:8000", True, False),  # another site's page
+        ("null", "127.0.0.1:8000", True, False),  # a sandboxed frame, a file
+        ("http://evil.example:8000", "evil.example:8000", True, False),  # DNS rebinding
+        ("http://lab-pc:8000", "lab-pc:8000", False, True),  # --host 0.0.0.0, by name
+        ("https://evil.example", "lab-pc:8000", False, False),
+    ],
+)
+def test_only_its_own_pages_may_use_the_server(origin, host, loopback, ok):
+    assert trusted(origin, host, loopback=loopback) is ok
+
+
+def test_a_stdout_that_fails_does_not_stop_the_server(tmp_path):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.Popen(
+            serve_command("--port", "0"), stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith("nntui: warning: cannot write to stdout (No space left on device)")
+        assert "serving the dashboard at http://127.0.0.1:" in line
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 143
+        assert proc.stderr.read() == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -16,14 +16,20 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("textual_serve")  # the `serve` extra (part of the `test` extra)
+pytest.importorskip("playwright")
+
+from playwright import sync_api
+
 from nntui.store.runs import RunStore
 from tests.fakedata import write_book_pickle
 from tests.serve.served import EPOCH_LINE, alive, serving, wait_until
 
-pytest.importorskip("textual_serve")
-sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI does)")
+# Skipped where chromium is missing, except in CI, whose .ci/run installs it.
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"), reason="chromium is not installed"
+)
 
 # textual-serve's page keeps its xterm.js Terminal inside its script bundle. The object
 # that holds it sets `fitAddon` just after `terminal`: a setter on Object.prototype for
@@ -49,7 +55,7 @@ SCREEN = """() => {
   const rows = [];
   for (let y = 0; y < terminal.rows; y++) {
     const line = buffer.getLine(buffer.viewportY + y);
-    rows.push(line ? line.translateToString(true) : "");
+    rows.push(line ? line.translateToString(true, 0, terminal.cols) : "");
   }
   return rows.join("\\n");
 }"""
@@ -74,6 +80,16 @@ def screen_shows(page, pattern: str, timeout: float = 60.0) -> str:
     raise AssertionError(f"{pattern!r} not on the screen:\n{text}")
 
 
+def click_on(page, word: str) -> None:
+    """Click the middle of the first cell where ``word`` is written on the terminal."""
+    rows = page.evaluate(SCREEN).split("\n")
+    y, x = next((y, row.index(word)) for y, row in enumerate(rows) if word in row)
+    box = page.locator(".xterm-screen").bounding_box()
+    cols, lines = page.evaluate("() => [window.nntuiTerminal.cols, window.nntuiTerminal.rows]")
+    cell_w, cell_h = box["width"] / cols, box["height"] / lines
+    page.mouse.click(box["x"] + (x + len(word) / 2) * cell_w, box["y"] + (y + 0.5) * cell_h)
+
+
 def test_the_dashboard_in_chromium(long_epochs):
     with (
         serving("--data", str(long_epochs)) as served,
@@ -95,6 +111,18 @@ def test_the_dashboard_in_chromium(long_epochs):
             line = screen_shows(page, EPOCH_LINE, timeout=90)
             assert re.fullmatch(EPOCH_LINE, line)
 
+            click_on(page, "Pause")  # the mouse reaches the dashboard too
+            screen_shows(page, r"Paused in epoch \d+")
+
+            # A smaller window: the dashboard is drawn again at the terminal's new width.
+            page.set_viewport_size({"width": 900, "height": 700})
+            page.wait_for_function("() => window.nntuiTerminal.cols < 100")
+            cols = page.evaluate("() => window.nntuiTerminal.cols")
+            page.wait_for_function(
+                f"() => ({SCREEN})().split('\\n')[0].trimEnd().length === {cols}"
+            )
+            assert page.evaluate(SCREEN).splitlines()[0].rstrip().endswith("╮")
+
             page.close()
             closed = time.monotonic()
             assert wait_until(lambda: not alive(dashboard), timeout=10)
@@ -103,3 +131,24 @@ def test_the_dashboard_in_chromium(long_epochs):
             browser.close()
         (run,) = RunStore(os.environ["NNTUI_RUNS"]).list()
         assert run.status == "stopped" and 1 <= run.epochs_done < 30
+
+
+def test_ctrl_c_in_the_page_quits_its_dashboard(tiny_data_file):
+    # The browser keeps some keys for itself (ctrl+w, ctrl+t, ctrl+n); ctrl+c is not one.
+    with (
+        serving("--data", str(tiny_data_file)) as served,
+        sync_api.sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.add_init_script(EXPOSE_TERMINAL)
+            page.goto(served.url)
+            screen_shows(page, r"Ready")
+            (dashboard,) = served.dashboards()
+            page.locator(".xterm").click()
+            page.keyboard.press("Control+c")
+            page.locator(".closed-bar").wait_for(state="visible", timeout=15_000)
+            assert wait_until(lambda: not alive(dashboard), timeout=10)
+        finally:
+            browser.close()
