@@ -724,6 +724,8 @@ def clear(path: str | Path) -> list[Path]:
                     shutil.rmtree(f)
                 else:
                     f.unlink()
+            except FileNotFoundError:
+                continue  # gone meanwhile (another process cleared it): as asked
             except OSError as exc:
                 raise DataError(f"{f}: cannot remove ({exc.strerror})") from None
             removed.append(f)
