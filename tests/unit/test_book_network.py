@@ -300,6 +300,14 @@ def test_bad_sizes_are_refused(sizes, error):
     assert "[784, 30, 10]" in one_sentence(exc)
 
 
+def test_test_data_that_is_a_zip_is_refused_in_one_sentence():
+    net = network.Network(SIZES)
+    test = zip([x for x, _ in labelled(5)], range(5), strict=True)
+    with pytest.raises(TypeError) as exc:
+        net.SGD(pairs(8), 1, 2, 3.0, test_data=test)
+    assert "test_data must be a list" in one_sentence(exc) and "list(...)" in str(exc.value)
+
+
 def test_bad_inputs_to_the_other_methods():
     net = network.Network(SIZES)
     with pytest.raises(ValueError, match=r"shape \(6, 1\)"):
