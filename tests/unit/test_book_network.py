@@ -331,3 +331,14 @@ def test_assigning_weights_and_biases_as_the_book_does_changes_what_trains():
     net.update_mini_batch(pairs(4), 1.0)
     # Only the last layer learns from all-zero weights: no error flows back through zeros.
     assert net.engine.params[-1].any() and not net.engine.params[0].any()
+
+
+def test_training_lists_longer_than_the_dashboards_cap_train(capsys):
+    """The book's API takes any length; only the dashboard stops at 50,000 images."""
+    rng = np.random.default_rng(0)
+    xs = rng.random((50_001, 2, 1))
+    data = [(x, np.array([[1.0], [0.0]])) for x in xs]
+    net = network.Network([2, 3, 2])
+    net.SGD(data, 1, 1_000, 1.0)
+    assert capsys.readouterr().out == "Epoch 0 complete\n"
+    assert len(data) == 50_001
