@@ -140,8 +140,10 @@ class Network:
             )
         x1, y = pairs.training_arrays(training_data, n_in, n_out, self.dtype)
         tests = None
-        if test_data is not None and len(test_data) > 0:  # the book's `if test_data:`
-            tests = pairs.labelled_arrays(test_data, n_in, n_out, "test_data")
+        if test_data is not None:
+            pairs.check_list(test_data, "test_data")
+            if len(test_data) > 0:  # the book's `if test_data:`
+                tests = pairs.labelled_arrays(test_data, n_in, n_out, "test_data")
         run = BookRun(self, training_data, x1, y, mini_batch_size, eta, tests)
         if watch:
             from nntui.book.watch import watch as watch_run

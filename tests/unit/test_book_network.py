@@ -300,6 +300,14 @@ def test_bad_sizes_are_refused(sizes, error):
     assert "[784, 30, 10]" in one_sentence(exc)
 
 
+def test_test_data_that_is_a_zip_is_refused_in_one_sentence():
+    net = network.Network(SIZES)
+    test = zip([x for x, _ in labelled(5)], range(5), strict=True)
+    with pytest.raises(TypeError) as exc:
+        net.SGD(pairs(8), 1, 2, 3.0, test_data=test)
+    assert "test_data must be a list" in one_sentence(exc) and "list(...)" in str(exc.value)
+
+
 def test_bad_inputs_to_the_other_methods():
     net = network.Network(SIZES)
     with pytest.raises(ValueError, match=r"shape \(6, 1\)"):
@@ -323,3 +331,14 @@ def test_assigning_weights_and_biases_as_the_book_does_changes_what_trains():
     net.update_mini_batch(pairs(4), 1.0)
     # Only the last layer learns from all-zero weights: no error flows back through zeros.
     assert net.engine.params[-1].any() and not net.engine.params[0].any()
+
+
+def test_training_lists_longer_than_the_dashboards_cap_train(capsys):
+    """The book's API takes any length; only the dashboard stops at 50,000 images."""
+    rng = np.random.default_rng(0)
+    xs = rng.random((50_001, 2, 1))
+    data = [(x, np.array([[1.0], [0.0]])) for x in xs]
+    net = network.Network([2, 3, 2])
+    net.SGD(data, 1, 1_000, 1.0)
+    assert capsys.readouterr().out == "Epoch 0 complete\n"
+    assert len(data) == 50_001
