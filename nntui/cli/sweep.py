@@ -223,7 +223,7 @@ def sweep(
         check_output_path(json_path, ".json")
     if csv_path is not None:
         check_output_path(csv_path, ".csv")
-    store = RunStore()
+    store = RunStore(warn=_note)
     axes = Axes(
         eta=eta,
         hidden=hidden,
@@ -390,6 +390,11 @@ def _load(data: Path | None) -> object:
         return load_data_with_progress(data, err_console)
     except BaseException as exc:  # handed to the main thread, which raises it
         return exc
+
+
+def _note(line: str) -> None:
+    """An index note (no WAL, a rebuilt index): printed as it comes, as `nntui runs` does."""
+    err_console.print(line, markup=False, soft_wrap=True)
 
 
 def _warn(message: str) -> None:
@@ -634,7 +639,7 @@ def runs_of_sweep(sweep: str, delete: bool, as_json: bool) -> None:
     """``nntui runs --sweep ID``: the sweep's summary again, or (``--delete``) remove its runs."""
     from nntui.sweep.manifest import delete_sweep
 
-    store = RunStore()
+    store = RunStore(warn=_note)
     sweep_id = resolve_sweep(store, sweep)
     if delete:
         n = delete_sweep(store, sweep_id)

@@ -176,3 +176,16 @@ def test_delete_a_sweep(store):
     assert result.exit_code == 0, result.output
     assert "3 runs" in result.stderr
     assert sorted(names_in(run("runs").stdout)) == sorted(keep)
+
+
+@pytest.mark.parametrize(
+    "args", [("runs", "--sweep", "sw-2026"), ("sweep", "--continue", "sw-2026")]
+)
+def test_the_sweep_commands_print_the_index_notes(store, args):
+    fill(store, 2, sweep="sw-20261201-000000")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.root / FILE}{suffix}").unlink(missing_ok=True)
+    (store.root / FILE).write_bytes(b"garbage" * 100)
+    result = run(*args)
+    assert "Traceback" not in result.output
+    assert result.stderr.count("built the runs index") == 1 and "damaged" in result.stderr
