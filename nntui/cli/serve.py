@@ -9,6 +9,7 @@ import os
 import shlex
 import socket
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ import typer
 from nntui.cli.console import DataOption, err_console, fail
 
 INSTALL = "pip install 'nntui[serve]'"
+EXIT_GRACE_SECONDS = 5.0  # from the server's end to the process's, at most
 
 
 def dashboard_command(data: Path | None) -> str:
@@ -110,4 +112,10 @@ def serve(
         code = asyncio.run(run_server(dashboard_command(data), host, port, sessions, ready, local))
     except ServeError as exc:
         fail(str(exc))
+    # Every dashboard has ended and the server is closed: a thread that lingers
+    # (a library's, say) must not keep the process alive, as the dashboard's
+    # `end_within_grace` ensures for it.
+    watchdog = threading.Timer(EXIT_GRACE_SECONDS, os._exit, args=(code,))
+    watchdog.daemon = True
+    watchdog.start()
     raise typer.Exit(code)

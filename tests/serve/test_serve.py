@@ -96,7 +96,9 @@ async def test_one_tab_more_than_the_cap_gets_a_message_and_no_process(tiny_data
         served.stop(signal.SIGTERM)
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)]
+)
 async def test_a_signal_ends_every_session_then_the_server(long_epochs, signum, code):
     with serving("--data", str(long_epochs)) as served:
         async with tab(served.url) as a, tab(served.url) as b:
