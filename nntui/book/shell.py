@@ -15,10 +15,13 @@ without prompts, and stops at the first error with exit code 1.
 from __future__ import annotations
 
 import code
+import contextlib
 import importlib
 import importlib.machinery
+import os
+import select
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,6 +38,7 @@ net.SGD(training_data, 30, 10, 3.0, test_data=test_data)"""
 
 EXIT_ERROR = 1
 EXIT_SIGINT = 130
+EXIT_SIGPIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader quit
 
 
 def shadowed(folder: Path) -> list[str]:
@@ -81,9 +85,13 @@ class _PipedConsole(code.InteractiveConsole):
     """The interactive console's rules (one statement at a time), fed from a stream."""
 
     failed = False
+    reader_gone = False  # stdout is a pipe whose reader quit (``| head -1``)
 
     def showtraceback(self) -> None:
         self.failed = True
+        if isinstance(sys.exc_info()[1], BrokenPipeError) and _stdout_broken():
+            self.reader_gone = True  # not the session's fault: nobody reads it any more
+            return
         super().showtraceback()
 
     def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
@@ -92,18 +100,87 @@ class _PipedConsole(code.InteractiveConsole):
 
 
 def run_piped(stream: TextIO, namespace: dict[str, Any]) -> int:
-    """Run the statements read from ``stream`` in order; the exit code (0, 1 or 130)."""
+    """Run the statements read from ``stream`` in order; the exit code.
+
+    0 when all ran, 1 at the first error (and at input that is not UTF-8, or
+    that ends inside a statement, as ``python < file`` would), 130 on Ctrl-C,
+    141 (as if killed by SIGPIPE) when the reader of stdout quit. ``exit()``
+    and ``sys.exit(n)`` end it with their own code.
+    """
     console = _PipedConsole(namespace, filename="<stdin>")
     try:
-        for line in iter(stream.readline, ""):
+        for number, line in enumerate(_lines(stream), start=1):
+            if line is None:
+                print(
+                    f"nntui book: line {number} of the input is not UTF-8 text; "
+                    "Python source must be UTF-8",
+                    file=sys.stderr,
+                )
+                return EXIT_ERROR
             console.push(line.rstrip("\n"))
             if console.failed:
-                return EXIT_ERROR
-        console.push("")  # the end of input ends a statement left open, like a blank line
+                break
+        else:
+            # The end of input ends a statement left open, like a blank line; one
+            # that still needs more (an open bracket) is a syntax error, as in Python.
+            if console.push("") and console.buffer:
+                _show_unfinished(console)
     except KeyboardInterrupt:
         print("nntui book: interrupted", file=sys.stderr)
         return EXIT_SIGINT
+    if console.reader_gone:
+        _silence_stdout()
+        return EXIT_SIGPIPE
     return EXIT_ERROR if console.failed else 0
+
+
+def _lines(stream: TextIO) -> Iterator[str | None]:
+    """The stream's lines; None for one that is not UTF-8 (then nothing more)."""
+    while True:
+        try:
+            line = stream.readline()
+        except UnicodeDecodeError:  # a strict stream
+            yield None
+            return
+        if not line:
+            return
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # bytes a surrogateescape stream could not decode
+            yield None
+            return
+        yield line
+
+
+def _show_unfinished(console: _PipedConsole) -> None:
+    source = "\n".join(console.buffer)
+    console.resetbuffer()
+    try:
+        compile(source + "\n", console.filename, "exec")
+    except SyntaxError:
+        console.showsyntaxerror(console.filename)
+    else:  # pragma: no cover - compile_command said it was incomplete
+        console.failed = True
+
+
+def _stdout_broken() -> bool:
+    """True if stdout is a pipe with no reader left (a write would fail with EPIPE)."""
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poll.poll(0))
+    except (OSError, ValueError, AttributeError):  # no fd (a StringIO), no poll (Windows)
+        return False
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's flush at exit does not fail on the dead pipe."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
 
 
 def run_interactive(namespace: dict[str, Any], hidden: list[str]) -> int:
@@ -145,6 +222,11 @@ def main(
         interactive = stream.isatty()
     if interactive:
         return run_interactive(namespace, hidden)
+    if stdin is None:
+        # Bytes that are not UTF-8 reach `run_piped` as surrogates, so it can say
+        # which line holds them, whatever the locale's error handler.
+        with contextlib.suppress(AttributeError, ValueError):
+            sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
     for name in hidden:
         print(
             f"nntui book: note: ./{name}.py is not used: `import {name}` gives nntui's {name}",

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from nntui.book.network import BookRun
+from nntui.book.signals import HeldSignals
 from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import ConfigError
@@ -62,9 +63,13 @@ def watch(run: BookRun, epochs: int) -> Iterator[str]:
     if epochs == 0:
         return
     app = watch_app(run, epochs)
-    with _restored_terminal():
+    signals = HeldSignals(app.close_soon)
+    # Held until the training thread has stopped and the handlers are back (see signals.py).
+    with _restored_terminal(), signals.held():
         run_app(app)
-    yield from finish(app)
+        lines = finish(app)
+    yield from lines
+    signals.deliver()  # SIGINT: KeyboardInterrupt here; SIGTERM, SIGHUP: the process ends
 
 
 def run_app(app: BookApp) -> None:
@@ -289,6 +294,25 @@ class BookApp(NntuiApp):
         super().__init__(data=_data(run), config=config, handle_signals=False, **options)
         self.book_run = run
         self.trainers: list[WatchedTrainer] = []
+        self._book_loop: asyncio.AbstractEventLoop | None = None
+        self._close_asked = False
+
+    def on_mount(self) -> None:
+        self._book_loop = asyncio.get_running_loop()
+        if self._close_asked:  # a signal came while the app was starting
+            self.exit()
+
+    def close_soon(self) -> None:
+        """Close as ``q`` does, from a signal handler or another thread."""
+        self._close_asked = True
+        loop = self._book_loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: so has the app
+                loop.call_soon_threadsafe(self._close)
+
+    def _close(self) -> None:
+        if not self.exiting:
+            self.exit()
 
     def get_default_screen(self) -> MainScreen:
         return WatchScreen(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import select
@@ -137,3 +138,62 @@ def test_data_given_on_the_command_line_is_what_the_loader_reads(tmp_path, tiny_
     out = book(code, tmp_path, tmp_path / "unused", "--data", str(tiny_data_file))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "500"
+
+
+@pytest.mark.parametrize(
+    ("script", "code"),
+    [("exit()\n", 0), ("quit(4)\n", 4), ("import sys\nsys.exit(3)\n", 3), ("exit('bye')\n", 1)],
+)
+def test_exit_in_a_piped_session_ends_it_with_its_code(tmp_path, script, code):
+    namespace = shell.install_aliases(tmp_path)
+    with pytest.raises(SystemExit) as raised:
+        shell.run_piped(io.StringIO(f"print('ran')\n{script}print('not reached')\n"), namespace)
+    # What `sys.exit` of this argument makes the process's code (None is 0, a text is 1).
+    arg = raised.value.code
+    assert (0 if arg is None else arg if isinstance(arg, int) else 1) == code
+
+
+def test_input_ending_inside_a_statement_is_a_syntax_error_and_code_1(tmp_path, capsys):
+    namespace = shell.install_aliases(tmp_path)
+    assert shell.run_piped(io.StringIO("x = 1\nprint(x,\n"), namespace) == 1
+    err = capsys.readouterr().err
+    assert "SyntaxError" in err and "never closed" in err
+
+
+def test_input_that_is_not_utf8_is_one_line_and_code_1(tiny_data_file, tmp_path):
+    env = {**os.environ, "NNTUI_DATA": str(tiny_data_file), "PYTHONIOENCODING": "utf-8:strict"}
+    out = subprocess.run(
+        [sys.executable, "-m", "nntui", "book"],
+        input=b"print('ran')\nx = '\xe9'\nprint('not reached')\n",
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 1
+    assert out.stdout == b"ran\n"
+    assert out.stderr.decode() == (
+        "nntui book: line 2 of the input is not UTF-8 text; Python source must be UTF-8\n"
+    )
+
+
+def test_a_reader_that_quits_ends_the_session_quietly_with_141(tiny_data_file, tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nntui", "book"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "NNTUI_DATA": str(tiny_data_file)},
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(
+        b"import itertools\nfor i in itertools.count(): print(i)\n\nprint('nor this')\n"
+    )
+    proc.stdin.close()
+    assert proc.stdout.readline() == b"0\n"
+    proc.stdout.close()  # `| head -1`
+    assert proc.wait(timeout=120) == 141  # 128 + SIGPIPE, as a shell reports such a writer
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert "Traceback" not in err and "BrokenPipe" not in err and "nor this" not in err
