@@ -302,13 +302,16 @@ def eight_runs(env: dict[str, str], turns: int) -> None:
 def chapter1(env: dict[str, str], work: Path) -> None:
     """`nntui sweep --preset chapter1 --seeds 3`, before (--stack 1) and after (default)."""
     for label, extra in (("--stack 1", ["--stack", "1"]), ("default --stack", [])):
-        seconds, result = timed(
-            [NNTUI, "sweep", "--preset", "chapter1", "--seeds", "3", *extra,
-             "--json", str(work / f"chapter1{'-1' if extra else ''}.json")],
+        out = work / f"chapter1{'-1' if extra else ''}.json"
+        wall, cpu = timed_cpu(
+            [NNTUI, "sweep", "--preset", "chapter1", "--seeds", "3", *extra, "--json", str(out)],
             env,
-        )  # fmt: skip
-        print(f"nntui sweep --preset chapter1 --seeds 3, {label}: {seconds:.0f} s (load {_load()})")
-        print(result.stdout[result.stdout.find("Sweep ") :])
+        )
+        print(
+            f"nntui sweep --preset chapter1 --seeds 3, {label}: {wall:.0f} s wall, "
+            f"{cpu:.0f} s CPU (load {_load()})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
