@@ -229,6 +229,8 @@ class RunControl:
             return None
         if finished is not None and finished.status == "diverged":
             return DIVERGED
+        if finished is not None and finished.status == "failed":
+            return Status(f"Failed: {finished.message}. s: train on, r: new network", True)
         return FINISHED
 
     # For the views ----------------------------------------------------------------------
