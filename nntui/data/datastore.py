@@ -34,6 +34,7 @@ from nntui.data.mnist import (
 from nntui.data.streams import check_input
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import DataError
+from nntui.store.atomic import refuse_special
 
 ENV_VAR = "NNTUI_DATA"
 
@@ -181,6 +182,7 @@ def import_data(src: str | Path, force: bool = False) -> Imported:
                 replaced_counts = _counts(load_mnist(existing))
         for source, target in zip(sources, targets, strict=True):
             try:
+                refuse_special(target)  # a FIFO or device where the data goes is not replaced
                 os.replace(staging / source.name, target)
             except OSError as exc:
                 raise DataError(f"{target}: cannot write it ({exc.strerror})") from None

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nntui.data.streams import check_input, is_stream, spool
 from nntui.engine.errors import DataError, reason
 
 SIDE = 28  # MNIST images are 28x28
@@ -142,6 +143,10 @@ def read_image(path: str | os.PathLike[str]) -> DigitImage:
     """
     path = Path(path)
     name = str(path)
+    st = check_input(path)
+    if st is not None and is_stream(st):
+        # A FIFO or device would block or never end: read it, capped, into a private copy.
+        path = spool(path, MAX_FILE_BYTES, "an image of a digit may be")
     try:
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size

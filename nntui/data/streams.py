@@ -85,7 +85,7 @@ def is_spooled(path: Path) -> bool:
     return _spool_dir is not None and path.parent == _spool_dir
 
 
-def spool(path: Path) -> Path:
+def spool(path: Path, cap: int = STREAM_CAP, what: str = "any MNIST file") -> Path:
     """Read the stream at `path` into a private temporary file; return the file.
 
     The same path gives the same file for the rest of the process: a stream can
@@ -98,7 +98,7 @@ def spool(path: Path) -> Path:
             return _spooled[key]
         target = _new_spool_file(path.name or "stream")
         try:
-            _copy_stream(path, target)
+            _copy_stream(path, target, cap, what)
         except BaseException:
             target.unlink(missing_ok=True)
             raise
@@ -114,7 +114,7 @@ def _new_spool_file(name: str) -> Path:
     return _spool_dir / f"{len(_spooled)}-{name}"
 
 
-def _copy_stream(path: Path, target: Path) -> None:
+def _copy_stream(path: Path, target: Path, cap: int, what: str) -> None:
     try:
         # Non-blocking: opening a FIFO without a writer would otherwise wait for one forever.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
@@ -141,10 +141,10 @@ def _copy_stream(path: Path, target: Path) -> None:
                 if not chunk:
                     break
                 total += len(chunk)
-                if total > STREAM_CAP:
+                if total > cap:
                     raise DataError(
-                        f"{path}: a stream of more than {STREAM_CAP >> 20} MB, "
-                        "larger than any MNIST file; it was not read further"
+                        f"{path}: a stream of more than {cap:,} bytes, larger than {what}; "
+                        "it was not read further"
                     )
                 out.write(chunk)
                 last = time.monotonic()

@@ -14,6 +14,7 @@ same events.
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 import weakref
@@ -66,6 +67,10 @@ def one_hot(labels: np.ndarray, dtype: np.dtype = np.float32) -> np.ndarray:
     y = np.zeros((len(labels), 10), dtype)
     y[np.arange(len(labels)), labels] = 1.0
     return y
+
+
+# More step presses than this waiting behind a step are dropped: a key held down for minutes.
+MAX_QUEUED_STEPS = 10_000
 
 
 class Trainer:
@@ -155,6 +160,11 @@ class Trainer:
         self._failure: str | None = None  # set by `fail`
         # What a step asked for while paused: "batch", "epoch" or None (see `step`).
         self._step: str | None = None
+        # Steps asked for while one was under way, taken in turn: a key pressed faster than
+        # a mini-batch trains still counts. `_step_lock` keeps a press from slipping between
+        # the end of one step and the pause after it.
+        self._queued: collections.deque[str] = collections.deque(maxlen=MAX_QUEUED_STEPS)
+        self._step_lock = threading.Lock()
         self._batches_per_second: float | None = None
         # Set to cut short the wait between slowed-down mini-batches.
         self._nudge = threading.Event()
@@ -169,14 +179,18 @@ class Trainer:
         May be called before `run` starts: the run then waits, paused, before
         its first mini-batch, so a learner can step from the very start.
         """
-        self._step = None
-        self._running.clear()
+        with self._step_lock:
+            self._step = None
+            self._queued.clear()
+            self._running.clear()
         self._nudge.set()
 
     def resume(self) -> None:
         """Go on after `pause` (at the speed set by `set_speed`)."""
-        self._step = None
-        self._running.set()
+        with self._step_lock:
+            self._step = None
+            self._queued.clear()
+            self._running.set()
         self._wake.set()
 
     def step(self, what: str = "batch") -> bool:
@@ -185,17 +199,34 @@ class Trainer:
         The run pauses again afterwards (yielding `Paused`), with a
         `BatchProgress` after each stepped mini-batch and, for "epoch", the
         usual `EpochDone`. From an epoch's start "epoch" is exactly one epoch;
-        part-way through it finishes the current one. Returns False (and does
-        nothing) unless the run is paused and not already stepping.
+        part-way through it finishes the current one. A step asked for while
+        one is under way is queued and taken right after it, so 100 presses
+        train 100 mini-batches. Returns False (and does nothing) unless the run
+        is paused or stepping.
         """
         if what not in ("batch", "epoch"):
             raise ValueError(f"step is 'batch' or 'epoch', not {what!r}")
-        if not self.paused or self._step is not None or self._cancelled:
-            return False
-        self._step = what
-        self._running.set()
+        with self._step_lock:
+            if self._cancelled:
+                return False
+            if self._step is not None:
+                self._queued.append(what)
+                return True
+            if not self.paused:
+                return False
+            self._step = what
+            self._running.set()
         self._wake.set()
         return True
+
+    def _step_taken(self) -> None:
+        """A step is done: take the next one queued, or pause (the top of the loop says so)."""
+        with self._step_lock:
+            if self._queued:
+                self._step = self._queued.popleft()
+            else:
+                self._step = None
+                self._running.clear()
 
     def set_speed(self, batches_per_second: float | None) -> None:
         """Train at most this many mini-batches a second from now on; None for full speed.
@@ -231,7 +262,9 @@ class Trainer:
     def cancel(self) -> None:
         """End the run after the current mini-batch (the epoch is not evaluated)."""
         self._cancelled = True
-        self._step = None
+        with self._step_lock:
+            self._step = None
+            self._queued.clear()
         self._running.set()
         self._wake.set()
         self._nudge.set()
@@ -402,8 +435,7 @@ class Trainer:
                     # microseconds, nothing next to a slowed-down mini-batch.
                     self._publish(epoch - 1)
                 if self._step == "batch":
-                    self._step = None
-                    self._running.clear()  # the top of the loop reports the pause
+                    self._step_taken()  # the next step queued, or the top of the loop pauses
                 if done < n and (one_by_one or batches % self.progress_every == 0):
                     yield self._progress(epoch, last_epoch, done, n, cost_sum, clock, epoch_start)
                 if self._batches_per_second is not None and self._running.is_set():
@@ -425,8 +457,7 @@ class Trainer:
             self.history.append(done_event)
             epochs_done = epoch
             if self._step == "epoch":
-                self._step = None
-                self._running.clear()  # paused before the next epoch's first mini-batch
+                self._step_taken()  # paused before the next epoch's first mini-batch
             self._publish(epoch)  # before the event, so its readers find this epoch's network
             yield done_event
             epoch += 1

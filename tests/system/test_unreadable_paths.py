@@ -145,3 +145,35 @@ def test_a_fifo_whose_writer_comes_a_moment_later_works(tiny_data_file, tmp_path
     thread.join(5)
     assert code == 0, err
     assert "500 images" in out + err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "chardev"])
+def test_predict_with_a_stream_for_an_image(tmp_path, model, kind):
+    image = tmp_path / "digit.png"
+    if kind == "fifo":
+        os.mkfifo(image)
+    elif os.geteuid() != 0:
+        pytest.skip("mknod of a character device needs root")
+    else:
+        os.mknod(image, 0o666 | stat.S_IFCHR, os.makedev(1, 5))  # never ends
+    code, err, _out = _nntui(["predict", str(model), str(image)], tmp_path)
+    _one_line(code, err, str(image))
+
+
+def test_data_import_never_replaces_a_fifo_where_the_data_goes(
+    tiny_data_file, tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    import nntui.data.datastore as datastore
+    from nntui.cli import app
+
+    target = tmp_path / "home" / "mnist.pkl.gz"
+    target.parent.mkdir()
+    os.mkfifo(target)
+    # In-process, so the data directory is this test's, never the checkout's data/.
+    monkeypatch.setattr(datastore, "data_dir", lambda: target.parent)
+    result = CliRunner().invoke(app, ["data", "import", str(tiny_data_file), "--force"])
+    assert result.exit_code == 2, result.output
+    assert "FIFO" in result.stderr and "Traceback" not in result.output
+    assert stat.S_ISFIFO(target.lstat().st_mode)

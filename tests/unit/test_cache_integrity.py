@@ -176,3 +176,24 @@ def test_an_old_format_cache_is_rebuilt_with_checksums(tmp_path: Path) -> None:
     assert len(tag["images"]["sha256"]) == len(tag["labels"]["sha256"]) == 64
     assert {"ctime_ns", "inode"} <= set(tag["source"]["files"][0])
     shutil.rmtree(cache_dir(path))
+
+
+def test_a_trainer_on_damaged_data_stops_as_failed(tmp_path: Path) -> None:
+    from nntui.engine.config import TrainConfig
+    from nntui.engine.events import TrainingFinished
+    from nntui.engine.training import Trainer
+
+    path = write_book_pickle(tmp_path / "mnist.pkl.gz")
+    load(path, [])
+    (labels,) = cache_dir(path).glob("*.labels.npy")
+    blob = bytearray(labels.read_bytes())
+    blob[-1] = (blob[-1] + 1) % 10
+    labels.write_bytes(bytes(blob))
+    data = cache.load(path, on_notice=lambda _: None, background=False)
+    trainer = Trainer(data, TrainConfig(sizes=(784, 10, 10), epochs=10_000, train_size=500))
+    cache.on_damage(data, lambda _reason: trainer.fail(cache.DAMAGED))  # as the CLI and app do
+    events = list(trainer.run())
+    finished = events[-1]
+    assert isinstance(finished, TrainingFinished)
+    assert finished.status == "failed" and finished.message == cache.DAMAGED
+    assert finished.epochs_done < 10_000

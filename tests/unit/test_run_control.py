@@ -11,7 +11,7 @@ import pytest
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import ConfigError, NntuiError
-from nntui.engine.events import EpochDone, Paused, SettingChanged, TrainingFinished
+from nntui.engine.events import BatchProgress, EpochDone, Paused, SettingChanged, TrainingFinished
 from nntui.tui.model import run_control
 from nntui.tui.model.run_control import RunControl
 
@@ -90,12 +90,15 @@ def test_a_step_from_ready_starts_paused_and_ends_at_the_pause(tiny_data: MnistD
     run = opened(tiny_data)
     assert run.start(CONFIG, step="batch") is run_control.STEPPING
     assert run.state == "paused" and run.stepping
-    assert not run.step("batch")  # one step at a time
+    assert run.step("batch")  # a second press while stepping is queued, not lost
     assert run.trainer is not None
+    batches = 0
     for event in run.trainer.run():
+        batches += isinstance(event, BatchProgress)
         if isinstance(event, Paused):
-            assert run.heard_pause(run.trainer.snapshot)  # the end of the step: not logged
+            assert run.heard_pause(run.trainer.snapshot)  # the end of the steps: not logged
             break
+    assert batches == 2  # both presses trained a mini-batch, then the run paused
     assert not run.stepping
     assert run.step("epoch") and run.stepping
     run.trainer.cancel()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -108,9 +109,55 @@ def test_step_does_nothing_unless_paused(tiny_data):
     assert not trainer.step("batch")
     trainer.pause()
     assert trainer.step("batch")
-    assert not trainer.step("batch")  # already stepping
+    assert trainer.step("batch")  # already stepping: queued behind it
     with pytest.raises(ValueError):
         trainer.step("lots")
+    trainer.cancel()
+    assert not trainer.step("batch")  # a cancelled run takes no step
+
+
+def test_steps_asked_for_faster_than_they_train_are_queued_not_dropped(tiny_data):
+    # The row: 100 presses of `.` 4 ms apart trained 12 mini-batches.
+    trainer = Trainer(tiny_data, CONFIG.with_changes(epochs=20))
+    trainer.pause()
+    presses = 100
+    taken = 0
+    events = []
+    runner = threading.Thread(target=lambda: events.extend(trainer.run()), daemon=True)
+    runner.start()
+    for _ in range(presses):
+        taken += trainer.step("batch")
+        time.sleep(0.001)  # faster than a mini-batch is reported and the pause follows
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (trainer.stepping or not trainer.paused):
+        time.sleep(0.01)
+    trainer.cancel()
+    runner.join(60)
+    assert taken == presses
+    last_in_epoch: dict[int, int] = {}
+    for e in events:
+        if isinstance(e, BatchProgress):
+            last_in_epoch[e.epoch] = max(last_in_epoch.get(e.epoch, 0), e.images_done)
+    trained = sum(last_in_epoch.values())
+    m = CONFIG.mini_batch_size
+    assert trained == presses * m, f"{trained} images for {presses} presses"
+
+
+def test_an_epoch_step_queued_behind_batch_steps_finishes_that_epoch(tiny_data):
+    trainer = Trainer(tiny_data, CONFIG.with_changes(epochs=3))
+    trainer.pause()
+    events = []
+    runner = threading.Thread(target=lambda: events.extend(trainer.run()), daemon=True)
+    runner.start()
+    assert trainer.step("batch") and trainer.step("batch") and trainer.step("epoch")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(isinstance(e, EpochDone) for e in events):
+        time.sleep(0.01)
+    while time.monotonic() < deadline and (trainer.stepping or not trainer.paused):
+        time.sleep(0.01)
+    trainer.cancel()
+    runner.join(60)
+    assert [e.epoch for e in events if isinstance(e, EpochDone)] == [1]
 
 
 def test_a_speed_limit_gives_one_progress_event_per_batch(tiny_data):

@@ -116,10 +116,12 @@ class RunControl:
 
     def step(self, what: Step) -> bool:
         """Take a step of a paused run; True if one began."""
-        if self.stepping or self.trainer is None or self.state != "paused":
+        if self.trainer is None or self.state != "paused":
             return False
-        self.stepping = self.trainer.step(what)
-        return self.stepping
+        # While a step is under way the trainer queues this one: every press counts.
+        taken = self.trainer.step(what)
+        self.stepping = self.stepping or taken
+        return taken
 
     def pause(self) -> Status | None:
         if self.trainer is None or self.state != "running":
@@ -227,6 +229,8 @@ class RunControl:
             return None
         if finished is not None and finished.status == "diverged":
             return DIVERGED
+        if finished is not None and finished.status == "failed":
+            return Status(f"Failed: {finished.message}. s: train on, r: new network", True)
         return FINISHED
 
     # For the views ----------------------------------------------------------------------

@@ -67,9 +67,9 @@ def key_availability(
     if action in RUN_ACTIONS:
         return availability(action, state)
     if action == "step":
-        if not has_session or state not in ("ready", "paused", "finished"):
-            return False  # hidden: the footer shows the step keys only when they apply
-        return not stepping
+        # Hidden unless they apply; also shown while stepping: a press then is queued
+        # (`Trainer.step`), not lost.
+        return has_session and state in ("ready", "paused", "finished")
     if action == "toggle_digits":
         return small
     if action in SESSION_ACTIONS:

@@ -17,6 +17,7 @@ from functools import partial
 
 import numpy as np
 
+from nntui.data import cache
 from nntui.engine.analysis import RANDOM_GUESS, darkness_baseline
 from nntui.engine.config import MAX_TRAIN_SIZE, TrainConfig, check_memory, format_sizes
 from nntui.engine.dataset import MnistData
@@ -266,6 +267,8 @@ class Session:
             shuffle_state=shuffle_state,
         )
         self.snapshot = trainer.snapshot  # published before any run: nothing to run ahead of
+        # Mapped from a cache whose background checksum fails: the run stops, kept as failed.
+        cache.on_damage(self.data, lambda _reason: trainer.fail(cache.DAMAGED))
         return trainer
 
     def _check_train_size(self, config: TrainConfig) -> None:

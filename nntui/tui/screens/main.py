@@ -157,7 +157,7 @@ class MainScreen(Screen[None]):
 
     def action_step(self, what: str) -> None:
         """``.``: one mini-batch; ``e``: to the end of the epoch. From ready, starts paused."""
-        if self.run.stepping or self.session is None:
+        if self.session is None:
             return
         if self.run.can_start():
             self.flows.begin(step=what)  # type: ignore[arg-type]
