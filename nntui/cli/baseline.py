@@ -129,7 +129,11 @@ def _fit_child(conn: Connection, training: Split, evaluation: Split, gamma: str)
 def _fit_in_subprocess(training: Split, evaluation: Split, gamma: str) -> SvmResult:
     methods = multiprocessing.get_all_start_methods()
     # fork hands the arrays over without pickling 150 MB; spawn elsewhere.
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    ctx = (
+        multiprocessing.get_context("fork")
+        if "fork" in methods
+        else multiprocessing.get_context("spawn")
+    )
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(
         target=_fit_child, args=(send, training, evaluation, gamma), name="nntui-svm", daemon=True

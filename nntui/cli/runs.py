@@ -10,10 +10,8 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
-from nntui.cli.console import err_console, stdout_console
+from nntui.cli.console import err_console, results_table, stdout_console
 from nntui.engine.config import format_sizes
 from nntui.engine.errors import ConfigError
 from nntui.store.runs import RunInfo, RunStore
@@ -59,13 +57,7 @@ def runs(
             f"No runs yet in {store.root}. 'nntui train' keeps each run there.", markup=False
         )
         return
-    table = Table(
-        title=f"Runs in {store.root}",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 0, 0, 1),
-        pad_edge=False,
-    )
+    table = results_table(f"Runs in {store.root}")
     # The name is what 'nntui eval' takes, so it is never cut; the rest may be.
     table.add_column("name", no_wrap=True, min_width=max(len(r.name) for r in infos))
     table.add_column("sizes")

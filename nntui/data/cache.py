@@ -399,13 +399,13 @@ def _write_cache(
 
 
 def _write_npy(path: Path, shape: tuple[int, ...], dtype: type, parts: Iterator[Any]) -> int:
-    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype))}
+    header: dict[str, Any] = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype))}
     header |= {"fortran_order": False, "shape": shape}
     with atomic_write(path, "wb") as f:
         np.lib.format.write_array_header_1_0(f, header)
         for part in parts:
-            flat = np.ascontiguousarray(part, dtype=dtype).reshape(-1)
-            view = memoryview(flat).cast("B")
+            flat: np.ndarray = np.ascontiguousarray(part, dtype=dtype).reshape(-1)
+            view = memoryview(flat.data).cast("B")
             for start in range(0, len(view), _CHUNK_BYTES):
                 if _abandon.is_set():
                     raise _Abandoned

@@ -14,6 +14,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,8 @@ def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     image = np.asarray(image, dtype=np.float64)
     rows = _filter_matrix(image.shape[0], height)  # (height, h)
     cols = _filter_matrix(image.shape[1], width)  # (width, w)
-    return rows @ image @ cols.T
+    resampled: np.ndarray = rows @ image @ cols.T
+    return resampled
 
 
 def _filter_matrix(n_in: int, n_out: int) -> np.ndarray:
@@ -102,7 +104,8 @@ def _filter_matrix(n_in: int, n_out: int) -> np.ndarray:
     source = np.arange(n_in) + 0.5
     weights = np.clip(1.0 - np.abs(source[None, :] - centres[:, None]) / support, 0.0, None)
     # Every output centre lies within half a pixel of some input centre, so no row is zero.
-    return weights / weights.sum(axis=1, keepdims=True)
+    normalized: np.ndarray = weights / weights.sum(axis=1, keepdims=True)
+    return normalized
 
 
 @dataclass(frozen=True)
@@ -148,8 +151,8 @@ def read_image(path: str | os.PathLike[str]) -> DigitImage:
             if size > MAX_FILE_BYTES:
                 raise DataError(f"{name}: {size:,} bytes is too large for an image of a digit")
             # PGM is parsed here, so read whole; anything else is left to Pillow.
-            data = f.read(2)
-            data = data + f.read() if data in (b"P2", b"P5") else None
+            magic = f.read(2)
+            data = magic + f.read() if magic in (b"P2", b"P5") else None
     except FileNotFoundError:
         raise DataError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -227,7 +230,7 @@ def _read_with_pillow(path: Path, name: str) -> np.ndarray:
         raise DataError(f"{name}: unreadable image ({reason(exc)})") from None
 
 
-def _pillow_gray(img) -> np.ndarray:  # img: PIL.Image.Image
+def _pillow_gray(img: Any) -> np.ndarray:  # img: PIL.Image.Image (Pillow is optional)
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit grayscale: convert("L") would clip at 255 instead of scaling.
         return np.asarray(img, dtype=np.float64) / 65535.0

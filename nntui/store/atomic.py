@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 # A temporary file this old was left by a writer that was killed (SIGKILL, a power
 # cut) before it could remove it. A live writer touches its file far more often.
@@ -18,7 +18,7 @@ STALE_SECONDS = 3600.0
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
+def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file next to `path`; on success fsync it and rename it over `path`.
 
     The temporary file lives in the same directory so the final `os.replace`
@@ -77,7 +77,7 @@ def remove_stale_temp_files(
     Returns what was removed; a file that cannot be removed is left alone.
     """
     pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}{re.escape(suffix)}")
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     try:
         names = os.listdir(target.parent)

@@ -181,7 +181,14 @@ class RunControl:
         """
         if self.trainer is None or self.state not in ("running", "paused"):
             return False
-        self.trainer.set_live(**{name: value})
+        if name == "eta":
+            self.trainer.set_live(eta=value)
+        elif name == "mini_batch_size":
+            self.trainer.set_live(mini_batch_size=int(value))
+        elif name == "epochs":
+            self.trainer.set_live(epochs=int(value))
+        else:
+            raise ConfigError(f"{name} cannot change during a run")
         return True
 
     # What the training worker reports ----------------------------------------------------

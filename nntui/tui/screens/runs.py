@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, SelectionList, Static
+from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual_plotext import PlotextPlot
 
@@ -35,6 +35,7 @@ from nntui.tui.model.inside import SavedSubject
 from nntui.tui.screens.base import CSS
 from nntui.tui.screens.inside import INSIDE_SCREENS, NEEDS_DATA
 from nntui.tui.widgets.charts import COLOURS, legend
+from nntui.tui.widgets.key_bar import KeyBar
 
 RELIST_INTERVAL = 2.0  # seconds between two readings of the runs directory
 
@@ -114,7 +115,7 @@ class RunsScreen(Screen[RunInfo | None]):
                 yield RunsChart(id="runs-chart")
                 yield Static(id="runs-legend")
         yield Static(id="run-details")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         runs = self.query_one("#runs-list", SelectionList)

@@ -69,9 +69,9 @@ class EpochProgress(Vertical):
         )
         self.query_one(ProgressBar).update(total=images_total, progress=images_done)
         if self.show_timings:
-            eta = clock(remaining) if remaining is not None else "-"
             self.query_one("#speed-line", Static).update(
-                f"{images_per_second:,.0f} img/s  {clock(elapsed)}  ETA {eta}", layout=False
+                f"{images_per_second:,.0f} img/s  {clock(elapsed)}  ETA {clock(remaining)}",
+                layout=False,
             )
 
     def show_batch(self, p: BatchProgress) -> None:
