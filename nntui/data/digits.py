@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from nntui.data.files import read_failure
 from nntui.engine.errors import DataError, reason
 
 SIDE = 28  # MNIST images are 28x28
@@ -153,14 +154,8 @@ def read_image(path: str | os.PathLike[str]) -> DigitImage:
             # PGM is parsed here, so read whole; anything else is left to Pillow.
             magic = f.read(2)
             data = magic + f.read() if magic in (b"P2", b"P5") else None
-    except FileNotFoundError:
-        raise DataError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{name}: is a directory, not an image") from None
-    except PermissionError:
-        raise DataError(f"{name}: permission denied") from None
     except OSError as exc:
-        raise DataError(f"{name}: cannot read ({exc.strerror or exc})") from None
+        raise read_failure(name, exc, "not an image") from None
     if size == 0:
         raise DataError(f"{name}: the file is empty")
     gray = _parse_pgm(data, name) if data is not None else _read_with_pillow(path, name)

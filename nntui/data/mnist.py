@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from nntui.data.files import read_failure
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import DataError, reason
 
@@ -485,14 +486,8 @@ def _read_head(path: Path, n: int) -> bytes:
     try:
         with path.open("rb") as f:
             head = f.read(n)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected a file") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
     except OSError as exc:
-        raise DataError(f"{path}: cannot read ({reason(exc)})") from None
+        raise read_failure(path, exc, "expected a file") from None
     if not head:
         raise DataError(f"{path}: empty file")
     return head

@@ -122,25 +122,22 @@ class RunControl:
         return self.stepping
 
     def pause(self) -> Status | None:
-        if self.trainer is None or self.state != "running":
-            return None
-        self.trainer.pause()
-        self.state = "paused"
-        return PAUSED
+        return self._switch(("running",), "paused", PAUSED)
 
     def resume(self) -> Status | None:
-        if self.trainer is None or self.state != "paused":
-            return None
-        self.trainer.resume()
-        self.state = "running"
-        return TRAINING
+        return self._switch(("paused",), "running", TRAINING)
 
     def stop(self) -> Status | None:
-        if self.trainer is None or self.state not in ("running", "paused"):
+        return self._switch(("running", "paused"), "stopping", STOPPING)
+
+    def _switch(self, before: tuple[RunState, ...], after: RunState, says: Status) -> Status | None:
+        """From a state of ``before`` to ``after``, telling the trainer; None if not in one."""
+        trainer = self.trainer
+        if trainer is None or self.state not in before:
             return None
-        self.trainer.cancel()
-        self.state = "stopping"
-        return STOPPING
+        {"paused": trainer.pause, "running": trainer.resume, "stopping": trainer.cancel}[after]()
+        self.state = after
+        return says
 
     def reset(self, config: TrainConfig) -> Status | None:
         """A new network from ``config``; while a run goes on, once it has stopped.
