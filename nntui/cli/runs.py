@@ -61,10 +61,8 @@ def runs(
     # The name is what 'nntui eval' takes, so it is never cut; the rest may be.
     table.add_column("name", no_wrap=True, min_width=max(len(r.name) for r in infos))
     table.add_column("sizes")
-    table.add_column("eta", justify="right")
-    table.add_column("m", justify="right")
-    table.add_column("epochs", justify="right")
-    table.add_column("best", justify="right")
+    for number in ("eta", "m", "epochs", "best"):
+        table.add_column(number, justify="right")
     table.add_column("status")
     sweeps = any(r.sweep for r in infos)
     if sweeps:

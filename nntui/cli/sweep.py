@@ -445,10 +445,8 @@ class _LiveView(_View):
         table = results_table()
         table.add_column("#", justify="right")
         table.add_column("settings")
-        table.add_column("seed", justify="right")
-        table.add_column("epoch", justify="right")
-        table.add_column("last", justify="right")
-        table.add_column("best", justify="right")
+        for number in ("seed", "epoch", "last", "best"):
+            table.add_column(number, justify="right")
         table.add_column("status")
         height = max(5, self.out.size.height - 6)
         ranked = state.ranked()

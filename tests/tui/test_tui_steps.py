@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import numpy as np
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from nntui.engine.config import TrainConfig
@@ -14,6 +18,7 @@ from nntui.tui.app import NntuiApp
 from nntui.tui.model.inside import LiveSubject, layer_values
 from nntui.tui.model.speed import SPEEDS
 from nntui.tui.screens.layers import LayersScreen
+from nntui.tui.screens.main import MainScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.gallery import DigitGallery
@@ -32,11 +37,17 @@ def first_batch(data: MnistData, seed: int, config: TrainConfig):
     return data.training.images[idx].T, one_hot(data.training.labels[idx]).T
 
 
+@asynccontextmanager
+async def at_rest(dashboard: Dashboard) -> AsyncIterator[tuple[NntuiApp, Pilot[None], MainScreen]]:
+    """The dashboard on `STEP`, ready before its first start: (the app, its pilot, the screen)."""
+    async with dashboard(config=STEP, deterministic=True) as (app, pilot):
+        yield app, pilot, await ready(pilot, app)
+
+
 async def test_full_stop_trains_exactly_one_mini_batch(
     tiny_data: MnistData, dashboard: Dashboard
 ) -> None:
-    async with dashboard(config=STEP, deterministic=True) as (app, pilot):
-        screen = await ready(pilot, app)
+    async with at_rest(dashboard) as (app, pilot, screen):
         before = screen.session.network.copy()
         await pilot.press("full_stop")
         await wait_for(pilot, lambda: screen.state == "paused" and not screen.run.stepping)
@@ -58,8 +69,7 @@ async def test_full_stop_trains_exactly_one_mini_batch(
 async def test_e_trains_exactly_one_epoch_then_waits(
     tiny_data: MnistData, dashboard: Dashboard
 ) -> None:
-    async with dashboard(config=STEP, deterministic=True) as (app, pilot):
-        screen = await ready(pilot, app)
+    async with at_rest(dashboard) as (app, pilot, screen):
         await pilot.press("e")
         await wait_for(pilot, lambda: len(screen.session.history) == 1 and not screen.run.stepping)
         assert screen.state == "paused"
@@ -125,8 +135,7 @@ async def test_a_live_eta_change_is_marked_on_both_charts(dashboard: Dashboard) 
 async def test_a_picked_gallery_digit_shows_every_layer(
     tiny_data: MnistData, dashboard: Dashboard
 ) -> None:
-    async with dashboard(config=STEP, deterministic=True) as (app, pilot):
-        screen = await ready(pilot, app)
+    async with at_rest(dashboard) as (app, pilot, screen):
         await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(app.screen, DigitPagerScreen))
         await pilot.pause()
