@@ -37,7 +37,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.lib.format  # imported now, as a forked child must not import
@@ -278,9 +278,9 @@ def load(
                 f"{user_cache_dir()} is writable): the data will be decoded at every start"
             )
         elif background:
-            _start_writer(target, key, files, before, data, notice)
+            _start_writer(_Write(target, key, files, before, data, notice))
         else:
-            _write_cache(target, key, files, before, data, notice)
+            _write_cache(_Write(target, key, files, before, data, notice))
     return data
 
 
@@ -304,11 +304,22 @@ def _write_json(path: Path, obj: dict[str, Any]) -> None:
 # --- writing -----------------------------------------------------------------------------
 
 
-@dataclass
+class _Write(NamedTuple):
+    """What one cache write needs: where, under which key, the files read, the data."""
+
+    directory: Path
+    key: str
+    files: list[Path]
+    before: list[dict[str, Any]]  # the files' stats when read: a changed file is not cached
+    data: MnistData
+    notice: Notice
+
+
+@dataclass(frozen=True)
 class _Job:
     """One cache write: a thread doing it now, and what a forked child needs to redo it."""
 
-    args: tuple[Any, ...]  # _write_cache's arguments
+    write: _Write
     thread: threading.Thread
 
 
@@ -321,41 +332,27 @@ class _Abandoned(Exception):
     pass
 
 
-def _start_writer(
-    directory: Path,
-    key: str,
-    files: list[Path],
-    before: list[dict[str, Any]],
-    data: MnistData,
-    notice: Notice,
-) -> None:
-    args = (directory, key, files, before, data, notice)
+def _start_writer(write: _Write) -> None:
     thread = threading.Thread(
         target=_write_later,
-        args=args,
+        args=(write,),
         name="nntui-data-cache",
         daemon=True,  # never keeps a process alive on its own: `_finish_at_exit` decides
     )
     with _jobs_lock:
         _jobs[:] = [j for j in _jobs if j.thread.is_alive()]
-        _jobs.append(_Job(args, thread))
+        _jobs.append(_Job(write, thread))
     thread.start()
 
 
-def _write_later(*args: Any) -> None:
+def _write_later(write: _Write) -> None:
     if not _abandon.wait(WRITE_DELAY):
-        _write_cache(*args)
+        _write_cache(write)
 
 
-def _write_cache(
-    directory: Path,
-    key: str,
-    files: list[Path],
-    before: list[dict[str, Any]],
-    data: MnistData,
-    notice: Notice,
-) -> bool:
+def _write_cache(write: _Write) -> bool:
     """Write the cache of `data`; False (after a notice) if it could not be written."""
+    directory, key, files, before, data, notice = write
     try:
         digest = _sha256_files(files)
         if _stat_files(files) != before:
@@ -457,7 +454,7 @@ def _finish_at_exit() -> None:
             wait_for_writes()
         return
     _abandon_all(pending)
-    jobs = [job.args for job in pending]
+    jobs = [job.write for job in pending]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded fork"
@@ -470,7 +467,7 @@ def _finish_at_exit() -> None:
     # reaped by init. (Waiting, or forking twice to hand it to init, cost the exit 25 ms.)
 
 
-def _detached_writer(jobs: list[tuple[Any, ...]]) -> None:
+def _detached_writer(jobs: list[_Write]) -> None:
     """The forked child: detach from the terminal and its pipes, write, and exit."""
     code = 1
     try:
@@ -479,8 +476,8 @@ def _detached_writer(jobs: list[tuple[Any, ...]]) -> None:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
-        for directory, key, files, before, data, _ in jobs:
-            _write_cache(directory, key, files, before, data, lambda _text: None)
+        for write in jobs:
+            _write_cache(write._replace(notice=lambda _text: None))
         code = 0
     finally:
         os._exit(code)
