@@ -105,3 +105,15 @@ def environment_lines() -> list[str]:
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         lines.append(f"  {var}={os.environ[var]}" if var in os.environ else f"  {var} not set")
     return lines
+
+
+def print_environment(
+    source: str | None = None, threads: int | None = None, *, show_threads: bool = False
+) -> None:
+    """Print `environment_lines`, then where the data came from and the BLAS threads asked for."""
+    for line in environment_lines():
+        print(line)
+    if source is not None:
+        print(f"data: {source}", flush=True)
+    if show_threads:
+        print(f"BLAS threads: {threads or 'library default'} (--threads)")

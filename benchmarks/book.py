@@ -148,10 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     data, source = _common.load_data(args.data)
     runs: list[Run] = []
     with _common.blas_threads(args.threads):
-        for line in _common.environment_lines():
-            print(line)
-        print(f"data: {source}")
-        print(f"BLAS threads: {args.threads or 'library default'} (--threads)")
+        _common.print_environment(source, args.threads, show_threads=True)
         print(f"{len(EXPERIMENTS)} experiments x seeds {seeds} x {epochs} epochs\n")
         try:
             for experiment in EXPERIMENTS:

@@ -97,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data, source = _common.load_data(args.data)
     with _common.blas_threads(args.threads):
-        for line in _common.environment_lines():
-            print(line)
-        print(f"data: {source}")
+        _common.print_environment(source)
         for hidden in (30, 100):
             t = measure(data, hidden, args.repeats)
             # The forward pass is the evaluation's own: what is added is the statistics

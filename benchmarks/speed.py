@@ -309,10 +309,7 @@ def main(argv: list[str] | None = None) -> None:
         (f"(d) book's network.py, float64 ({n:,} imgs, scaled)", book),
     ]
     with _common.blas_threads(args.threads):
-        for line in _common.environment_lines():
-            print(line)
-        print(f"data: {source}")
-        print(f"BLAS threads: {args.threads or 'library default'} (--threads)")
+        _common.print_environment(source, args.threads, show_threads=True)
         print(f"seconds per 50,000-image epoch; best of {args.repeats} after one warm-up epoch")
         print()
         timers = {

@@ -109,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     data, source = _common.load_data(args.data)
     runs = []
     with _common.blas_threads(args.threads):
-        for line in _common.environment_lines():
-            print(line)
-        print(f"data: {source}", flush=True)
+        _common.print_environment(source)
         for hidden in (int(h) for h in args.hidden.split(",")):
             for seed in range(lo, hi + 1):
                 runs.append(one_run(data, hidden, seed, args.epochs))

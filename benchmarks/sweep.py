@@ -174,8 +174,7 @@ def main() -> None:
     data_path = args.data or os.environ.get("NNTUI_DATA")
     if not data_path:
         sys.exit("give --data PATH or set NNTUI_DATA")
-    for line in _common.environment_lines():
-        print(line)
+    _common.print_environment()
     print()
     work = Path(tempfile.mkdtemp(prefix="nntui-sweep-bench-"))
     env = {**os.environ, "NNTUI_RUNS": str(work / "runs"), "NNTUI_DATA": data_path}

@@ -39,9 +39,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
     data, where = _common.load_data(args.data)
-    for line in _common.environment_lines():
-        print(line)
-    print(f"data: {where}")
+    _common.print_environment(where)
     store = RunStore(tempfile.mkdtemp(prefix="nntui-sweep-lag-"))
     lags: list[float] = []
     result: dict[str, float] = {}

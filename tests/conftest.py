@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -11,11 +14,39 @@ from nntui.engine.dataset import MnistData
 from nntui.engine.errors import DataError
 from tests.fakedata import expected_data, write_book_pickle
 
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from nntui.tui.app import NntuiApp
+
+Dashboard = Callable[..., AbstractAsyncContextManager[tuple["NntuiApp", "Pilot[None]"]]]
+
 
 @pytest.fixture(scope="session")
 def tiny_data() -> MnistData:
     """500 training, 100 validation and 100 test images of blob 'digits'."""
     return expected_data(500, 100, 100, seed=0)
+
+
+@pytest.fixture
+def dashboard(tiny_data: MnistData) -> Dashboard:
+    """The dashboard running on `tiny_data` under Textual's Pilot.
+
+    ``async with dashboard(config=SHORT, deterministic=True) as (app, pilot):``; the
+    keywords are `NntuiApp`'s, and ``size`` the terminal's (120x40 unless given).
+    """
+
+    @asynccontextmanager
+    async def run(
+        *, size: tuple[int, int] = (120, 40), **kwargs: Any
+    ) -> AsyncIterator[tuple[NntuiApp, Pilot[None]]]:
+        from nntui.tui.app import NntuiApp
+
+        app = NntuiApp(data=tiny_data, **kwargs)
+        async with app.run_test(size=size) as pilot:
+            yield app, pilot
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,9 @@ def synthetic_pixels(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(blob + noise, 0, 255).astype(np.uint8), labels
 
 
-def _official(n_train: int, n_val: int, n_test: int, seed: int):
+def _official(
+    n_train: int = N_TRAIN, n_val: int = N_VAL, n_test: int = N_TEST, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     # The npz and IDX formats hold training + validation as one 60,000-style
     # array; the loader holds out min(10,000, n / 6), so the sizes must agree.
     total = n_train + n_val
@@ -89,33 +91,26 @@ def write_pickle(path: str | Path, obj: object, protocol: int = 2) -> Path:
     return path
 
 
-def write_keras_npz(
-    path: str | Path,
-    n_train: int = N_TRAIN,
-    n_val: int = N_VAL,
-    n_test: int = N_TEST,
-    seed: int = 0,
-) -> Path:
-    """Write an npz shaped like Keras' mnist.npz (uint8 images and labels); return its path."""
+def write_keras_npz(path: str | Path, seed: int = 0, **sizes: int) -> Path:
+    """Write an npz shaped like Keras' mnist.npz (uint8 images and labels); return its path.
+
+    ``sizes``: ``n_train``, ``n_val``, ``n_test`` (the defaults of `expected_data`).
+    """
     path = Path(path)
-    x_train, y_train, x_test, y_test = _official(n_train, n_val, n_test, seed)
+    x_train, y_train, x_test, y_test = _official(seed=seed, **sizes)
     with path.open("wb") as f:  # a file object stops numpy appending ".npz" to the name
         np.savez_compressed(f, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
     return path
 
 
-def write_idx_files(
-    directory: str | Path,
-    gz: bool = True,
-    n_train: int = N_TRAIN,
-    n_val: int = N_VAL,
-    n_test: int = N_TEST,
-    seed: int = 0,
-) -> Path:
-    """Write the four IDX files (official names, `.gz` if `gz`) into `directory`; return it."""
+def write_idx_files(directory: str | Path, gz: bool = True, seed: int = 0, **sizes: int) -> Path:
+    """Write the four IDX files (official names, `.gz` if `gz`) into `directory`; return it.
+
+    ``sizes`` as for `write_keras_npz`.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    x_train, y_train, x_test, y_test = _official(n_train, n_val, n_test, seed)
+    x_train, y_train, x_test, y_test = _official(seed=seed, **sizes)
     for name, array in (
         ("train-images-idx3-ubyte", x_train),
         ("train-labels-idx1-ubyte", y_train),

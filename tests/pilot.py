@@ -38,6 +38,29 @@ def main_screen(app: NntuiApp) -> MainScreen:
     return screen
 
 
+async def ready(pilot: Pilot, app: NntuiApp) -> MainScreen:
+    """The main screen, once it is ready to start a run."""
+    screen = main_screen(app)
+    await wait_for(pilot, lambda: screen.state == "ready")
+    return screen
+
+
+async def started(pilot: Pilot, app: NntuiApp, epochs: int = 1) -> MainScreen:
+    """Press ``s`` and let the run train ``epochs`` epochs (or more); the main screen."""
+    screen = main_screen(app)
+    await pilot.press("s")
+    await wait_for(
+        pilot, lambda: screen.session is not None and len(screen.session.history) >= epochs
+    )
+    return screen
+
+
+async def stop_run(pilot: Pilot, screen: MainScreen) -> None:
+    """Press ``x`` and wait for the run's end."""
+    await pilot.press("x")
+    await wait_for(pilot, lambda: screen.state == "finished")
+
+
 def log_lines(app: NntuiApp) -> list[str]:
     return app.query_one(EpochLog).lines_written
 
@@ -49,6 +72,11 @@ def trained_session(data: MnistData, config: TrainConfig = CONFIG) -> Session:
     """A session whose network trained ``config.epochs`` epochs, as the dashboard records them."""
     session = Session(data, sample_seed=0)
     session.reset(config)
+    return train_further(session, config)
+
+
+def train_further(session: Session, config: TrainConfig = CONFIG) -> Session:
+    """Train ``session``'s network ``config.epochs`` more, as the worker and the screen do."""
     trainer = session.start(config)
     for event in trainer.run():
         if isinstance(event, EpochDone):  # with the network it left, as the worker posts it

@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,12 +17,15 @@ from typer.core import TyperGroup
 
 from nntui.engine.errors import NntuiError
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 try:  # typer >= 0.25 carries its own copy of click, with Abort in typer.exceptions
     from typer._click import exceptions as click_exceptions
     from typer.exceptions import Abort
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
-    from click.exceptions import Abort  # type: ignore[no-redef,assignment]
+    from click.exceptions import Abort  # type: ignore[assignment]
 
 # Diagnostics, progress and summaries go to stderr so stdout carries only the
 # book's "Epoch j: n / 10000" lines and can be piped or redirected cleanly.
@@ -40,7 +43,11 @@ EXIT_USAGE = 2  # bad arguments or files, like every Unix tool
 EXIT_SIGINT = 130  # 128 + SIGINT
 EXIT_SIGTERM = 143  # 128 + SIGTERM
 EXIT_SIGHUP = 129  # 128 + SIGHUP
-EXIT_SIGNAL = {signal.SIGINT: EXIT_SIGINT, signal.SIGTERM: EXIT_SIGTERM, signal.SIGHUP: EXIT_SIGHUP}
+EXIT_SIGNAL: dict[int, int] = {
+    signal.SIGINT: EXIT_SIGINT,
+    signal.SIGTERM: EXIT_SIGTERM,
+    signal.SIGHUP: EXIT_SIGHUP,
+}
 
 
 def stdout_console() -> Console:
@@ -49,6 +56,20 @@ def stdout_console() -> Console:
     if not out.is_terminal:
         out = Console(highlight=False, width=max(out.width, 160))
     return out
+
+
+def results_table(title: str | None = None) -> Table:
+    """A table of results as the CLI prints them: a rule under the header, no outer frame."""
+    from rich import box
+    from rich.table import Table  # on first use: `nntui --help` does not need it
+
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+    )
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

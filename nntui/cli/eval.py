@@ -10,12 +10,11 @@ from typing import Annotated
 
 import numpy as np
 import typer
-from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from nntui.cli.baseline import book_svm_line
-from nntui.cli.console import DataOption, err_console, stdout_console
+from nntui.cli.console import DataOption, err_console, results_table, stdout_console
 from nntui.cli.data import ensure_data_with_progress
 from nntui.cli.saved import ModelArgument, load_network
 from nntui.cli.train import EvalSet
@@ -63,13 +62,7 @@ def eval_(
 
 def _confusion_table(cm: np.ndarray) -> Table:
     accuracy = per_digit_accuracy(cm)
-    table = Table(
-        title="Confusion matrix (rows: true digit, columns: predicted)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 0, 0, 1),
-        pad_edge=False,
-    )
+    table = results_table("Confusion matrix (rows: true digit, columns: predicted)")
     table.add_column("true", justify="right", style="bold")
     for j in range(cm.shape[1]):
         table.add_column(str(j), justify="right")

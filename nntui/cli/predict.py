@@ -18,7 +18,7 @@ from nntui.cli.console import err_console, stdout_console
 from nntui.cli.saved import ModelArgument, load_network
 from nntui.data.digits import center_and_scale, read_image
 from nntui.engine.config import INPUTS
-from nntui.render.digit_art import ascii_art, can_encode, digit_art
+from nntui.render.digit_art import ArtStyle, ascii_art, can_encode, digit_art
 
 BAR_WIDTH = 30  # characters for an activation of 1.0
 
@@ -27,6 +27,13 @@ class ArtChoice(StrEnum):
     half = "half"
     braille = "braille"
     ascii = "ascii"
+
+
+ART_STYLES: dict[ArtChoice, ArtStyle] = {
+    ArtChoice.half: "half",
+    ArtChoice.braille: "braille",
+    ArtChoice.ascii: "ascii",
+}
 
 
 def predict(
@@ -68,12 +75,13 @@ def predict(
     guess = int(np.argmax(activations))
     out = stdout_console()
     unicode = can_encode(out.encoding)
+    chosen: ArtStyle
     if style is None:
         # Shades of grey need colour; without it (piped) braille dots still show the
         # shape; an output that cannot carry those characters gets ASCII.
         chosen = ("half" if out.color_system else "braille") if unicode else "ascii"
     else:
-        chosen = style.value
+        chosen = ART_STYLES[style]
     # ASCII at full resolution here (the gallery halves it to fit its cards).
     out.print(ascii_art(pixels, scale=1) if chosen == "ascii" else digit_art(pixels, chosen))
     out.print(_activation_bars(activations, guess, unicode and chosen != "ascii"))

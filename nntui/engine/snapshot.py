@@ -52,7 +52,7 @@ class NetworkSnapshot:
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """The predicted digit (n,) for each row of ``images`` (n, 784)."""
-        return np.argmax(self.outputs(images), axis=1)
+        return np.asarray(np.argmax(self.outputs(images), axis=1))
 
     def to_network(self) -> Network:
         """A trainable network with these parameters (copied: the snapshot stays as it is)."""

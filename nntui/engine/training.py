@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from nntui.engine.config import TrainConfig, check_epochs, check_eta, check_mini_batch_size
 from nntui.engine.dataset import MnistData, Split
@@ -52,7 +53,9 @@ GRADIENT_SAMPLE_EVERY = 50
 
 def new_seed() -> int:
     """A fresh random seed, recorded so that any run can be repeated."""
-    return int(np.random.SeedSequence().entropy % 2**32)
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)  # a fresh SeedSequence draws one int from the OS
+    return entropy % 2**32
 
 
 def seeded_network(config: TrainConfig, seed: int) -> Network:
@@ -62,7 +65,7 @@ def seeded_network(config: TrainConfig, seed: int) -> Network:
     return Network(config.sizes, seed=init)
 
 
-def one_hot(labels: np.ndarray, dtype: np.dtype = np.float32) -> np.ndarray:
+def one_hot(labels: np.ndarray, dtype: DTypeLike = np.float32) -> np.ndarray:
     """The desired outputs y(x): row i is 1.0 at labels[i] and 0.0 elsewhere, shape (n, 10)."""
     y = np.zeros((len(labels), 10), dtype)
     y[np.arange(len(labels)), labels] = 1.0
@@ -272,7 +275,7 @@ class Trainer:
     @property
     def shuffle_state(self) -> dict[str, Any]:
         """The shuffles' generator state, to save with the model (``shuffle_state=``)."""
-        return self._rng.bit_generator.state
+        return dict(self._rng.bit_generator.state)
 
     @property
     def paused(self) -> bool:

@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from nntui.engine.errors import ConfigError
 
@@ -21,7 +21,7 @@ STALE_SECONDS = 3600.0
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
+def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file next to `path`; on success fsync it and rename it over `path`.
 
     The temporary file lives in the same directory so the final `os.replace`
@@ -156,7 +156,7 @@ def remove_stale_temp_files(
     Returns what was removed; a file that cannot be removed is left alone.
     """
     pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}{re.escape(suffix)}")
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     try:
         names = os.listdir(target.parent)

@@ -14,7 +14,7 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 import numpy as np
 
@@ -73,7 +73,7 @@ def save_model(
     }
     if shuffle_state is not None:
         meta["shuffle_state"] = shuffle_state
-    arrays = {f"w{i}": w for i, w in enumerate(network.weights)}
+    arrays: dict[str, Any] = {f"w{i}": w for i, w in enumerate(network.weights)}
     arrays |= {f"b{i}": b for i, b in enumerate(network.biases)}
     with atomic_write(path, "wb") as f:
         np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
@@ -274,7 +274,7 @@ def _header(f: IO[bytes], key: str) -> tuple[np.dtype, tuple[int, ...], bool]:
     return dtype, tuple(shape), bool(fortran)
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

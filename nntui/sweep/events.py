@@ -100,7 +100,7 @@ class SweepRun:
     @property
     def seconds(self) -> float:
         """Training and evaluation time of the epochs done."""
-        return sum(r["train_seconds"] + r["eval_seconds"] for r in self.history)
+        return float(sum(r["train_seconds"] + r["eval_seconds"] for r in self.history))
 
 
 class SweepState:
@@ -149,7 +149,7 @@ class SweepState:
             return self.finished.elapsed
         return time.monotonic() - self._start
 
-    def eta_seconds(self) -> float | None:
+    def seconds_left(self) -> float | None:
         """Seconds left, from the seconds per epoch so far spread over the workers."""
         done = [r for r in self.runs if r.history]
         if not done or self.workers < 1:

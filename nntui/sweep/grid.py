@@ -13,6 +13,7 @@ it and exit 2 and the dashboard can show it beside the input as it is typed.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -264,7 +265,7 @@ def build_runs(axes: Axes, *, allow_many: bool = False) -> list[RunSpec]:
         raise ConfigError(
             f"this sweep has {total:,} runs, more than {MAX_RUNS:,}; add --yes to run them all"
         )
-    runs = []
+    runs: list[RunSpec] = []
     for sizes, eta, m in combos:
         for seed in seeds:
             config = TrainConfig(
@@ -303,7 +304,7 @@ def estimate_seconds(config: TrainConfig) -> float:
     """A rough estimate of one run's seconds on one core (training and each epoch's evaluation)."""
     weights = sum(a * b for a, b in itertools.pairwise(config.sizes))
     # The fixed part is paid per mini-batch, so larger mini-batches spread it thinner.
-    per_image = _SECONDS_PER_IMAGE * min(1.0, 10 / config.mini_batch_size) ** 0.5
+    per_image = _SECONDS_PER_IMAGE * math.sqrt(min(1.0, 10 / config.mini_batch_size))
     per_image += _SECONDS_PER_IMAGE_WEIGHT * weights
     evaluate = 10_000 * _EVAL_SECONDS_PER_IMAGE
     return config.epochs * (config.train_size * per_image + evaluate)

@@ -72,7 +72,7 @@ def pack(
 
 def _mapped(images: np.ndarray) -> MappedImages | None:
     """Where ``images`` lie in the file they are a read-only memory map of, if they are."""
-    base = images
+    base: object = images
     while isinstance(base, np.ndarray) and not isinstance(base, np.memmap):
         base = base.base
     if (

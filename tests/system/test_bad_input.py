@@ -27,6 +27,7 @@ from nntui.cli import app
 from nntui.engine.config import TrainConfig
 from nntui.engine.network import Network
 from nntui.store.model_file import save_model
+from tests.conftest import Dashboard
 from tests.fakedata import sha256, write_book_pickle
 
 runner = CliRunner()
@@ -264,13 +265,14 @@ def test_the_table_is_wide_enough():
 APP_ROWS = [p.values[0] for p in TABLE if p.values[0].app_inputs is not None]
 
 
-async def test_the_dashboard_shows_each_reason_next_to_its_input_and_refuses_start(tiny_data):
+async def test_the_dashboard_shows_each_reason_next_to_its_input_and_refuses_start(
+    dashboard: Dashboard,
+):
     from textual.widgets import Input, Static
 
-    from nntui.tui.app import NntuiApp
-
-    app = NntuiApp(data=tiny_data, config=TrainConfig(train_size=500, seed=1), deterministic=True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with dashboard(
+        config=TrainConfig(train_size=500, seed=1), deterministic=True, size=(80, 24)
+    ) as (app, pilot):
         screen = app.screen
         assert screen.state == "ready"
         original = {i.id: i.value for i in app.query(Input)}

@@ -16,10 +16,13 @@ from tests.fakedata import write_pickle
 pytest.importorskip("sklearn")
 
 
-def test_ctrl_c_kills_the_fitting_child_and_exits_130(tmp_path):
-    # Noise has no margin to find: every image becomes a support vector and
-    # the fit runs for minutes, far longer than the test waits.
-    rng = np.random.default_rng(0)
+def fitting(tmp_path, seed: int) -> tuple[subprocess.Popen, int]:
+    """``nntui baseline svm`` fitting in its child process: (the CLI, the child's pid).
+
+    Noise has no margin to find: every image becomes a support vector and the fit
+    runs for minutes, far longer than the tests wait.
+    """
+    rng = np.random.default_rng(seed)
 
     def split(n):
         return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
@@ -31,10 +34,16 @@ def test_ctrl_c_kills_the_fitting_child_and_exits_130(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+    line = proc.stderr.readline()
+    if "fitting SVC" not in line:
+        proc.kill()
+        raise AssertionError(line + proc.stderr.read())
+    return proc, int(line.split("(process ")[1].split(";")[0])
+
+
+def test_ctrl_c_kills_the_fitting_child_and_exits_130(tmp_path):
+    proc, child = fitting(tmp_path, seed=0)
     try:
-        line = proc.stderr.readline()
-        assert "fitting SVC" in line, line + proc.stderr.read()
-        child = int(line.split("(process ")[1].split(";")[0])
         os.kill(child, 0)  # the child is fitting
         proc.send_signal(signal.SIGINT)  # the parent only, as a test cannot press Ctrl-C
         _, err = proc.communicate(timeout=60)
@@ -48,21 +57,8 @@ def test_ctrl_c_kills_the_fitting_child_and_exits_130(tmp_path):
 
 
 def test_sigterm_kills_the_child_too(tmp_path):
-    rng = np.random.default_rng(1)
-
-    def split(n):
-        return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
-
-    data = write_pickle(tmp_path / "mnist.pkl.gz", (split(12_000), split(100), split(2_000)))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nntui", "baseline", "svm", "--data", str(data)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc, child = fitting(tmp_path, seed=1)
     try:
-        line = proc.stderr.readline()
-        child = int(line.split("(process ")[1].split(";")[0])
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
     finally:

@@ -7,6 +7,7 @@ benchmarks/sweep.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,11 +19,12 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_limits
 
+from nntui.engine.dataset import MnistData
 from nntui.engine.events import EpochDone
 from nntui.engine.training import Trainer
 from nntui.store.runs import RunStore
 from nntui.sweep.events import RunEpoch, SweepStarted, SweepState
-from nntui.sweep.grid import Axes, build_runs
+from nntui.sweep.grid import Axes, RunSpec, build_runs
 from nntui.sweep.manifest import stored_runs
 from nntui.sweep.recorder import SweepRecorder
 from nntui.sweep.runner import Sweep
@@ -38,12 +40,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def local_sweep(
+    runs: list[RunSpec], data: MnistData, store: RunStore, sweep_id: str, workers: int
+) -> Sweep:
+    """A sweep of ``runs`` on a local cluster of ``workers``, kept in ``store``."""
+    recorder = SweepRecorder(sweep_id, store, print)
+    return Sweep(runs, data, sweep_id=sweep_id, workers=workers, recorder=recorder)
+
+
 def test_a_local_cluster_runs_the_grid_and_keeps_every_run(tiny_data, tmp_path):
     runs = build_runs(Axes(eta="1,3", hidden="10,0", epochs=2, seeds=2, train_size=400))
     store = RunStore(tmp_path)
-    sweep = Sweep(
-        runs, tiny_data, sweep_id="sw-t", workers=2, recorder=SweepRecorder("sw-t", store, print)
-    )
+    sweep = local_sweep(runs, tiny_data, store, "sw-t", workers=2)
     state = SweepState()
     for event in sweep.events():
         state.apply(event)
@@ -68,9 +76,7 @@ def test_a_worker_killed_mid_sweep_loses_only_its_run(tiny_data, tmp_path):
     # Long enough runs (many small epochs) that the kill lands mid-run.
     runs = build_runs(Axes(eta="3", hidden="30", epochs=150, seeds=3, train_size=500))
     store = RunStore(tmp_path)
-    sweep = Sweep(
-        runs, tiny_data, sweep_id="sw-k", workers=2, recorder=SweepRecorder("sw-k", store, print)
-    )
+    sweep = local_sweep(runs, tiny_data, store, "sw-k", workers=2)
     state = SweepState()
     killed: int | None = None
     for event in sweep.events():
@@ -140,11 +146,11 @@ def dask_cluster(tmp_path):
         yield address
     finally:
         for p in reversed(procs):
-            p.send_signal(signal.SIGTERM)
+            p.terminate()  # SIGTERM: the scheduler and workers close in order
         for p in reversed(procs):
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+            if p.poll() is None:
                 p.kill()
                 p.wait()
 
@@ -259,9 +265,7 @@ def test_continue_runs_only_what_a_stopped_sweep_left(tiny_data, tiny_data_file,
     runs = build_runs(Axes(eta="3", hidden="10", epochs=200, seeds=3, train_size=300))
     store = RunStore(tmp_path)
     save_manifest(store, Manifest("sw-c", "", tuple(runs)))
-    sweep = Sweep(
-        runs, tiny_data, sweep_id="sw-c", workers=1, recorder=SweepRecorder("sw-c", store, print)
-    )
+    sweep = local_sweep(runs, tiny_data, store, "sw-c", workers=1)
     for event in sweep.events():
         if isinstance(event, SweepStarted):
             sweep.stop()  # as soon as the runs are handed out

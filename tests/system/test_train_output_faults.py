@@ -15,11 +15,24 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from nntui.store.model_file import load_model
 from nntui.store.runs import RunStore
+
+
+def _training(data_file: Path, epochs: int, cwd: Path, **kwargs: Any) -> subprocess.Popen:
+    """``nntui train`` in ``cwd``, its stdout and stderr piped as text."""
+    return subprocess.Popen(
+        _command(data_file, epochs),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        **kwargs,
+    )
 
 
 def _command(data_file: Path, epochs: int) -> list[str]:
@@ -44,14 +57,8 @@ def _check_saved(tmp_path: Path, status: str, epochs: int | None = None) -> None
     ("signum", "code"), [(signal.SIGHUP, 129), (signal.SIGTERM, 143), (signal.SIGINT, 130)]
 )
 def test_a_signal_saves_the_model_the_metrics_and_the_run(tiny_data_file, tmp_path, signum, code):
-    proc = subprocess.Popen(
-        _command(tiny_data_file, 10_000),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env=os.environ | {"PYTHONUNBUFFERED": "1"},
-    )
+    unbuffered = os.environ | {"PYTHONUNBUFFERED": "1"}
+    proc = _training(tiny_data_file, 10_000, tmp_path, env=unbuffered)
     deadline = time.monotonic() + 60
     seen = 0
     while seen < 2 and time.monotonic() < deadline:
@@ -65,13 +72,7 @@ def test_a_signal_saves_the_model_the_metrics_and_the_run(tiny_data_file, tmp_pa
 
 def test_a_reader_that_stops_reading_costs_nothing(tiny_data_file, tmp_path):
     # What `nntui train ... | head -1` does: read one line, close the pipe.
-    proc = subprocess.Popen(
-        _command(tiny_data_file, 4),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
+    proc = _training(tiny_data_file, 4, tmp_path)
     first = proc.stdout.readline()
     proc.stdout.close()
     err = proc.stderr.read()

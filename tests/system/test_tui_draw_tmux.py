@@ -12,16 +12,14 @@ The test runs its own tmux server (``-L``, no config file) and stops only it.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.system.tmux_session import Pane, pane
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -41,56 +39,13 @@ Host(lambda: DrawScreen(session)).run()
 """
 
 
-class Tmux:
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def __call__(self, *args: str) -> str:
-        result = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", os.devnull, *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "draw")
-
-    def wait_for(self, check: Callable[[str], bool], timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if check(text):
-                return text
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out; the screen was:\n{text}")
-            time.sleep(0.1)
-
-
 @pytest.fixture
-def tmux(tmp_path: Path):
+def tmux(tmp_path: Path) -> Iterator[Pane]:
     script = tmp_path / "draw_app.py"
     script.write_text(APP.format(root=str(ROOT)))
-    # A server of its own per test: reusing one name races with the last test's kill-server.
-    t = Tmux(f"nntui-test-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    env = f"NNTUI_RUNS={tmp_path / 'runs'}"
-    t(
-        "new-session",
-        "-d",
-        "-s",
-        "draw",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        f"env {env} {sys.executable} {script}",
-    )
-    try:
-        yield t
-    finally:
-        subprocess.run(["tmux", "-L", t.socket, "kill-server"], capture_output=True, timeout=10)
+    env = {"NNTUI_RUNS": str(tmp_path / "runs")}
+    with pane(tmp_path, [sys.executable, str(script)], env, size=(80, 24)) as p:
+        yield p
 
 
 def pad_rows(text: str) -> list[str]:
@@ -104,16 +59,16 @@ def sgr(button: int, column: int, row: int, release: bool = False) -> str:
     return f"\x1b[<{button};{column};{row}{'m' if release else 'M'}"
 
 
-def test_mouse_reports_draw_on_the_pad(tmux: Tmux) -> None:
+def test_mouse_reports_draw_on_the_pad(tmux: Pane) -> None:
     tmux.wait_for(lambda s: "Nothing drawn yet" in s)
     assert all(not row.strip() for row in pad_rows(tmux.screen()))
 
     # A stroke across the pad's content row 4 (screen row 6), columns 6 to 20.
     # The pad's content starts at screen column 2, row 2 (1-based), inside its border.
-    tmux("send-keys", "-t", "draw", "-l", sgr(0, 2 + 5, 2 + 4))
+    tmux.keys(sgr(0, 2 + 5, 2 + 4), literal=True)
     for column in range(2 + 6, 2 + 21):
-        tmux("send-keys", "-t", "draw", "-l", sgr(32, column, 2 + 4))
-    tmux("send-keys", "-t", "draw", "-l", sgr(0, 2 + 20, 2 + 4, release=True))
+        tmux.keys(sgr(32, column, 2 + 4), literal=True)
+    tmux.keys(sgr(0, 2 + 20, 2 + 4, release=True), literal=True)
 
     def whole_stroke(screen: str) -> bool:  # ink in every column, no gaps
         rows = pad_rows(screen)
@@ -130,17 +85,17 @@ def test_mouse_reports_draw_on_the_pad(tmux: Tmux) -> None:
     assert all(not rows[i].strip() for i in range(14) if i not in (3, 4, 5)), rows
 
     # The keys: c clears; u brings the stroke back.
-    tmux("send-keys", "-t", "draw", "c")
+    tmux.keys("c")
     tmux.wait_for(lambda s: "Nothing drawn yet" in s)
-    tmux("send-keys", "-t", "draw", "u")
+    tmux.keys("u")
     tmux.wait_for(lambda s: "It's a" in s)
 
 
-def test_hex_mouse_reports_work_too(tmux: Tmux) -> None:
+def test_hex_mouse_reports_work_too(tmux: Pane) -> None:
     tmux.wait_for(lambda s: "Nothing drawn yet" in s)
     press, release = sgr(0, 12, 9), sgr(0, 12, 9, release=True)
     for report in (press, release):
-        tmux("send-keys", "-t", "draw", "-H", *(f"{b:02x}" for b in report.encode()))
+        tmux.keys("-H", *(f"{b:02x}" for b in report.encode()))
     text = tmux.wait_for(lambda s: "It's a" in s)
     rows = pad_rows(text)
     # A dot at content cell (10, 7): its soft edge shows in the rows just above and below.

@@ -1,7 +1,12 @@
-"""A real terminal for system tests: the real ``nntui`` in a tmux pane of a private server."""
+"""The one tmux driver of the system tests: a command in a pane of a private tmux server.
+
+Each `pane` runs on a server of its own (``-L``, no config file), so other tmux
+sessions on the machine change nothing, and only that server is stopped.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -9,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,7 +36,11 @@ class Pane:
     def tmux(self, *args: str) -> str:
         assert TMUX is not None
         run = subprocess.run(
-            [TMUX, "-L", self.socket, *args], capture_output=True, text=True, check=True
+            [TMUX, "-L", self.socket, "-f", os.devnull, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
         )
         return run.stdout
 
@@ -45,12 +54,14 @@ class Pane:
         """A tmux format variable of the pane, such as ``alternate_on`` or ``cursor_flag``."""
         return self.tmux("display", "-p", "-t", self.name, f"#{{{name}}}").strip()
 
-    def wait_for(self, pattern: str, timeout: float = 30.0) -> str:
+    def wait_for(self, pattern: str | Callable[[str], bool], timeout: float = 30.0) -> str:
+        """The screen once ``pattern`` (a regular expression, or a test of the text) holds."""
+        found = pattern if callable(pattern) else lambda text: re.search(pattern, text) is not None
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
             screen = self.screen()
-            if re.search(pattern, screen):
+            if found(screen):
                 return screen
             time.sleep(0.1)
         raise AssertionError(f"{pattern!r} did not appear; the screen was:\n{screen}")
@@ -77,9 +88,13 @@ class Pane:
 
 @contextmanager
 def pane(
-    tmp_path: Path, args: list[str], env: Mapping[str, str] = {}, redirect: str = ""
+    tmp_path: Path,
+    args: list[str],
+    env: Mapping[str, str] = {},
+    redirect: str = "",
+    size: tuple[int, int] = (120, 40),
 ) -> Iterator[Pane]:
-    """Run ``args`` (after ``env``, then ``redirect`` such as ``</dev/null``) in a 120x40 pane.
+    """Run ``args`` (after ``env``, then ``redirect`` such as ``</dev/null``) in a pane.
 
     The pane stays open after the command ends, its exit status in a file.
     """
@@ -97,11 +112,13 @@ def pane(
     # pipefail: with ``| cat`` the status is nntui's, not cat's. The trap keeps the shell
     # alive through a ctrl+c that lands after the app has left raw mode, so the status
     # is always written.
-    script = f"trap true INT; {command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60"
+    script = f"trap true INT; {command}; echo $? > {shlex.quote(str(exit_file))}; sleep 600"
     shell = f"bash -o pipefail -c {shlex.quote(script)}"
     p = Pane(socket, "t", exit_file)
-    p.tmux("new", "-d", "-s", "t", "-x", "120", "-y", "40", shell)
+    p.tmux("new", "-d", "-s", "t", "-x", str(size[0]), "-y", str(size[1]), shell)
     try:
         yield p
     finally:
-        subprocess.run([TMUX or "tmux", "-L", socket, "kill-server"], capture_output=True)
+        subprocess.run(
+            [TMUX or "tmux", "-L", socket, "kill-server"], capture_output=True, timeout=10
+        )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from nntui.engine.dataset import MnistData
 from nntui.tui.app import NntuiApp
 from nntui.tui.widgets.key_bar import KeyBar
-from tests.pilot import LONG, log_lines, main_screen, wait_for
+from tests.conftest import Dashboard
+from tests.pilot import LONG, log_lines, main_screen, ready, stop_run, wait_for
 
 # Slow enough epochs (mini-batches of one, ~20 ms each) to act while the run goes on.
 FEW = LONG.with_changes(epochs=4)
@@ -18,30 +18,24 @@ def footer(app: NntuiApp) -> list[tuple[str, str, bool]]:
     return [(k.display, k.description, k.enabled) for k in app.screen.query_one(KeyBar).keys]
 
 
-async def test_space_starts_pauses_and_resumes(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+async def test_space_starts_pauses_and_resumes(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG, deterministic=True) as (app, pilot):
+        screen = await ready(pilot, app)
         await pilot.press("space")
         await wait_for(pilot, lambda: screen.state == "running")
         await pilot.press("space")
         await wait_for(pilot, lambda: screen.state == "paused")
         await pilot.press("space")
         await wait_for(pilot, lambda: screen.state == "running")
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
         await pilot.press("space")  # again, like Start: the same network trains further
         await wait_for(pilot, lambda: screen.state == "running")
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
-async def test_t_and_shift_e_focus_eta_and_epochs_from_anywhere(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+async def test_t_and_shift_e_focus_eta_and_epochs_from_anywhere(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG, deterministic=True) as (app, pilot):
+        screen = await ready(pilot, app)
         await pilot.press("t")
         assert isinstance(app.focused, Input) and app.focused.id == "eta"
         await pilot.press("escape")
@@ -54,8 +48,7 @@ async def test_t_and_shift_e_focus_eta_and_epochs_from_anywhere(tiny_data: Mnist
         await pilot.press(*"9999", "enter")
         assert app.focused is None
         await wait_for(pilot, lambda: screen.trainer is not None and screen.trainer.epochs == 9999)
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
 async def _set_epochs_while_paused(pilot, app: NntuiApp, epochs_from_least: int) -> int:
@@ -75,10 +68,9 @@ async def _set_epochs_while_paused(pilot, app: NntuiApp, epochs_from_least: int)
 
 
 async def test_epochs_raised_mid_run_ends_after_exactly_the_new_number(
-    tiny_data: MnistData,
+    dashboard: Dashboard,
 ) -> None:
-    app = NntuiApp(data=tiny_data, config=FEW, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=FEW, deterministic=True) as (app, pilot):
         await wait_for(pilot, lambda: main_screen(app).state == "ready")
         target = await _set_epochs_while_paused(pilot, app, epochs_from_least=FEW.epochs + 2)
         session = main_screen(app).session
@@ -90,10 +82,9 @@ async def test_epochs_raised_mid_run_ends_after_exactly_the_new_number(
 
 
 async def test_epochs_lowered_mid_run_ends_after_exactly_the_new_number(
-    tiny_data: MnistData,
+    dashboard: Dashboard,
 ) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=LONG, deterministic=True) as (app, pilot):
         await wait_for(pilot, lambda: main_screen(app).state == "ready")
         target = await _set_epochs_while_paused(pilot, app, epochs_from_least=1)
         session = main_screen(app).session
@@ -102,12 +93,10 @@ async def test_epochs_lowered_mid_run_ends_after_exactly_the_new_number(
         assert any(line.startswith(f"epochs {LONG.epochs} → {target}") for line in log_lines(app))
 
 
-async def test_epochs_changed_while_paused_show_at_once(tiny_data: MnistData) -> None:
+async def test_epochs_changed_while_paused_show_at_once(dashboard: Dashboard) -> None:
     """The log and the progress's k/N follow at Enter, not at the next mini-batch."""
-    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+    async with dashboard(config=LONG, deterministic=True) as (app, pilot):
+        screen = await ready(pilot, app)
         await pilot.press("space")
         epoch_line = app.query_one("#epoch-line")
         await wait_for(pilot, lambda: str(epoch_line.render()).startswith("Epoch "))
@@ -123,15 +112,12 @@ async def test_epochs_changed_while_paused_show_at_once(tiny_data: MnistData) ->
         assert f"/{trainer.first_epoch + target - 1} " in line, line
         assert screen.state == "paused" and trainer.paused
         assert trainer.snapshot is images  # nothing trained meanwhile
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
-async def test_epochs_below_the_one_under_way_are_refused(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+async def test_epochs_below_the_one_under_way_are_refused(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG, deterministic=True) as (app, pilot):
+        screen = await ready(pilot, app)
         await pilot.press("space")
         await wait_for(
             pilot, lambda: screen.session is not None and len(screen.session.history) >= 2
@@ -144,17 +130,14 @@ async def test_epochs_below_the_one_under_way_are_refused(tiny_data: MnistData) 
         await pilot.pause()
         assert trainer.epochs == LONG.epochs
         assert app.query_one("#epochs", Input).value == str(LONG.epochs)
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
 async def test_the_footer_shows_the_keys_that_apply_and_fits_80_columns(
-    tiny_data: MnistData,
+    dashboard: Dashboard,
 ) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
-    async with app.run_test(size=(80, 30)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+    async with dashboard(config=LONG, deterministic=True, size=(80, 30)) as (app, pilot):
+        screen = await ready(pilot, app)
         seen = {}
         for state in ("ready", "running", "paused", "finished"):
             if state == "running" or state == "paused":

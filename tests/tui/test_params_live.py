@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.message import Message
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from nntui.engine.config import TrainConfig
@@ -29,13 +32,21 @@ class Panel(App[None]):
         self.heard.append(message)
 
 
-async def test_the_value_the_trainer_kept_is_shown_without_posting_anything() -> None:
+@asynccontextmanager
+async def during_a_run() -> AsyncIterator[tuple[Panel, Pilot[None], HyperParams]]:
+    """The panel as a run locks it: only the live settings editable; nothing heard yet."""
     app = Panel()
     async with app.run_test() as pilot:
         await pilot.pause()
         params = app.query_one(HyperParams)
         params.running = True
+        await pilot.pause()
         app.heard.clear()
+        yield app, pilot, params
+
+
+async def test_the_value_the_trainer_kept_is_shown_without_posting_anything() -> None:
+    async with during_a_run() as (app, pilot, params):
         params.show_applied("epochs", 7)
         await pilot.pause()
         assert app.query_one("#epochs", Input).value == "7"
@@ -45,11 +56,7 @@ async def test_the_value_the_trainer_kept_is_shown_without_posting_anything() ->
 
 
 async def test_a_live_setting_is_posted_once_when_the_field_is_left() -> None:
-    app = Panel()
-    async with app.run_test() as pilot:
-        await pilot.pause()
-        params = app.query_one(HyperParams)
-        params.running = True
+    async with during_a_run() as (app, pilot, params):
         params.focus_field("eta")
         eta = app.query_one("#eta", Input)
         eta.value = ""

@@ -13,7 +13,8 @@ from nntui.engine.dataset import MnistData
 from nntui.engine.training import Trainer
 from nntui.tui import worker as tui_worker
 from nntui.tui.app import NntuiApp
-from tests.pilot import SHORT
+from tests.conftest import Dashboard
+from tests.pilot import SHORT, ready, stop_run
 
 
 class _RecordingEvent(threading.Event):
@@ -73,9 +74,8 @@ def test_a_ui_that_never_draws_makes_the_trainer_give_way_once_only(tiny_data: M
     assert never.waits == 1 and never.is_set()  # it gave way once, then took the flag back
 
 
-async def test_a_key_clears_ui_idle_until_its_frame_is_drawn(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_a_key_clears_ui_idle_until_its_frame_is_drawn(dashboard: Dashboard) -> None:
+    async with dashboard(config=SHORT, deterministic=True) as (app, pilot):
         await pilot.pause()
         assert app.ui_idle.is_set()
         seen = []
@@ -87,11 +87,10 @@ async def test_a_key_clears_ui_idle_until_its_frame_is_drawn(tiny_data: MnistDat
 
 
 async def test_a_run_started_without_a_key_still_draws_its_first_frame_first(
-    tiny_data: MnistData,
+    dashboard: Dashboard,
 ) -> None:
     """A click on Start (or a timer) is not a key: the start itself holds the trainer back."""
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=SHORT, deterministic=True) as (app, pilot):
         await pilot.pause()
         screen = app.screen
         held = []
@@ -110,9 +109,8 @@ async def test_a_run_started_without_a_key_still_draws_its_first_frame_first(
         assert screen.state == "finished"
 
 
-async def test_a_click_holds_the_trainer_back_like_a_key(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_a_click_holds_the_trainer_back_like_a_key(dashboard: Dashboard) -> None:
+    async with dashboard(config=SHORT, deterministic=True) as (app, pilot):
         await pilot.pause()
         seen = []
         real = app.hold_training_until_drawn
@@ -133,25 +131,24 @@ def _animating(app: NntuiApp) -> list[str]:
     return [repr(w) for w in app.screen.query("*") if w.auto_refresh]
 
 
-async def test_nothing_redraws_on_a_timer_once_the_data_is_loaded(tiny_data: MnistData) -> None:
+async def test_nothing_redraws_on_a_timer_once_the_data_is_loaded(dashboard: Dashboard) -> None:
     """A hidden indeterminate bar still animated 15 times a second, waking the UI thread."""
     from nntui.tui.widgets.data_panel import DataPanel
 
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=SHORT, deterministic=True) as (app, pilot):
         await pilot.pause()
         assert _animating(app) == []
         panel = app.query_one(DataPanel)
         panel.downloading("a mirror", "mnist.pkl.gz", 1000, None)  # no length: it animates
         await pilot.pause()
         assert _animating(app) != []
-        panel.loading("found it")
+        panel.reading("found it")
         await pilot.pause()
         assert _animating(app) == []
 
 
 async def test_a_run_keeps_its_files_from_the_training_thread(
-    tiny_data: MnistData, monkeypatch: pytest.MonkeyPatch
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Creating a run's files syncs them to disk: the first frame and keys must not wait."""
     from nntui.store.runs import RunStore
@@ -164,8 +161,7 @@ async def test_a_run_keeps_its_files_from_the_training_thread(
         return create(self, *args, **kwargs)
 
     monkeypatch.setattr(RunStore, "create", recording_create)
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=SHORT, deterministic=True) as (app, pilot):
         await pilot.pause()
         await pilot.press("s")
         await app.workers.wait_for_complete()
@@ -177,7 +173,7 @@ async def test_a_run_keeps_its_files_from_the_training_thread(
 
 
 async def test_held_panels_take_turns_one_per_progress_message(
-    tiny_data: MnistData, monkeypatch: pytest.MonkeyPatch
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The charts and the gallery take turns: drawn in one frame, they kept a key waiting."""
     from nntui.engine.events import BatchProgress
@@ -186,8 +182,7 @@ async def test_held_panels_take_turns_one_per_progress_message(
 
     # No fallback timers: what is tested is the turns taken with the progress messages.
     monkeypatch.setattr(throttle, "HOLD_GRACE", 60.0)
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=SHORT, deterministic=True) as (app, pilot):
         await pilot.pause()
         screen = app.screen
         accuracy, cost, digits = screen.views.heavy_panels
@@ -268,7 +263,7 @@ async def test_a_static_is_laid_out_again_only_when_its_lines_change() -> None:
 
 @pytest.mark.parametrize("key", ["space", "x"])
 async def test_starting_pausing_and_stopping_a_run_lay_nothing_out_again(
-    tiny_data: MnistData, monkeypatch: pytest.MonkeyPatch, key: str
+    dashboard: Dashboard, monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
     """The keys change with the state, but only their line is drawn again.
 
@@ -279,12 +274,10 @@ async def test_starting_pausing_and_stopping_a_run_lay_nothing_out_again(
     from textual.widget import Widget
 
     from nntui.tui.widgets.key_bar import KeyBar
-    from tests.pilot import LONG, main_screen, wait_for
+    from tests.pilot import LONG, wait_for
 
-    app = NntuiApp(data=tiny_data, config=LONG)  # with timings: the seconds per epoch
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+    async with dashboard(config=LONG) as (app, pilot):  # with timings: the seconds per epoch
+        screen = await ready(pilot, app)
         await pilot.pause()
         bar = screen.query_one(KeyBar)
         speeds = screen.query_one("#speeds")
@@ -311,8 +304,7 @@ async def test_starting_pausing_and_stopping_a_run_lay_nothing_out_again(
         await pilot.pause()
         assert laid_out == []
         monkeypatch.undo()
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
 @pytest.mark.parametrize(("asked", "expected"), [(None, 120), ("30", 30)])

@@ -26,12 +26,14 @@ from nntui.tui.widgets.charts import AccuracyChart, CostChart, window_costs
 from nntui.tui.widgets.data_panel import DataPanel
 from nntui.tui.widgets.epoch_log import EpochLog
 from nntui.tui.widgets.gallery import DigitGallery
-from tests.pilot import LONG, SHORT, log_lines, main_screen, wait_for
+from tests.conftest import Dashboard
+from tests.pilot import LONG, SHORT, log_lines, main_screen, ready, started, stop_run, wait_for
 
 
-async def test_a_short_run_fills_the_log_the_charts_and_the_gallery(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_a_short_run_fills_the_log_the_charts_and_the_gallery(
+    tiny_data: MnistData, dashboard: Dashboard
+) -> None:
+    async with dashboard(config=SHORT, deterministic=True) as (app, pilot):
         screen = main_screen(app)
         gallery = app.query_one(DigitGallery)
         assert screen.state == "ready"
@@ -59,9 +61,10 @@ async def test_a_short_run_fills_the_log_the_charts_and_the_gallery(tiny_data: M
             assert 0 <= card.prediction <= 9
 
 
-async def test_the_dashboard_trains_the_same_network_as_the_engine(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_the_dashboard_trains_the_same_network_as_the_engine(
+    tiny_data: MnistData, dashboard: Dashboard
+) -> None:
+    async with dashboard(config=SHORT, deterministic=True) as (app, pilot):
         screen = main_screen(app)
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "finished")
@@ -75,10 +78,9 @@ async def test_the_dashboard_trains_the_same_network_as_the_engine(tiny_data: Mn
     [("eta", "-1"), ("sizes", "784,30"), ("epochs", "zero"), ("mini_batch_size", "600")],
 )
 async def test_an_invalid_input_shows_its_reason_and_blocks_start(
-    tiny_data: MnistData, field: str, text: str
+    dashboard: Dashboard, field: str, text: str
 ) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with dashboard(config=SHORT, size=(80, 24)) as (app, pilot):
         screen = main_screen(app)
         await pilot.click(f"#{field}")
         app.query_one(f"#{field}", Input).value = ""
@@ -104,12 +106,9 @@ async def test_an_invalid_input_shows_its_reason_and_blocks_start(
         assert app.focused is app.query_one(f"#{field}", Input)
 
 
-async def test_pause_resume_and_stop(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: len(screen.session.history) >= 2)
+async def test_pause_resume_and_stop(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG) as (app, pilot):
+        screen = await started(pilot, app, epochs=2)
         await pilot.press("space")
         assert screen.state == "paused" and screen.trainer.paused
         await wait_for(pilot, lambda: any(x.startswith("Paused in") for x in log_lines(app)))
@@ -121,39 +120,34 @@ async def test_pause_resume_and_stop(tiny_data: MnistData) -> None:
         assert screen.state == "running" and not screen.trainer.paused
         await wait_for(pilot, lambda: len(screen.session.history) > done)
 
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
         assert any(line.startswith("Stopped after epoch") for line in log_lines(app))
         assert not app.workers  # the training worker has ended
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_the_progress_and_the_log_stay_put_from_ready_to_running_to_finished(
-    tiny_data: MnistData, size: tuple[int, int]
+    dashboard: Dashboard, size: tuple[int, int]
 ) -> None:
     """The status line changes with the state; what is below it must not jump a line."""
-    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
-    async with app.run_test(size=size) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+    async with dashboard(config=LONG, deterministic=True, size=size) as (app, pilot):
+        screen = await ready(pilot, app)
 
         def places() -> tuple:
             return tuple(screen.query_one(f"#{name}").region for name in ("progress", "log"))
 
-        ready = places()
+        at_rest = places()
         await pilot.press("s")
         await wait_for(pilot, lambda: len(screen.session.history) >= 1)
         await pilot.pause()
-        assert places() == ready
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        assert places() == at_rest
+        await stop_run(pilot, screen)
         await pilot.pause()
-        assert places() == ready
+        assert places() == at_rest
 
 
-async def test_reset_draws_a_new_untrained_network(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT)
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_reset_draws_a_new_untrained_network(dashboard: Dashboard) -> None:
+    async with dashboard(config=SHORT) as (app, pilot):
         screen = main_screen(app)
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "finished")
@@ -180,20 +174,16 @@ async def test_reset_draws_a_new_untrained_network(tiny_data: MnistData) -> None
         assert log_lines(app)[-1] == f"New network 784,30,10, seed {session.seed}"
 
 
-async def test_reset_during_a_run_stops_it_first(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: len(screen.session.history) >= 1)
+async def test_reset_during_a_run_stops_it_first(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG) as (app, pilot):
+        screen = await started(pilot, app)
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.state == "ready")
         assert screen.session.history == [] and not app.workers
 
 
-async def test_start_after_a_run_trains_the_same_network_further(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT)
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_start_after_a_run_trains_the_same_network_further(dashboard: Dashboard) -> None:
+    async with dashboard(config=SHORT) as (app, pilot):
         screen = main_screen(app)
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "finished")
@@ -208,13 +198,10 @@ async def test_start_after_a_run_trains_the_same_network_further(tiny_data: Mnis
     ("field", "text", "value"), [("eta", "0.5", 0.5), ("mini_batch_size", "25", 25)]
 )
 async def test_a_setting_changed_mid_run_reaches_the_engine(
-    tiny_data: MnistData, field: str, text: str, value: float
+    dashboard: Dashboard, field: str, text: str, value: float
 ) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: len(screen.session.history) >= 1)
+    async with dashboard(config=LONG) as (app, pilot):
+        screen = await started(pilot, app)
         trainer = screen.trainer
         # Paused, so that the pilot's clicks and keys are not queued behind epochs.
         await pilot.press("space")
@@ -233,43 +220,35 @@ async def test_a_setting_changed_mid_run_reaches_the_engine(
         epochs = len(screen.session.history)
         await wait_for(pilot, lambda: len(screen.session.history) > epochs)
         assert getattr(screen.session.history[-1], field) == value  # the epoch trained with it
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
-async def test_quitting_mid_run_ends_the_worker_within_a_mini_batch(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: len(screen.session.history) >= 1)
+async def test_quitting_mid_run_ends_the_worker_within_a_mini_batch(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG) as (app, pilot):
+        screen = await started(pilot, app)
         trainer = screen.trainer
         (worker,) = app.workers
         await pilot.press("q")
-    started = time.monotonic()
-    while not worker.is_finished and time.monotonic() - started < 5:
+    since = time.monotonic()
+    while not worker.is_finished and time.monotonic() - since < 5:
         time.sleep(0.01)
     assert trainer.cancelled and worker.is_finished
 
 
-async def test_quitting_while_paused_ends_the_worker(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: len(screen.session.history) >= 1)
+async def test_quitting_while_paused_ends_the_worker(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG) as (app, pilot):
+        await started(pilot, app)
         await pilot.press("space")
         (worker,) = app.workers
         await pilot.press("ctrl+c")
-    started = time.monotonic()
-    while not worker.is_finished and time.monotonic() - started < 5:
+    since = time.monotonic()
+    while not worker.is_finished and time.monotonic() - since < 5:
         time.sleep(0.01)
     assert worker.is_finished
 
 
-async def test_n_picks_new_digits(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT)
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_n_picks_new_digits(dashboard: Dashboard) -> None:
+    async with dashboard(config=SHORT) as (app, pilot):
         gallery = app.query_one(DigitGallery)
         before = [card.index for card in gallery.cards]
         await pilot.press("n")
@@ -278,13 +257,10 @@ async def test_n_picks_new_digits(tiny_data: MnistData) -> None:
         assert main_screen(app).session.sample_indices == tuple(after)
 
 
-async def test_n_while_training_does_not_wait_for_the_trainer(tiny_data: MnistData) -> None:
+async def test_n_while_training_does_not_wait_for_the_trainer(dashboard: Dashboard) -> None:
     # The trainer is busy evaluating an epoch; `n` must not wait for that.
-    app = NntuiApp(data=tiny_data, config=LONG)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: len(screen.session.history) >= 2)
+    async with dashboard(config=LONG) as (app, pilot):
+        screen = await started(pilot, app, epochs=2)
         gallery = app.query_one(DigitGallery)
         network = screen.trainer.network
         evaluating, go_on, released = threading.Event(), threading.Event(), threading.Event()
@@ -308,14 +284,12 @@ async def test_n_while_training_does_not_wait_for_the_trainer(tiny_data: MnistDa
         finally:
             go_on.set()
             del network.predict
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
-async def test_the_log_shows_its_last_line_after_a_long_run(tiny_data: MnistData) -> None:
+async def test_the_log_shows_its_last_line_after_a_long_run(dashboard: Dashboard) -> None:
     # More lines than fit, and the status above the log takes a second line at the end.
-    app = NntuiApp(data=tiny_data, config=SHORT.with_changes(epochs=30))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=SHORT.with_changes(epochs=30)) as (app, pilot):
         screen = main_screen(app)
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "finished")
@@ -326,18 +300,16 @@ async def test_the_log_shows_its_last_line_after_a_long_run(tiny_data: MnistData
         assert log_lines(app)[-1].startswith("Done: 30 epochs")
 
 
-async def test_help_explains_the_controls_and_closes(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_help_explains_the_controls_and_closes(dashboard: Dashboard) -> None:
+    async with dashboard(config=SHORT, size=(80, 24)) as (app, pilot):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_d_swaps_charts_and_digits_on_a_small_terminal(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT)
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_d_swaps_charts_and_digits_on_a_small_terminal(dashboard: Dashboard) -> None:
+    async with dashboard(config=SHORT, size=(80, 24)) as (app, pilot):
         gallery, charts = app.query_one(DigitGallery), app.query_one("#charts")
         assert not gallery.display or gallery.region.height == 0
         assert charts.region.height > 0
@@ -351,10 +323,9 @@ async def test_d_swaps_charts_and_digits_on_a_small_terminal(tiny_data: MnistDat
 
 
 async def test_a_large_terminal_shows_everything_and_half_block_digits(
-    tiny_data: MnistData,
+    dashboard: Dashboard,
 ) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT)
-    async with app.run_test(size=(200, 60)) as pilot:
+    async with dashboard(config=SHORT, size=(200, 60)) as (app, pilot):
         await pilot.pause()
         assert app.query_one("#charts").region.height > 0
         assert app.query_one(DigitGallery).region.height > 0
@@ -413,9 +384,8 @@ async def test_a_data_error_is_shown_with_the_fix_and_can_be_retried(
         await wait_for(pilot, lambda: screen.state == "ready")
 
 
-async def test_smaller_data_than_the_book_trains_on_all_of_it(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data)  # the book's config asks for 50,000 images
-    async with app.run_test(size=(120, 40)):
+async def test_smaller_data_than_the_book_trains_on_all_of_it(dashboard: Dashboard) -> None:
+    async with dashboard() as (app, _):  # the book's config asks for 50,000 images
         assert app.query_one("#train_size", Input).value == "500"
         assert "The data has 500 training images" in log_lines(app)
 

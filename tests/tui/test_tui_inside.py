@@ -11,7 +11,6 @@ from nntui.engine.dataset import MnistData
 from nntui.engine.events import EpochDone
 from nntui.store.metrics import epoch_record
 from nntui.store.runs import RunStore
-from nntui.tui.app import NntuiApp
 from nntui.tui.screens.confusion import ConfusionScreen
 from nntui.tui.screens.draw import DrawScreen
 from nntui.tui.screens.misclassified import MisclassifiedScreen
@@ -20,7 +19,8 @@ from nntui.tui.screens.runs import RunsScreen
 from nntui.tui.widgets.charts import AccuracyChart
 from nntui.tui.widgets.epoch_log import EpochLog
 from nntui.tui.widgets.params import HyperParams
-from tests.pilot import SHORT, main_screen, wait_for
+from tests.conftest import Dashboard
+from tests.pilot import SHORT, main_screen, ready, wait_for
 
 
 @pytest.mark.parametrize(
@@ -34,10 +34,9 @@ from tests.pilot import SHORT, main_screen, wait_for
     ],
 )
 async def test_each_key_opens_its_look_inside_screen_and_escape_returns(
-    tiny_data: MnistData, key, screen_type
+    dashboard: Dashboard, key, screen_type
 ) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with dashboard(config=SHORT, deterministic=True, size=(100, 30)) as (app, pilot):
         screen = main_screen(app)
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "finished")
@@ -50,10 +49,9 @@ async def test_each_key_opens_its_look_inside_screen_and_escape_returns(
 
 
 async def test_a_dashboard_run_is_kept_and_can_be_loaded_to_train_further(
-    tiny_data: MnistData,
+    dashboard: Dashboard,
 ) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT.with_changes(eta=2.0), deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=SHORT.with_changes(eta=2.0), deterministic=True) as (app, pilot):
         screen = main_screen(app)
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "finished")
@@ -87,9 +85,10 @@ async def test_a_dashboard_run_is_kept_and_can_be_loaded_to_train_further(
         assert [r["epoch"] for r in newest.history] == [1, 2, 3, 4]
 
 
-async def test_b_shows_the_chapters_baselines_on_a_full_scale(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_b_shows_the_chapters_baselines_on_a_full_scale(
+    tiny_data: MnistData, dashboard: Dashboard
+) -> None:
+    async with dashboard(config=SHORT, deterministic=True) as (app, pilot):
         chart = app.query_one(AccuracyChart)
         darkness = 100 * darkness_baseline(tiny_data.training, tiny_data.test) / len(tiny_data.test)
         # Data handed over in memory has no file to find a cached SVM beside: the book's figure.
@@ -104,10 +103,9 @@ async def test_b_shows_the_chapters_baselines_on_a_full_scale(tiny_data: MnistDa
 
 
 async def test_per_sample_backprop_can_be_chosen_and_both_speeds_are_shown(
-    tiny_data: MnistData,
+    dashboard: Dashboard,
 ) -> None:
-    app = NntuiApp(data=tiny_data, config=SHORT.with_changes(epochs=1))  # timings shown
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=SHORT.with_changes(epochs=1)) as (app, pilot):  # timings shown
         screen = main_screen(app)
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "finished")
@@ -124,7 +122,9 @@ async def test_per_sample_backprop_can_be_chosen_and_both_speeds_are_shown(
         assert "matrix" in shown and "per-sample" in shown
 
 
-async def test_the_dashboard_opens_with_a_saved_model(tiny_data: MnistData, tmp_path) -> None:
+async def test_the_dashboard_opens_with_a_saved_model(
+    tiny_data: MnistData, tmp_path, dashboard: Dashboard
+) -> None:
     from nntui.engine.training import Trainer
     from nntui.store.model_file import load_model, save_model
 
@@ -132,10 +132,8 @@ async def test_the_dashboard_opens_with_a_saved_model(tiny_data: MnistData, tmp_
     records = [epoch_record(e) for e in trainer.run() if isinstance(e, EpochDone)]
     path = tmp_path / "net.npz"
     save_model(path, trainer.network, config=SHORT, seed=1, history=records)
-    app = NntuiApp(data=tiny_data, config=TrainConfig(), saved=(load_model(path), str(path)))
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+    async with dashboard(config=TrainConfig(), saved=(load_model(path), str(path))) as (app, pilot):
+        screen = await ready(pilot, app)
         assert screen.session.epochs_done == 2
         assert app.query_one("#train_size").value == "500"
         assert any(

@@ -14,23 +14,16 @@ from textual.geometry import Size
 from textual.widgets import Input, Static
 
 from nntui.engine.config import TrainConfig
-from nntui.tui.app import NntuiApp
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.epoch_log import EpochLog
+from tests.conftest import Dashboard
+from tests.pilot import wait_for
 
 
-async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the dashboard"
-        await pilot.pause(0.02)
-
-
-async def test_a_resize_storm_during_training_does_not_stop_the_run(tiny_data):
+async def test_a_resize_storm_during_training_does_not_stop_the_run(dashboard: Dashboard):
     config = TrainConfig(train_size=500, epochs=10_000, seed=1)
-    app = NntuiApp(data=tiny_data, config=config, deterministic=True)
     rng = random.Random(0)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=config, deterministic=True) as (app, pilot):
         screen = app.screen
         await pilot.press("s")
         for _ in range(80):
@@ -44,26 +37,25 @@ async def test_a_resize_storm_during_training_does_not_stop_the_run(tiny_data):
             assert screen.state == "running"
         await pilot.pause()
         await pilot.resize_terminal(120, 40)
-        await wait_for(pilot, lambda: len(screen.session.history) >= 3)
+        await wait_for(pilot, lambda: len(screen.session.history) >= 3, timeout=30.0)
         await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await wait_for(pilot, lambda: screen.state == "finished", timeout=30.0)
         assert app.is_running
         epochs = [e.epoch for e in screen.session.history]
         assert epochs == list(range(1, len(epochs) + 1))
         assert app.query_one(EpochLog).lines_written[-1] == f"Stopped after epoch {epochs[-1]}"
 
 
-async def test_two_hundred_epochs_keep_the_log_and_charts_bounded(tiny_data):
+async def test_two_hundred_epochs_keep_the_log_and_charts_bounded(dashboard: Dashboard):
     config = TrainConfig(train_size=500, epochs=200, seed=1, mini_batch_size=50)
-    app = NntuiApp(data=tiny_data, config=config, deterministic=True)
     ticks: list[float] = []
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=config, deterministic=True) as (app, pilot):
         screen = app.screen
         # A 10 ms timer on the UI thread: it must keep firing while the run goes on (how late
         # it fires, the lag, depends on the machine: benchmarks/long_run.py measures it).
         timer = app.set_interval(0.01, lambda: ticks.append(time.perf_counter()))
         await pilot.press("s")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await wait_for(pilot, lambda: screen.state == "finished", timeout=30.0)
         assert len(screen.session.history) == 200
         log = app.query_one(EpochLog)
         assert len(log.lines) <= log.max_lines  # what the widget holds is capped
@@ -77,13 +69,12 @@ async def test_two_hundred_epochs_keep_the_log_and_charts_bounded(tiny_data):
 
 # Dashboard bug, reported: when the cost becomes inf/NaN, plotext divides by zero drawing
 # the cost chart (ylim lo == hi) and the app crashes. Remove the mark once it is fixed.
-async def test_a_diverging_run_says_so_in_the_log_and_the_status(tiny_data):
+async def test_a_diverging_run_says_so_in_the_log_and_the_status(dashboard: Dashboard):
     config = TrainConfig(train_size=500, epochs=3, seed=1, eta=1e300)
-    app = NntuiApp(data=tiny_data, config=config, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=config, deterministic=True) as (app, pilot):
         screen = app.screen
         await pilot.press("s")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await wait_for(pilot, lambda: screen.state == "finished", timeout=30.0)
         lines = app.query_one(EpochLog).lines_written
         assert (
             "Diverged: the weights became infinite or NaN in epoch 1 with eta 1e+300; "
@@ -95,10 +86,9 @@ async def test_a_diverging_run_says_so_in_the_log_and_the_status(tiny_data):
 
 
 @pytest.mark.parametrize("key", ["question_mark", "m", "c", "w", "R", "p", "s", "n"])
-async def test_a_key_typed_right_after_q_is_ignored_not_a_crash(tiny_data, key):
+async def test_a_key_typed_right_after_q_is_ignored_not_a_crash(dashboard: Dashboard, key):
     # In a terminal both keys arrive in one read: the second is handled while the app exits.
-    app = NntuiApp(data=tiny_data, config=TrainConfig(train_size=500, epochs=2, seed=1))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=TrainConfig(train_size=500, epochs=2, seed=1)) as (app, pilot):
         await pilot.pause()
         app.post_message(Key("q", "q"))
         app.post_message(Key(key, None))
@@ -130,12 +120,14 @@ async def test_the_cost_chart_draws_a_diverged_runs_costs(points):
     assert app.return_code is None  # no unhandled error (which would set it to 1)
 
 
-async def test_eta_1e308_then_start_finishes_as_diverged_without_a_crash(tiny_data):
-    app = NntuiApp(data=tiny_data, config=TrainConfig(train_size=500, epochs=3, seed=1, eta=1e308))
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_eta_1e308_then_start_finishes_as_diverged_without_a_crash(dashboard: Dashboard):
+    async with dashboard(config=TrainConfig(train_size=500, epochs=3, seed=1, eta=1e308)) as (
+        app,
+        pilot,
+    ):
         screen = app.screen
         await pilot.press("s")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await wait_for(pilot, lambda: screen.state == "finished", timeout=30.0)
         for chart in (app.query_one(CostChart), app.query_one(AccuracyChart)):
             chart.request_redraw(now=True)
         await pilot.pause(0.2)
@@ -161,9 +153,8 @@ def test_a_dashboard_that_crashed_exits_non_zero(monkeypatch, tiny_data_file):
         (["home", "delete", "0", ".", "5", "end", "left", "backspace", "7"], "075"),
     ],
 )
-async def test_keys_typed_in_a_burst_are_applied_in_order(tiny_data, keys, expected):
-    app = NntuiApp(data=tiny_data, config=TrainConfig(train_size=500, epochs=2, seed=1))
-    async with app.run_test(size=(120, 40)) as pilot:
+async def test_keys_typed_in_a_burst_are_applied_in_order(dashboard: Dashboard, keys, expected):
+    async with dashboard(config=TrainConfig(train_size=500, epochs=2, seed=1)) as (app, pilot):
         await pilot.pause()
         eta = app.screen.query_one("#eta", Input)
         eta.focus()

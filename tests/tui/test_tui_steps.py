@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import numpy as np
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from nntui.engine.config import TrainConfig
@@ -14,12 +18,14 @@ from nntui.tui.app import NntuiApp
 from nntui.tui.model.inside import LiveSubject, layer_values
 from nntui.tui.model.speed import SPEEDS
 from nntui.tui.screens.layers import LayersScreen
+from nntui.tui.screens.main import MainScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen
 from nntui.tui.widgets.charts import AccuracyChart, CostChart
 from nntui.tui.widgets.gallery import DigitGallery
 from nntui.tui.widgets.layer_view import HiddenStrips
 from nntui.tui.widgets.progress import EpochProgress
-from tests.pilot import LONG, main_screen, wait_for
+from tests.conftest import Dashboard
+from tests.pilot import LONG, ready, started, stop_run, wait_for
 
 STEP = TrainConfig(train_size=500, epochs=3, seed=4, mini_batch_size=10)
 
@@ -31,11 +37,17 @@ def first_batch(data: MnistData, seed: int, config: TrainConfig):
     return data.training.images[idx].T, one_hot(data.training.labels[idx]).T
 
 
-async def test_full_stop_trains_exactly_one_mini_batch(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=STEP, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+@asynccontextmanager
+async def at_rest(dashboard: Dashboard) -> AsyncIterator[tuple[NntuiApp, Pilot[None], MainScreen]]:
+    """The dashboard on `STEP`, ready before its first start: (the app, its pilot, the screen)."""
+    async with dashboard(config=STEP, deterministic=True) as (app, pilot):
+        yield app, pilot, await ready(pilot, app)
+
+
+async def test_full_stop_trains_exactly_one_mini_batch(
+    tiny_data: MnistData, dashboard: Dashboard
+) -> None:
+    async with at_rest(dashboard) as (app, pilot, screen):
         before = screen.session.network.copy()
         await pilot.press("full_stop")
         await wait_for(pilot, lambda: screen.state == "paused" and not screen.run.stepping)
@@ -51,23 +63,20 @@ async def test_full_stop_trains_exactly_one_mini_batch(tiny_data: MnistData) -> 
         assert app.query_one(CostChart).points[-1][0] == 20
         assert trainer.snapshot.weights[0].tobytes() == trainer.network.weights[0].tobytes()
         assert not screen.session.history  # no epoch finished
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
-async def test_e_trains_exactly_one_epoch_then_waits(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=STEP, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+async def test_e_trains_exactly_one_epoch_then_waits(
+    tiny_data: MnistData, dashboard: Dashboard
+) -> None:
+    async with at_rest(dashboard) as (app, pilot, screen):
         await pilot.press("e")
         await wait_for(pilot, lambda: len(screen.session.history) == 1 and not screen.run.stepping)
         assert screen.state == "paused"
         weights = [w.copy() for w in screen.trainer.network.weights]
         chart = app.query_one(AccuracyChart)
         assert chart.epochs == [1] and len(chart.train_accuracy) == 1
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
     headless = Trainer(tiny_data, STEP.with_changes(epochs=1), seed=screen.session.seed)
     for _ in headless.run():
         pass
@@ -75,11 +84,9 @@ async def test_e_trains_exactly_one_epoch_then_waits(tiny_data: MnistData) -> No
         assert np.allclose(w, expected, atol=1e-6)
 
 
-async def test_step_keys_show_in_the_footer_only_when_they_work(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+async def test_step_keys_show_in_the_footer_only_when_they_work(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG) as (app, pilot):
+        screen = await ready(pilot, app)
         assert screen.check_action("step", ("batch",)) is True
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "running")
@@ -88,15 +95,12 @@ async def test_step_keys_show_in_the_footer_only_when_they_work(tiny_data: Mnist
         await pilot.press("space")
         await wait_for(pilot, lambda: screen.state == "paused")
         assert screen.check_action("step", ("epoch",)) is True
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
-async def test_minus_and_plus_set_the_speed_live(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+async def test_minus_and_plus_set_the_speed_live(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG) as (app, pilot):
+        screen = await ready(pilot, app)
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.state == "running")
         await pilot.press(*["minus"] * 7)  # down to the slowest
@@ -108,16 +112,12 @@ async def test_minus_and_plus_set_the_speed_live(tiny_data: MnistData) -> None:
         await pilot.press(*["plus"] * 7)
         assert screen.trainer.batches_per_second is None
         assert "Speed: full" in str(app.query_one(EpochProgress).query_one("#limit-line").render())
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
-async def test_a_live_eta_change_is_marked_on_both_charts(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=LONG)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: len(screen.session.history) >= 1)
+async def test_a_live_eta_change_is_marked_on_both_charts(dashboard: Dashboard) -> None:
+    async with dashboard(config=LONG) as (app, pilot):
+        screen = await started(pilot, app)
         await pilot.press("space")
         await wait_for(pilot, lambda: screen.state == "paused")
         await pilot.click("#eta")
@@ -129,15 +129,13 @@ async def test_a_live_eta_change_is_marked_on_both_charts(tiny_data: MnistData) 
         (x, label), (epoch, done, cost_label) = accuracy.marks[0], cost.marks[0]
         assert label == cost_label == "η=0.5"
         assert x == pytest.approx(epoch - 1 + done / LONG.train_size)
-        await pilot.press("x")
-        await wait_for(pilot, lambda: screen.state == "finished")
+        await stop_run(pilot, screen)
 
 
-async def test_a_picked_gallery_digit_shows_every_layer(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=STEP, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+async def test_a_picked_gallery_digit_shows_every_layer(
+    tiny_data: MnistData, dashboard: Dashboard
+) -> None:
+    async with at_rest(dashboard) as (app, pilot, screen):
         await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(app.screen, DigitPagerScreen))
         await pilot.pause()
@@ -153,11 +151,9 @@ async def test_a_picked_gallery_digit_shows_every_layer(tiny_data: MnistData) ->
         assert np.allclose(app.screen.query_one(HiddenStrips).hidden[0], expected[0])
 
 
-async def test_l_opens_the_layers_screen_and_a_cycles_the_art(tiny_data: MnistData) -> None:
-    app = NntuiApp(data=tiny_data, config=STEP, deterministic=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        await wait_for(pilot, lambda: screen.state == "ready")
+async def test_l_opens_the_layers_screen_and_a_cycles_the_art(dashboard: Dashboard) -> None:
+    async with dashboard(config=STEP, deterministic=True) as (app, pilot):
+        await ready(pilot, app)
         gallery = app.query_one(DigitGallery)
         styles = []
         for _ in range(4):

@@ -3,7 +3,12 @@ sorting, a snapshot, and (slow) a real sweep started from the screen."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from nntui.engine.dataset import MnistData
@@ -21,7 +26,20 @@ from nntui.sweep.manifest import (
 from nntui.sweep.recorder import SweepRecorder
 from nntui.tui.screens.sweep import SweepScreen, dashboard_workers
 from nntui.tui.widgets.sweep_chart import SweepChart, band
+from tests.conftest import Dashboard
 from tests.pilot import Host, wait_for
+
+
+@asynccontextmanager
+async def on_sweep_screen(
+    data: MnistData | None, store: RunStore, **kwargs: Any
+) -> AsyncIterator[tuple[Host, Pilot, SweepScreen]]:
+    """The sweep screen over an empty dashboard, at 120x40: (the app, its pilot, the screen)."""
+    app = Host(lambda: SweepScreen(data, store, **kwargs))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, SweepScreen)
+        yield app, pilot, screen
 
 
 def fake_sweep(store: RunStore, sweep: str = "sw-20261201-120000", completed: int = 4) -> None:
@@ -78,10 +96,7 @@ def test_the_dashboard_keeps_a_core():
 
 
 async def test_axes_are_checked_as_they_are_typed(tiny_data: MnistData, tmp_path):
-    app = Host(lambda: SweepScreen(tiny_data, RunStore(tmp_path), workers=1))
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SweepScreen)
+    async with on_sweep_screen(tiny_data, RunStore(tmp_path), workers=1) as (_app, pilot, screen):
         check = screen.query_one("#sweep-check", Static)
         assert "✓ 2 runs" in str(check.render())
         eta = screen.query_one("#sweep-eta", Input)
@@ -105,10 +120,7 @@ async def test_axes_are_checked_as_they_are_typed(tiny_data: MnistData, tmp_path
 async def test_following_a_sweep_and_sorting_the_table(tmp_path):
     store = RunStore(tmp_path)
     fake_sweep(store)
-    app = Host(lambda: SweepScreen(None, store))
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SweepScreen)
+    async with on_sweep_screen(None, store) as (_app, pilot, screen):
         await pilot.press("f")
         await pilot.pause()
         assert screen.following == "sw-20261201-120000"
@@ -140,10 +152,7 @@ async def test_a_sweep_started_from_the_screen_runs_on_a_local_cluster(
     tiny_data: MnistData, tmp_path
 ):
     store = RunStore(tmp_path)
-    app = Host(lambda: SweepScreen(tiny_data, store, workers=1))
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SweepScreen)
+    async with on_sweep_screen(tiny_data, store, workers=1) as (_app, pilot, screen):
         for name, value in (("eta", "1,3"), ("epochs", "2"), ("seeds", "1"), ("train", "300")):
             screen.query_one(f"#sweep-{name}", Input).value = value
         await pilot.pause()
@@ -162,10 +171,7 @@ def notifications(app: Host) -> list[str]:
 
 async def test_continue_says_when_there_is_nothing_to_continue(tiny_data: MnistData, tmp_path):
     store = RunStore(tmp_path)
-    app = Host(lambda: SweepScreen(tiny_data, store, workers=1))
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SweepScreen)
+    async with on_sweep_screen(tiny_data, store, workers=1) as (app, pilot, screen):
         await pilot.press("c")  # an empty store
         assert notifications(app) == ["No sweep in the runs store has runs left to continue."]
         fake_sweep(store, completed=6)
@@ -181,10 +187,7 @@ async def test_runs_larger_than_the_data_are_refused_before_any_worker_starts(
     tiny_data: MnistData, tmp_path
 ):
     store = RunStore(tmp_path)
-    app = Host(lambda: SweepScreen(tiny_data, store, workers=1))
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SweepScreen)
+    async with on_sweep_screen(tiny_data, store, workers=1) as (app, pilot, screen):
         await pilot.press("ctrl+s")  # the default train size, 10,000, of 500 images
         assert notifications(app) == [
             "training-set size 10,000 is more than the 500 training images in the data"
@@ -205,10 +208,7 @@ async def test_continue_runs_only_the_missing_runs_of_a_stopped_sweep(
         for r in stored_runs(store, "sw-20261201-120000")
         if r.status == "completed"
     }
-    app = Host(lambda: SweepScreen(tiny_data, store, workers=1))
-    async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, SweepScreen)
+    async with on_sweep_screen(tiny_data, store, workers=1) as (_app, pilot, screen):
         await pilot.press("c")  # nothing on screen: the newest sweep with runs left
         assert screen.sweep_id == "sw-20261201-120000" and screen.sweep is not None
         await wait_for(pilot, lambda: screen.state.finished is not None, timeout=120)
@@ -229,14 +229,14 @@ async def test_continue_runs_only_the_missing_runs_of_a_stopped_sweep(
     assert len(stored_runs(store, "sw-20261130-090000")) == 6
 
 
-async def test_capital_s_on_the_dashboard_opens_the_sweep_screen(tiny_data: MnistData):
-    from nntui.tui.app import NntuiApp
+async def test_capital_s_on_the_dashboard_opens_the_sweep_screen(
+    tiny_data: MnistData, dashboard: Dashboard
+):
     from nntui.tui.screens.help import HelpScreen
     from nntui.tui.screens.main import MainScreen
     from tests.pilot import SHORT
 
-    app = NntuiApp(data=tiny_data, config=SHORT)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with dashboard(config=SHORT) as (app, pilot):
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
         await pilot.press("S")
         await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen))
@@ -253,15 +253,13 @@ async def test_capital_s_on_the_dashboard_opens_the_sweep_screen(tiny_data: Mnis
 
 
 async def test_the_sweep_screen_shows_its_keys_at_80_columns_and_s_opens_it_while_paused(
-    tiny_data: MnistData,
+    dashboard: Dashboard,
 ):
-    from nntui.tui.app import NntuiApp
     from nntui.tui.screens.main import MainScreen
     from nntui.tui.widgets.key_bar import KeyBar
     from tests.pilot import LONG
 
-    app = NntuiApp(data=tiny_data, config=LONG, deterministic=True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with dashboard(config=LONG, deterministic=True, size=(80, 24)) as (app, pilot):
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
         main = app.screen
         assert isinstance(main, MainScreen)

@@ -18,7 +18,6 @@ from nntui.data.digits import INK, center_and_scale
 from nntui.engine.analysis import cell_indices, confusion_matrix, misclassified
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
-from nntui.engine.events import EpochDone
 from nntui.engine.network import Network
 from nntui.render.digit_art import art_runs
 from nntui.store import runs as runs_module
@@ -35,7 +34,7 @@ from nntui.tui.widgets.confusion_grid import CELL_W, LABEL_W, ConfusionGrid
 from nntui.tui.widgets.draw_pad import SIDE, DrawPad, stroke_ink
 from nntui.tui.widgets.gallery import DigitGallery
 from nntui.tui.widgets.heatmap import HeatmapGrid, weight_map
-from tests.pilot import CONFIG, Host, trained_session
+from tests.pilot import Host, train_further, trained_session
 
 
 @pytest.fixture
@@ -111,10 +110,7 @@ async def test_the_drawing_is_classified_again_as_the_network_trains(
         await pilot.pause()
         before = screen.query_one(ActivationBars).activations
         # Another epoch, as the training worker would run it, on the same network.
-        trainer = session.start(CONFIG)
-        for event in trainer.run():
-            if isinstance(event, EpochDone):
-                session.record(event, CONFIG, trainer.snapshot)
+        train_further(session)
         screen.poll()
         await pilot.pause()
         after = screen.query_one(ActivationBars).activations
@@ -284,10 +280,7 @@ async def test_the_misclassified_list_follows_the_epochs(tiny_data: MnistData) -
         screen = app.screen
         assert isinstance(screen, MisclassifiedScreen)
         assert len(screen.indices) == 100 - session.history[-1].correct
-        trainer = session.start(CONFIG)
-        for event in trainer.run():
-            if isinstance(event, EpochDone):
-                session.record(event, CONFIG, trainer.snapshot)
+        train_further(session)
         screen.poll()
         await pilot.pause()
         assert len(screen.indices) == 100 - session.history[-1].correct

@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-import nntui.data.datastore as store
 import nntui.data.download as dl
 from nntui.cli.data import data_app, ensure_data_with_progress, load_data_with_progress
 from nntui.data.download import Remote, Source
@@ -37,15 +36,6 @@ def one_error_line(result, *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in errors[0]
     return errors[0]
-
-
-@pytest.fixture
-def local(tmp_path, monkeypatch) -> Path:
-    directory = tmp_path / "local"
-    monkeypatch.setattr(store, "data_dir", lambda: directory)
-    monkeypatch.delenv("NNTUI_DATA", raising=False)
-    monkeypatch.setattr(dl, "DEFAULT_SOURCES", ())
-    return directory
 
 
 def file_source(name: str, path: Path, digest: str | None = None) -> Source:

@@ -9,7 +9,6 @@ import pytest
 
 import nntui
 import nntui.data.datastore as store
-import nntui.data.download as dl
 from nntui.data.datastore import data_info, ensure_data, find_data, import_file, load_data
 from nntui.data.download import Remote, Source
 from nntui.data.mnist import Format
@@ -20,16 +19,6 @@ from tests.fakedata import (
     write_idx_files,
     write_keras_npz,
 )
-
-
-@pytest.fixture
-def local(tmp_path, monkeypatch) -> Path:
-    """An empty local data directory, no NNTUI_DATA, and no default source that can succeed."""
-    directory = tmp_path / "local"
-    monkeypatch.setattr(store, "data_dir", lambda: directory)
-    monkeypatch.delenv("NNTUI_DATA", raising=False)
-    monkeypatch.setattr(dl, "DEFAULT_SOURCES", ())
-    return directory
 
 
 def file_source(path: Path) -> Source:

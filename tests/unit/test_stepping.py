@@ -44,6 +44,15 @@ class Runner:
         self.thread.join(timeout=30)
 
 
+def paused_before_the_start(tiny_data) -> tuple[Trainer, Runner]:
+    """A run paused before its first mini-batch, its thread waiting: (the trainer, its runner)."""
+    trainer = Trainer(tiny_data, CONFIG)
+    trainer.pause()
+    runner = Runner(trainer)
+    runner.until(Paused)
+    return trainer, runner
+
+
 def first_batch(trainer: Trainer, tiny_data, m: int) -> tuple[np.ndarray, np.ndarray]:
     """The first mini-batch of the run: the trainer's shuffle stream, recreated."""
     _, shuffle = np.random.SeedSequence(trainer.seed).spawn(2)
@@ -73,10 +82,7 @@ def test_a_batch_step_before_the_start_is_exactly_one_update(tiny_data):
 
 
 def test_a_second_batch_step_moves_on_by_one_more_batch(tiny_data):
-    trainer = Trainer(tiny_data, CONFIG)
-    trainer.pause()
-    runner = Runner(trainer)
-    runner.until(Paused)
+    trainer, runner = paused_before_the_start(tiny_data)
     for done in (10, 20, 30):
         assert trainer.step("batch")
         assert runner.until(Paused)[-1].images_done == done
@@ -84,10 +90,7 @@ def test_a_second_batch_step_moves_on_by_one_more_batch(tiny_data):
 
 
 def test_an_epoch_step_is_one_evaluated_epoch_then_paused(tiny_data):
-    trainer = Trainer(tiny_data, CONFIG)
-    trainer.pause()
-    runner = Runner(trainer)
-    runner.until(Paused)
+    trainer, runner = paused_before_the_start(tiny_data)
     assert trainer.step("epoch")
     seen = runner.until(Paused)
     epochs = [e for e in seen if isinstance(e, EpochDone)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -28,6 +29,16 @@ SMALL = TrainConfig(epochs=3, mini_batch_size=10, eta=3.0, seed=1, train_size=50
 
 def events_of(trainer: Trainer) -> list:
     return list(trainer.run())
+
+
+def run_and_act(trainer: Trainer, images_done: int, act: Callable[[], None]) -> list:
+    """Every event of the run; ``act`` is called at the progress event at ``images_done``."""
+    seen = []
+    for event in trainer.run():
+        seen.append(event)
+        if isinstance(event, BatchProgress) and event.images_done == images_done:
+            act()
+    return seen
 
 
 def test_a_run_yields_the_books_epoch_lines_and_learns(tiny_data):
@@ -120,11 +131,7 @@ def test_eta_and_mini_batch_size_can_change_mid_run(tiny_data):
 
 def test_cancel_stops_after_the_current_mini_batch(tiny_data):
     trainer = Trainer(tiny_data, SMALL, progress_every=1)
-    seen = []
-    for event in trainer.run():
-        seen.append(event)
-        if isinstance(event, BatchProgress) and event.images_done == 30:
-            trainer.cancel()
+    seen = run_and_act(trainer, 30, trainer.cancel)
     finished = seen[-1]
     assert isinstance(finished, TrainingFinished) and finished.status == "stopped"
     assert finished.epochs_done == 0
@@ -135,15 +142,15 @@ def test_cancel_stops_after_the_current_mini_batch(tiny_data):
 
 def test_pause_blocks_between_mini_batches_until_resumed_from_another_thread(tiny_data):
     trainer = Trainer(tiny_data, SMALL.with_changes(epochs=1), progress_every=1)
-    seen = []
     resumer = threading.Timer(0.5, trainer.resume)
     began = time.perf_counter()
-    for event in trainer.run():
-        seen.append(event)
-        if isinstance(event, BatchProgress) and event.images_done == 20:
-            trainer.pause()
-            assert trainer.paused
-            resumer.start()
+
+    def pause() -> None:
+        trainer.pause()
+        assert trainer.paused
+        resumer.start()
+
+    seen = run_and_act(trainer, 20, pause)
     kinds = [type(e) for e in seen]
     paused_at = kinds.index(Paused)
     assert kinds[paused_at + 1] is Resumed
@@ -157,12 +164,12 @@ def test_pause_blocks_between_mini_batches_until_resumed_from_another_thread(tin
 
 def test_cancel_while_paused_ends_the_run(tiny_data):
     trainer = Trainer(tiny_data, SMALL, progress_every=1)
-    seen = []
-    for event in trainer.run():
-        seen.append(event)
-        if isinstance(event, BatchProgress) and event.images_done == 10:
-            trainer.pause()
-            threading.Timer(0.05, trainer.cancel).start()
+
+    def pause_then_cancel() -> None:
+        trainer.pause()
+        threading.Timer(0.05, trainer.cancel).start()
+
+    seen = run_and_act(trainer, 10, pause_then_cancel)
     assert isinstance(seen[-1], TrainingFinished) and seen[-1].status == "stopped"
     assert Resumed not in [type(e) for e in seen]
 

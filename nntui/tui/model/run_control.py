@@ -124,25 +124,22 @@ class RunControl:
         return taken
 
     def pause(self) -> Status | None:
-        if self.trainer is None or self.state != "running":
-            return None
-        self.trainer.pause()
-        self.state = "paused"
-        return PAUSED
+        return self._switch(("running",), "paused", PAUSED)
 
     def resume(self) -> Status | None:
-        if self.trainer is None or self.state != "paused":
-            return None
-        self.trainer.resume()
-        self.state = "running"
-        return TRAINING
+        return self._switch(("paused",), "running", TRAINING)
 
     def stop(self) -> Status | None:
-        if self.trainer is None or self.state not in ("running", "paused"):
+        return self._switch(("running", "paused"), "stopping", STOPPING)
+
+    def _switch(self, before: tuple[RunState, ...], after: RunState, says: Status) -> Status | None:
+        """From a state of ``before`` to ``after``, telling the trainer; None if not in one."""
+        trainer = self.trainer
+        if trainer is None or self.state not in before:
             return None
-        self.trainer.cancel()
-        self.state = "stopping"
-        return STOPPING
+        {"paused": trainer.pause, "running": trainer.resume, "stopping": trainer.cancel}[after]()
+        self.state = after
+        return says
 
     def reset(self, config: TrainConfig) -> Status | None:
         """A new network from ``config``; while a run goes on, once it has stopped.
@@ -183,7 +180,14 @@ class RunControl:
         """
         if self.trainer is None or self.state not in ("running", "paused"):
             return False
-        self.trainer.set_live(**{name: value})
+        if name == "eta":
+            self.trainer.set_live(eta=value)
+        elif name == "mini_batch_size":
+            self.trainer.set_live(mini_batch_size=int(value))
+        elif name == "epochs":
+            self.trainer.set_live(epochs=int(value))
+        else:
+            raise ConfigError(f"{name} cannot change during a run")
         return True
 
     # What the training worker reports ----------------------------------------------------

@@ -239,6 +239,11 @@ class Session:
         name = "SVM" if correct is not None else "SVM (book, not reproduced)"
         return {name: (correct or BOOK_SVM_CORRECT) / 10_000}
 
+    @property
+    def baselines_known(self) -> bool:
+        """Whether `baselines` has them already (else it reads all the training images)."""
+        return self.eval_on in self._baselines
+
     def baselines(self) -> dict[str, float]:
         """The chapter's simple classifiers on the evaluation set, as fractions correct."""
         if self.eval_on not in self._baselines:

@@ -14,13 +14,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from nntui.tui.model.inside import cell, confusion, digit_samples
 from nntui.tui.screens.base import InsideScreen
 from nntui.tui.screens.misclassified import DigitPagerScreen
 from nntui.tui.widgets.confusion_grid import ConfusionGrid
 from nntui.tui.widgets.gallery import DigitGallery
+from nntui.tui.widgets.key_bar import KeyBar
 
 CELL_DIGITS = 12  # at most this many of a cell's digits are drawn under the grid
 
@@ -37,7 +38,7 @@ class ConfusionScreen(InsideScreen):
             yield ConfusionGrid()
             yield Static(id="cell-info")
         yield DigitGallery()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         grid = self.query_one(ConfusionGrid)

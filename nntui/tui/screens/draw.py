@@ -14,12 +14,13 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from nntui.tui.model.inside import LiveSubject, guess_drawing
 from nntui.tui.screens.base import InsideScreen
 from nntui.tui.widgets.activation_bars import ActivationBars
 from nntui.tui.widgets.draw_pad import DrawPad
+from nntui.tui.widgets.key_bar import KeyBar
 from nntui.tui.widgets.layer_view import HiddenStrips
 
 HINT = "Draw a digit with the mouse: c clears, u undoes a stroke."
@@ -37,7 +38,7 @@ class DrawScreen(InsideScreen):
                 yield Static(id="verdict")
         yield HiddenStrips(id="draw-hidden")
         yield Static(HINT, id="draw-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         pad = self.query_one(DrawPad)
@@ -72,4 +73,5 @@ class DrawScreen(InsideScreen):
             verdict.update("[dim]Nothing drawn yet.[/]")
         else:
             answer = bars.answer
+            assert answer is not None  # there are activations
             verdict.update(f"It's a [b]{answer}[/] ({guess.activations[answer]:.2f})")

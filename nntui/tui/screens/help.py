@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from nntui.tui.widgets.key_bar import KeyBar
+
 HELP = """\
 # nntui: Chapter 1's network, learning while you watch
 
@@ -109,6 +111,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Markdown(HELP)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#help-body").border_title = "Help"

@@ -11,19 +11,20 @@ never predicted) is named underneath with what to try.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from nntui.engine.events import EpochDone
 from nntui.engine.layers import held_back_digits, stuck_output_hint
 from nntui.tui.model.session import Session
 from nntui.tui.screens.base import CSS, POLL_INTERVAL
 from nntui.tui.widgets.charts import ThrottledPlot, _int_ticks
+from nntui.tui.widgets.key_bar import KeyBar
 
 EXPLAIN = (
     "Saturated: outputs below 0.01 or above 0.99, where sigma' is tiny and the neuron barely "
@@ -104,7 +105,8 @@ class LayerStatPlot(ThrottledPlot):
         first = self.epochs[0] if self.epochs else 1
         last = max(self.epochs[-1] if self.epochs else 1, first + 1)
         plt.xlim(first, last)
-        plt.xticks(_int_ticks(first, last, max(2, self.size.width // 10)))
+        epochs = _int_ticks(first, last, max(2, self.size.width // 10))
+        plt.xticks(cast("list[float]", epochs))  # plotext's stubs ask for floats; ints draw as ints
         if self.size.height >= 12:  # on short screens the rows are worth more than the label
             plt.xlabel("epoch")
 
@@ -126,7 +128,7 @@ class LayersScreen(Screen[None]):
             for metric in METRICS:
                 yield LayerStatPlot(metric, id=f"layers-{metric}")
         yield Static(id="layers-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.set_interval(POLL_INTERVAL, self.poll)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -53,9 +52,10 @@ class MainScreen(Screen[None]):
     """
 
     BINDINGS = MAIN_KEYS
-    # Roomy (wide and tall) shows everything at once; otherwise `d` switches views.
-    HORIZONTAL_BREAKPOINTS: ClassVar[Breakpoints] = [(0, "-narrow"), (110, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[Breakpoints] = [(0, "-short"), (34, "-tall")]
+    # Roomy (wide and tall) shows everything at once; otherwise `d` switches views. (Not
+    # ClassVar: Textual declares them `ClassVar[...] | None`, an instance variable to mypy.)
+    HORIZONTAL_BREAKPOINTS: Breakpoints = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS: Breakpoints = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
 
     state: var[RunState] = var("loading", init=False)
 
@@ -103,7 +103,8 @@ class MainScreen(Screen[None]):
     def on_unmount(self) -> None:
         # The worker thread must not outlive the app: stop it after this mini-batch, even
         # if paused (the session keeps the trainer of a worker Textual has cancelled).
-        for trainer in (self.trainer, self.session and self.session.trainer):
+        kept = self.session.trainer if self.session is not None else None
+        for trainer in (self.trainer, kept):
             if trainer is not None:
                 trainer.cancel()
 

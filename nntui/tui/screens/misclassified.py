@@ -16,7 +16,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from nntui.render.digit_art import half_blocks
 from nntui.tui.model.inside import DigitSample, Subject, digit_layers, digit_samples, wrong
@@ -24,6 +24,7 @@ from nntui.tui.model.session import Session
 from nntui.tui.screens.base import InsideScreen
 from nntui.tui.widgets.activation_bars import ActivationBars
 from nntui.tui.widgets.gallery import DigitGallery
+from nntui.tui.widgets.key_bar import KeyBar
 from nntui.tui.widgets.layer_view import HiddenStrips
 
 STRIP_DIGITS = 12  # the ones after the current digit, under it, on tall terminals
@@ -41,7 +42,8 @@ class DigitPagerScreen(InsideScreen):
         Binding("end", "last", "Last", show=False),
     ]
     # The strip of the next digits shows only where there is room for it.
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (34, "-tall")]
+    # (Not ClassVar: Textual declares it `ClassVar[...] | None`, an instance variable to mypy.)
+    VERTICAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
 
     def __init__(
         self, source: Session | Subject, indices: tuple[int, ...] = (), *, title: str = "Digits"
@@ -60,7 +62,7 @@ class DigitPagerScreen(InsideScreen):
         yield HiddenStrips(id="pager-hidden")
         yield Static(id="pager-status")
         yield DigitGallery(id="pager-strip")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#digit-outputs").border_title = "Outputs"

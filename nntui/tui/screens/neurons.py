@@ -14,11 +14,11 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer
 
 from nntui.tui.model.inside import neuron_weights
 from nntui.tui.screens.base import InsideScreen
 from nntui.tui.widgets.heatmap import HeatmapGrid
+from nntui.tui.widgets.key_bar import KeyBar
 
 FULL_SIZE_MIN_MAPS = 4  # full-size maps by default only if this many fit in a row
 
@@ -34,7 +34,7 @@ class NeuronsScreen(InsideScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="neurons-scroll"):
             yield HeatmapGrid()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         grid = self.query_one(HeatmapGrid)

@@ -28,7 +28,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, SelectionList, Static
+from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 from textual.worker import Worker, get_current_worker
 from textual_plotext import PlotextPlot
@@ -42,6 +42,7 @@ from nntui.tui.model.inside import SavedSubject
 from nntui.tui.screens.base import CSS
 from nntui.tui.screens.inside import INSIDE_SCREENS, NEEDS_DATA
 from nntui.tui.widgets.charts import COLOURS, legend
+from nntui.tui.widgets.key_bar import KeyBar
 
 RELIST_INTERVAL = 2.0  # seconds between two readings of the runs directory
 PAGE = 100  # rows read from the runs index at a time
@@ -139,7 +140,7 @@ class RunsScreen(Screen[RunInfo | None]):
                 yield RunsChart(id="runs-chart")
                 yield Static(id="runs-legend")
         yield Static(id="run-details")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         runs = self.query_one("#runs-list", SelectionList)

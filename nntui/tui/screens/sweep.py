@@ -57,7 +57,7 @@ from nntui.tui.model.sweep_table import (
 )
 from nntui.tui.widgets.charts import legend
 from nntui.tui.widgets.key_bar import KeyBar
-from nntui.tui.widgets.sweep_chart import SweepChart
+from nntui.tui.widgets.sweep_chart import Curve, SweepChart
 
 FOLLOW_INTERVAL = 1.0  # seconds between two readings of the runs store when following
 REDRAW_INTERVAL = 0.25  # seconds: a running sweep's table and chart redraw at most this often
@@ -330,6 +330,7 @@ class SweepScreen(Screen[None]):
         from nntui.sweep.recorder import SweepRecorder
         from nntui.sweep.runner import Sweep
 
+        assert self.data is not None  # `_can_start` said so
         self._stop_following()
         recorder = SweepRecorder(sweep_id, self.store, warn=lambda text: None)
         recorder.take_up(continued or {})
@@ -496,7 +497,7 @@ class SweepScreen(Screen[None]):
                 Text(r.status, style=STATUS_STYLE.get(r.status, "")),
             )
         table.border_subtitle = f"sorted by {self.sort_column} · o: next column"
-        groups: dict[str, list[tuple[float, ...]]] = {}
+        groups: dict[str, list[Curve]] = {}
         for r in self.rows:
             groups.setdefault(r.key, []).append(r.curve)
         last = max((r.epochs for r in self.rows), default=1)

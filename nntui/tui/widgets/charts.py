@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from rich.text import Text
 from textual_plotext import PlotextPlot
@@ -212,7 +212,8 @@ class AccuracyChart(ThrottledPlot):
         draw_marks(plt, [m for m in self.marks if first - 1 <= m[0] <= last], hi)
         plt.xlim(first, last)
         plt.ylim(lo, hi)
-        plt.xticks(_int_ticks(first, last, max(2, self.size.width // 10)))
+        epochs = _int_ticks(first, last, max(2, self.size.width // 10))
+        plt.xticks(cast("list[float]", epochs))  # plotext's stubs ask for floats; ints draw as ints
         # Label the book's line, and the ends only where they cannot be mistaken for it.
         if self.full_scale:
             ticks = sorted({0.0, 100.0, BOOK_ACCURACY, *self.baselines.values()})
@@ -229,7 +230,7 @@ class AccuracyChart(ThrottledPlot):
 class CostChart(ThrottledPlot):
     """The quadratic cost C of the mini-batches of the current epoch, as it trains."""
 
-    @property  # type: ignore[override]
+    @property
     def redraw_interval(self) -> float:
         # At full speed, once a second is plenty for the cost within an epoch (and each
         # redraw costs the trainer); slowed down or stepping, every mini-batch counts.

@@ -36,7 +36,7 @@ class DataPanel(Vertical):
         elif progress.status == "failed":
             self.failed_source(progress.message)
         elif progress.status == "done":
-            self.loading(progress.message)
+            self.reading(progress.message)
 
     @on(Button.Pressed, "#retry")
     def _retry(self, event: Button.Pressed) -> None:
@@ -82,7 +82,7 @@ class DataPanel(Vertical):
         self._notes.append(f"✗ {message}")
         self.query_one("#data-notes", Static).update("\n".join(self._notes))
 
-    def loading(self, message: str) -> None:
+    def reading(self, message: str) -> None:
         self._hide_bar()
         self._status(f"{message[:1].upper()}{message[1:]}; loading it…")
 

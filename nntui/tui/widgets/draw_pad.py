@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 from rich.console import RenderableType
 from textual import events
 from textual.binding import Binding, BindingType
@@ -85,7 +86,7 @@ class DrawPad(Widget, can_focus=True):
 
     def render(self) -> RenderableType:
         # digit_art turns the flat tuple into its (28, 28) array itself.
-        return half_blocks(self.pixels)
+        return half_blocks(np.asarray(self.pixels))
 
     # Drawing ---------------------------------------------------------------------
 

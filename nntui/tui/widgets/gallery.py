@@ -16,11 +16,11 @@ import math
 from collections.abc import Callable
 from typing import Any, Literal
 
-from rich.console import RenderableType
 from rich.text import Text
+from textual.app import RenderResult
 from textual.geometry import Size
 
-from nntui.render.digit_art import ART_SIZE, art_runs
+from nntui.render.digit_art import ART_SIZE, ArtStyle, art_runs
 from nntui.tui.model.inside import DigitSample
 from nntui.tui.model.session import GALLERY_SIZE
 from nntui.tui.widgets.strips import Line, Run, RunsVisual, text_runs
@@ -164,14 +164,14 @@ class DigitGallery(RedrawThrottle):
         return height_needed("braille", count, width) or 1
 
     @property
-    def art_style(self) -> str:
+    def art_style(self) -> ArtStyle:
         """The chosen style; automatically half blocks when every card fits so, else braille."""
         if self.style_choice != "auto":
             return self.style_choice
         width, height = self.size
         return "half" if fits("half", len(self.cards), width, height) else "braille"
 
-    def render(self) -> RenderableType:
+    def render(self) -> RenderResult:
         if not self.cards:
             return Text("Waiting for the data…", style="dim")
         style = self.art_style
@@ -202,7 +202,7 @@ class DigitGallery(RedrawThrottle):
                 lines.append(indent + text_runs(guesses, console)[0])
         return RunsVisual(lines)
 
-    def _art_runs(self, card: DigitSample, style: str) -> list[Line]:
+    def _art_runs(self, card: DigitSample, style: ArtStyle) -> list[Line]:
         """A card's drawing as runs, made once per image and style: only the captions change."""
         pixels = card.picture_key()
         cached = self._runs.get((card.index, style))

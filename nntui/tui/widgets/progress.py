@@ -52,40 +52,18 @@ class EpochProgress(Vertical):
         self.border_title = "Progress"
         self.query_one("#speed-line").display = self.show_timings
 
-    def show_progress(
-        self,
-        *,
-        epoch: int,
-        epochs: int,
-        images_done: int,
-        images_total: int,
-        images_per_second: float,
-        elapsed: float,
-        remaining: float | None,
-    ) -> None:
-        """Show the position in the run; ``remaining`` is the ETA in seconds, None if unknown."""
-        self.query_one("#epoch-line", Static).update(
-            f"Epoch {epoch}/{epochs}  {images_done:,}/{images_total:,} images", layout=False
-        )
-        self.query_one(ProgressBar).update(total=images_total, progress=images_done)
-        if self.show_timings:
-            eta = clock(remaining) if remaining is not None else "-"
-            self.query_one("#speed-line", Static).update(
-                f"{images_per_second:,.0f} img/s  {clock(elapsed)}  ETA {eta}", layout=False
-            )
-
     def show_batch(self, p: BatchProgress) -> None:
-        """Show a progress event, with the ETA from `remaining_seconds`."""
+        """Show where the run is, with the ETA from `remaining_seconds` (``-`` if unknown)."""
         self._shown = p
-        self.show_progress(
-            epoch=p.epoch,
-            epochs=p.epochs,
-            images_done=p.images_done,
-            images_total=p.images_total,
-            images_per_second=p.images_per_second,
-            elapsed=p.elapsed,
-            remaining=remaining_seconds(p, self.last_epoch_seconds),
+        self.query_one("#epoch-line", Static).update(
+            f"Epoch {p.epoch}/{p.epochs}  {p.images_done:,}/{p.images_total:,} images", layout=False
         )
+        self.query_one(ProgressBar).update(total=p.images_total, progress=p.images_done)
+        if self.show_timings:
+            left = clock(remaining_seconds(p, self.last_epoch_seconds))
+            self.query_one("#speed-line", Static).update(
+                f"{p.images_per_second:,.0f} img/s  {clock(p.elapsed)}  ETA {left}", layout=False
+            )
 
     def show_last_epoch(self, epochs: int) -> None:
         """The run now ends after epoch ``epochs``: its k/N and ETA, without new progress.

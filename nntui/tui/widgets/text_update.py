@@ -8,14 +8,18 @@ status line or a note keep the number of lines.
 
 from __future__ import annotations
 
+from typing import cast
+
 from textual.css.scalar import Unit
+from textual.css.styles import RulesMap
 from textual.visual import VisualType
 from textual.widgets import Static
 
 
 def lines_taken(static: Static, width: int) -> int:
     """The lines ``static`` takes at ``width`` columns: its text's, or its min-height if more."""
-    lines = static.visual.get_height(static.styles, width)
+    # What Textual's own `Widget` passes; its annotation asks for the `RulesMap` it wraps.
+    lines = static.visual.get_height(cast("RulesMap", static.styles), width)
     least = static.styles.min_height
     if least is not None and least.unit == Unit.CELLS:
         lines = max(lines, int(least.value))

@@ -34,7 +34,10 @@ class RedrawThrottle(Widget):
     Subclasses say what a redraw is in `redraw`.
     """
 
-    redraw_interval = REDRAW_INTERVAL
+    @property
+    def redraw_interval(self) -> float:
+        """Seconds between two redraws at the most."""
+        return REDRAW_INTERVAL
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
