@@ -155,7 +155,7 @@ def _fit_in_subprocess(training: Split, evaluation: Split, gamma: str) -> SvmRes
     methods = multiprocessing.get_all_start_methods()
     # fork hands the arrays over without pickling 150 MB; spawn elsewhere.
     forking = "fork" in methods
-    ctx = multiprocessing.get_context("fork" if forking else "spawn")
+    ctx: Any = multiprocessing.get_context("fork" if forking else "spawn")
     receive, send = ctx.Pipe(duplex=False)
     line = Lifeline() if forking else None  # its descriptors mean nothing to a spawned child
     child = ctx.Process(

@@ -471,7 +471,7 @@ def _summary(
     table = Table(title="Summary", show_header=False, box=None, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    status = finished.status if finished else "stopped"
+    status: str = finished.status if finished else "stopped"
     if finished is not None and status == "failed":
         status = f"failed: {finished.message}"
     table.add_row("status", status)

@@ -576,7 +576,7 @@ def _damage(tag: dict[str, Any], arrays: list[np.ndarray]) -> str | None:
     """
     for part, array in zip(("images", "labels"), arrays, strict=True):
         digest = hashlib.sha256()
-        view = memoryview(array.reshape(-1)).cast("B")
+        view = memoryview(array.reshape(-1).data).cast("B")
         for start in range(0, len(view), _CHUNK_BYTES):
             digest.update(view[start : start + _CHUNK_BYTES])
         if digest.hexdigest() != tag[part].get("sha256"):

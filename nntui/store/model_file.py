@@ -247,7 +247,7 @@ def _data(
     """Read exactly the bytes the (checked) header promised, no more."""
     # Read straight into the array: one copy of the data in memory, never two.
     array = np.empty(shape, dtype, order="F" if fortran else "C")
-    view = memoryview(array.reshape(-1, order="A")).cast("B")
+    view = memoryview(array.reshape(-1, order="A").data).cast("B")
     done = 0
     while done < len(view):
         got = f.readinto(view[done:])  # type: ignore[attr-defined]

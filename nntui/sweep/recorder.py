@@ -77,8 +77,10 @@ class SweepRecorder:
         if isinstance(event, RunCheckpoint):
             run = self.runs.get(event.index)
             if run is not None and run.history and run.history[-1]["epoch"] == event.epoch:
-                network = Network.from_parameters(event.weights, event.biases)
-                run.save(network, shuffle_state=event.shuffle_state)
+                run.save(
+                    Network.from_parameters(event.weights, event.biases),
+                    shuffle_state=event.shuffle_state,
+                )
                 return run.name
             return None
         if isinstance(event, RunEpoch):
