@@ -31,7 +31,7 @@ from nntui.store.recorder import RunRecorder
 from nntui.store.runs import RunStore
 from nntui.tui.messages import Baselines, Data, Training
 from nntui.tui.model import log_text
-from nntui.tui.model.run_control import READY, RunControl, Status
+from nntui.tui.model.run_control import READY, RunControl, Status, Step
 from nntui.tui.model.run_state import RunState
 from nntui.tui.model.session import Session
 from nntui.tui.screens.main_flows import MainFlows
@@ -156,14 +156,14 @@ class MainScreen(Screen[None]):
     def action_start(self) -> None:
         self.flows.begin()
 
-    def action_step(self, what: str) -> None:
+    def action_step(self, what: Step) -> None:
         """``.``: one mini-batch; ``e``: to the end of the epoch. From ready, starts paused."""
         if self.session is None:
             return
         if self.run.can_start():
-            self.flows.begin(step=what)  # type: ignore[arg-type]
+            self.flows.begin(step=what)
         else:
-            self.run.step(what)  # type: ignore[arg-type]
+            self.run.step(what)
         self.refresh_bindings()
 
     def action_speed(self, direction: int) -> None:  # `+` / `-`, at once if a run goes on

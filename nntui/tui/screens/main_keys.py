@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 
+# key, look-inside view, name on the help screen
+INSIDE_KEYS = (
+    ("p", "draw", "Draw"),
+    ("c", "confusion", "Confusion"),
+    ("m", "misclassified", "Mistakes"),
+    ("w", "neurons", "Neurons"),
+    ("l", "layers", "Layers"),
+    ("g", "gallery", "Gallery digits"),
+)
+
 MAIN_KEYS: list[BindingType] = [
     Binding("s", "start", "Start"),
     # Space plays and pauses, like a media player's key: Start when nothing runs.
@@ -23,12 +33,9 @@ MAIN_KEYS: list[BindingType] = [
     Binding("e", "step('epoch')", "1 epoch"),
     Binding("n", "new_sample", "Resample"),
     Binding("d", "toggle_digits", "Digits"),
-    # The views to look inside are on `?`: the footer keeps to what a run needs, so
-    # that it fits in 80 columns.
-    Binding("p", "inside('draw')", "Draw", show=False),
-    Binding("c", "inside('confusion')", "Confusion", show=False),
-    Binding("m", "inside('misclassified')", "Mistakes", show=False),
-    Binding("w", "inside('neurons')", "Neurons", show=False),
+    # The views to look inside (`screens.inside`) are on `?`: the footer keeps to what a
+    # run needs, so that it fits in 80 columns.
+    *(Binding(key, f"inside('{view}')", name, show=False) for key, view, name in INSIDE_KEYS),
     Binding("R", "runs", "Runs", show=False),
     # `S` twice: the first shows in the footer where there is room and no run under way
     # (run_state.SWEEP_SHOWN); where it is hidden, the second still opens the sweeps.
@@ -37,8 +44,6 @@ MAIN_KEYS: list[BindingType] = [
     # Not in the footer, which has room at 80 columns only for what a run needs: the
     # help screen lists them.
     Binding("b", "baselines", "Baselines", show=False),
-    Binding("l", "inside('layers')", "Layers", show=False),
-    Binding("g", "inside('gallery')", "Gallery digits", show=False),
     Binding("a", "art_style", "Art style", show=False),
     Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
     Binding("minus", "speed(-1)", "Slower", show=False),
