@@ -179,3 +179,15 @@ def test_stack_size_and_refusals(tiny_data):
         StackedTrainer([Trainer(tiny_data, dataclasses.replace(BASE, backprop="per-sample"))])
     with pytest.raises(ConfigError):
         StackedTrainer(trainers, max_stack=0)
+
+
+def test_a_last_smaller_mini_batch_is_stacked_as_alone(tiny_data):
+    # 495 images in mini-batches of 10: the 50th of each epoch has 5.
+    config = dataclasses.replace(BASE, train_size=495, epochs=2)
+    trainers = [Trainer(tiny_data, config, seed=s, progress_every=7) for s in (4, 5)]
+    runs = per_run(StackedTrainer(trainers).run())
+    for i, s in enumerate((4, 5)):
+        single, events = alone(tiny_data, config, s)
+        assert [comparable(e) for e in runs[i]] == [comparable(e) for e in events]
+        for a, b in zip(trainers[i].network.params, single.network.params, strict=True):
+            np.testing.assert_array_equal(a, b)
