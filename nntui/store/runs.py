@@ -795,7 +795,7 @@ def _read_folder(path: Path) -> tuple[dict[str, Any], TrainConfig, list[dict[str
         raise ModelFileError(f"{where}: cannot read {RUN_FILE} ({reason(exc)})") from None
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can go
         raise ModelFileError(f"{where}: {RUN_FILE} is not valid JSON") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{where}: {RUN_FILE} is not an nntui run")
@@ -804,7 +804,7 @@ def _read_folder(path: Path) -> tuple[dict[str, Any], TrainConfig, list[dict[str
         raise ModelFileError(f"{where}: run version {version!r} is not supported")
     try:
         config = TrainConfig.from_dict(doc["config"]).validate()
-    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, ConfigError) as exc:
         raise ModelFileError(f"{where}: the config in {RUN_FILE} is invalid ({exc})") from None
     history = doc.get("epochs") if version == 1 else _read_history(path / HISTORY_FILE, where)
     if not isinstance(history, list) or not all(_is_record(r) for r in history):
@@ -814,8 +814,18 @@ def _read_folder(path: Path) -> tuple[dict[str, Any], TrainConfig, list[dict[str
     return doc, config, history
 
 
+# SQLite's INTEGER is 64 bits: a larger int in a hand-written file would stop every insert.
+_INT_LIMIT = 2**63
+
+
+def _is_int(value: Any) -> bool:
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and -_INT_LIMIT < value < _INT_LIMIT
+    )
+
+
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if _is_int(value) else None
 
 
 def _text(value: Any) -> str | None:
@@ -910,7 +920,7 @@ def _read_history(path: Path, where: str) -> list[Any]:
     for n, line in enumerate(lines, 1):
         try:
             records.append(json.loads(line))
-        except ValueError:
+        except (ValueError, RecursionError):
             if n == len(lines):  # the line being appended when the process died
                 break
             raise ModelFileError(f"{where}: line {n} of {HISTORY_FILE} is not JSON") from None
@@ -918,10 +928,7 @@ def _read_history(path: Path, where: str) -> list[Any]:
 
 
 def _is_record(r: Any) -> bool:
-    return isinstance(r, dict) and all(
-        isinstance(r.get(k), int) and not isinstance(r.get(k), bool)
-        for k in ("epoch", "correct", "total")
-    )
+    return isinstance(r, dict) and all(_is_int(r.get(k)) for k in ("epoch", "correct", "total"))
 
 
 def _process_gone(pid: Any, host: Any) -> bool:
@@ -932,7 +939,7 @@ def _process_gone(pid: Any, host: Any) -> bool:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: no process has such a pid
         return True
     except OSError:  # e.g. PermissionError: it exists, as another user's process
         return False

@@ -204,6 +204,43 @@ def test_broken_folders_are_reported_but_not_read_again_until_they_change(store,
     assert reads == ["not-a-run"]
 
 
+HUGE = 10**30  # past SQLite's 64-bit INTEGER
+
+
+@pytest.mark.parametrize(
+    "craft, listed",
+    [
+        (lambda d: d.update(seed=HUGE), True),  # kept, without the seed
+        (lambda d: d.update(status="running", pid=HUGE), True),  # no process has that pid
+        (lambda d: d["config"].update(eta=10**400), False),  # too large for a float
+        (lambda d: "[" * 100_000 + "]" * 100_000, False),  # nested past json's recursion
+        (lambda d: d.update(name="x") or (HUGE, "epochs"), False),
+        (lambda d: d.update(name="x") or ("[" * 100_000 + "]" * 100_000 + "\n{}", "epochs"), False),
+    ],
+)
+def test_crafted_run_files_are_skipped_or_listed_never_raise(store, craft, listed):
+    (good,) = make_runs(store, 1)
+    folder = store.root / "crafted"
+    folder.mkdir()
+    doc = json.loads((store.root / good / "run.json").read_text())
+    made = craft(doc)
+    history = (store.root / good / "epochs.jsonl").read_text()
+    if isinstance(made, tuple):  # a crafted epochs.jsonl
+        value, _ = made
+        line = json.dumps(record(1, value, value)) if isinstance(value, int) else value
+        history = line + "\n" + history
+    (folder / "epochs.jsonl").write_text(history)
+    (folder / "run.json").write_text(made if isinstance(made, str) else json.dumps(doc))
+    skipped: list[str] = []
+    names = [r.name for r in store.list(skipped)]
+    assert ("crafted" in names) == listed and good in names
+    assert len(skipped) == (0 if listed else 1)
+    assert store.count() == len(names) and len(store.query(sort="best")) == len(names)
+    if listed:
+        row = store.get("crafted")
+        assert row.seed in (None, 0) and row.status in ("completed", "interrupted")
+
+
 def test_sort_filter_and_limit(store):
     make_runs(store, 8, sweep="sw-1")
     make_runs(store, 2)
