@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import json
 import operator
 import os
 import shutil
 import socket
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -788,7 +790,7 @@ def _read_folder(path: Path) -> tuple[dict[str, Any], TrainConfig, list[dict[str
     """run.json (checked), its config and the epochs; `ModelFileError` if it is not a run."""
     where = f"{path.name}"
     try:
-        text = (path / RUN_FILE).read_text(encoding="utf-8")
+        text = _read_regular(path / RUN_FILE, MAX_RUN_FILE)
     except FileNotFoundError:
         raise ModelFileError(f"{where}: not a run (no {RUN_FILE})") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -911,7 +913,7 @@ def info_from_row(root: Path, row: Row) -> RunInfo:
 
 def _read_history(path: Path, where: str) -> list[Any]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _read_regular(path).splitlines()
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError) as exc:
@@ -925,6 +927,27 @@ def _read_history(path: Path, where: str) -> list[Any]:
                 break
             raise ModelFileError(f"{where}: line {n} of {HISTORY_FILE} is not JSON") from None
     return records
+
+
+# A run.json is about 1 KB; one far larger was not written by nntui, and its text
+# would go into the index and be read again by every listing.
+MAX_RUN_FILE = 1 << 20
+
+
+def _read_regular(path: Path, limit: int | None = None) -> str:
+    """The UTF-8 text of regular file ``path``, at most ``limit`` bytes; `OSError` otherwise.
+
+    A FIFO would block the reader for ever and a device never end, so they are
+    refused; opening with O_NONBLOCK lets a FIFO be looked at without a writer.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        data = f.read(-1 if limit is None else limit + 1)
+    if limit is not None and len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit // (1 << 20)} MiB")
+    return data.decode("utf-8")
 
 
 def _is_record(r: Any) -> bool:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -239,6 +241,32 @@ def test_crafted_run_files_are_skipped_or_listed_never_raise(store, craft, liste
     if listed:
         row = store.get("crafted")
         assert row.seed in (None, 0) and row.status in ("completed", "interrupted")
+
+
+@pytest.mark.parametrize("kind", ["fifo run.json", "fifo epochs.jsonl", "huge run.json"])
+def test_a_fifo_or_a_huge_run_file_is_skipped_not_waited_on(store, kind):
+    (good,) = make_runs(store, 1)
+    folder = store.root / "crafted"
+    shutil.copytree(store.root / good, folder)
+    if kind.startswith("fifo"):
+        target = folder / kind.split()[1]
+        target.unlink()
+        os.mkfifo(target)
+    else:
+        doc = json.loads((folder / "run.json").read_text())
+        doc["note"] = "x" * (3 << 20)
+        (folder / "run.json").write_text(json.dumps(doc))
+    done: list[list[str]] = []
+    # A FIFO opened for reading without a writer blocks: list in a thread, give up after 30 s.
+    reader = threading.Thread(target=lambda: done.append([r.name for r in store.list()]))
+    reader.daemon = True
+    reader.start()
+    reader.join(30)
+    assert done == [[good]], "the listing hung on a FIFO or failed"
+    skipped: list[str] = []
+    store.list(skipped)
+    words = "not a regular file" if kind.startswith("fifo") else "larger than 1 MiB"
+    assert len(skipped) == 1 and words in skipped[0]
 
 
 def test_sort_filter_and_limit(store):
