@@ -474,12 +474,20 @@ class RunStore:
                 self._give_up(again)
         return False
 
-    def reindex(self) -> int:
-        """Rebuild the index from the folders (``nntui runs --reindex``); return the runs."""
+    def reindex(self) -> int | None:
+        """Rebuild the index from the folders (``nntui runs --reindex``); return the runs.
+
+        None if it could not be rebuilt (say, a directory in its place): the
+        reason has been told to ``warn``, and readers fall back to the folders.
+        """
         self._usable = True
-        self.index.remove("asked for (--reindex)")
+        try:
+            self.index.remove("asked for (--reindex)")
+        except OSError as exc:
+            self._give_up(exc)
+            return None
         if not self._fresh():
-            return len(self._scan())
+            return None
         return self.index.count()
 
     # Reading. -------------------------------------------------------------------------
