@@ -443,7 +443,11 @@ class RunStore:
                 if attempt == 2:
                     self._give_up(exc)
                     return False
-                self.index.remove(f"damaged: {reason(exc)}")
+                try:
+                    self.index.remove(f"damaged: {reason(exc)}")
+                except OSError as cannot:  # a read-only runs directory
+                    self._give_up(cannot)
+                    return False
             except OSError as exc:
                 self._give_up(exc)
                 return False
@@ -610,7 +614,16 @@ class RunStore:
 
         Raises `ModelFileError` if there is none, or the prefix fits several.
         """
-        text = os.fspath(name)
+        try:
+            return self._get(os.fspath(name))
+        except ModelFileError:
+            raise
+        except OSError as exc:  # e.g. a runs directory that cannot be entered
+            raise ModelFileError(
+                f"{os.fspath(name)}: cannot look for the run ({reason(exc)})"
+            ) from None
+
+    def _get(self, text: str) -> RunInfo:
         if not text.strip():
             raise ModelFileError("no run name given (see 'nntui runs')")
         path = Path(text).expanduser()

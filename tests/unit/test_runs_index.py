@@ -463,3 +463,34 @@ def test_a_writer_killed_mid_write_leaves_an_index_the_next_start_repairs(tmp_pa
     statuses = sorted(v[0] for v in listed.values())
     assert statuses.count("interrupted") <= 1
     assert set(statuses) <= {"completed", "interrupted"}
+
+
+def test_a_damaged_index_that_cannot_be_removed_falls_back_to_the_folders(store, monkeypatch):
+    names = make_runs(store, 2)
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.root / FILE}{suffix}").unlink(missing_ok=True)
+    (store.root / FILE).write_bytes(b"garbage" * 100)
+
+    def read_only(path, *args, **kwargs):  # as in a runs directory we may not write to
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(index_module.os, "unlink", read_only)
+    notes: list[str] = []
+    fresh = RunStore(store.root, warn=notes.append)
+    assert sorted(r.name for r in fresh.list()) == sorted(names)
+    assert any("cannot use the runs index" in n and "Permission denied" in n for n in notes)
+
+
+def test_get_in_a_runs_directory_that_cannot_be_entered_is_one_line(store, monkeypatch):
+    make_runs(store, 1)
+    real = Path.is_dir
+
+    def no_entry(self):
+        if self.parent == store.root:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_dir", no_entry)
+    with pytest.raises(ModelFileError, match=r"cannot look for the run.*Permission denied"):
+        store.get("some-run")
