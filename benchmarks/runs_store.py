@@ -21,8 +21,16 @@ And the recording of a sweep of ``--sweep-runs`` (default 1,000) tiny runs
 writer every sweep uses, into the largest store: seconds per run for each
 hundred, so that a slowdown as the store grows shows as a rising column.
 
+With ``--real-sweep N`` it does only this instead: a real ``nntui sweep`` of N
+tiny runs (784-2-10, 1 epoch on 50 images, evaluated on the 10,000 validation
+images; 2 workers of a Dask LocalCluster) into the largest store, then the
+seconds per run for each hundred, from the runs' finish times in the index
+(``run.json``'s ``finished``, to the second), and the sweep's runs deleted.
+
     python benchmarks/runs_store.py                  # about 2 minutes on a quiet machine
     python benchmarks/runs_store.py --sizes 2000     # quicker
+    python benchmarks/runs_store.py --sizes 20000 --keep DIR --real-sweep 1000 \\
+        --data /path/to/mnist.pkl.gz                 # about 20 minutes
 """
 
 from __future__ import annotations
@@ -230,18 +238,72 @@ def sweep_recording(root: Path, runs: int) -> list[float]:
     return per_hundred
 
 
+def real_sweep(root: Path, runs: int, data: str) -> None:
+    """Time a real ``nntui sweep`` of ``runs`` tiny runs into ``root``: s per run, per hundred."""
+    import sqlite3
+    from datetime import datetime
+
+    env = {**os.environ, "NNTUI_RUNS": str(root), "NO_COLOR": "1", "COLUMNS": "120"}
+    seeds = ",".join(str(s) for s in range(1, runs + 1))
+    # --hidden 2 and 50 training images: the run itself is as small as it can be,
+    # so what is left per run is the sweep's own cost: Dask, the client, the store.
+    cmd = [*_nntui(), "sweep", "--hidden", "2", "--epochs", "1", "--train-size", "50"]
+    cmd += ["--eval-on", "validation", "--workers", "2", "--seed-list", seeds, "--data", data]
+    before = len([p for p in root.iterdir() if not p.name.startswith(".")])
+    print(f"nntui sweep of {runs:,} tiny runs into a store of {before:,} runs ({root}):")
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0 or "Traceback" in proc.stderr:
+        sys.exit(f"nntui sweep failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    print(f"  whole command {wall:.0f} s; " + proc.stdout.strip().splitlines()[-1].strip())
+    with sqlite3.connect(root / ".index.sqlite") as db:
+        (sweep,) = db.execute(
+            "SELECT sweep FROM runs WHERE sweep IS NOT NULL ORDER BY started_ts DESC LIMIT 1"
+        ).fetchone()
+        rows = db.execute(
+            "SELECT started, finished FROM runs WHERE sweep = ? AND status = 'completed'",
+            (sweep,),
+        ).fetchall()
+    db.close()
+    first = min(datetime.fromisoformat(s).timestamp() for s, _ in rows)
+    ends = sorted(datetime.fromisoformat(f).timestamp() for _, f in rows)
+    print(f"  {len(rows):,} runs completed in sweep {sweep}")
+    per = []
+    previous = first
+    for k in range(99, len(ends), 100):
+        per.append((ends[k] - previous) / 100)
+        previous = ends[k]
+    print("  s per run, each hundred: " + " ".join(f"{s:.2f}" for s in per))
+    if per:
+        print(f"  last hundred / first hundred: {per[-1] / per[0]:.2f}")
+    deleted = subprocess.run(
+        [*_nntui(), "delete", "--sweep", sweep], env=env, capture_output=True, text=True
+    )
+    print(f"  nntui delete --sweep: exit {deleted.returncode} {deleted.stderr.strip()[-200:]}")
+    print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--sweep-runs", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timed command")
     parser.add_argument("--keep", metavar="DIR", help="build the stores in DIR and keep them")
+    parser.add_argument("--real-sweep", type=int, metavar="N", help="time a real nntui sweep")
+    parser.add_argument("--data", default=os.environ.get("NNTUI_DATA", ""), help="MNIST file")
     args = parser.parse_args()
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="nntui-runs-bench-"))
     for line in environment_lines():
         print(line)
     print()
     try:
+        if args.real_sweep:
+            root = base / f"runs-{max(args.sizes)}"
+            if not root.exists():
+                print(f"built {max(args.sizes):,} runs in {build(root, max(args.sizes)):.1f} s")
+            real_sweep(root, args.real_sweep, args.data)
+            return
         for n in args.sizes:
             root = base / f"runs-{n}"
             if not root.exists():

@@ -108,6 +108,9 @@ def runs(
     store = RunStore(warn=_note)
     if reindex:
         n = store.reindex()
+        if n is None:  # the note above says why
+            err_console.print("nntui: error: the runs index was not rebuilt", markup=False)
+            raise typer.Exit(1)
         err_console.print(f"Rebuilt the runs index: {n:,} runs.", markup=False)
     every = store.count()  # brings the index up to date with the folders first
     for line in store.skipped():

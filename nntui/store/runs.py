@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import errno
 import json
 import operator
 import os
@@ -464,7 +465,11 @@ class RunStore:
                 if attempt == 2:
                     self._give_up(exc)
                     return False
-                self.index.remove(f"damaged: {reason(exc)}")
+                try:
+                    self.index.remove(f"damaged: {reason(exc)}")
+                except OSError as cannot:  # a read-only runs directory
+                    self._give_up(cannot)
+                    return False
             except OSError as exc:
                 self._give_up(exc)
                 return False
@@ -495,12 +500,20 @@ class RunStore:
                 self._give_up(again)
         return False
 
-    def reindex(self) -> int:
-        """Rebuild the index from the folders (``nntui runs --reindex``); return the runs."""
+    def reindex(self) -> int | None:
+        """Rebuild the index from the folders (``nntui runs --reindex``); return the runs.
+
+        None if it could not be rebuilt (say, a directory in its place): the
+        reason has been told to ``warn``, and readers fall back to the folders.
+        """
         self._usable = True
-        self.index.remove("asked for (--reindex)")
+        try:
+            self.index.remove("asked for (--reindex)")
+        except OSError as exc:
+            self._give_up(exc)
+            return None
         if not self._fresh():
-            return len(self._scan())
+            return None
         return self.index.count()
 
     # Reading. -------------------------------------------------------------------------
@@ -623,7 +636,16 @@ class RunStore:
 
         Raises `ModelFileError` if there is none, or the prefix fits several.
         """
-        text = os.fspath(name)
+        try:
+            return self._get(os.fspath(name))
+        except ModelFileError:
+            raise
+        except OSError as exc:  # e.g. a runs directory that cannot be entered
+            raise ModelFileError(
+                f"{os.fspath(name)}: cannot look for the run ({reason(exc)})"
+            ) from None
+
+    def _get(self, text: str) -> RunInfo:
         if not text.strip():
             raise ModelFileError("no run name given (see 'nntui runs')")
         path = Path(text).expanduser()
@@ -817,14 +839,14 @@ def _read_folder(path: Path) -> tuple[dict[str, Any], TrainConfig, list[dict[str
     """run.json (checked), its config and the epochs; `ModelFileError` if it is not a run."""
     where = f"{path.name}"
     try:
-        text = (path / RUN_FILE).read_text(encoding="utf-8")
+        text = _read_regular(path / RUN_FILE, MAX_RUN_FILE)
     except FileNotFoundError:
         raise ModelFileError(f"{where}: not a run (no {RUN_FILE})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{where}: cannot read {RUN_FILE} ({reason(exc)})") from None
     try:
         doc = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can go
         raise ModelFileError(f"{where}: {RUN_FILE} is not valid JSON") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ModelFileError(f"{where}: {RUN_FILE} is not an nntui run")
@@ -833,7 +855,7 @@ def _read_folder(path: Path) -> tuple[dict[str, Any], TrainConfig, list[dict[str
         raise ModelFileError(f"{where}: run version {version!r} is not supported")
     try:
         config = TrainConfig.from_dict(doc["config"]).validate()
-    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, ConfigError) as exc:
         raise ModelFileError(f"{where}: the config in {RUN_FILE} is invalid ({exc})") from None
     history = doc.get("epochs") if version == 1 else _read_history(path / HISTORY_FILE, where)
     if not isinstance(history, list) or not all(_is_record(r) for r in history):
@@ -843,8 +865,18 @@ def _read_folder(path: Path) -> tuple[dict[str, Any], TrainConfig, list[dict[str
     return doc, config, history
 
 
+# SQLite's INTEGER is 64 bits: a larger int in a hand-written file would stop every insert.
+_INT_LIMIT = 2**63
+
+
+def _is_int(value: Any) -> bool:
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and -_INT_LIMIT < value < _INT_LIMIT
+    )
+
+
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if _is_int(value) else None
 
 
 def _text(value: Any) -> str | None:
@@ -930,7 +962,7 @@ def info_from_row(root: Path, row: Row) -> RunInfo:
 
 def _read_history(path: Path, where: str) -> list[Any]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _read_regular(path).splitlines()
     except FileNotFoundError:
         return []
     except (OSError, UnicodeDecodeError) as exc:
@@ -939,18 +971,36 @@ def _read_history(path: Path, where: str) -> list[Any]:
     for n, line in enumerate(lines, 1):
         try:
             records.append(json.loads(line))
-        except ValueError:
+        except (ValueError, RecursionError):
             if n == len(lines):  # the line being appended when the process died
                 break
             raise ModelFileError(f"{where}: line {n} of {HISTORY_FILE} is not JSON") from None
     return records
 
 
+# A run.json is about 1 KB; one far larger was not written by nntui, and its text
+# would go into the index and be read again by every listing.
+MAX_RUN_FILE = 1 << 20
+
+
+def _read_regular(path: Path, limit: int | None = None) -> str:
+    """The UTF-8 text of regular file ``path``, at most ``limit`` bytes; `OSError` otherwise.
+
+    A FIFO would block the reader for ever and a device never end, so they are
+    refused; opening with O_NONBLOCK lets a FIFO be looked at without a writer.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        data = f.read(-1 if limit is None else limit + 1)
+    if limit is not None and len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit // (1 << 20)} MiB")
+    return data.decode("utf-8")
+
+
 def _is_record(r: Any) -> bool:
-    return isinstance(r, dict) and all(
-        isinstance(r.get(k), int) and not isinstance(r.get(k), bool)
-        for k in ("epoch", "correct", "total")
-    )
+    return isinstance(r, dict) and all(_is_int(r.get(k)) for k in ("epoch", "correct", "total"))
 
 
 def _process_gone(pid: Any, host: Any) -> bool:
@@ -961,7 +1011,7 @@ def _process_gone(pid: Any, host: Any) -> bool:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: no process has such a pid
         return True
     except OSError:  # e.g. PermissionError: it exists, as another user's process
         return False

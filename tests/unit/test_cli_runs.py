@@ -189,3 +189,15 @@ def test_the_sweep_commands_print_the_index_notes(store, args):
     result = run(*args)
     assert "Traceback" not in result.output
     assert result.stderr.count("built the runs index") == 1 and "damaged" in result.stderr
+
+
+def test_reindex_with_a_directory_in_the_index_place_fails_in_one_line(store):
+    names = fill(store, 2)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.root / FILE}{suffix}").unlink(missing_ok=True)
+    (store.root / FILE).mkdir()
+    result = run("runs", "--reindex")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "not rebuilt" in result.stderr and "cannot use the runs index" in result.stderr
+    listed = run("runs")  # the folders are still read
+    assert listed.exit_code == 0 and sorted(names_in(listed.stdout)) == sorted(names)

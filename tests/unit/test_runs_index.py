@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -202,6 +204,69 @@ def test_broken_folders_are_reported_but_not_read_again_until_they_change(store,
     (broken / "run.json").write_text("[]")
     store.list()
     assert reads == ["not-a-run"]
+
+
+HUGE = 10**30  # past SQLite's 64-bit INTEGER
+
+
+@pytest.mark.parametrize(
+    "craft, listed",
+    [
+        (lambda d: d.update(seed=HUGE), True),  # kept, without the seed
+        (lambda d: d.update(status="running", pid=HUGE), True),  # no process has that pid
+        (lambda d: d["config"].update(eta=10**400), False),  # too large for a float
+        (lambda d: "[" * 100_000 + "]" * 100_000, False),  # nested past json's recursion
+        (lambda d: d.update(name="x") or (HUGE, "epochs"), False),
+        (lambda d: d.update(name="x") or ("[" * 100_000 + "]" * 100_000 + "\n{}", "epochs"), False),
+    ],
+)
+def test_crafted_run_files_are_skipped_or_listed_never_raise(store, craft, listed):
+    (good,) = make_runs(store, 1)
+    folder = store.root / "crafted"
+    folder.mkdir()
+    doc = json.loads((store.root / good / "run.json").read_text())
+    made = craft(doc)
+    history = (store.root / good / "epochs.jsonl").read_text()
+    if isinstance(made, tuple):  # a crafted epochs.jsonl
+        value, _ = made
+        line = json.dumps(record(1, value, value)) if isinstance(value, int) else value
+        history = line + "\n" + history
+    (folder / "epochs.jsonl").write_text(history)
+    (folder / "run.json").write_text(made if isinstance(made, str) else json.dumps(doc))
+    skipped: list[str] = []
+    names = [r.name for r in store.list(skipped)]
+    assert ("crafted" in names) == listed and good in names
+    assert len(skipped) == (0 if listed else 1)
+    assert store.count() == len(names) and len(store.query(sort="best")) == len(names)
+    if listed:
+        row = store.get("crafted")
+        assert row.seed in (None, 0) and row.status in ("completed", "interrupted")
+
+
+@pytest.mark.parametrize("kind", ["fifo run.json", "fifo epochs.jsonl", "huge run.json"])
+def test_a_fifo_or_a_huge_run_file_is_skipped_not_waited_on(store, kind):
+    (good,) = make_runs(store, 1)
+    folder = store.root / "crafted"
+    shutil.copytree(store.root / good, folder)
+    if kind.startswith("fifo"):
+        target = folder / kind.split()[1]
+        target.unlink()
+        os.mkfifo(target)
+    else:
+        doc = json.loads((folder / "run.json").read_text())
+        doc["note"] = "x" * (3 << 20)
+        (folder / "run.json").write_text(json.dumps(doc))
+    done: list[list[str]] = []
+    # A FIFO opened for reading without a writer blocks: list in a thread, give up after 30 s.
+    reader = threading.Thread(target=lambda: done.append([r.name for r in store.list()]))
+    reader.daemon = True
+    reader.start()
+    reader.join(30)
+    assert done == [[good]], "the listing hung on a FIFO or failed"
+    skipped: list[str] = []
+    store.list(skipped)
+    words = "not a regular file" if kind.startswith("fifo") else "larger than 1 MiB"
+    assert len(skipped) == 1 and words in skipped[0]
 
 
 def test_sort_filter_and_limit(store):
@@ -398,3 +463,34 @@ def test_a_writer_killed_mid_write_leaves_an_index_the_next_start_repairs(tmp_pa
     statuses = sorted(v[0] for v in listed.values())
     assert statuses.count("interrupted") <= 1
     assert set(statuses) <= {"completed", "interrupted"}
+
+
+def test_a_damaged_index_that_cannot_be_removed_falls_back_to_the_folders(store, monkeypatch):
+    names = make_runs(store, 2)
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.root / FILE}{suffix}").unlink(missing_ok=True)
+    (store.root / FILE).write_bytes(b"garbage" * 100)
+
+    def read_only(path, *args, **kwargs):  # as in a runs directory we may not write to
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(index_module.os, "unlink", read_only)
+    notes: list[str] = []
+    fresh = RunStore(store.root, warn=notes.append)
+    assert sorted(r.name for r in fresh.list()) == sorted(names)
+    assert any("cannot use the runs index" in n and "Permission denied" in n for n in notes)
+
+
+def test_get_in_a_runs_directory_that_cannot_be_entered_is_one_line(store, monkeypatch):
+    make_runs(store, 1)
+    real = Path.is_dir
+
+    def no_entry(self):
+        if self.parent == store.root:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_dir", no_entry)
+    with pytest.raises(ModelFileError, match=r"cannot look for the run.*Permission denied"):
+        store.get("some-run")
