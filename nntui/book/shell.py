@@ -86,9 +86,13 @@ class _PipedConsole(code.InteractiveConsole):
 
     failed = False
     reader_gone = False  # stdout is a pipe whose reader quit (``| head -1``)
+    interrupted = False  # Ctrl-C during a statement (the console catches it there)
 
     def showtraceback(self) -> None:
         self.failed = True
+        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            self.interrupted = True  # a signal, not the session's error: said in one line
+            return
         if isinstance(sys.exc_info()[1], BrokenPipeError) and _stdout_broken():
             self.reader_gone = True  # not the session's fault: nobody reads it any more
             return
@@ -125,7 +129,9 @@ def run_piped(stream: TextIO, namespace: dict[str, Any]) -> int:
             # that still needs more (an open bracket) is a syntax error, as in Python.
             if console.push("") and console.buffer:
                 _show_unfinished(console)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # while reading a line
+        console.interrupted = True
+    if console.interrupted:
         print("nntui book: interrupted", file=sys.stderr)
         return EXIT_SIGINT
     if console.reader_gone:

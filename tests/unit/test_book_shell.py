@@ -6,6 +6,7 @@ import io
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -197,3 +198,25 @@ def test_a_reader_that_quits_ends_the_session_quietly_with_141(tiny_data_file, t
     err = proc.stderr.read().decode()
     proc.stderr.close()
     assert "Traceback" not in err and "BrokenPipe" not in err and "nor this" not in err
+
+
+def test_ctrl_c_in_a_statement_that_never_ends_is_one_line_and_130(tiny_data_file, tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nntui", "book"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "NNTUI_DATA": str(tiny_data_file)},
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(b"print('looping', flush=True)\nwhile True: pass\n\nprint('not reached')\n")
+    proc.stdin.close()
+    assert proc.stdout.readline() == b"looping\n"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) == 130
+    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    proc.stdout.close()
+    proc.stderr.close()  # type: ignore[union-attr]
+    assert err.decode() == "nntui book: interrupted\n"  # no traceback of the loop
+    assert b"not reached" not in out
