@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import warnings
 from collections.abc import Iterator, MutableSequence, Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ import numpy as np
 
 from nntui.book import pairs
 from nntui.engine import network as engine
+from nntui.engine.config import available_memory
 from nntui.engine.network import sigmoid, sigmoid_prime
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
@@ -58,6 +60,7 @@ class Network:
         self.num_layers = len(self.sizes)
         if dtype not in DTYPES and np.dtype(dtype) not in DTYPES:
             raise ValueError(f"dtype must be np.float64 (the book's) or np.float32, got {dtype!r}")
+        _check_fits(self.sizes, np.dtype(dtype).itemsize)
         # In the book's order: every bias draw before the first weight draw.
         biases = [np.random.randn(y, 1) for y in self.sizes[1:]]
         weights = [np.random.randn(y, x) for x, y in itertools.pairwise(self.sizes)]
@@ -154,6 +157,9 @@ class Network:
         for j in range(epochs):
             run.train_epoch()
             _say(run.epoch_line(j))
+            if not _finite(self._net):
+                _warn_not_finite(j)
+                break  # NaN stays NaN: further epochs would only print the same line
 
     def update_mini_batch(
         self, mini_batch: Sequence[tuple[np.ndarray, np.ndarray]], eta: float
@@ -303,6 +309,34 @@ def _count_correct(net: engine.Network, x: np.ndarray, labels: np.ndarray) -> in
             chunk = x[k : k + EVAL_CHUNK].astype(net.dtype, copy=False)
             correct += net.evaluate(chunk, labels[k : k + EVAL_CHUNK])
     return correct
+
+
+def _check_fits(sizes: list[int], itemsize: int) -> None:
+    """Refuse, before drawing a single weight, a network that cannot fit in memory."""
+    params = sum(n_in * n_out + n_out for n_in, n_out in itertools.pairwise(sizes))
+    # The float64 draws, the parameters themselves, and SGD's gradients and workspace.
+    need = params * (8 + 3 * itemsize)
+    have = available_memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"Network({sizes}) needs about {need / 2**30:.1f} GB of memory for its weights "
+            f"and {have / 2**30:.1f} GB is available; use smaller or fewer hidden layers"
+        )
+
+
+def _finite(net: engine.Network) -> bool:
+    # The output layer is enough: a NaN or inf anywhere reaches it within a mini-batch.
+    return bool(np.isfinite(net.weights[-1]).all() and np.isfinite(net.biases[-1]).all())
+
+
+def _warn_not_finite(j: int) -> None:
+    warnings.warn(
+        f"the network's weights are no longer finite numbers (NaN or infinity) after epoch "
+        f"{j}, so it stopped: eta or the inputs are too large (the book's pixels are from 0 "
+        "to 1). Make a new Network and train it with a smaller eta.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def _say(line: str) -> None:

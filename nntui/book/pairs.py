@@ -50,6 +50,8 @@ def training_arrays(
             f"{ys[0]!r} (plain labels belong in test_data)"
         )
     y = _stack(ys, (n_out,), "training_data", "y", None)
+    _check_finite(x1, "training_data", "x")
+    _check_finite(y, "training_data", "y")
     return x1, y.astype(dtype, copy=False)
 
 
@@ -66,8 +68,16 @@ def labelled_arrays(
     if len(xs) == 0:
         return np.empty((0, n_in)), np.empty(0, np.int64)
     x = _stack(xs, (n_in,), name, "x", None)
+    _check_finite(x, name, "x")
     if all(_is_label(y) for y in ys):
         labels = np.array(ys, dtype=np.int64)
+        wrong = np.flatnonzero((labels < 0) | (labels >= n_out))
+        if len(wrong):
+            i = int(wrong[0])
+            raise ValueError(
+                f"{name}: the label of pair {i} is {ys[i]!r}; the network's labels are its "
+                f"outputs, 0 to {n_out - 1}"
+            )
     else:
         labels = np.argmax(_stack(ys, (n_out,), name, "label", None), axis=1)
     return x, labels
@@ -132,6 +142,20 @@ def _stack_with_ones(xs: list[Any], k: int, name: str, dtype: np.dtype) -> np.nd
             break
         return x1
     _raise_first_bad(xs, k, name, "x")
+
+
+def _check_finite(arr: np.ndarray, name: str, what: str) -> None:
+    """A NaN or infinity would make every weight NaN within a mini-batch: refuse it at once."""
+    if arr.dtype.kind != "f" or np.isfinite(arr.sum()):
+        return  # one cheap pass; only a non-finite sum needs the row-by-row look
+    rows = ~np.isfinite(arr).all(axis=1)
+    if rows.any():
+        i = int(np.argmax(rows))
+        hint = " (the book's pixels are from 0 to 1)" if what == "x" else ""
+        raise ValueError(
+            f"{name}: the {what} of pair {i} holds NaN or infinity; it must be finite numbers"
+            + hint
+        )
 
 
 def _raise_first_bad(items: list[Any], k: int, name: str, what: str) -> NoReturn:

@@ -18,14 +18,18 @@ import code
 import contextlib
 import importlib
 import importlib.machinery
+import linecache
 import os
 import select
 import sys
+import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import Any, TextIO
 
 from nntui import __version__
+from nntui.engine.errors import NntuiError
 
 BOOK_MODULES = ("network", "mnist_loader")
 
@@ -81,14 +85,62 @@ def banner(hidden: Iterable[str]) -> str:
     return "\n".join(lines)
 
 
-class _PipedConsole(code.InteractiveConsole):
+class _BookConsole(code.InteractiveConsole):
+    """Python's console, but nntui's refusals of bad input show the learner's lines only.
+
+    ``net.SGD(..., eta=-1)`` raises a one-sentence `ValueError` from a check
+    inside nntui; the frames of nntui's own modules between the learner's line
+    and that check say nothing to the learner, so they are left out, as
+    Python leaves out the frames of its built-in functions. Any other error
+    (a bug, a NumPy error) keeps its whole traceback.
+    """
+
+    def showtraceback(self) -> None:
+        kind, value, tb = sys.exc_info()
+        if value is None or tb is None or not _is_refusal(value, tb):
+            super().showtraceback()
+            return
+        sys.last_type, sys.last_value, sys.last_traceback = kind, value, tb
+        report = traceback.TracebackException.from_exception(value)
+        report.stack = traceback.StackSummary.from_list(
+            [f for f in report.stack[1:] if not _in_nntui(f.filename)]  # [0]: the console's
+        )
+        self.write("".join(report.format()))
+
+
+def _is_refusal(exc: BaseException, tb: TracebackType) -> bool:
+    """A deliberate refusal: a ValueError, TypeError or nntui error from a ``raise`` in nntui.
+
+    Not an error NumPy raised while nntui called it: that one keeps its frames.
+    """
+    if not isinstance(exc, (ValueError, TypeError, NntuiError)):
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    filename = tb.tb_frame.f_code.co_filename
+    line = linecache.getline(filename, tb.tb_lineno).strip()
+    return _in_nntui(filename) and line.startswith("raise ")
+
+
+def _in_nntui(filename: str) -> bool:
+    return Path(filename).is_relative_to(_NNTUI_DIR)
+
+
+_NNTUI_DIR = Path(__file__).resolve().parent.parent
+
+
+class _PipedConsole(_BookConsole):
     """The interactive console's rules (one statement at a time), fed from a stream."""
 
     failed = False
     reader_gone = False  # stdout is a pipe whose reader quit (``| head -1``)
+    interrupted = False  # Ctrl-C during a statement (the console catches it there)
 
     def showtraceback(self) -> None:
         self.failed = True
+        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            self.interrupted = True  # a signal, not the session's error: said in one line
+            return
         if isinstance(sys.exc_info()[1], BrokenPipeError) and _stdout_broken():
             self.reader_gone = True  # not the session's fault: nobody reads it any more
             return
@@ -125,7 +177,9 @@ def run_piped(stream: TextIO, namespace: dict[str, Any]) -> int:
             # that still needs more (an open bracket) is a syntax error, as in Python.
             if console.push("") and console.buffer:
                 _show_unfinished(console)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # while reading a line
+        console.interrupted = True
+    if console.interrupted:
         print("nntui book: interrupted", file=sys.stderr)
         return EXIT_SIGINT
     if console.reader_gone:
@@ -191,7 +245,7 @@ def run_interactive(namespace: dict[str, Any], hidden: list[str]) -> int:
         _complete_names(namespace)
     except ImportError:  # pragma: no cover - Windows without pyreadline
         pass
-    console = code.InteractiveConsole(namespace, filename="<console>")
+    console = _BookConsole(namespace, filename="<console>")
     console.interact(banner=banner(hidden), exitmsg="")
     return 0
 

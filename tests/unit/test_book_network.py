@@ -342,3 +342,70 @@ def test_training_lists_longer_than_the_dashboards_cap_train(capsys):
     net.SGD(data, 1, 1_000, 1.0)
     assert capsys.readouterr().out == "Epoch 0 complete\n"
     assert len(data) == 50_001
+
+
+def _poisoned(p: list, i: int, value: float, part: int) -> list:
+    bad = [(x.copy(), y.copy()) for x, y in p]
+    bad[i][part][1, 0] = value
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: _poisoned(p, 3, np.nan, 0), "the x of pair 3 holds NaN or infinity"),
+        (lambda p: _poisoned(p, 5, np.inf, 0), "the x of pair 5 holds NaN or infinity"),
+        (lambda p: _poisoned(p, 2, np.nan, 1), "the y of pair 2 holds NaN or infinity"),
+    ],
+)
+def test_training_data_with_nan_or_infinity_is_refused_before_training(make, words):
+    net = network.Network(SIZES)
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(ValueError) as exc:
+        net.SGD(make(pairs(8)), 1, 2, 3.0)
+    assert words in one_sentence(exc)
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights, strict=True))
+
+
+@pytest.mark.parametrize("label", [3, -1])
+def test_test_data_labels_outside_the_outputs_are_refused(label):
+    net = network.Network(SIZES)  # three outputs: labels 0, 1, 2
+    tests = [*labelled(4), (labelled(1)[0][0], label)]
+    with pytest.raises(ValueError) as exc:
+        net.SGD(pairs(8), 1, 2, 3.0, test_data=tests)
+    assert f"the label of pair 4 is {label}" in one_sentence(exc) and "0 to 2" in str(exc.value)
+
+
+def test_test_data_with_nan_is_refused():
+    net = network.Network(SIZES)
+    tests = labelled(4)
+    tests[1][0][0, 0] = np.nan
+    with pytest.raises(ValueError) as exc:
+        net.evaluate(tests)
+    assert "the x of pair 1 holds NaN" in one_sentence(exc)
+
+
+def test_a_network_too_big_for_memory_is_refused_before_drawing_a_weight(monkeypatch):
+    monkeypatch.setattr(network, "available_memory", lambda: 2 * 2**30)
+
+    def no_draw(*shape: int) -> np.ndarray:
+        raise AssertionError("drew weights for a network that cannot fit")
+
+    monkeypatch.setattr(np.random, "randn", no_draw)
+    with pytest.raises(ValueError) as exc:
+        network.Network([784, 10**7, 10])
+    text = one_sentence(exc)
+    assert "needs about 236.9 GB" in text and "2.0 GB is available" in text
+
+
+def test_weights_that_hold_nan_stop_sgd_with_a_warning(capsys):
+    net = network.Network(SIZES)
+    # Sigmoids saturate, so even huge eta and inputs keep the weights finite; a NaN gets
+    # in by assignment (the book's attributes can be set), and then spreads to them all.
+    biases = [b.copy() for b in net.biases]
+    biases[0][0, 0] = np.nan
+    net.biases = biases
+    with pytest.warns(RuntimeWarning, match="no longer finite numbers .* after epoch 0"):
+        net.SGD(pairs(20), 30, 2, 3.0, test_data=labelled(5))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Epoch 0: ")  # not 29 more useless epochs

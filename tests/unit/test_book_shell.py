@@ -6,6 +6,7 @@ import io
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -197,3 +198,48 @@ def test_a_reader_that_quits_ends_the_session_quietly_with_141(tiny_data_file, t
     err = proc.stderr.read().decode()
     proc.stderr.close()
     assert "Traceback" not in err and "BrokenPipe" not in err and "nor this" not in err
+
+
+def test_ctrl_c_in_a_statement_that_never_ends_is_one_line_and_130(tiny_data_file, tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nntui", "book"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "NNTUI_DATA": str(tiny_data_file)},
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(b"print('looping', flush=True)\nwhile True: pass\n\nprint('not reached')\n")
+    proc.stdin.close()
+    assert proc.stdout.readline() == b"looping\n"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=120) == 130
+    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    proc.stdout.close()
+    proc.stderr.close()  # type: ignore[union-attr]
+    assert err.decode() == "nntui book: interrupted\n"  # no traceback of the loop
+    assert b"not reached" not in out
+
+
+def test_a_refused_input_shows_the_learners_lines_not_nntuis_frames(tmp_path, capsys):
+    namespace = shell.install_aliases(tmp_path)
+    script = "import network\ndef make():\n    return network.Network([784])\n\nmake()\n"
+    assert shell.run_piped(io.StringIO(script), namespace) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "<stdin>", line 1, in <module>',
+        '  File "<stdin>", line 2, in make',  # the console numbers each statement's lines
+        "ValueError: sizes needs at least an input and an output layer, like [784, 30, 10]; "
+        "got [784]",
+    ]
+
+
+def test_an_error_that_is_not_a_refusal_keeps_its_whole_traceback(tmp_path, capsys):
+    namespace = shell.install_aliases(tmp_path)
+    # A NumPy error inside nntui (a bug, as far as the learner can tell) shows where it was.
+    script = "import network\nnet = network.Network([4, 2])\nnet.engine.weights[0] = None\n"
+    script += "net.feedforward([[0.0]] * 4)\n"
+    assert shell.run_piped(io.StringIO(script), namespace) == 1
+    err = capsys.readouterr().err
+    assert "nntui" in err and err.count('File "') > 1

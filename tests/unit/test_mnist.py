@@ -7,6 +7,7 @@ import io
 import os
 import pickle
 import struct
+import threading
 import zipfile
 from pathlib import Path
 
@@ -471,3 +472,32 @@ def test_a_wheel_zip_is_not_mistaken_for_data(tmp_path):
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("mnist/data/mnist.pkl.gz", b"not an array")
     expect_error(path, "npz lacks x_train, y_train, x_test, y_test")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_pipe_or_a_device_is_refused_at_once(tmp_path, kind):
+    # A FIFO nobody writes to would block the open for ever; a device is not a data file.
+    if kind == "fifo":
+        path = tmp_path / "mnist.pkl.gz"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+        if not path.exists():
+            pytest.skip("no /dev/zero here")
+    outcome: list[BaseException] = []
+    worker = threading.Thread(target=_load_into, args=(path, outcome), daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "loading a pipe blocked"
+    assert isinstance(outcome[0], DataError)
+    assert (
+        str(outcome[0]) == f"{path}: not a regular file (a pipe or a device); MNIST must be a file"
+    )
+
+
+def _load_into(path: Path, outcome: list[BaseException]) -> None:
+    try:
+        load_mnist(path)
+    except BaseException as exc:  # handed to the test to check
+        outcome.append(exc)
