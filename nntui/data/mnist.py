@@ -498,10 +498,6 @@ def _checked_split(path: Path, name: str, images: np.ndarray, labels: Any) -> Sp
 
 def _read_head(path: Path, n: int) -> bytes:
     """The first `n` bytes of `path`, with one clear error for missing/empty/unreadable files."""
-    if path.exists() and not path.is_file() and not path.is_dir():
-        # Opening a FIFO blocks until something writes to it, and a pipe or device cannot
-        # be read twice (the format is sniffed, then the file loaded): refuse at once.
-        raise DataError(f"{path}: not a regular file (a pipe or a device); MNIST must be a file")
     try:
         with path.open("rb") as f:
             head = f.read(n)

@@ -6,9 +6,7 @@ import gzip
 import io
 import os
 import pickle
-import stat
 import struct
-import threading
 import zipfile
 from pathlib import Path
 
@@ -473,34 +471,3 @@ def test_a_wheel_zip_is_not_mistaken_for_data(tmp_path):
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("mnist/data/mnist.pkl.gz", b"not an array")
     expect_error(path, "npz lacks x_train, y_train, x_test, y_test")
-
-
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
-@pytest.mark.parametrize("kind", ["fifo", "device"])
-def test_a_pipe_or_a_device_is_refused_at_once(tmp_path, kind):
-    # A FIFO nobody writes to would block the open for ever; a device is not a data file.
-    if kind == "fifo":
-        path = tmp_path / "mnist.pkl.gz"
-        os.mkfifo(path)
-    else:  # a node of its own like /dev/zero's, never the real one
-        path = tmp_path / "zero"
-        try:
-            os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 5))
-        except PermissionError:
-            pytest.skip("mknod needs root")
-    outcome: list[BaseException] = []
-    worker = threading.Thread(target=_load_into, args=(path, outcome), daemon=True)
-    worker.start()
-    worker.join(timeout=30)
-    assert not worker.is_alive(), "loading a pipe blocked"
-    assert isinstance(outcome[0], DataError)
-    assert (
-        str(outcome[0]) == f"{path}: not a regular file (a pipe or a device); MNIST must be a file"
-    )
-
-
-def _load_into(path: Path, outcome: list[BaseException]) -> None:
-    try:
-        load_mnist(path)
-    except BaseException as exc:  # handed to the test to check
-        outcome.append(exc)
