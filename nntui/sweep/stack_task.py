@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
-import threading
+import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -26,12 +26,11 @@ from nntui.engine.training import Trainer
 from nntui.store.metrics import epoch_record
 from nntui.sweep.grid import RunSpec
 from nntui.sweep.payload import Payload, unpack_cached
-from nntui.sweep.task import _quiet_client_teardown
+from nntui.sweep.task import StopWatcher, _quiet_client_teardown, checkpoint_every, model_message
 
 # Measured with benchmarks/stacked.py on one core (benchmarks/README.md): the time per
 # network-epoch falls up to K = 8 and no further.
 DEFAULT_STACK = 8
-_WATCH_SECONDS = 1.0
 
 
 def run_cost(config: TrainConfig) -> float:
@@ -82,30 +81,6 @@ def stacks(runs: Sequence[RunSpec], stack: int, workers: int) -> list[list[RunSp
     return out
 
 
-class _StopAll:
-    """Cancels every trainer of the stack when the sweep's stop event is set."""
-
-    def __init__(self, event: Any, trainers: Sequence[Trainer]) -> None:
-        self._event = event
-        self._trainers = trainers
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="nntui-stop-watch", daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        while not self._done.is_set():
-            try:
-                if self._event.wait(timeout=_WATCH_SECONDS):
-                    for t in self._trainers:
-                        t.cancel()
-                    return
-            except Exception:  # the scheduler is gone: the runs are lost anyway
-                return
-
-    def close(self) -> None:
-        self._done.set()
-
-
 def run_stack_on_worker(
     indices: list[int],
     configs: list[dict[str, Any]],
@@ -135,7 +110,10 @@ def run_stack_on_worker(
         trainers = [Trainer(data, TrainConfig.from_dict(c), progress_every=10**9) for c in configs]
         for index, attempt in zip(indices, attempts, strict=True):
             queue.put({"kind": "start", "run": index, "attempt": attempt, "worker": worker})
-        watcher = _StopAll(stop, trainers)
+        # Each run sends its model now and then, as a lone run does, for `--continue`.
+        every = checkpoint_every()
+        last_sent = [time.monotonic()] * len(indices)
+        watcher = StopWatcher(stop, trainers)
         try:
             if stop.is_set():
                 for t in trainers:
@@ -152,6 +130,9 @@ def run_stack_on_worker(
                             "record": record,
                         }
                     )
+                    if time.monotonic() - last_sent[k] >= every:
+                        queue.put(model_message(indices[k], attempts[k], event.epoch, trainers[k]))
+                        last_sent[k] = time.monotonic()
                 elif isinstance(event, TrainingFinished):
                     finished[k] = event
         finally:
@@ -167,5 +148,6 @@ def run_stack_on_worker(
             "history": histories[k],
             "weights": [w.copy() for w in net.weights],
             "biases": [b.copy() for b in net.biases],
+            "shuffle_state": trainers[k].shuffle_state,
         }
     return {"runs": outcomes}

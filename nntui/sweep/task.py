@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from nntui.engine.config import TrainConfig
@@ -35,12 +36,12 @@ _WATCH_SECONDS = 1.0
 CHECKPOINT_SECONDS = 30.0
 
 
-class _StopWatcher:
-    """Cancels ``trainer`` when the sweep's stop event is set; ends with the run."""
+class StopWatcher:
+    """Cancels ``trainers`` when the sweep's stop event is set; ends with the run (or stack)."""
 
-    def __init__(self, event: Any, trainer: Trainer) -> None:
+    def __init__(self, event: Any, trainers: Sequence[Trainer]) -> None:
         self._event = event
-        self._trainer = trainer
+        self._trainers = trainers
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="nntui-stop-watch", daemon=True)
         self._thread.start()
@@ -49,13 +50,21 @@ class _StopWatcher:
         while not self._done.is_set():
             try:
                 if self._event.wait(timeout=_WATCH_SECONDS):
-                    self._trainer.cancel()
+                    for trainer in self._trainers:
+                        trainer.cancel()
                     return
             except Exception:  # the scheduler is gone: the run is lost anyway
                 return
 
     def close(self) -> None:
         self._done.set()
+
+
+def checkpoint_every() -> float:
+    """Seconds between a run's model messages (Dask's config may say otherwise: tests do)."""
+    import dask
+
+    return float(dask.config.get("nntui.checkpoint-seconds", CHECKPOINT_SECONDS))
 
 
 def _quiet_client_teardown(unraisable: Any) -> None:
@@ -97,7 +106,6 @@ def run_on_worker(
     the network's weights and biases (plain lists of arrays, for the client to
     save) and the shuffles' state.
     """
-    import dask
     from distributed import Event, Queue, get_worker
     from threadpoolctl import threadpool_limits
 
@@ -118,10 +126,9 @@ def run_on_worker(
         data = unpack_cached(payload)
         trainer = _trainer(data, train_config, resume)
         last_sent = time.monotonic()
-        # Dask's config (DASK_NNTUI__CHECKPOINT_SECONDS) may set another interval: tests do.
-        every = float(dask.config.get("nntui.checkpoint-seconds", CHECKPOINT_SECONDS))
+        every = checkpoint_every()
         queue.put({"kind": "start", "run": index, "attempt": attempt, "worker": worker})
-        watcher = _StopWatcher(stop, trainer)
+        watcher = StopWatcher(stop, [trainer])
         try:
             if stop.is_set():
                 trainer.cancel()
@@ -131,7 +138,7 @@ def run_on_worker(
                     history.append(record)
                     queue.put({"kind": "epoch", "run": index, "attempt": attempt, "record": record})
                     if time.monotonic() - last_sent >= every:
-                        queue.put(_model_message(index, attempt, event.epoch, trainer))
+                        queue.put(model_message(index, attempt, event.epoch, trainer))
                         last_sent = time.monotonic()
                 elif isinstance(event, TrainingFinished):
                     finished = event
@@ -166,7 +173,7 @@ def _trainer(data: Any, config: TrainConfig, resume: dict[str, Any] | None) -> T
     )
 
 
-def _model_message(index: int, attempt: str, epoch: int, trainer: Trainer) -> dict[str, Any]:
+def model_message(index: int, attempt: str, epoch: int, trainer: Trainer) -> dict[str, Any]:
     """The run's model after ``epoch``, for the client to keep (`RunCheckpoint`)."""
     net = trainer.network
     return {

@@ -116,6 +116,31 @@ def test_a_killed_sweep_continues_from_the_last_model_that_reached_it(tiny_data_
     assert [r["epoch"] for r in done.history] == list(range(1, EPOCHS + 1))  # no gap, no twice
 
 
+def test_stacked_runs_send_their_models_too_and_continue_from_them(tiny_data_file, tmp_path):
+    runs_dir = tmp_path / "runs"
+    proc = _start(tiny_data_file, runs_dir, seeds=2)  # one worker: both seeds in one stack
+    try:
+        _until_epoch(proc, 40)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)  # only the checkpoints reached the client
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    lost = RunStore(runs_dir).list()
+    assert len(lost) == 2
+    assert all(r.model_epoch is not None and 1 <= r.model_epoch <= r.epochs_done for r in lost)
+    result = _continue(tiny_data_file, runs_dir)
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stderr.split())  # the lines may wrap at the terminal's width
+    for r in lost:
+        assert f"continues from epoch {r.model_epoch} (run {r.name})" in said
+    done = RunStore(runs_dir).list()
+    assert sorted(r.name for r in done) == sorted(r.name for r in lost)
+    for r in done:
+        assert r.status == "completed"
+        assert [e["epoch"] for e in r.history] == list(range(1, EPOCHS + 1))
+
+
 def test_restart_trains_again_from_epoch_1_and_says_so(tiny_data_file, tmp_path):
     runs_dir = tmp_path / "runs"
     proc = _start(tiny_data_file, runs_dir)
