@@ -43,14 +43,14 @@ def test_speed_steps_stop_at_both_ends() -> None:
     assert next_speed(7.0, -1) == SPEEDS[1]  # not a step: counts as full speed
 
 
-def test_the_step_keys_hide_while_a_run_goes_on_and_grey_while_a_step_is_under_way() -> None:
+def test_the_step_keys_hide_while_a_run_goes_on_and_stay_live_while_a_step_is_under_way() -> None:
     def step(state: str, **kw: bool) -> bool | None:
         args = {"has_session": True, "stepping": False, "small": False} | kw
         return key_availability("step", state, **args)  # type: ignore[arg-type]
 
     assert step("ready") is True
     assert step("running") is False
-    assert step("paused", stepping=True) is False
+    assert step("paused", stepping=True) is True  # a press then is queued, not dropped
     assert step("ready", has_session=False) is False
     assert (
         key_availability("start", "running", has_session=True, stepping=False, small=False) is False
