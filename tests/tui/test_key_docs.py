@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from nntui.tui.app import NntuiApp
 from nntui.tui.screens.help import HELP
 from nntui.tui.screens.main_keys import MAIN_KEYS
@@ -60,9 +58,6 @@ def test_every_key_in_the_readme_table_is_bound() -> None:
     assert readme_keys() - bound_keys() == set()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the README's table lacks `S` (sweeps): the README rewrite adds it"
-)
 def test_every_bound_key_is_in_the_readme_table() -> None:
     assert bound_keys() - readme_keys() == set()
 
