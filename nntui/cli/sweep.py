@@ -37,6 +37,7 @@ from nntui.cli.console import (
 )
 from nntui.cli.data import load_data_with_progress
 from nntui.cli.signals import STOP_SIGNALS, stop_on_signals
+from nntui.data import cache
 from nntui.engine.errors import ConfigError
 from nntui.render.formats import clock, percent
 from nntui.render.status import STATUS_STYLE
@@ -316,6 +317,9 @@ def sweep(
             error = dataset_box[0] if dataset_box else RuntimeError("the data did not load")
             raise error
         runner.data = dataset_box[0]
+        # Runs on a decoded-data cache found damaged (checked in the background) stop, as
+        # failed: the workers map the same files. `--continue` trains them on the rebuilt one.
+        cache.on_damage(runner.data, lambda _reason: runner.fail(cache.DAMAGED))
         try:
             check_runs_fit(runs, runner.data)
         except ConfigError as exc:

@@ -17,6 +17,7 @@ again elsewhere (its record is reset), or, after too many deaths, it ends as
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -122,9 +123,19 @@ class Sweep:
         self._client: Any = None
         self._cluster: Any = None
         self.lost = False  # the scheduler went away mid-sweep
+        self.failure: str | None = None  # why `fail` stopped the sweep, if it did
 
     def stop(self) -> None:
         """Stop every run after its current mini-batch. Safe from any thread or a signal handler."""
+        self._stop.set()
+
+    def fail(self, reason: str) -> None:
+        """Stop every run as `stop` does, but keep them as failed with ``reason``.
+
+        For a cause that is not the user's wish: the data the runs read was found
+        damaged (`nntui.data.cache.on_damage`). `--continue` takes them up again.
+        """
+        self.failure = reason
         self._stop.set()
 
     @property
@@ -365,7 +376,13 @@ class Sweep:
                         )
             elif len(ended) < len(futures):
                 self._stop.wait(POLL_SECONDS)
-        status = "stopped" if self._stop.is_set() else "failed" if self.lost else "completed"
+        status = (
+            "failed"
+            if self.failure is not None or self.lost
+            else "stopped"
+            if self._stop.is_set()
+            else "completed"
+        )
         yield self._emit(SweepFinished(status, time.perf_counter() - start))
 
     def _outcome(self, i: int, future: Any, attempts: dict[int, str]) -> RunEnded:
@@ -395,6 +412,8 @@ class Sweep:
 
     def _emit(self, event: SweepEvent) -> SweepEvent:
         """Record the event in the runs store (on the client) before anyone sees it."""
+        if self.failure is not None and isinstance(event, RunEnded) and event.status == "stopped":
+            event = dataclasses.replace(event, status="failed", message=self.failure)
         if self.recorder is not None:
             name = self.recorder.handle(event)
             if isinstance(event, RunStarted) and name is not None:

@@ -181,3 +181,41 @@ def test_deleting_a_running_sweep_is_refused(tiny_data_file, tmp_path):
     assert proc.returncode == 130, err
     (kept,) = RunStore(runs_dir).list()
     assert kept.status == "stopped" and kept.epochs_done >= 3
+
+
+def test_runs_on_a_cache_found_damaged_fail_and_continue_on_the_rebuilt_one(
+    tiny_data_file, tmp_path
+):
+    from nntui.data import cache
+
+    runs_dir = tmp_path / "runs"
+    # A first start writes the decoded-data cache; then one label is edited in place (same
+    # size, valid header), so the sweep maps it and only the background checksum can tell.
+    first = subprocess.run(
+        [NNTUI, "train", "--data", str(tiny_data_file), "--epochs", "1", "--train-size", "100"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path / "other-runs"),
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    folder = tiny_data_file.parent / cache.CACHE_DIRNAME
+    deadline = time.monotonic() + 60
+    while not list(folder.glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the write may be finished by a detached child after exit
+    (labels,) = folder.glob("*.labels.npy")
+    blob = bytearray(labels.read_bytes())
+    blob[-1] = (blob[-1] + 1) % 10
+    labels.write_bytes(bytes(blob))
+
+    proc = _start(tiny_data_file, runs_dir, seeds=2)
+    _out, err = proc.communicate(timeout=240)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and "damaged" in err
+    runs = RunStore(runs_dir).list()
+    assert len(runs) == 2
+    assert all(r.status == "failed" and r.note == f"failed: {cache.DAMAGED}" for r in runs)
+
+    result = _continue(tiny_data_file, runs_dir)  # on the cache rebuilt meanwhile
+    assert result.returncode == 0, result.stderr
+    assert all(r.status == "completed" for r in RunStore(runs_dir).list())
