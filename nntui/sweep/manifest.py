@@ -160,8 +160,19 @@ def unfinished_sweeps(store: RunStore) -> list[str]:
 
 
 def delete_sweep(store: RunStore, sweep: str) -> int:
-    """Delete the sweep's runs and its manifest; return how many runs were deleted."""
-    n = store.delete(stored_runs(store, sweep))  # folders and index rows together
+    """Delete the sweep's runs and its manifest; return how many runs were deleted.
+
+    `ConfigError` if one of its runs is still being trained, as `nntui delete RUN`
+    refuses: the sweep would go on writing epochs for runs that are gone.
+    """
+    runs = stored_runs(store, sweep)
+    running = [r.name for r in runs if r.status == "running"]
+    if running:
+        raise ConfigError(
+            f"sweep {sweep} is still running (run {running[0]}, and "
+            f"{len(running) - 1} more); stop it first"
+        )
+    n = store.delete(runs)  # folders and index rows together
     (_folder(store) / f"{sweep}.json").unlink(missing_ok=True)
     return n
 

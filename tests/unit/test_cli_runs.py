@@ -218,3 +218,16 @@ def test_a_runs_directory_that_cannot_be_read_is_an_error_not_no_runs(store, mon
         assert result.exit_code != 0 and "Traceback" not in result.output
         assert "cannot read the runs directory (Permission denied)" in result.stderr
         assert "No runs yet" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args", [("delete", "--sweep", "sw-2026"), ("runs", "--sweep", "sw-2026", "--delete")]
+)
+def test_deleting_a_sweep_still_running_is_refused(store, args):
+    done = fill(store, 1, sweep="sw-20261201-000000")
+    live = store.create(CONFIG, seed=9, sweep="sw-20261201-000000")  # this process: alive
+    result = run(*args)
+    assert result.exit_code == 2 and "still running" in result.stderr
+    assert live.path.is_dir() and (store.root / done[0]).is_dir()
+    live.finish("stopped")
+    assert run(*args).exit_code == 0 and not live.path.exists()
