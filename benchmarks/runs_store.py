@@ -256,7 +256,8 @@ def real_sweep(root: Path, runs: int, data: str) -> None:
     wall = time.perf_counter() - start
     if proc.returncode != 0 or "Traceback" in proc.stderr:
         sys.exit(f"nntui sweep failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    print(f"  whole command {wall:.0f} s; " + proc.stdout.strip().splitlines()[-1].strip())
+    fixed = [line for line in (proc.stdout + proc.stderr).splitlines() if "fixed cost" in line]
+    print(f"  whole command {wall:.0f} s; " + (fixed[-1].strip() if fixed else ""))
     with sqlite3.connect(root / ".index.sqlite") as db:
         (sweep,) = db.execute(
             "SELECT sweep FROM runs WHERE sweep IS NOT NULL ORDER BY started_ts DESC LIMIT 1"

@@ -19,7 +19,7 @@ import typer
 
 from nntui.cli.console import err_console, results_table, stdout_console
 from nntui.engine.config import format_sizes
-from nntui.engine.errors import ConfigError
+from nntui.engine.errors import ConfigError, ModelFileError, reason
 from nntui.store.index import COLUMNS, Filter, parse_filter, sort_column
 from nntui.store.runs import RunInfo, RunStore
 
@@ -106,6 +106,7 @@ def runs(
         runs_of_sweep(sweep, delete, as_json)
         return
     store = RunStore(warn=_note)
+    _check_readable(store)
     if reindex:
         n = store.reindex()
         if n is None:  # the note above says why
@@ -122,6 +123,19 @@ def runs(
         return
     shown = None if show_all else (limit or DEFAULT_LIMIT)
     _table(store, every, parsed, column, _descending(column, reverse), shown)
+
+
+def _check_readable(store: RunStore) -> None:
+    """A runs directory we may not read is an error, not "No runs yet" with exit 0."""
+    try:
+        with os.scandir(store.root):
+            pass
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ModelFileError(
+            f"{store.root}: cannot read the runs directory ({reason(exc)})"
+        ) from None
 
 
 def _descending(column: str, reverse: bool) -> bool:

@@ -201,3 +201,33 @@ def test_reindex_with_a_directory_in_the_index_place_fails_in_one_line(store):
     assert "not rebuilt" in result.stderr and "cannot use the runs index" in result.stderr
     listed = run("runs")  # the folders are still read
     assert listed.exit_code == 0 and sorted(names_in(listed.stdout)) == sorted(names)
+
+
+def test_a_runs_directory_that_cannot_be_read_is_an_error_not_no_runs(store, monkeypatch):
+    fill(store, 2)
+    real = os.scandir
+
+    def refused(path="."):
+        if Path(path) == store.root:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", refused)
+    for args in (("runs",), ("runs", "--json")):
+        result = run(*args)
+        assert result.exit_code != 0 and "Traceback" not in result.output
+        assert "cannot read the runs directory (Permission denied)" in result.stderr
+        assert "No runs yet" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args", [("delete", "--sweep", "sw-2026"), ("runs", "--sweep", "sw-2026", "--delete")]
+)
+def test_deleting_a_sweep_still_running_is_refused(store, args):
+    done = fill(store, 1, sweep="sw-20261201-000000")
+    live = store.create(CONFIG, seed=9, sweep="sw-20261201-000000")  # this process: alive
+    result = run(*args)
+    assert result.exit_code == 2 and "still running" in result.stderr
+    assert live.path.is_dir() and (store.root / done[0]).is_dir()
+    live.finish("stopped")
+    assert run(*args).exit_code == 0 and not live.path.exists()
