@@ -151,8 +151,7 @@ class Network:
         if watch:
             from nntui.book.watch import watch as watch_run
 
-            for line in watch_run(run, epochs):
-                _say(line)
+            watch_run(run, epochs, _say)
             return
         for j in range(epochs):
             run.train_epoch()
