@@ -243,3 +243,31 @@ def test_an_error_that_is_not_a_refusal_keeps_its_whole_traceback(tmp_path, caps
     assert shell.run_piped(io.StringIO(script), namespace) == 1
     err = capsys.readouterr().err
     assert "nntui" in err and err.count('File "') > 1
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_endless_nul_bytes_on_stdin_fail_at_once_in_one_line(tiny_data_file, tmp_path):
+    # Read as one line, /dev/zero would fill the memory before anything is said.
+    with open("/dev/zero", "rb") as zeros:
+        out = subprocess.run(
+            [sys.executable, "-m", "nntui", "book"],
+            stdin=zeros,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "NNTUI_DATA": str(tiny_data_file)},
+            timeout=120,
+        )
+    assert out.returncode == 1
+    assert (
+        out.stderr
+        == "nntui book: line 1 of the input holds a NUL byte, which Python source cannot\n"
+    )
+
+
+def test_a_nul_byte_in_a_later_line_is_named(tmp_path, capsys):
+    namespace = shell.install_aliases(tmp_path)
+    assert shell.run_piped(io.StringIO("print('ran')\nx = 1\0\nprint('no')\n"), namespace) == 1
+    out, err = capsys.readouterr()
+    assert out == "ran\n"
+    assert err == "nntui book: line 2 of the input holds a NUL byte, which Python source cannot\n"
