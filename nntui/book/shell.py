@@ -21,11 +21,12 @@ import importlib.machinery
 import linecache
 import os
 import select
+import signal
 import sys
 import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, TextIO
 
 from nntui import __version__
@@ -267,8 +268,43 @@ def run_interactive(namespace: dict[str, Any], hidden: list[str]) -> int:
     except ImportError:  # pragma: no cover - Windows without pyreadline
         pass
     console = _BookConsole(namespace, filename="<console>")
-    console.interact(banner=banner(hidden), exitmsg="")
+    with _modes_back_when_killed():
+        console.interact(banner=banner(hidden), exitmsg="")
     return 0
+
+
+@contextlib.contextmanager
+def _modes_back_when_killed() -> Iterator[None]:
+    """Let SIGTERM or SIGHUP end the console with the terminal's modes as they were.
+
+    Killed at the prompt, the process would leave the terminal as readline set
+    it, without echo or line editing, for the shell that comes back. Only
+    signals left at their default are taken, and they still end the process.
+    """
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        modes = termios.tcgetattr(fd)
+    except Exception:  # no termios (Windows), or not a terminal after all
+        yield
+        return
+
+    def end(signum: int, frame: FrameType | None) -> None:
+        with contextlib.suppress(OSError, termios.error):  # a hung-up terminal
+            termios.tcsetattr(fd, termios.TCSADRAIN, modes)
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    taken = [s for s in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) is signal.SIG_DFL]
+    for signum in taken:
+        signal.signal(signum, end)
+    try:
+        yield
+    finally:
+        for signum in taken:
+            if signal.getsignal(signum) is end:  # the learner may have set their own since
+                signal.signal(signum, signal.SIG_DFL)
 
 
 def _complete_names(namespace: dict[str, Any]) -> None:

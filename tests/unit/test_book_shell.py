@@ -271,3 +271,33 @@ def test_a_nul_byte_in_a_later_line_is_named(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert out == "ran\n"
     assert err == "nntui book: line 2 of the input holds a NUL byte, which Python source cannot\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_killed_at_the_prompt_it_leaves_the_terminal_echoing(tmp_path, signum):
+    import termios
+
+    main, child = os.openpty()
+    before = termios.tcgetattr(child)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nntui", "book"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=tmp_path,
+        close_fds=True,
+    )
+    try:
+        _read_until(main, PROMPT)  # readline now has echo and line mode off
+        proc.send_signal(signum)
+        assert proc.wait(timeout=30) == -signum  # still ended by the signal, as Python is
+        after = termios.tcgetattr(child)
+        for flag in (termios.ECHO, termios.ICANON):
+            assert after[3] & flag == before[3] & flag
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(child)
+        os.close(main)
