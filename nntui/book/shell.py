@@ -112,10 +112,13 @@ class _BookConsole(code.InteractiveConsole):
 
 
 def _is_refusal(exc: BaseException, tb: TracebackType) -> bool:
-    """A deliberate refusal: a ValueError, TypeError or nntui error from a ``raise`` in nntui.
+    """A deliberate refusal (a ValueError, TypeError or nntui error from a ``raise`` in
+    nntui), or Ctrl-C.
 
     Not an error NumPy raised while nntui called it: that one keeps its frames.
     """
+    if isinstance(exc, KeyboardInterrupt):
+        return True  # where in nntui's loop Ctrl-C landed says nothing to the learner
     if not isinstance(exc, (ValueError, TypeError, NntuiError)):
         return False
     while tb.tb_next is not None:

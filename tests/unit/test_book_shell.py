@@ -9,6 +9,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -301,3 +302,18 @@ def test_killed_at_the_prompt_it_leaves_the_terminal_echoing(tmp_path, signum):
             proc.wait()
         os.close(child)
         os.close(main)
+
+
+def test_ctrl_c_in_nntuis_code_shows_only_the_learners_line(tmp_path, capsys):
+    namespace = shell.install_aliases(tmp_path)
+    console = shell._BookConsole(namespace)
+    console.push("import network, numpy as np")
+    console.push("data = [(np.zeros((2, 1)), np.ones((2, 1)))] * 50")
+    # Ctrl-C lands somewhere inside nntui's training loop, which runs until then.
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    console.push("network.Network([2, 2]).SGD(data, 10**9, 1, 1.0)")
+    assert capsys.readouterr().err.splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "<console>", line 1, in <module>',
+        "KeyboardInterrupt",
+    ]
