@@ -58,7 +58,7 @@ class Network:
     def __init__(self, sizes: Sequence[int], dtype: Any = np.float64) -> None:
         self.sizes = _check_sizes(sizes)
         self.num_layers = len(self.sizes)
-        if dtype not in DTYPES and np.dtype(dtype) not in DTYPES:
+        if dtype not in DTYPES and _as_dtype(dtype) not in DTYPES:
             raise ValueError(f"dtype must be np.float64 (the book's) or np.float32, got {dtype!r}")
         _check_fits(self.sizes, np.dtype(dtype).itemsize)
         # In the book's order: every bias draw before the first weight draw.
@@ -151,8 +151,7 @@ class Network:
         if watch:
             from nntui.book.watch import watch as watch_run
 
-            for line in watch_run(run, epochs):
-                _say(line)
+            watch_run(run, epochs, _say)
             return
         for j in range(epochs):
             run.train_epoch()
@@ -359,6 +358,14 @@ def _check_sizes(sizes: Any) -> list[int]:
     return [int(n) for n in sizes]
 
 
+def _as_dtype(dtype: Any) -> np.dtype | None:
+    try:
+        known: np.dtype = np.dtype(dtype)
+    except TypeError:  # not a type NumPy knows: refused with the others
+        return None
+    return known
+
+
 def _check_whole(value: Any, name: str, least: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be a whole number, got {value!r}")
@@ -370,6 +377,12 @@ def _check_whole(value: Any, name: str, least: int) -> int:
 def _check_eta(eta: Any) -> float:
     if isinstance(eta, bool) or not isinstance(eta, (int, float, np.integer, np.floating)):
         raise TypeError(f"eta must be a number like 3.0, got {eta!r}")
-    if not math.isfinite(eta) or eta <= 0:
+    try:
+        finite = math.isfinite(eta)
+    except OverflowError:  # an int beyond any float
+        raise ValueError(
+            "eta must be a finite number greater than 0, like 3.0; got an int too large for a float"
+        ) from None
+    if not finite or eta <= 0:
         raise ValueError(f"eta must be a finite number greater than 0, like 3.0; got {eta}")
     return float(eta)

@@ -127,7 +127,7 @@ def _stack_with_ones(xs: list[Any], k: int, name: str, dtype: np.dtype) -> np.nd
     stores = [dtype]
     if getattr(xs[0], "dtype", None) == np.float32 and dtype != np.float32:
         stores.insert(0, np.dtype(np.float32))  # tried first, kept if every x is float32
-    column = getattr(xs[0], "shape", None) == (k, 1)
+    column = np.shape(xs[0]) == (k, 1)  # an array's or a nested list's
     for store in stores:
         x1 = np.empty((len(xs), k + 1), store)
         x1[:, k] = 1
@@ -167,8 +167,9 @@ def _raise_first_bad(items: list[Any], k: int, name: str, what: str) -> NoReturn
             except ValueError:
                 arr = np.empty(0, object)
         if arr.dtype.kind not in _NUMERIC:
+            got = f"{arr.dtype} values" if isinstance(item, np.ndarray) else _kind(item)
             raise TypeError(
-                f"{name}: the {what} of pair {i} must be an array of numbers, got {_kind(item)}"
+                f"{name}: the {what} of pair {i} must be an array of numbers, got {got}"
             )
         if arr.shape not in ((k, 1), (k,)):
             raise ValueError(

@@ -21,11 +21,12 @@ import importlib.machinery
 import linecache
 import os
 import select
+import signal
 import sys
 import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, TextIO
 
 from nntui import __version__
@@ -42,6 +43,8 @@ net.SGD(training_data, 30, 10, 3.0, test_data=test_data)"""
 
 EXIT_ERROR = 1
 EXIT_SIGINT = 130
+READ_PIECE = 1 << 16  # characters read at a time, so a line without end cannot fill memory
+MAX_LINE = 64 << 20  # characters; far beyond any line of Python source
 EXIT_SIGPIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader quit
 
 
@@ -109,10 +112,13 @@ class _BookConsole(code.InteractiveConsole):
 
 
 def _is_refusal(exc: BaseException, tb: TracebackType) -> bool:
-    """A deliberate refusal: a ValueError, TypeError or nntui error from a ``raise`` in nntui.
+    """A deliberate refusal (a ValueError, TypeError or nntui error from a ``raise`` in
+    nntui), or Ctrl-C.
 
     Not an error NumPy raised while nntui called it: that one keeps its frames.
     """
+    if isinstance(exc, KeyboardInterrupt):
+        return True  # where in nntui's loop Ctrl-C landed says nothing to the learner
     if not isinstance(exc, (ValueError, TypeError, NntuiError)):
         return False
     while tb.tb_next is not None:
@@ -161,14 +167,9 @@ def run_piped(stream: TextIO, namespace: dict[str, Any]) -> int:
     """
     console = _PipedConsole(namespace, filename="<stdin>")
     try:
-        for number, line in enumerate(_lines(stream), start=1):
-            if line is None:
-                print(
-                    f"nntui book: line {number} of the input is not UTF-8 text; "
-                    "Python source must be UTF-8",
-                    file=sys.stderr,
-                )
-                return EXIT_ERROR
+        number = 0
+        for line in _lines(stream):
+            number += 1
             console.push(line.rstrip("\n"))
             if console.failed:
                 break
@@ -179,6 +180,9 @@ def run_piped(stream: TextIO, namespace: dict[str, Any]) -> int:
                 _show_unfinished(console)
     except KeyboardInterrupt:  # while reading a line
         console.interrupted = True
+    except _NotSource as exc:
+        print(f"nntui book: line {number + 1} of the input {exc}", file=sys.stderr)
+        return EXIT_ERROR
     if console.interrupted:
         print("nntui book: interrupted", file=sys.stderr)
         return EXIT_SIGINT
@@ -188,22 +192,43 @@ def run_piped(stream: TextIO, namespace: dict[str, Any]) -> int:
     return EXIT_ERROR if console.failed else 0
 
 
-def _lines(stream: TextIO) -> Iterator[str | None]:
-    """The stream's lines; None for one that is not UTF-8 (then nothing more)."""
+class _NotSource(Exception):
+    """Input that cannot be Python source: the message says why, after "line N of the input"."""
+
+
+def _lines(stream: TextIO) -> Iterator[str]:
+    """The stream's lines, or `_NotSource` for the first that cannot be Python source.
+
+    Read a piece at a time, so that ``nntui book < /dev/zero`` (NUL bytes, no
+    newline ever) fails at once instead of filling the memory with one line.
+    """
     while True:
-        try:
-            line = stream.readline()
-        except UnicodeDecodeError:  # a strict stream
-            yield None
+        pieces: list[str] = []
+        size = 0
+        while not pieces or not pieces[-1].endswith("\n"):
+            try:
+                piece = stream.readline(READ_PIECE)
+            except UnicodeDecodeError:  # a strict stream
+                raise _NotSource(_NOT_UTF8) from None
+            if not piece:
+                break
+            if "\0" in piece:
+                raise _NotSource("holds a NUL byte, which Python source cannot")
+            size += len(piece)
+            if size > MAX_LINE:
+                raise _NotSource(f"is longer than {MAX_LINE // 2**20} MB: not Python source")
+            pieces.append(piece)
+        if not pieces:
             return
-        if not line:
-            return
+        line = "".join(pieces)
         try:
             line.encode("utf-8")
         except UnicodeEncodeError:  # bytes a surrogateescape stream could not decode
-            yield None
-            return
+            raise _NotSource(_NOT_UTF8) from None
         yield line
+
+
+_NOT_UTF8 = "is not UTF-8 text; Python source must be UTF-8"
 
 
 def _show_unfinished(console: _PipedConsole) -> None:
@@ -246,8 +271,43 @@ def run_interactive(namespace: dict[str, Any], hidden: list[str]) -> int:
     except ImportError:  # pragma: no cover - Windows without pyreadline
         pass
     console = _BookConsole(namespace, filename="<console>")
-    console.interact(banner=banner(hidden), exitmsg="")
+    with _modes_back_when_killed():
+        console.interact(banner=banner(hidden), exitmsg="")
     return 0
+
+
+@contextlib.contextmanager
+def _modes_back_when_killed() -> Iterator[None]:
+    """Let SIGTERM or SIGHUP end the console with the terminal's modes as they were.
+
+    Killed at the prompt, the process would leave the terminal as readline set
+    it, without echo or line editing, for the shell that comes back. Only
+    signals left at their default are taken, and they still end the process.
+    """
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        modes = termios.tcgetattr(fd)
+    except Exception:  # no termios (Windows), or not a terminal after all
+        yield
+        return
+
+    def end(signum: int, frame: FrameType | None) -> None:
+        with contextlib.suppress(OSError, termios.error):  # a hung-up terminal
+            termios.tcsetattr(fd, termios.TCSADRAIN, modes)
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    taken = [s for s in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) is signal.SIG_DFL]
+    for signum in taken:
+        signal.signal(signum, end)
+    try:
+        yield
+    finally:
+        for signum in taken:
+            if signal.getsignal(signum) is end:  # the learner may have set their own since
+                signal.signal(signum, signal.SIG_DFL)
 
 
 def _complete_names(namespace: dict[str, Any]) -> None:

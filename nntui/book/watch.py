@@ -20,7 +20,7 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -51,25 +51,30 @@ SAVED_SIGNALS = tuple(
 )
 
 
-def watch(run: BookRun, epochs: int) -> Iterator[str]:
-    """Train ``run`` for ``epochs``, in the dashboard if it can open; yield the book's lines."""
+def watch(run: BookRun, epochs: int, say: Callable[[str], object]) -> None:
+    """Train ``run`` for ``epochs``, in the dashboard if it can open; ``say`` the book's lines."""
     reason = why_not(run)
     if reason is not None:
         print(f"watch=True: {reason}; training without the dashboard", file=sys.stderr)
         for j in range(epochs):
             run.train_epoch()
-            yield run.epoch_line(j)
+            say(run.epoch_line(j))
         return
     if epochs == 0:
         return
     app = watch_app(run, epochs)
     signals = HeldSignals(app.close_soon)
-    # Held until the training thread has stopped and the handlers are back (see signals.py).
-    with _restored_terminal(), signals.held():
-        run_app(app)
-        lines = finish(app)
-    yield from lines
-    signals.deliver()  # SIGINT: KeyboardInterrupt here; SIGTERM, SIGHUP: the process ends
+    try:
+        # Held until the training thread has stopped and the handlers are back (signals.py).
+        with _restored_terminal(), signals.held():
+            run_app(app)
+            lines = finish(app)
+        for line in lines:
+            say(line)
+    finally:
+        # Also when something failed on the way (a terminal that hung up fails its writes):
+        # SIGINT raises KeyboardInterrupt here; SIGTERM and SIGHUP end the process.
+        signals.deliver()
 
 
 def run_app(app: BookApp) -> None:

@@ -409,3 +409,35 @@ def test_weights_that_hold_nan_stop_sgd_with_a_warning(capsys):
         net.SGD(pairs(20), 30, 2, 3.0, test_data=labelled(5))
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Epoch 0: ")  # not 29 more useless epochs
+
+
+def test_columns_given_as_nested_lists_train_like_arrays(capsys):
+    seeded(3)
+    as_arrays = network.Network(SIZES)
+    seeded(3)
+    as_lists = network.Network(SIZES)
+    data = pairs(12)
+    seeded(4)
+    as_arrays.SGD(list(data), 2, 3, 3.0)
+    seeded(4)
+    as_lists.SGD([(x.tolist(), y.tolist()) for x, y in data], 2, 3, 3.0)
+    for a, b in zip(as_arrays.weights, as_lists.weights, strict=True):
+        assert np.allclose(a, b)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda net, p: net.SGD(p, 1, 2, 10**400), ValueError, "too large for a float"),
+        (
+            lambda net, p: net.SGD([(x.astype(complex), y) for x, y in p], 1, 2, 3.0),
+            TypeError,
+            "got complex128 values",
+        ),
+        (lambda net, p: network.Network(SIZES, dtype="garbage"), ValueError, "np.float32"),
+    ],
+)
+def test_more_bad_inputs_are_one_sentence(call, error, words):
+    with pytest.raises(error) as exc:
+        call(network.Network(SIZES), pairs(6))
+    assert words in one_sentence(exc)

@@ -9,6 +9,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -243,3 +244,76 @@ def test_an_error_that_is_not_a_refusal_keeps_its_whole_traceback(tmp_path, caps
     assert shell.run_piped(io.StringIO(script), namespace) == 1
     err = capsys.readouterr().err
     assert "nntui" in err and err.count('File "') > 1
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_endless_nul_bytes_on_stdin_fail_at_once_in_one_line(tiny_data_file, tmp_path):
+    # Read as one line, /dev/zero would fill the memory before anything is said.
+    with open("/dev/zero", "rb") as zeros:
+        out = subprocess.run(
+            [sys.executable, "-m", "nntui", "book"],
+            stdin=zeros,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "NNTUI_DATA": str(tiny_data_file)},
+            timeout=120,
+        )
+    assert out.returncode == 1
+    assert (
+        out.stderr
+        == "nntui book: line 1 of the input holds a NUL byte, which Python source cannot\n"
+    )
+
+
+def test_a_nul_byte_in_a_later_line_is_named(tmp_path, capsys):
+    namespace = shell.install_aliases(tmp_path)
+    assert shell.run_piped(io.StringIO("print('ran')\nx = 1\0\nprint('no')\n"), namespace) == 1
+    out, err = capsys.readouterr()
+    assert out == "ran\n"
+    assert err == "nntui book: line 2 of the input holds a NUL byte, which Python source cannot\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_killed_at_the_prompt_it_leaves_the_terminal_echoing(tmp_path, signum):
+    import termios
+
+    main, child = os.openpty()
+    before = termios.tcgetattr(child)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nntui", "book"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=tmp_path,
+        close_fds=True,
+    )
+    try:
+        _read_until(main, PROMPT)  # readline now has echo and line mode off
+        proc.send_signal(signum)
+        assert proc.wait(timeout=30) == -signum  # still ended by the signal, as Python is
+        after = termios.tcgetattr(child)
+        for flag in (termios.ECHO, termios.ICANON):
+            assert after[3] & flag == before[3] & flag
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(child)
+        os.close(main)
+
+
+def test_ctrl_c_in_nntuis_code_shows_only_the_learners_line(tmp_path, capsys):
+    namespace = shell.install_aliases(tmp_path)
+    console = shell._BookConsole(namespace)
+    console.push("import network, numpy as np")
+    console.push("data = [(np.zeros((2, 1)), np.ones((2, 1)))] * 50")
+    # Ctrl-C lands somewhere inside nntui's training loop, which runs until then.
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    console.push("network.Network([2, 2]).SGD(data, 10**9, 1, 1.0)")
+    assert capsys.readouterr().err.splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "<console>", line 1, in <module>',
+        "KeyboardInterrupt",
+    ]
