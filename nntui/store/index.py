@@ -215,11 +215,15 @@ def stamp(path: Path) -> str:
 
 
 def _stamp(path: str) -> str:
+    st = _stat_or_none(path)
+    return "-" if st is None else f"{st.st_mtime_ns}:{st.st_size}"
+
+
+def _stat_or_none(path: str) -> os.stat_result | None:
     try:
-        st = os.stat(path)
+        return os.stat(path)
     except OSError:
-        return "-"
-    return f"{st.st_mtime_ns}:{st.st_size}"
+        return None
 
 
 # A folder read for the index: its row, or why it is not a run.
@@ -595,11 +599,8 @@ def _check_plain_file(path: Path) -> None:
 
 def _dir_stamp(path: str) -> str:
     """mtime, link count and inode of the runs directory: a folder made or removed moves one."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return "-"
-    return f"{st.st_mtime_ns}:{st.st_nlink}:{st.st_ino}"
+    st = _stat_or_none(path)
+    return "-" if st is None else f"{st.st_mtime_ns}:{st.st_nlink}:{st.st_ino}"
 
 
 def _settled(path: str, margin: float = 2.0) -> bool:
