@@ -14,6 +14,7 @@ from nntui.engine.training import Trainer
 from nntui.store.runs import RunStore
 from nntui.sweep.events import RunEpoch, SweepState
 from nntui.sweep.grid import RunSpec
+from nntui.sweep.manifest import stored_runs
 from nntui.sweep.recorder import SweepRecorder
 from nntui.sweep.runner import Sweep
 
@@ -52,3 +53,10 @@ def kill_a_worker_at_epoch_5(sweep: Sweep, state: SweepState) -> int:
             os.kill(pid, signal.SIGKILL)
     assert killed is not None
     return killed
+
+
+def assert_stored_completed(store: RunStore, sweep_id: str, runs: int, epochs: int) -> None:
+    """The store holds the sweep's ``runs`` runs, each completed with its model after ``epochs``."""
+    stored = stored_runs(store, sweep_id)
+    assert len(stored) == runs and {r.status for r in stored} == {"completed"}
+    assert all(r.model_path is not None and r.epochs_done == epochs for r in stored)

@@ -22,7 +22,12 @@ from nntui.store.runs import RunStore
 from nntui.sweep.events import SweepStarted, SweepState
 from nntui.sweep.grid import Axes, build_runs
 from nntui.sweep.manifest import stored_runs
-from tests.system.sweeps import kill_a_worker_at_epoch_5, local_sweep, trained_alone
+from tests.system.sweeps import (
+    assert_stored_completed,
+    kill_a_worker_at_epoch_5,
+    local_sweep,
+    trained_alone,
+)
 
 BIN = Path(sys.executable).parent
 NNTUI = str(BIN / "nntui")
@@ -48,9 +53,7 @@ def test_a_local_cluster_runs_the_grid_and_keeps_every_run(tiny_data, tmp_path):
     # Each run is the engine's Trainer with its seed: the same answers as training here.
     for run in state.runs[:2]:
         assert [r["correct"] for r in run.history] == trained_alone(tiny_data, run.spec.config)
-    stored = stored_runs(store, "sw-t")
-    assert len(stored) == 8 and {r.status for r in stored} == {"completed"}
-    assert all(r.model_path is not None and r.epochs_done == 2 for r in stored)
+    assert_stored_completed(store, "sw-t", runs=8, epochs=2)
 
 
 def test_a_worker_killed_mid_sweep_loses_only_its_run(tiny_data, tmp_path):

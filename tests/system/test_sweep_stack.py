@@ -6,7 +6,12 @@ from nntui.store.runs import RunStore
 from nntui.sweep.events import RunEpoch, RunStarted, SweepState
 from nntui.sweep.grid import Axes, build_runs
 from nntui.sweep.manifest import stored_runs
-from tests.system.sweeps import kill_a_worker_at_epoch_5, local_sweep, trained_alone
+from tests.system.sweeps import (
+    assert_stored_completed,
+    kill_a_worker_at_epoch_5,
+    local_sweep,
+    trained_alone,
+)
 
 
 def test_stacked_runs_report_per_run_and_equal_the_runs_trained_alone(tiny_data, tmp_path):
@@ -30,9 +35,7 @@ def test_stacked_runs_report_per_run_and_equal_the_runs_trained_alone(tiny_data,
     for run in state.runs:
         alone = trained_alone(tiny_data, run.spec.config)
         assert [r["correct"] for r in run.history] == alone  # same process kind, same numbers
-    stored = stored_runs(store, "sw-s")
-    assert len(stored) == 6 and {r.status for r in stored} == {"completed"}
-    assert all(r.model_path is not None and r.epochs_done == 2 for r in stored)
+    assert_stored_completed(store, "sw-s", runs=6, epochs=2)
 
 
 def test_a_worker_killed_mid_stack_loses_only_its_stack(tiny_data, tmp_path):
