@@ -16,6 +16,7 @@ pytest.importorskip("textual_serve")  # the `serve` extra (part of the `test` ex
 from nntui.cli.serve import dashboard_command, loopback_only
 from nntui.cli.serve_sessions import MAX_SIZE, MIN_SIZE, terminal_size, trusted
 from tests.serve.served import serve_command, serving
+from tests.system.procs import dashboard_on_pipes
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -159,13 +160,7 @@ def test_the_dashboard_recognises_the_driver_textual_serve_sets():
 
 def test_a_bare_dashboard_without_a_terminal_is_still_refused(tiny_data_file):
     # `nntui </dev/null`: only the web driver's environment lets a dashboard start on pipes.
-    proc = subprocess.run(
-        [sys.executable, "-m", "nntui", "--data", str(tiny_data_file)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = dashboard_on_pipes(tiny_data_file)
     assert proc.returncode == 2
     assert proc.stderr.startswith("nntui: error: the dashboard needs an interactive terminal")
 

@@ -1,8 +1,26 @@
-"""Watching processes through /proc, for the tests that check nothing outlives nntui."""
+"""Processes for the system tests: nntui run without a terminal; watching pids through /proc."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
+
+
+def dashboard_on_pipes(data: Path, new_session: bool = False) -> subprocess.CompletedProcess[str]:
+    """``nntui --data DATA`` with stdin from /dev/null and its output captured: no terminal.
+
+    ``new_session``: not even a controlling terminal the process could open.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", "nntui", "--data", str(data)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        start_new_session=new_session,
+    )
 
 
 def alive(pid: int) -> bool:
