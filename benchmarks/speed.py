@@ -18,7 +18,7 @@ shows the best epoch of each (the least disturbed), the log line the median.
     and float64, through the same `Trainer` on the first ``--sample-images``
     training images, scaled to 50,000.
 (d) the book's own network.py (float64, its sigmoid, a list of (x, y) column
-    vectors), written out below, on ``--sample-images`` images, scaled to 50,000.
+    vectors), as tests/book_reference.py reads it, on ``--sample-images`` images, scaled to 50,000.
 
     python benchmarks/speed.py --data /path/to/mnist.pkl.gz [--threads 1]
 """
@@ -40,6 +40,7 @@ from nntui.engine.dataset import MnistData
 from nntui.engine.events import EpochDone
 from nntui.engine.network import Network
 from nntui.engine.training import Trainer, one_hot, with_ones
+from tests.book_reference import BookNetwork
 
 NETWORKS = ((784, 30, 10), (784, 100, 10))
 EPOCH_IMAGES = 50_000  # the book's training set
@@ -114,6 +115,16 @@ def nntui_bare(data: MnistData, sizes: tuple[int, ...], _: int, __: int) -> Iter
         yield time.perf_counter() - start
 
 
+def _sigmoid_layer(w: np.ndarray, x: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``out = sigma(w x + b)`` in place, with sigma(z) = 0.5 tanh(0.5 z) + 0.5."""
+    np.matmul(w, x, out=out)
+    out += b
+    out *= 0.5
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+
+
 def reference(
     data: MnistData,
     sizes: tuple[int, ...],
@@ -145,19 +156,8 @@ def reference(
             np.take(X, idx, axis=0, out=xb)
             np.take(Y, idx, axis=0, out=yb)
             x, y = xb.T, yb.T  # (784, m), (10, m): views
-            # forward, sigma(z) = 0.5 tanh(0.5 z) + 0.5
-            np.matmul(w1, x, out=a1)
-            a1 += b1
-            a1 *= 0.5
-            np.tanh(a1, out=a1)
-            a1 *= 0.5
-            a1 += 0.5
-            np.matmul(w2, a1, out=a2)
-            a2 += b2
-            a2 *= 0.5
-            np.tanh(a2, out=a2)
-            a2 *= 0.5
-            a2 += 0.5
+            _sigmoid_layer(w1, x, b1, out=a1)  # forward
+            _sigmoid_layer(w2, a1, b2, out=a2)
             # output error, the running cost the Trainer reports, then eta/m once
             np.subtract(a2, y, out=d2)
             cost += 0.5 * float(np.vdot(d2, d2))
@@ -183,79 +183,7 @@ def reference(
         yield seconds
 
 
-# The book's network.py (Python 3), the parts one epoch of SGD runs. ------------------
-
-
-def sigmoid(z):
-    """The sigmoid function."""
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def sigmoid_prime(z):
-    """Derivative of the sigmoid function."""
-    return sigmoid(z) * (1 - sigmoid(z))
-
-
-class BookNetwork:
-    def __init__(self, sizes, rng):
-        self.num_layers = len(sizes)
-        self.sizes = sizes
-        self.biases = [rng.standard_normal((y, 1)) for y in sizes[1:]]
-        self.weights = [
-            rng.standard_normal((y, x))
-            for x, y in zip(sizes[:-1], sizes[1:], strict=True)  # noqa: RUF007 (the book's)
-        ]
-
-    def SGD_epoch(self, training_data, mini_batch_size, eta, shuffle):
-        """One epoch of the book's ``SGD``, without the evaluation."""
-        n = len(training_data)
-        shuffle(training_data)
-        mini_batches = [
-            training_data[k : k + mini_batch_size] for k in range(0, n, mini_batch_size)
-        ]
-        for mini_batch in mini_batches:
-            self.update_mini_batch(mini_batch, eta)
-
-    def update_mini_batch(self, mini_batch, eta):
-        nabla_b = [np.zeros(b.shape) for b in self.biases]
-        nabla_w = [np.zeros(w.shape) for w in self.weights]
-        for x, y in mini_batch:
-            delta_nabla_b, delta_nabla_w = self.backprop(x, y)
-            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b, strict=True)]
-            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w, strict=True)]
-        self.weights = [
-            w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w, strict=True)
-        ]
-        self.biases = [
-            b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b, strict=True)
-        ]
-
-    def backprop(self, x, y):
-        nabla_b = [np.zeros(b.shape) for b in self.biases]
-        nabla_w = [np.zeros(w.shape) for w in self.weights]
-        # feedforward
-        activation = x
-        activations = [x]
-        zs = []
-        for b, w in zip(self.biases, self.weights, strict=True):
-            z = np.dot(w, activation) + b
-            zs.append(z)
-            activation = sigmoid(z)
-            activations.append(activation)
-        # backward pass
-        delta = self.cost_derivative(activations[-1], y) * sigmoid_prime(zs[-1])
-        nabla_b[-1] = delta
-        nabla_w[-1] = np.dot(delta, activations[-2].transpose())
-        for l in range(2, self.num_layers):
-            z = zs[-l]
-            sp = sigmoid_prime(z)
-            delta = np.dot(self.weights[-l + 1].transpose(), delta) * sp
-            nabla_b[-l] = delta
-            nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())
-        return (nabla_b, nabla_w)
-
-    def cost_derivative(self, output_activations, y):
-        return output_activations - y
+# The book's network.py: tests/book_reference.py. -------------------------------------
 
 
 def vectorized_result(j):
@@ -270,11 +198,12 @@ def book(data: MnistData, sizes: tuple[int, ...], _: int, n: int) -> Iterator[fl
         (np.reshape(x, (784, 1)), vectorized_result(y))
         for x, y in zip(data.training.images[:n], data.training.labels[:n], strict=True)
     ]
-    net = BookNetwork(list(sizes), np.random.default_rng(SEED))
-    shuffle = random.Random(SEED).shuffle
+    np.random.seed(SEED)  # the book draws its parameters, and shuffles, from global state
+    random.seed(SEED)
+    net = BookNetwork(sizes)
     while True:
         start = time.perf_counter()
-        net.SGD_epoch(training_data, M, ETA, shuffle)
+        net.SGD(training_data, 1, M, ETA, say=lambda _: None)
         yield (time.perf_counter() - start) * EPOCH_IMAGES / n
 
 

@@ -83,6 +83,12 @@ def write_book_pickle(
     return write_pickle(path, obj)
 
 
+def write_book_pickle_in(folder: Path) -> Path:
+    """Make ``folder`` and write a book-shaped mnist.pkl.gz in it; return the file's path."""
+    folder.mkdir()
+    return write_book_pickle(folder / "mnist.pkl.gz")
+
+
 def write_pickle(path: str | Path, obj: object, protocol: int = 2) -> Path:
     """Gzip-pickle any object (for tests of the loader's structure checks); return the path."""
     path = Path(path)

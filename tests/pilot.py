@@ -55,6 +55,12 @@ async def started(pilot: Pilot, app: NntuiApp, epochs: int = 1) -> MainScreen:
     return screen
 
 
+async def press_until(pilot: Pilot, screen: MainScreen, key: str, state: str) -> None:
+    """Press ``key`` and wait until the main screen's state is ``state``."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: screen.state == state)
+
+
 async def stop_run(pilot: Pilot, screen: MainScreen) -> None:
     """Press ``x`` and wait for the run's end."""
     await pilot.press("x")

@@ -147,9 +147,7 @@ def parse_epochs(text: str) -> int:
 
 
 def check_epochs(epochs: int) -> int:
-    if not 1 <= epochs <= MAX_EPOCHS:
-        raise ConfigError(f"epochs must be from 1 to {MAX_EPOCHS}, got {epochs}")
-    return epochs
+    return _from_1_to(epochs, MAX_EPOCHS, f"epochs must be from 1 to {MAX_EPOCHS}")
 
 
 def parse_train_size(text: str) -> int:
@@ -157,9 +155,7 @@ def parse_train_size(text: str) -> int:
 
 
 def check_train_size(n: int) -> int:
-    if not 1 <= n <= MAX_TRAIN_SIZE:
-        raise ConfigError(f"training-set size must be from 1 to {MAX_TRAIN_SIZE:,}, got {n}")
-    return n
+    return _from_1_to(n, MAX_TRAIN_SIZE, f"training-set size must be from 1 to {MAX_TRAIN_SIZE:,}")
 
 
 def parse_mini_batch_size(text: str, train_size: int = MAX_TRAIN_SIZE) -> int:
@@ -167,11 +163,15 @@ def parse_mini_batch_size(text: str, train_size: int = MAX_TRAIN_SIZE) -> int:
 
 
 def check_mini_batch_size(m: int, train_size: int = MAX_TRAIN_SIZE) -> int:
-    if not 1 <= m <= train_size:
-        raise ConfigError(
-            f"mini-batch size must be from 1 to the training-set size ({train_size:,}), got {m}"
-        )
-    return m
+    rule = f"mini-batch size must be from 1 to the training-set size ({train_size:,})"
+    return _from_1_to(m, train_size, rule)
+
+
+def _from_1_to(n: int, most: int, rule: str) -> int:
+    """``n`` if it is from 1 to ``most``; else a `ConfigError`: the ``rule``, and ``n``."""
+    if not 1 <= n <= most:
+        raise ConfigError(f"{rule}, got {n}")
+    return n
 
 
 def parse_seed(text: str) -> int | None:

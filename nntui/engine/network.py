@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +57,37 @@ def sigmoid_prime(z: np.ndarray) -> np.ndarray:
     s = sigmoid(z)
     prime: np.ndarray = s * (1 - s)
     return prime
+
+
+def forward_in_place(
+    params: Sequence[np.ndarray],
+    x1: np.ndarray,
+    outs: Sequence[np.ndarray],
+    activations: Sequence[np.ndarray],
+) -> None:
+    """The forward pass (Eq. 25) into reused buffers: z^l = [w | b] [a^(l-1); 1], a^l = sigma(z^l).
+
+    Each ``outs[l]`` is the top of ``activations[l]`` (whose last row, but the output
+    layer's, is ones): sigma(z) overwrites z, which backprop no longer needs once sigma is known.
+    Works on one network's arrays or on stacks of them (`nntui.engine.stacked`).
+    """
+    a = x1
+    for p, out, act in zip(params, outs, activations, strict=True):
+        np.matmul(p, a, out=out)
+        sigmoid(out, out=out)
+        a = act
+
+
+def times_sigmoid_prime(
+    delta: np.ndarray, a: np.ndarray, one: np.floating[Any], prime: np.ndarray
+) -> None:
+    """``delta *= sigma'(z)`` in place, with sigma'(z) = a (1 - a) for a = sigma(z) (BP1, BP2).
+
+    ``prime`` is the scratch buffer; ``one`` is 1 in the arrays' dtype (no upcast).
+    """
+    np.subtract(one, a, out=prime)
+    prime *= a
+    delta *= prime
 
 
 class _Workspace:
@@ -228,22 +260,14 @@ class Network:
         """
         ws = self._workspace(x1.shape[1])
         one = self._one
-        # Forward pass (Eq. 25): z^l = w^l a^(l-1) + b^l = [w | b] [a; 1], a^l = sigma(z^l),
-        # computed in place: z is not needed once sigma(z) is known.
-        a = x1
-        for p, out, act in zip(self.params, ws.outs, ws.activations, strict=True):
-            np.matmul(p, a, out=out)
-            sigmoid(out, out=out)
-            a = act
+        # Forward pass (Eq. 25): z^l = w^l a^(l-1) + b^l = [w | b] [a; 1], a^l = sigma(z^l).
+        forward_in_place(self.params, x1, ws.outs, ws.activations)
         # Output error (BP1): delta^L = (a^L - y) * sigma'(z^L), with sigma' = a (1 - a).
         out = ws.outs[-1]
         delta = ws.deltas[-1]
         np.subtract(out, y, out=delta)
         cost = 0.5 * float(np.vdot(delta, delta))
-        prime = ws.primes[-1]
-        np.subtract(one, out, out=prime)
-        prime *= out
-        delta *= prime
+        times_sigmoid_prime(delta, out, one, ws.primes[-1])
         delta *= scale
         # Backward pass, from the last layer (index L - 1) down to the first (index 0).
         for l in range(self.num_layers - 2, -1, -1):
@@ -254,10 +278,7 @@ class Network:
                 # BP2: delta^(l) = (w^(l+1))^T delta^(l+1) * sigma'(z^l)
                 below = ws.deltas[l - 1]
                 np.matmul(self._weights_t[l], delta, out=below)
-                a_below, prime = ws.outs[l - 1], ws.primes[l - 1]
-                np.subtract(one, a_below, out=prime)
-                prime *= a_below
-                below *= prime
+                times_sigmoid_prime(below, ws.outs[l - 1], one, ws.primes[l - 1])
                 delta = below
         return ws.nabla, cost
 

@@ -44,7 +44,7 @@ from nntui.engine.events import (
     TrainingStarted,
 )
 from nntui.engine.layers import GradientMeter
-from nntui.engine.network import sigmoid
+from nntui.engine.network import forward_in_place, times_sigmoid_prime
 from nntui.engine.training import GRADIENT_SAMPLE_EVERY, Trainer, _Clock, quiet_overflow
 
 # How long an all-paused stack sleeps between looks at its controls.
@@ -156,28 +156,18 @@ class _Stack:
             self.set_scale(m)
         one = self._one
         # Exactly the operations of `Network._backprop`, on stacks (see there for the maths).
-        a = b.x1
-        for p, out, act in zip(self.params, b.outs, b.activations, strict=True):
-            np.matmul(p, a, out=out)
-            sigmoid(out, out=out)
-            a = act
+        forward_in_place(self.params, b.x1, b.outs, b.activations)
         out = b.outs[-1]
         delta = b.deltas[-1]
         np.subtract(out, b.y, out=delta)
         costs = [0.5 * float(np.vdot(d, d)) for d in b.delta_views]
-        prime = b.primes[-1]
-        np.subtract(one, out, out=prime)
-        prime *= out
-        delta *= prime
+        times_sigmoid_prime(delta, out, one, b.primes[-1])
         delta *= self.scale
         for j in range(len(self.params) - 1, 0, -1):
             np.matmul(delta, b.activations_t[j - 1], out=b.nabla[j])
             below = b.deltas[j - 1]
             np.matmul(self.weights_t[j], delta, out=below)
-            a_below, prime = b.outs[j - 1], b.primes[j - 1]
-            np.subtract(one, a_below, out=prime)
-            prime *= a_below
-            below *= prime
+            times_sigmoid_prime(below, b.outs[j - 1], one, b.primes[j - 1])
             delta = below
         for p, g in zip(self.params[1:], b.nabla[1:], strict=True):
             p -= g

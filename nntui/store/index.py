@@ -215,15 +215,34 @@ def stamp(path: Path) -> str:
 
 
 def _stamp(path: str) -> str:
+    st = _stat_or_none(path)
+    return "-" if st is None else f"{st.st_mtime_ns}:{st.st_size}"
+
+
+def _stat_or_none(path: str) -> os.stat_result | None:
     try:
-        st = os.stat(path)
+        return os.stat(path)
     except OSError:
-        return "-"
-    return f"{st.st_mtime_ns}:{st.st_size}"
+        return None
 
 
 # A folder read for the index: its row, or why it is not a run.
 ReadFolder = Callable[[Path], Row]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which runs, in which order and which page: what `RunIndex.rows` asks of SQLite and
+    the runs store does in Python where there is no usable index."""
+
+    filters: Sequence[Filter] = ()
+    sort: str = "started"  # a key of `COLUMNS`
+    descending: bool = False
+    limit: int | None = None
+    offset: int = 0
+
+
+EVERY_RUN = Selection()
 
 
 class NotARun(Exception):
@@ -522,26 +541,18 @@ class RunIndex:
             n: int = conn.execute(f"SELECT count(*) FROM runs{where}", params).fetchone()[0]
             return n
 
-    def rows(
-        self,
-        filters: Sequence[Filter] = (),
-        sort: str = "started",
-        descending: bool = False,
-        limit: int | None = None,
-        offset: int = 0,
-        prefix: str | None = None,
-    ) -> Iterator[Row]:
-        """The rows that pass ``filters``, sorted, a batch at a time (memory stays flat).
+    def rows(self, select: Selection = EVERY_RUN, prefix: str | None = None) -> Iterator[Row]:
+        """The rows ``select`` picks, a batch at a time (memory stays flat).
 
         Ties are broken by start time then name, in the same direction, so pages do not overlap.
         """
-        where, params = _where(filters, prefix)
-        direction = "DESC" if descending else "ASC"
-        order = f"{COLUMNS[sort]} {direction}, started_ts {direction}, name {direction}"
+        where, params = _where(select.filters, prefix)
+        direction = "DESC" if select.descending else "ASC"
+        order = f"{COLUMNS[select.sort]} {direction}, started_ts {direction}, name {direction}"
         sql = f"SELECT {', '.join(_FIELDS)} FROM runs{where} ORDER BY {order}"
-        if limit is not None or offset:
+        if select.limit is not None or select.offset:
             sql += " LIMIT ? OFFSET ?"
-            params = [*params, -1 if limit is None else limit, offset]
+            params = [*params, -1 if select.limit is None else select.limit, select.offset]
         # A connection of its own: the caller may use the index between two rows.
         conn = self.open()
         try:
@@ -595,11 +606,8 @@ def _check_plain_file(path: Path) -> None:
 
 def _dir_stamp(path: str) -> str:
     """mtime, link count and inode of the runs directory: a folder made or removed moves one."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return "-"
-    return f"{st.st_mtime_ns}:{st.st_nlink}:{st.st_ino}"
+    st = _stat_or_none(path)
+    return "-" if st is None else f"{st.st_mtime_ns}:{st.st_nlink}:{st.st_ino}"
 
 
 def _settled(path: str, margin: float = 2.0) -> bool:

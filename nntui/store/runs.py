@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from nntui.engine.config import TrainConfig, format_sizes
 from nntui.engine.errors import ConfigError, ModelFileError, reason
 from nntui.store.atomic import atomic_write
-from nntui.store.index import COLUMNS, Filter, NotARun, Row, RunIndex, stamp
+from nntui.store.index import COLUMNS, Filter, NotARun, Row, RunIndex, Selection, stamp
 
 if TYPE_CHECKING:  # NumPy is imported only to read or write a model: listing runs needs none
     from nntui.engine.network import Network
@@ -558,16 +558,17 @@ class RunStore:
         sync: bool = True,
     ) -> Iterator[RunInfo]:
         """Like `query`, one run at a time: memory stays flat however many there are."""
+        select = Selection(filters, sort, descending, limit, offset)
         if (sync and not self._fresh()) or not self._open():
-            yield from _select(self._scan(), filters, sort, descending, limit, offset)
+            yield from _select(self._scan(), select)
             return
-        for row in self.index.rows(filters, sort, descending, limit, offset):
+        for row in self.index.rows(select):
             yield info_from_row(self.root, row)
 
     def count(self, filters: Sequence[Filter] = (), *, sync: bool = True) -> int:
         """How many runs pass ``filters``."""
         if (sync and not self._fresh()) or not self._open():
-            return len(_select(self._scan(), filters, "started", False, None, 0))
+            return len(_select(self._scan(), Selection(filters)))
         return self.index.count(filters)
 
     def is_empty(self) -> bool:
@@ -628,7 +629,8 @@ class RunStore:
         if not self._fresh():
             found = [r for r in self._scan() if r.name.startswith(text)]
             return found[:4], len(found)
-        first = [info_from_row(self.root, r) for r in self.index.rows(prefix=text, limit=4)]
+        rows = self.index.rows(Selection(limit=4), prefix=text)
+        first = [info_from_row(self.root, r) for r in rows]
         return first, len(first) if len(first) < 4 else self.index.count(prefix=text)
 
     def get(self, name: str | os.PathLike[str]) -> RunInfo:
@@ -712,18 +714,12 @@ class RunStore:
 DELETED = ".deleted-"  # the prefix a run's folder takes while it is being deleted
 
 
-def _select(
-    runs: Sequence[RunInfo],
-    filters: Sequence[Filter],
-    sort: str,
-    descending: bool,
-    limit: int | None,
-    offset: int,
-) -> list[RunInfo]:
+def _select(runs: Sequence[RunInfo], select: Selection) -> list[RunInfo]:
     """`RunIndex.rows`'s query done in Python, for a runs directory without a usable index."""
     rows = [(r, index_row_of(r)) for r in runs]
-    kept = [(r, row) for r, row in rows if all(_passes(row, f) for f in filters)]
-    column = COLUMNS[sort]
+    kept = [(r, row) for r, row in rows if all(_passes(row, f) for f in select.filters)]
+    column = COLUMNS[select.sort]
+    descending = select.descending
 
     def key(item: tuple[RunInfo, Row]) -> tuple[Any, ...]:
         value = getattr(item[1], column)
@@ -737,7 +733,8 @@ def _select(
         )
 
     kept.sort(key=key, reverse=descending)
-    end = None if limit is None else offset + limit
+    offset = select.offset
+    end = None if select.limit is None else offset + select.limit
     return [r for r, _ in kept[offset:end]]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -138,12 +139,7 @@ def runs_to_continue(store: RunStore, sweep: str) -> tuple[Manifest, list[RunSpe
     """
     manifest = load_manifest(store, sweep)
     stored = stored_runs(store, sweep)
-    running = sum(1 for r in stored if r.status == "running")
-    if running:
-        raise ConfigError(
-            f"sweep {sweep} is still running ({running} runs, in another process); "
-            "continue it once it has stopped"
-        )
+    _refuse_running(sweep, stored, "continue it once it has stopped")
     missing = missing_runs(manifest, stored)
     return manifest, [RunSpec(i, spec.config) for i, spec in enumerate(missing)]
 
@@ -168,12 +164,7 @@ def delete_sweep(store: RunStore, sweep: str) -> int:
     sweep would go on writing runs that no longer exist and end with nothing kept.
     """
     runs = stored_runs(store, sweep)
-    running = sum(1 for r in runs if r.status == "running")
-    if running:
-        raise ConfigError(
-            f"sweep {sweep} is still running ({running} runs, in another process); "
-            "stop it first (Ctrl-C where it runs), then delete it"
-        )
+    _refuse_running(sweep, runs, "stop it first (Ctrl-C where it runs), then delete it")
     n = store.delete(runs)  # folders and index rows together
     (_folder(store) / f"{sweep}.json").unlink(missing_ok=True)
     return n
@@ -258,3 +249,12 @@ def plan_continue(
             config = config.with_changes(epochs=spec.config.epochs - saved.epochs_done)
         plans.append(Continuation(RunSpec(spec.index, config), info, saved))
     return plans
+
+
+def _refuse_running(sweep: str, stored: Sequence[RunInfo], then: str) -> None:
+    """`ConfigError` if some of the sweep's runs are still running (in another process)."""
+    running = sum(1 for r in stored if r.status == "running")
+    if running:
+        raise ConfigError(
+            f"sweep {sweep} is still running ({running} runs, in another process); {then}"
+        )

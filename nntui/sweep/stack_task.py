@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from nntui.engine.training import Trainer
 from nntui.store.metrics import epoch_record
 from nntui.sweep.grid import RunSpec
 from nntui.sweep.payload import Payload, unpack_cached
-from nntui.sweep.task import StopWatcher, _quiet_client_teardown, checkpoint_every, model_message
+from nntui.sweep.task import StopWatcher, checkpoint_every, model_message, worker_channels
 
 # Measured with benchmarks/stacked.py on one core (benchmarks/README.md): the time per
 # network-epoch falls up to K = 8 and no further.
@@ -92,16 +91,9 @@ def run_stack_on_worker(
 
     Returns ``{"runs": {index: outcome}}``, each outcome as `run_on_worker` returns it.
     """
-    from distributed import Event, Queue, get_worker
     from threadpoolctl import threadpool_limits
 
-    sys.unraisablehook = _quiet_client_teardown
-    queue = Queue(channel)
-    stop = Event(stop_name)
-    try:
-        worker = get_worker().address
-    except ValueError:  # pragma: no cover - called outside a worker
-        worker = "local"
+    queue, stop, worker = worker_channels(channel, stop_name)
     attempts = [uuid.uuid4().hex for _ in indices]
     histories: list[list[dict[str, Any]]] = [[] for _ in indices]
     finished: list[TrainingFinished | None] = [None for _ in indices]

@@ -90,6 +90,23 @@ def _quiet_client_teardown(unraisable: Any) -> None:
 _default_unraisablehook = sys.unraisablehook
 
 
+def worker_channels(channel: str, stop_name: str) -> tuple[Any, Any, str]:
+    """The task's side of a sweep: its report ``Queue``, its stop ``Event``, its worker.
+
+    Also installs `_quiet_client_teardown`: the queue and event make the worker's client.
+    """
+    from distributed import Event, Queue, get_worker
+
+    sys.unraisablehook = _quiet_client_teardown
+    queue = Queue(channel)
+    stop = Event(stop_name)
+    try:
+        worker = get_worker().address
+    except ValueError:  # pragma: no cover - called outside a worker
+        worker = "local"
+    return queue, stop, worker
+
+
 def run_on_worker(
     index: int,
     config: dict[str, Any],
@@ -106,17 +123,10 @@ def run_on_worker(
     the network's weights and biases (plain lists of arrays, for the client to
     save) and the shuffles' state.
     """
-    from distributed import Event, Queue, get_worker
     from threadpoolctl import threadpool_limits
 
-    sys.unraisablehook = _quiet_client_teardown
     attempt = uuid.uuid4().hex
-    queue = Queue(channel)
-    stop = Event(stop_name)
-    try:
-        worker = get_worker().address
-    except ValueError:  # pragma: no cover - called outside a worker
-        worker = "local"
+    queue, stop, worker = worker_channels(channel, stop_name)
     train_config = TrainConfig.from_dict(config)
     history: list[dict[str, Any]] = []
     finished: TrainingFinished | None = None

@@ -27,8 +27,8 @@ EPOCH_LINE = r"Epoch \d+: \d+ / \d+"
 READY = "Ready"
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (zombies not counted)."""
+def _live_with(field: int, value: int) -> list[int]:
+    """The live processes (no zombies) whose /proc stat ``field`` (1 ppid, 2 pgrp) is ``value``."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -38,9 +38,14 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()  # state, ppid, pgrp, ...
-        if int(fields[1]) == pid and fields[0] != "Z":
+        if int(fields[field]) == value and fields[0] != "Z":
             found.append(int(entry.name))
     return found
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (zombies not counted)."""
+    return _live_with(1, pid)
 
 
 def alive(pid: int) -> bool:
@@ -54,18 +59,7 @@ def alive(pid: int) -> bool:
 
 def in_group(pgid: int) -> list[int]:
     """The live processes of process group ``pgid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
+    return _live_with(2, pgid)
 
 
 def wait_until(check, timeout: float, interval: float = 0.1) -> bool:

@@ -16,6 +16,7 @@ pytest.importorskip("textual_serve")  # the `serve` extra (part of the `test` ex
 from nntui.cli.serve import dashboard_command, loopback_only
 from nntui.cli.serve_sessions import MAX_SIZE, MIN_SIZE, terminal_size, trusted
 from tests.serve.served import serve_command, serving
+from tests.system.procs import dashboard_on_pipes
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -50,16 +51,11 @@ def test_an_address_not_of_this_machine_is_one_line_and_exit_2():
 
 
 @pytest.mark.parametrize(
-    ("args", "word"),
-    [
-        (["--max-sessions", "0"], "--max-sessions"),
-        (["--port", "70000"], "--port"),
-        (["--data", "/no/such/file"], "--data"),
-        (["--data", "/dev"], "--data"),
-    ],
+    "args",
+    [["--max-sessions", "0"], ["--port", "70000"], ["--data", "/no/such/file"], ["--data", "/dev"]],
 )
-def test_bad_options_are_one_line_and_exit_2(args, word):
-    assert word in one_error_line(run(*args))
+def test_bad_options_are_one_line_and_exit_2(args):
+    assert args[0] in one_error_line(run(*args))  # the line names the option
 
 
 def test_any_address_but_loopback_gets_one_warning_line(tiny_data_file):
@@ -159,13 +155,7 @@ def test_the_dashboard_recognises_the_driver_textual_serve_sets():
 
 def test_a_bare_dashboard_without_a_terminal_is_still_refused(tiny_data_file):
     # `nntui </dev/null`: only the web driver's environment lets a dashboard start on pipes.
-    proc = subprocess.run(
-        [sys.executable, "-m", "nntui", "--data", str(tiny_data_file)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = dashboard_on_pipes(tiny_data_file)
     assert proc.returncode == 2
     assert proc.stderr.startswith("nntui: error: the dashboard needs an interactive terminal")
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.system.procs import alive
+
 NNTUI = str(Path(sys.executable).parent / "nntui")
 LONG_SWEEP = ["--eta", "3", "--hidden", "30", "--epochs", "2000", "--seeds", "2", "--workers", "2"]
 
@@ -38,14 +40,6 @@ def _descendants(pid: int) -> set[int]:
                 found.add(child)
                 todo.append(child)
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGHUP, signal.SIGQUIT])
@@ -72,11 +66,11 @@ def test_a_local_sweeps_workers_die_with_it(tiny_data_file, tmp_path, signum):
         proc.send_signal(signum)
         proc.wait(timeout=60)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(_alive(p) for p in started):
+        while time.monotonic() < deadline and any(alive(p) for p in started):
             time.sleep(0.2)
-        assert not [p for p in started if _alive(p)], "processes outlived nntui sweep"
+        assert not [p for p in started if alive(p)], "processes outlived nntui sweep"
     finally:
         proc.kill()
         for pid in started:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)

@@ -8,11 +8,14 @@ Playwright at that one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +26,7 @@ from playwright import sync_api
 
 from nntui.store.runs import RunStore
 from tests.fakedata import write_book_pickle
-from tests.serve.served import EPOCH_LINE, alive, serving, wait_until
+from tests.serve.served import EPOCH_LINE, Served, alive, serving, wait_until
 
 CHROMIUM = shutil.which("chromium")
 # Skipped where chromium is missing, except in CI, whose .ci/run installs it.
@@ -90,17 +93,24 @@ def click_on(page, word: str) -> None:
     page.mouse.click(box["x"] + (x + len(word) / 2) * cell_w, box["y"] + (y + 0.5) * cell_h)
 
 
-def test_the_dashboard_in_chromium(long_epochs):
-    with (
-        serving("--data", str(long_epochs)) as served,
-        sync_api.sync_playwright() as playwright,
-    ):
+@contextlib.contextmanager
+def open_page(served: Served, **options: Any) -> Iterator[sync_api.Page]:
+    """A chromium page (``options`` to `Browser.new_page`) on the served dashboard."""
+    with sync_api.sync_playwright() as playwright:
         # --no-sandbox: CI runs as root, where chromium's sandbox refuses to start.
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page = browser.new_page(**options)
             page.add_init_script(EXPOSE_TERMINAL)
             page.goto(served.url)
+            yield page
+        finally:
+            browser.close()
+
+
+def test_the_dashboard_in_chromium(long_epochs):
+    with serving("--data", str(long_epochs)) as served:
+        with open_page(served, viewport={"width": 1280, "height": 860}) as page:
             assert page.title() == "nntui"
             screen_shows(page, r"Ready")
             (dashboard,) = served.dashboards()
@@ -127,28 +137,16 @@ def test_the_dashboard_in_chromium(long_epochs):
             closed = time.monotonic()
             assert wait_until(lambda: not alive(dashboard), timeout=10)
             assert time.monotonic() - closed < 10
-        finally:
-            browser.close()
         (run,) = RunStore(os.environ["NNTUI_RUNS"]).list()
         assert run.status == "stopped" and 1 <= run.epochs_done < 30
 
 
 def test_ctrl_c_in_the_page_quits_its_dashboard(tiny_data_file):
     # The browser keeps some keys for itself (ctrl+w, ctrl+t, ctrl+n); ctrl+c is not one.
-    with (
-        serving("--data", str(tiny_data_file)) as served,
-        sync_api.sync_playwright() as playwright,
-    ):
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.add_init_script(EXPOSE_TERMINAL)
-            page.goto(served.url)
-            screen_shows(page, r"Ready")
-            (dashboard,) = served.dashboards()
-            page.locator(".xterm").click()
-            page.keyboard.press("Control+c")
-            page.locator(".closed-bar").wait_for(state="visible", timeout=15_000)
-            assert wait_until(lambda: not alive(dashboard), timeout=10)
-        finally:
-            browser.close()
+    with serving("--data", str(tiny_data_file)) as served, open_page(served) as page:
+        screen_shows(page, r"Ready")
+        (dashboard,) = served.dashboards()
+        page.locator(".xterm").click()
+        page.keyboard.press("Control+c")
+        page.locator(".closed-bar").wait_for(state="visible", timeout=15_000)
+        assert wait_until(lambda: not alive(dashboard), timeout=10)

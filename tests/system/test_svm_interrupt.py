@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.fakedata import write_pickle
+from tests.system.procs import alive, gone_within
 
 pytest.importorskip("sklearn")
 
@@ -71,63 +72,27 @@ def test_sigterm_kills_the_child_too(tmp_path):
 # --- no fit outlives nntui ----------------------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
-    """Running, not a zombie waiting for a parent (in a container init may never reap it)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
-
-
-def _gone_within(pid: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return not _alive(pid)
-
-
-def _start_fit(tmp_path, seed: int):
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
-
-    data = write_pickle(tmp_path / "mnist.pkl.gz", (split(12_000), split(100), split(2_000)))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nntui", "baseline", "svm", "--data", str(data)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stderr.readline()
-    assert "fitting SVC" in line, line + proc.stderr.read()
-    return proc, int(line.split("(process ")[1].split(";")[0])
-
-
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGHUP, signal.SIGQUIT])
 def test_the_child_dies_with_its_parent_whatever_kills_it(tmp_path, signum):
-    proc, child = _start_fit(tmp_path, 2)
+    proc, child = fitting(tmp_path, seed=2)
     try:
         time.sleep(0.5)  # well into the fit: libsvm's C code holds the GIL
-        assert _alive(child)
+        assert alive(child)
         proc.send_signal(signum)
         proc.communicate(timeout=60)
-        assert _gone_within(child, 20), f"the fit {child} outlived nntui"
+        assert gone_within(child, 20), f"the fit {child} outlived nntui"
     finally:
         proc.kill()
-        if _alive(child):
+        if alive(child):
             os.kill(child, signal.SIGKILL)
 
 
 def test_the_child_obeys_sigterm(tmp_path):
-    proc, child = _start_fit(tmp_path, 3)
+    proc, child = fitting(tmp_path, seed=3)
     try:
         time.sleep(0.5)
         os.kill(child, signal.SIGTERM)  # as `kill PID` or a system shutting down would
-        assert _gone_within(child, 20), "the fit ignored SIGTERM"
+        assert gone_within(child, 20), "the fit ignored SIGTERM"
         _, err = proc.communicate(timeout=60)
     finally:
         proc.kill()

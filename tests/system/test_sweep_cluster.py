@@ -17,17 +17,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from threadpoolctl import threadpool_limits
 
-from nntui.engine.dataset import MnistData
-from nntui.engine.events import EpochDone
-from nntui.engine.training import Trainer
 from nntui.store.runs import RunStore
-from nntui.sweep.events import RunEpoch, SweepStarted, SweepState
-from nntui.sweep.grid import Axes, RunSpec, build_runs
+from nntui.sweep.events import SweepStarted, SweepState
+from nntui.sweep.grid import Axes, build_runs
 from nntui.sweep.manifest import stored_runs
-from nntui.sweep.recorder import SweepRecorder
-from nntui.sweep.runner import Sweep
+from tests.system.sweeps import (
+    assert_stored_completed,
+    kill_a_worker_at_epoch_5,
+    local_sweep,
+    trained_alone,
+)
 
 BIN = Path(sys.executable).parent
 NNTUI = str(BIN / "nntui")
@@ -38,14 +38,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def local_sweep(
-    runs: list[RunSpec], data: MnistData, store: RunStore, sweep_id: str, workers: int
-) -> Sweep:
-    """A sweep of ``runs`` on a local cluster of ``workers``, kept in ``store``."""
-    recorder = SweepRecorder(sweep_id, store, print)
-    return Sweep(runs, data, sweep_id=sweep_id, workers=workers, recorder=recorder)
 
 
 def test_a_local_cluster_runs_the_grid_and_keeps_every_run(tiny_data, tmp_path):
@@ -60,16 +52,8 @@ def test_a_local_cluster_runs_the_grid_and_keeps_every_run(tiny_data, tmp_path):
     assert len({r.worker for r in state.runs}) == 2  # both workers took runs
     # Each run is the engine's Trainer with its seed: the same answers as training here.
     for run in state.runs[:2]:
-        with threadpool_limits(limits=1):
-            here = [
-                e.correct
-                for e in Trainer(tiny_data, run.spec.config).run()
-                if isinstance(e, EpochDone)
-            ]
-        assert [r["correct"] for r in run.history] == here
-    stored = stored_runs(store, "sw-t")
-    assert len(stored) == 8 and {r.status for r in stored} == {"completed"}
-    assert all(r.model_path is not None and r.epochs_done == 2 for r in stored)
+        assert [r["correct"] for r in run.history] == trained_alone(tiny_data, run.spec.config)
+    assert_stored_completed(store, "sw-t", runs=8, epochs=2)
 
 
 def test_a_worker_killed_mid_sweep_loses_only_its_run(tiny_data, tmp_path):
@@ -78,15 +62,7 @@ def test_a_worker_killed_mid_sweep_loses_only_its_run(tiny_data, tmp_path):
     store = RunStore(tmp_path)
     sweep = local_sweep(runs, tiny_data, store, "sw-k", workers=2)
     state = SweepState()
-    killed: int | None = None
-    for event in sweep.events():
-        state.apply(event)
-        if killed is None and isinstance(event, RunEpoch) and event.record["epoch"] == 5:
-            killed = event.index
-            worker = state.runs[killed].worker
-            pid = sweep._client.run(os.getpid, workers=[worker])[worker]
-            os.kill(pid, signal.SIGKILL)
-    assert killed is not None
+    killed = kill_a_worker_at_epoch_5(sweep, state)
     victim = state.runs[killed]
     others = [r for r in state.runs if r is not victim]
     assert all(r.status == "completed" and r.epochs_done == 150 for r in others)

@@ -51,6 +51,17 @@ def _until_epoch(proc: subprocess.Popen, epoch: int) -> None:
     raise AssertionError(f"no epoch {epoch}: {proc.stderr.read() if proc.stderr else ''}")
 
 
+def _ctrl_c_at_epoch(tiny_data_file: Path, runs_dir: Path, epoch: int) -> None:
+    """A one-run sweep stopped as Ctrl-C would, once it has reached ``epoch``."""
+    proc = _start(tiny_data_file, runs_dir)
+    try:
+        _until_epoch(proc, epoch)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+
+
 def _continue(tiny_data_file: Path, runs_dir: Path, *extra: str) -> subprocess.CompletedProcess:
     (sweep,) = {r.sweep for r in RunStore(runs_dir).list()}
     return subprocess.run(
@@ -73,13 +84,7 @@ def test_a_stopped_run_continues_from_its_last_epoch_as_if_never_stopped(
     tiny_data, tiny_data_file, tmp_path
 ):
     runs_dir = tmp_path / "runs"
-    proc = _start(tiny_data_file, runs_dir)
-    try:
-        _until_epoch(proc, 20)
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+    _ctrl_c_at_epoch(tiny_data_file, runs_dir, 20)
     (stopped,) = RunStore(runs_dir).list()
     assert stopped.status == "stopped" and 20 <= stopped.epochs_done < EPOCHS
     assert stopped.model_epoch == stopped.epochs_done  # the model came back at the end
@@ -143,13 +148,7 @@ def test_stacked_runs_send_their_models_too_and_continue_from_them(tiny_data_fil
 
 def test_restart_trains_again_from_epoch_1_and_says_so(tiny_data_file, tmp_path):
     runs_dir = tmp_path / "runs"
-    proc = _start(tiny_data_file, runs_dir)
-    try:
-        _until_epoch(proc, 10)
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+    _ctrl_c_at_epoch(tiny_data_file, runs_dir, 10)
     result = _continue(tiny_data_file, runs_dir, "--restart")
     assert result.returncode == 0, result.stderr
     assert "starts again from epoch 1" in result.stderr

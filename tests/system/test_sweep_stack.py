@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import signal
-
-from threadpoolctl import threadpool_limits
-
-from nntui.engine.events import EpochDone
-from nntui.engine.training import Trainer
 from nntui.store.runs import RunStore
 from nntui.sweep.events import RunEpoch, RunStarted, SweepState
 from nntui.sweep.grid import Axes, build_runs
 from nntui.sweep.manifest import stored_runs
-from nntui.sweep.recorder import SweepRecorder
-from nntui.sweep.runner import Sweep
+from tests.system.sweeps import (
+    assert_stored_completed,
+    kill_a_worker_at_epoch_5,
+    local_sweep,
+    trained_alone,
+)
 
 
 def test_stacked_runs_report_per_run_and_equal_the_runs_trained_alone(tiny_data, tmp_path):
     runs = build_runs(Axes(eta="1,3", hidden="10", epochs=2, seeds=3, train_size=400))
     store = RunStore(tmp_path)
-    sweep = Sweep(
-        runs,
-        tiny_data,
-        sweep_id="sw-s",
-        workers=2,
-        recorder=SweepRecorder("sw-s", store, print),
-        stack=4,
-    )
+    sweep = local_sweep(runs, tiny_data, store, "sw-s", workers=2, stack=4)
     state = SweepState()
     started: list[int] = []
     epochs: dict[int, list[int]] = {}
@@ -43,39 +33,17 @@ def test_stacked_runs_report_per_run_and_equal_the_runs_trained_alone(tiny_data,
     assert [r.status for r in state.runs] == ["completed"] * 6
     assert len({r.worker for r in state.runs}) == 2  # 6 runs, 2 workers: two stacks of 3
     for run in state.runs:
-        with threadpool_limits(limits=1):
-            alone = [
-                e.correct
-                for e in Trainer(tiny_data, run.spec.config).run()
-                if isinstance(e, EpochDone)
-            ]
+        alone = trained_alone(tiny_data, run.spec.config)
         assert [r["correct"] for r in run.history] == alone  # same process kind, same numbers
-    stored = stored_runs(store, "sw-s")
-    assert len(stored) == 6 and {r.status for r in stored} == {"completed"}
-    assert all(r.model_path is not None and r.epochs_done == 2 for r in stored)
+    assert_stored_completed(store, "sw-s", runs=6, epochs=2)
 
 
 def test_a_worker_killed_mid_stack_loses_only_its_stack(tiny_data, tmp_path):
     runs = build_runs(Axes(eta="3", hidden="30", epochs=150, seeds=4, train_size=500))
     store = RunStore(tmp_path)
-    sweep = Sweep(
-        runs,
-        tiny_data,
-        sweep_id="sw-ks",
-        workers=2,
-        recorder=SweepRecorder("sw-ks", store, print),
-        stack=2,
-    )
+    sweep = local_sweep(runs, tiny_data, store, "sw-ks", workers=2, stack=2)
     state = SweepState()
-    killed: int | None = None
-    for event in sweep.events():
-        state.apply(event)
-        if killed is None and isinstance(event, RunEpoch) and event.record["epoch"] == 5:
-            killed = event.index
-            worker = state.runs[killed].worker
-            pid = sweep._client.run(os.getpid, workers=[worker])[worker]
-            os.kill(pid, signal.SIGKILL)
-    assert killed is not None
+    killed = kill_a_worker_at_epoch_5(sweep, state)
     victim_worker_runs = [r for r in state.runs if r.attempt >= 2 or r.status == "failed"]
     # The killed run's stack (two runs) was lost together; the other stack went on.
     assert killed in [r.spec.index for r in victim_worker_runs]

@@ -9,7 +9,6 @@ import select
 import signal
 import struct
 import subprocess
-import sys
 import termios
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakedata import write_book_pickle
+from tests.system.procs import dashboard_on_pipes, gone_within
 from tests.system.tmux_session import TMUX, nntui_command, pane
 
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (CI installs it)")
@@ -89,26 +89,10 @@ def test_a_dashboard_without_a_terminal_refuses_in_one_line(tmp_path, data, redi
 
 
 def test_a_dashboard_with_no_terminal_at_all_refuses(data):
-    proc = subprocess.run(
-        [sys.executable, "-m", "nntui", "--data", str(data)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        start_new_session=True,  # no controlling terminal
-    )
+    proc = dashboard_on_pipes(data, new_session=True)  # no controlling terminal
     assert proc.returncode == 2
     assert proc.stderr.startswith(REFUSAL) and len(proc.stderr.splitlines()) == 1
     assert proc.stdout == ""
-
-
-def _alive(pid: int) -> bool:
-    """Running, not merely a zombie waiting to be reaped."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "State:\tZ" not in status
 
 
 @pytest.mark.parametrize("keys", [["s"], ["s", "p"], ["s", "space", "S"]])
@@ -121,13 +105,10 @@ def test_a_dashboard_whose_terminal_is_closed_never_lingers(tmp_path, data, keys
             time.sleep(0.3)
         pid = p.child_pid()
         p.tmux("kill-server")
-        deadline = time.monotonic() + 30  # the grace period is 5 s; generous for slow machines
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        alive = _alive(pid)
-        if alive:
+        gone = gone_within(pid, 30)  # the grace period is 5 s; generous for slow machines
+        if not gone:
             os.kill(pid, signal.SIGKILL)  # leave nothing behind, then fail
-        assert not alive, "the dashboard outlived its terminal"
+        assert gone, "the dashboard outlived its terminal"
 
 
 def test_a_dashboard_whose_terminal_goes_without_a_hang_up_ends(data):

@@ -25,7 +25,7 @@ from nntui.tui.widgets.gallery import DigitGallery
 from nntui.tui.widgets.layer_view import HiddenStrips
 from nntui.tui.widgets.progress import EpochProgress
 from tests.conftest import Dashboard
-from tests.pilot import LONG, ready, started, stop_run, wait_for
+from tests.pilot import LONG, press_until, ready, started, stop_run, wait_for
 
 STEP = TrainConfig(train_size=500, epochs=3, seed=4, mini_batch_size=10)
 
@@ -44,13 +44,18 @@ async def at_rest(dashboard: Dashboard) -> AsyncIterator[tuple[NntuiApp, Pilot[N
         yield app, pilot, await ready(pilot, app)
 
 
+async def take_step(pilot: Pilot[None], screen: MainScreen, key: str) -> None:
+    """Press a step key (``full_stop``: one mini-batch, ``e``: one epoch); wait for its end."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: screen.state == "paused" and not screen.run.stepping)
+
+
 async def test_full_stop_trains_exactly_one_mini_batch(
     tiny_data: MnistData, dashboard: Dashboard
 ) -> None:
     async with at_rest(dashboard) as (app, pilot, screen):
         before = screen.session.network.copy()
-        await pilot.press("full_stop")
-        await wait_for(pilot, lambda: screen.state == "paused" and not screen.run.stepping)
+        await take_step(pilot, screen, "full_stop")
         trainer = screen.trainer
         x, y = first_batch(tiny_data, trainer.seed, STEP)
         before.update_mini_batch(x, y, STEP.eta)
@@ -58,8 +63,7 @@ async def test_full_stop_trains_exactly_one_mini_batch(
             assert np.allclose(w, expected, atol=1e-6)
         assert "10/500 images" in str(app.query_one("#epoch-line").render())
         # A second step: one more mini-batch, and every view follows.
-        await pilot.press("full_stop")
-        await wait_for(pilot, lambda: not screen.run.stepping)
+        await take_step(pilot, screen, "full_stop")
         assert app.query_one(CostChart).points[-1][0] == 20
         assert trainer.snapshot.weights[0].tobytes() == trainer.network.weights[0].tobytes()
         assert not screen.session.history  # no epoch finished
@@ -70,8 +74,8 @@ async def test_e_trains_exactly_one_epoch_then_waits(
     tiny_data: MnistData, dashboard: Dashboard
 ) -> None:
     async with at_rest(dashboard) as (app, pilot, screen):
-        await pilot.press("e")
-        await wait_for(pilot, lambda: len(screen.session.history) == 1 and not screen.run.stepping)
+        await take_step(pilot, screen, "e")
+        await wait_for(pilot, lambda: len(screen.session.history) == 1)
         assert screen.state == "paused"
         weights = [w.copy() for w in screen.trainer.network.weights]
         chart = app.query_one(AccuracyChart)
@@ -88,12 +92,10 @@ async def test_step_keys_show_in_the_footer_only_when_they_work(dashboard: Dashb
     async with dashboard(config=LONG) as (app, pilot):
         screen = await ready(pilot, app)
         assert screen.check_action("step", ("batch",)) is True
-        await pilot.press("s")
-        await wait_for(pilot, lambda: screen.state == "running")
+        await press_until(pilot, screen, "s", "running")
         # Hidden while running: Textual hides a key on False (None would grey it out).
         assert screen.check_action("step", ("batch",)) is False
-        await pilot.press("space")
-        await wait_for(pilot, lambda: screen.state == "paused")
+        await press_until(pilot, screen, "space", "paused")
         assert screen.check_action("step", ("epoch",)) is True
         await stop_run(pilot, screen)
 
@@ -101,8 +103,7 @@ async def test_step_keys_show_in_the_footer_only_when_they_work(dashboard: Dashb
 async def test_minus_and_plus_set_the_speed_live(dashboard: Dashboard) -> None:
     async with dashboard(config=LONG) as (app, pilot):
         screen = await ready(pilot, app)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: screen.state == "running")
+        await press_until(pilot, screen, "s", "running")
         await pilot.press(*["minus"] * 7)  # down to the slowest
         assert screen.trainer.batches_per_second == SPEEDS[-1] == 1.0
         limit = str(app.query_one("#limit-line").render())
@@ -118,8 +119,7 @@ async def test_minus_and_plus_set_the_speed_live(dashboard: Dashboard) -> None:
 async def test_a_live_eta_change_is_marked_on_both_charts(dashboard: Dashboard) -> None:
     async with dashboard(config=LONG) as (app, pilot):
         screen = await started(pilot, app)
-        await pilot.press("space")
-        await wait_for(pilot, lambda: screen.state == "paused")
+        await press_until(pilot, screen, "space", "paused")
         await pilot.click("#eta")
         app.query_one("#eta", Input).value = ""
         await pilot.press(*"0.5", "enter")

@@ -7,10 +7,12 @@ before accepting it with ``pytest --snapshot-update``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
@@ -37,51 +39,50 @@ def session(tiny_data: MnistData) -> Session:
     return trained_session(tiny_data)
 
 
+@pytest.fixture
+def snap_screen(snap_compare):
+    """``snap_compare`` for one screen: the one ``make()`` builds, at ``size``, after ``keys``."""
+
+    def compare(make: Callable[[], Screen], size: tuple[int, int], *keys: str, **options) -> bool:
+        return snap_compare(Host(make), terminal_size=size, press=list(keys), **options)
+
+    return compare
+
+
 class TestDraw:
     @pytest.mark.parametrize("size", SIZES)
-    def test_blank(self, snap_compare, session: Session, size: tuple[int, int]) -> None:
-        assert snap_compare(Host(lambda: DrawScreen(session)), terminal_size=size)
+    def test_blank(self, snap_screen, session: Session, size: tuple[int, int]) -> None:
+        assert snap_screen(lambda: DrawScreen(session), size)
 
     @pytest.mark.parametrize("size", SIZES)
-    def test_a_drawn_seven(self, snap_compare, session: Session, size: tuple[int, int]) -> None:
+    def test_a_drawn_seven(self, snap_screen, session: Session, size: tuple[int, int]) -> None:
         async def draw(pilot: Pilot) -> None:
             pilot.app.screen.query_one(DrawPad).stroke(SEVEN)
             await pilot.pause()
 
-        assert snap_compare(Host(lambda: DrawScreen(session)), terminal_size=size, run_before=draw)
+        assert snap_screen(lambda: DrawScreen(session), size, run_before=draw)
 
 
 class TestConfusion:
     @pytest.mark.parametrize("size", SIZES)
-    def test_a_mistake_selected(
-        self, snap_compare, session: Session, size: tuple[int, int]
-    ) -> None:
-        assert snap_compare(
-            Host(lambda: ConfusionScreen(session)),
-            terminal_size=size,
-            press=["down", "down", "right", "right", "right", "right", "right"],
-        )
+    def test_a_mistake_selected(self, snap_screen, session: Session, size: tuple[int, int]) -> None:
+        keys = ["down", "down", "right", "right", "right", "right", "right"]
+        assert snap_screen(lambda: ConfusionScreen(session), size, *keys)
 
 
 class TestMisclassified:
     @pytest.mark.parametrize("size", SIZES)
-    def test_third_mistake(self, snap_compare, session: Session, size: tuple[int, int]) -> None:
-        assert snap_compare(
-            Host(lambda: MisclassifiedScreen(session)),
-            terminal_size=size,
-            press=["right", "right"],
-        )
+    def test_third_mistake(self, snap_screen, session: Session, size: tuple[int, int]) -> None:
+        assert snap_screen(lambda: MisclassifiedScreen(session), size, "right", "right")
 
 
 class TestNeurons:
     @pytest.mark.parametrize("size", SIZES)
-    def test_thirty(self, snap_compare, session: Session, size: tuple[int, int]) -> None:
-        assert snap_compare(Host(lambda: NeuronsScreen(session)), terminal_size=size)
+    def test_thirty(self, snap_screen, session: Session, size: tuple[int, int]) -> None:
+        assert snap_screen(lambda: NeuronsScreen(session), size)
 
-    def test_shared_scale(self, snap_compare, session: Session) -> None:
-        assert snap_compare(
-            Host(lambda: NeuronsScreen(session)), terminal_size=(120, 40), press=["s"]
-        )
+    def test_shared_scale(self, snap_screen, session: Session) -> None:
+        assert snap_screen(lambda: NeuronsScreen(session), (120, 40), "s")
 
 
 class TestRuns:
@@ -107,11 +108,6 @@ class TestRuns:
         return store
 
     @pytest.mark.parametrize("size", SIZES)
-    def test_three_runs_overlaid(
-        self, snap_compare, store: RunStore, size: tuple[int, int]
-    ) -> None:
-        assert snap_compare(
-            Host(lambda: RunsScreen(store)),
-            terminal_size=size,
-            press=["space", "down", "space", "down", "space"],
-        )
+    def test_three_runs_overlaid(self, snap_screen, store: RunStore, size: tuple[int, int]) -> None:
+        keys = ["space", "down", "space", "down", "space"]
+        assert snap_screen(lambda: RunsScreen(store), size, *keys)

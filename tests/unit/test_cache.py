@@ -22,7 +22,7 @@ from nntui.data.datastore import load_data
 from nntui.data.mnist import load_mnist
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import DataError
-from tests.fakedata import write_book_pickle, write_idx_files, write_keras_npz
+from tests.fakedata import write_book_pickle, write_book_pickle_in, write_idx_files, write_keras_npz
 
 
 @pytest.fixture(autouse=True)
@@ -153,8 +153,7 @@ def test_a_read_only_data_folder_puts_the_cache_in_the_user_cache_dir(
     tmp_path: Path, _own_cache_home: Path
 ) -> None:
     folder = tmp_path / "ro"
-    folder.mkdir()
-    path = write_book_pickle(folder / "mnist.pkl.gz")
+    path = write_book_pickle_in(folder)
     folder.chmod(0o555)
     try:
         notices: list[str] = []
@@ -174,8 +173,7 @@ def test_nowhere_to_write_decodes_with_a_warning(
     tmp_path: Path, _own_cache_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "ro"
-    folder.mkdir()
-    path = write_book_pickle(folder / "mnist.pkl.gz")
+    path = write_book_pickle_in(folder)
     _own_cache_home.mkdir()
     folder.chmod(0o555)
     _own_cache_home.chmod(0o555)

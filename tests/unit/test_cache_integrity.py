@@ -21,7 +21,7 @@ import pytest
 from nntui.data import cache
 from nntui.data.mnist import load_mnist
 from nntui.engine.dataset import MnistData
-from tests.fakedata import write_book_pickle, write_idx_files
+from tests.fakedata import write_book_pickle, write_book_pickle_in, write_idx_files
 from tests.unit.test_cache import assert_same, cache_dir, is_mapped
 
 
@@ -148,8 +148,7 @@ def test_a_damaged_cache_that_cannot_be_rewritten_says_so(
     tmp_path: Path, _own_cache_home: Path
 ) -> None:
     folder = tmp_path / "data"
-    folder.mkdir()
-    path = write_book_pickle(folder / "mnist.pkl.gz")
+    path = write_book_pickle_in(folder)
     load(path, [])
     (labels,) = cache_dir(path).glob("*.labels.npy")
     with labels.open("r+b") as f:

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
-from typer.testing import CliRunner
 
 from nntui import __version__
-from nntui.cli import app
 from nntui.store.model_file import load_model
+from tests.unit.train_cli import epoch_lines, run, signal_after_epochs, train_process
 
-runner = CliRunner()
 QUICK = ["--train-size", "500", "--epochs", "2", "--seed", "1"]
-
-
-def run(*args: str):
-    return runner.invoke(app, list(args))
-
-
-def epoch_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("Epoch ")]
 
 
 def test_train_prints_the_books_lines_when_piped(tiny_data_file):
@@ -143,32 +129,15 @@ def test_version_and_help():
     assert run("-h").exit_code == 0
 
 
-def _start(tmp_path, data_file, *extra: str) -> subprocess.Popen:
-    env = os.environ | {"PYTHONUNBUFFERED": "1"}
-    args = [sys.executable, "-m", "nntui", "train", "--data", str(data_file), "--seed", "1"]
-    return subprocess.Popen(
-        [*args, "--train-size", "500", "--epochs", "10000", *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-
-
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_training_saves_what_was_done_and_exits_128_plus_n(
     tiny_data_file, tmp_path, signum, code
 ):
-    proc = _start(tmp_path, tiny_data_file, "--save", "net.npz", "--metrics", "m.json")
-    seen = []
-    deadline = time.monotonic() + 60
-    while len(seen) < 3 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if line.startswith("Epoch "):
-            seen.append(line)
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
+    proc = train_process(
+        tmp_path, tiny_data_file, "--seed", "1", "--train-size", "500", "--epochs", "10000",
+        "--save", "net.npz", "--metrics", "m.json",
+    )  # fmt: skip
+    err = signal_after_epochs(proc, 3, signum)
     assert proc.returncode == code, err
     assert "Traceback" not in err
     doc = json.loads((tmp_path / "m.json").read_text())

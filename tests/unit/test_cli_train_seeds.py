@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
-from typer.testing import CliRunner
 
-from nntui.cli import app
 from nntui.store.model_file import load_model
 from nntui.store.runs import RunStore
+from tests.unit.train_cli import epoch_lines, run, signal_after_epochs, train_process
 
-runner = CliRunner()
 QUICK = ["--train-size", "500", "--epochs", "2"]
-
-
-def run(*args: str):
-    return runner.invoke(app, list(args))
-
-
-def epoch_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("Epoch ")]
 
 
 def test_seeds_train_side_by_side_each_as_alone_and_each_kept(tiny_data_file, tmp_path):
@@ -114,21 +100,11 @@ def test_a_stuck_seed_is_named_with_the_hint(tiny_data_file, monkeypatch):
 
 
 def test_a_signal_stops_every_seed_and_keeps_what_was_done(tiny_data_file, tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nntui", "train", "--data", str(tiny_data_file),
-         "--train-size", "500", "--epochs", "500", "--seeds", "2",
-         "--metrics", "m-{seed}.json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    proc = train_process(
+        tmp_path, tiny_data_file, "--train-size", "500", "--epochs", "500", "--seeds", "2",
+        "--metrics", "m-{seed}.json",
     )  # fmt: skip
-    seen = []
-    deadline = time.monotonic() + 60
-    while len(seen) < 4 and time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if line.startswith("Epoch "):
-            seen.append(line)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    err = signal_after_epochs(proc, 4, signal.SIGTERM)
     assert proc.returncode == 143, err
     assert "Traceback" not in err
     for seed in (1, 2):

@@ -16,6 +16,7 @@ from nntui.engine.errors import DataError
 from tests.fakedata import (
     expected_data,
     write_book_pickle,
+    write_book_pickle_in,
     write_idx_files,
     write_keras_npz,
 )
@@ -63,14 +64,12 @@ def test_nothing_found(local):
 
 
 def test_local_data_directory(local):
-    local.mkdir()
-    path = write_book_pickle(local / "mnist.pkl.gz")
+    path = write_book_pickle_in(local)
     assert find_data() == path
 
 
 def test_env_var_wins_over_the_local_directory(local, tmp_path, monkeypatch):
-    local.mkdir()
-    write_book_pickle(local / "mnist.pkl.gz")
+    write_book_pickle_in(local)
     env_file = write_keras_npz(tmp_path / "elsewhere.npz")
     monkeypatch.setenv("NNTUI_DATA", str(env_file))
     assert find_data() == env_file
@@ -88,8 +87,7 @@ def test_env_var_may_name_a_directory(local, tmp_path, monkeypatch):
 
 
 def test_explicit_path_wins_over_everything(local, tmp_path, monkeypatch):
-    local.mkdir()
-    write_book_pickle(local / "mnist.pkl.gz")
+    write_book_pickle_in(local)
     monkeypatch.setenv("NNTUI_DATA", str(write_keras_npz(tmp_path / "env.npz")))
     explicit = write_book_pickle(tmp_path / "explicit.pkl.gz", seed=5)
     assert find_data(explicit) == explicit
@@ -102,8 +100,7 @@ def test_an_empty_env_var_is_ignored(local, monkeypatch):
 
 
 def test_a_missing_explicit_path_is_an_error_not_a_fallback(local, tmp_path):
-    local.mkdir()
-    write_book_pickle(local / "mnist.pkl.gz")
+    write_book_pickle_in(local)
     with pytest.raises(DataError, match=r"nope\.pkl\.gz: no such file or directory$"):
         find_data(tmp_path / "nope.pkl.gz")
 
