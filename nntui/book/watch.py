@@ -35,7 +35,7 @@ from nntui.engine.training import Trainer, new_seed
 from nntui.store.model_file import SavedModel
 from nntui.tui.app import NntuiApp
 from nntui.tui.model.run_control import FINISHED, RunControl, Status
-from nntui.tui.model.session import Session, progress_every
+from nntui.tui.model.session import Session
 from nntui.tui.screens.main import MainScreen
 from nntui.tui.screens.main_flows import MainFlows
 
@@ -223,18 +223,9 @@ class BookSession(Session):
     def load(self, saved: SavedModel, origin: str) -> TrainConfig:
         raise ConfigError(NOT_HERE)  # a saved network here would leave `net` behind
 
-    def _trainer(self, config: TrainConfig, shuffle_state: dict[str, Any] | None = None) -> Trainer:
-        trainer = WatchedTrainer(
-            self.data,
-            config,
-            network=self.network,
-            seed=self.seed,
-            progress_every=progress_every(config.mini_batch_size, config.train_size),
-            first_epoch=self.epochs_done + 1,
-            history=self.history,
-            order=self._order,
-        )
-        self.snapshot = trainer.snapshot
+    def _new_trainer(self, *args: Any, **kwargs: Any) -> Trainer:
+        # Each epoch's order is the book's shuffle of the learner's list, not the trainer's.
+        trainer = WatchedTrainer(*args, order=self._order, **kwargs)
         self._trainers.append(trainer)
         return trainer
 

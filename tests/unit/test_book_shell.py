@@ -180,14 +180,7 @@ def test_input_that_is_not_utf8_is_one_line_and_code_1(tiny_data_file, tmp_path)
 
 
 def test_a_reader_that_quits_ends_the_session_quietly_with_141(tiny_data_file, tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nntui", "book"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-        env={**os.environ, "NNTUI_DATA": str(tiny_data_file)},
-    )
+    proc = _book_on_pipes(tiny_data_file, tmp_path)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     proc.stdin.write(
         b"import itertools\nfor i in itertools.count(): print(i)\n\nprint('nor this')\n"
@@ -202,14 +195,7 @@ def test_a_reader_that_quits_ends_the_session_quietly_with_141(tiny_data_file, t
 
 
 def test_ctrl_c_in_a_statement_that_never_ends_is_one_line_and_130(tiny_data_file, tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nntui", "book"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-        env={**os.environ, "NNTUI_DATA": str(tiny_data_file)},
-    )
+    proc = _book_on_pipes(tiny_data_file, tmp_path)
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(b"print('looping', flush=True)\nwhile True: pass\n\nprint('not reached')\n")
     proc.stdin.close()
@@ -317,3 +303,15 @@ def test_ctrl_c_in_nntuis_code_shows_only_the_learners_line(tmp_path, capsys):
         '  File "<console>", line 1, in <module>',
         "KeyboardInterrupt",
     ]
+
+
+def _book_on_pipes(data: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """``nntui book`` with its three streams on pipes, as in ``... | nntui book | ...``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nntui", "book"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env={**os.environ, "NNTUI_DATA": str(data)},
+    )

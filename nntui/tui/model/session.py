@@ -14,6 +14,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -261,7 +262,7 @@ class Session:
 
     def _trainer(self, config: TrainConfig, shuffle_state: dict | None = None) -> Trainer:
         """A trainer continuing this network and its history; the views see it as it starts."""
-        trainer = Trainer(
+        trainer = self._new_trainer(
             self.data,
             config,
             network=self.network,
@@ -275,6 +276,10 @@ class Session:
         # Mapped from a cache whose background checksum fails: the run stops, kept as failed.
         cache.on_damage(self.data, lambda _reason: trainer.fail(cache.DAMAGED))
         return trainer
+
+    def _new_trainer(self, *args: Any, **kwargs: Any) -> Trainer:
+        """The trainer itself (the book's watch makes one that takes its order from the book)."""
+        return Trainer(*args, **kwargs)
 
     def _check_train_size(self, config: TrainConfig) -> None:
         check_fits(config, self.data)
