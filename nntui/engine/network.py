@@ -32,10 +32,12 @@ this module only knows the network.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from nntui.engine.blas import subtract_product
 
 
 def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -115,6 +117,8 @@ class _Workspace:
         self.nabla = [np.empty((n, k + 1), dtype) for k, n in itertools.pairwise(sizes)]
         self.nabla_w = [g[:, :-1] for g in self.nabla]
         self.nabla_b = [g[:, -1:] for g in self.nabla]
+        # params[0] -= deltas[0] @ x, set by `Network._workspace`, which knows params.
+        self.first_update: Callable[[np.ndarray], None]
 
 
 def fold(
@@ -218,17 +222,27 @@ class Network:
         np.copyto(ws.x, x)
         return self.update_mini_batch_with_ones(ws.x1, y, eta)
 
-    def update_mini_batch_with_ones(self, x1: np.ndarray, y: np.ndarray, eta: float) -> float:
+    def update_mini_batch_with_ones(
+        self, x1: np.ndarray, y: np.ndarray, eta: float, *, keep_gradients: bool = True
+    ) -> float:
         """`update_mini_batch` for an ``x1`` of shape (785, m) whose last row is all ones.
 
         The training loop gathers its mini-batches that way, straight from
-        training images stored with a ones column, which saves a copy.
+        training images stored with a ones column, which saves a copy. With
+        ``keep_gradients=False`` the first layer's update is made in one pass
+        (`nntui.engine.blas`), without keeping its gradient for
+        `last_weight_updates`: the same numbers, faster.
         """
         # Scaling delta^L by eta/m scales every gradient by it (they are all linear
         # in delta^L), so the update below is a plain subtraction.
-        nabla, cost = self._backprop(x1, y, scale=eta / x1.shape[1])
-        for p, g in zip(self.params, nabla, strict=True):
-            p -= g
+        nabla, cost = self._backprop(x1, y, scale=eta / x1.shape[1], first=keep_gradients)
+        if keep_gradients:
+            for p, g in zip(self.params, nabla, strict=True):
+                p -= g
+        else:
+            self._workspace(x1.shape[1]).first_update(x1.T)
+            for p, g in zip(self.params[1:], nabla[1:], strict=True):
+                p -= g
         return cost
 
     def last_weight_updates(self, m: int) -> list[np.ndarray]:
@@ -252,11 +266,13 @@ class Network:
         return [nb.copy() for nb in ws.nabla_b], [nw.copy() for nw in ws.nabla_w]
 
     def _backprop(
-        self, x1: np.ndarray, y: np.ndarray, scale: float
+        self, x1: np.ndarray, y: np.ndarray, scale: float, first: bool = True
     ) -> tuple[list[np.ndarray], float]:
         """Matrix-based backprop into reused buffers; gradients come out times ``scale``.
 
         Returns the gradients of [w | b], layer by layer, and the summed cost.
+        With ``first=False`` the first layer's is left out (its delta is in the
+        workspace), for an update that makes the product itself.
         """
         ws = self._workspace(x1.shape[1])
         one = self._one
@@ -273,7 +289,8 @@ class Network:
         for l in range(self.num_layers - 2, -1, -1):
             below_act = ws.activations[l - 1] if l else x1
             # BP3 and BP4 at once: the ones row turns the bias gradient into a column.
-            np.matmul(delta, below_act.T, out=ws.nabla[l])
+            if l or first:
+                np.matmul(delta, below_act.T, out=ws.nabla[l])
             if l:
                 # BP2: delta^(l) = (w^(l+1))^T delta^(l+1) * sigma'(z^l)
                 below = ws.deltas[l - 1]
@@ -376,4 +393,5 @@ class Network:
         ws = self._workspaces.get(m)
         if ws is None:
             ws = self._workspaces[m] = _Workspace(self.sizes, m, self.dtype)
+            ws.first_update = subtract_product(self.params[0], ws.deltas[0], ws.nabla[0])
         return ws

@@ -19,7 +19,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -358,7 +358,7 @@ class Trainer:
         n = len(x_all)
         epochs = self._epochs
         last_epoch = self.first_epoch + epochs - 1
-        update = (
+        update: _Update = (
             net.update_mini_batch_with_ones
             if config.backprop == "matrix"
             else _without_ones(net.update_mini_batch_per_sample)
@@ -427,8 +427,9 @@ class Trainer:
                 x_all.take(idx, axis=0, out=xb, mode="clip")
                 y_all.take(idx, axis=0, out=yb, mode="clip")
                 # x is (785, m): the transposes are views, and matmul reads them as they are.
-                cost_sum += update(xb.T, yb.T, eta)
-                if sample_gradients and meter.due():
+                sample = sample_gradients and meter.due()
+                cost_sum += update(xb.T, yb.T, eta, keep_gradients=sample)
+                if sample:
                     meter.add(net.last_weight_updates(len(idx)), eta)
                 done += len(idx)
                 batches += 1
@@ -626,11 +627,24 @@ def with_ones(images: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return x1
 
 
-def _without_ones(
-    update: Callable[[np.ndarray, np.ndarray, float], float],
-) -> Callable[[np.ndarray, np.ndarray, float], float]:
-    """An update that takes (784, m) images, made to take them with their ones row."""
-    return lambda x1, y, eta: update(x1[:-1], y, eta)
+def _without_ones(update: Callable[[np.ndarray, np.ndarray, float], float]) -> _Update:
+    """An update that takes (784, m) images, made to take them with their ones row.
+
+    It keeps no gradients to read, so ``keep_gradients`` changes nothing.
+    """
+
+    def with_ones(x1: np.ndarray, y: np.ndarray, eta: float, *, keep_gradients: bool) -> float:
+        return update(x1[:-1], y, eta)
+
+    return with_ones
+
+
+class _Update(Protocol):
+    """One mini-batch's gradient step, as the training loop calls it."""
+
+    def __call__(
+        self, x1: np.ndarray, y: np.ndarray, eta: float, *, keep_gradients: bool
+    ) -> float: ...
 
 
 def _batch_buffers(m: int, x_all: np.ndarray, y_all: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
