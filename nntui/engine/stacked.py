@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from nntui.engine.blas import subtract_product
 from nntui.engine.errors import ConfigError
 from nntui.engine.events import (
     BatchProgress,
@@ -119,6 +120,11 @@ class _Stack:
         self.perms = np.stack([lane.perm for lane in lanes]) if lanes[0].perm.size else None
         self._buffers: dict[int, _Buffers] = {}
         self._one = self.dtype.type(1)
+        # Each network's running cost of the epoch, summed here and copied to its lane
+        # (`sync_costs`) only when an event or a change needs it.
+        self.cost_sums = np.array([lane.cost_sum for lane in lanes], np.float64)
+        self._costs = np.empty((k, 1, 1), self.dtype)
+        self._half_costs = np.empty(k, np.float64)
 
     def set_scale(self, m: int) -> None:
         """eta / m for each network, as `Network.update_mini_batch` scales its delta."""
@@ -129,9 +135,19 @@ class _Stack:
     def start_epoch(self) -> None:
         """Gather the lanes' new shuffles into ``perms``, one row each."""
         self.perms = np.stack([lane.perm for lane in self.lanes])
+        self.cost_sums[:] = [lane.cost_sum for lane in self.lanes]
+
+    def sync_costs(self) -> None:
+        """Copy each network's running cost to its lane."""
+        for lane, cost in zip(self.lanes, self.cost_sums.tolist(), strict=True):
+            lane.cost_sum = cost
 
     def leave(self, lane: _Lane) -> None:
-        """Take ``lane`` out: its network gets parameters of its own again."""
+        """Take ``lane`` out: its network gets parameters of its own again.
+
+        The lanes' running costs must be in sync (`sync_costs`): the stack without it
+        is built from them.
+        """
         net = lane.trainer.network
         net._adopt([p.copy() for p in net.params])
         self.lanes.remove(lane)
@@ -142,12 +158,17 @@ class _Stack:
         b = self._buffers.get(m)
         if b is None:
             b = self._buffers[m] = _Buffers(self.sizes, len(self.lanes), m, self.dtype)
+            b.first_updates = [
+                subtract_product(p, d, b.nabla0)
+                for p, d in zip(self.first_params, b.delta0_views, strict=True)
+            ]
         return b
 
-    def step(self, idx: np.ndarray, m: int) -> list[float]:
+    def step(self, idx: np.ndarray, m: int) -> None:
         """One mini-batch of SGD for every network; ``idx`` is (K, m) training indices.
 
-        Each lane's gradient meter, when due, reads that lane's updates here.
+        Each network's cost before the step is added to ``cost_sums``, and each
+        lane's gradient meter, when due, reads that lane's updates here.
         """
         b = self.buffers(m)
         self.x_all.take(idx, axis=0, out=b.xb, mode="clip")
@@ -160,7 +181,12 @@ class _Stack:
         out = b.outs[-1]
         delta = b.deltas[-1]
         np.subtract(out, b.y, out=delta)
-        costs = [0.5 * float(np.vdot(d, d)) for d in b.delta_views]
+        # C_x summed over the mini-batch, 0.5 (a - y).(a - y) per network: matmul over the
+        # stack makes the same dot call as a lone run's vdot, and 0.5 c is exact, so the sums
+        # are the lone run's bit for bit.
+        np.matmul(b.delta_rows, b.delta_cols, out=self._costs)
+        np.multiply(self._costs.reshape(-1), 0.5, out=self._half_costs)
+        self.cost_sums += self._half_costs
         times_sigmoid_prime(delta, out, one, b.primes[-1])
         delta *= self.scale
         for j in range(len(self.params) - 1, 0, -1):
@@ -171,19 +197,20 @@ class _Stack:
             delta = below
         for p, g in zip(self.params[1:], b.nabla[1:], strict=True):
             p -= g
-        # The first layer's [w | b] is by far the largest array (K of them overflow the
-        # core's cache): its gradient goes through one small buffer that stays in cache,
-        # and each network's update follows at once, rather than K gradients written
-        # out and read back.
+        # The first layer's [w | b] is by far the largest array: each network's update is
+        # one GEMM pass over it (`nntui.engine.blas`), as a lone run's is. A network
+        # whose gradient is to be measured takes the two passes, through one small
+        # buffer that stays in cache, again as alone.
         g = b.nabla0
-        for k, (lane, p, d, x) in enumerate(
-            zip(self.lanes, self.first_params, b.delta0_views, b.xb_views, strict=True)
+        for k, (lane, update, x) in enumerate(
+            zip(self.lanes, b.first_updates, b.xb_views, strict=True)
         ):
-            np.matmul(d, x, out=g)
             if lane.meter.due():
+                np.matmul(b.delta0_views[k], x, out=g)
                 lane.meter.add([g[:, :-1], *(n[k, :, :-1] for n in b.nabla[1:])], lane.eta)
-            np.subtract(p, g, out=p)
-        return costs
+                np.subtract(self.first_params[k], g, out=self.first_params[k])
+            else:
+                update(x)
 
 
 class _Buffers:
@@ -202,7 +229,9 @@ class _Buffers:
             a[:, -1] = 1
         self.outs = [a[:, :n] for a, n in zip(self.activations, sizes[1:], strict=True)]
         self.deltas = [np.empty((k, n, m), dtype) for n in sizes[1:]]
-        self.delta_views = list(self.deltas[-1])
+        # Each network's output error as one row and one column, for its cost.
+        self.delta_rows = self.deltas[-1].reshape(k, 1, -1)
+        self.delta_cols = self.delta_rows.transpose(0, 2, 1)
         self.primes = [np.empty((k, n, m), dtype) for n in sizes[1:]]
         self.activations_t = [a.transpose(0, 2, 1) for a in self.activations]
         # nabla[0] is unused: the first layer's gradient goes through nabla0, one at a time.
@@ -211,6 +240,9 @@ class _Buffers:
         self.nabla0 = np.empty((sizes[1], sizes[0] + 1), dtype)
         self.delta0_views = list(self.deltas[0])
         self.xb_views = list(self.xb)
+        # Each network's first-layer update, params[0][k] -= delta0[k] @ xb[k] (set by
+        # `_Stack.buffers`, which knows the parameters).
+        self.first_updates: list[Callable[[np.ndarray], None]] = []
 
 
 class StackedTrainer:
@@ -327,6 +359,7 @@ class StackedTrainer:
 
     def _controls(self, stack: _Stack, out: list[_Stack]) -> Iterator[tuple[int, TrainingEvent]]:
         """Apply each network's controls, as `Trainer.run` does between mini-batches."""
+        stack.sync_costs()
         for lane in stack.lanes[:]:
             t = lane.trainer
             if t._cancelled:
@@ -371,18 +404,20 @@ class StackedTrainer:
         assert stack.perms is not None
         idx = stack.perms[:, done : done + m]
         size = idx.shape[1]
-        costs = stack.step(idx, size)
+        stack.step(idx, size)
         n = stack.n
-        for i, lane in enumerate(lanes):
-            lane.cost_sum += costs[i]
+        for lane in lanes:
             lane.done += size
             lane.batches += 1
         if done + size < n:
-            for lane in lanes:
-                if lane.batches % lane.trainer.progress_every == 0:
+            due = [lane for lane in lanes if lane.batches % lane.trainer.progress_every == 0]
+            if due:
+                stack.sync_costs()
+                for lane in due:
                     yield lane.index, self._progress(stack, lane)
             return
         # The epoch is over for every network of the stack.
+        stack.sync_costs()
         seconds = {}
         for lane in lanes:
             yield lane.index, self._progress(stack, lane)

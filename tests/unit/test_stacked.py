@@ -191,3 +191,20 @@ def test_a_last_smaller_mini_batch_is_stacked_as_alone(tiny_data):
         assert [comparable(e) for e in runs[i]] == [comparable(e) for e in events]
         for a, b in zip(trainers[i].network.params, single.network.params, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_networks_of_different_lengths_leave_in_turn_and_the_rest_train_as_alone(tiny_data):
+    # One finishes after an epoch, one after two, one after three: each departure rebuilds
+    # the stack between epochs, and the others' costs, accuracies and weights must not notice.
+    configs = [dataclasses.replace(BASE, epochs=e) for e in (1, 3, 2)]
+    seeds = [4, 5, 6]
+    trainers = [
+        Trainer(tiny_data, c, seed=s, progress_every=7) for c, s in zip(configs, seeds, strict=True)
+    ]
+    runs = per_run(StackedTrainer(trainers).run())
+    for i, (config, seed) in enumerate(zip(configs, seeds, strict=True)):
+        single, events = alone(tiny_data, config, seed)
+        assert [comparable(e) for e in runs[i]] == [comparable(e) for e in events]
+        for a, b in zip(trainers[i].network.params, single.network.params, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert [len([e for e in runs[i] if isinstance(e, EpochDone)]) for i in range(3)] == [1, 3, 2]
