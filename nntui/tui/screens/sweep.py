@@ -329,6 +329,7 @@ class SweepScreen(Screen[None]):
         """
         from nntui.sweep.recorder import SweepRecorder
         from nntui.sweep.runner import Sweep
+        from nntui.sweep.stack_task import DEFAULT_STACK
 
         assert self.data is not None  # `_can_start` said so
         self._stop_following()
@@ -341,6 +342,8 @@ class SweepScreen(Screen[None]):
             workers=self.n_workers,
             recorder=recorder,
             resume=resume,
+            # Like runs trained together, as `nntui sweep` does (`nntui.engine.stacked`).
+            stack=DEFAULT_STACK,
         )
         self.sweep_id = sweep_id
         self._earlier = earlier or []
