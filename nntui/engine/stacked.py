@@ -72,18 +72,12 @@ class _Lane:
     done: int = 0
     batches: int = 0
     paused: bool = False
+    control_calls: int = -1  # the trainer's `control_calls` when its controls were last read
 
 
 def _changed(lane: _Lane) -> bool:
-    """Whether a network's controls ask for anything: most mini-batches, nothing."""
-    t = lane.trainer
-    return (
-        t._cancelled
-        or t._eta != lane.eta
-        or t._epochs != lane.epochs
-        or t._mini_batch_size != lane.m
-        or t._running.is_set() is lane.paused
-    )
+    """Whether a network's controls were used since they were last read: mostly not."""
+    return lane.trainer.control_calls != lane.control_calls
 
 
 class _Stack:
@@ -120,9 +114,15 @@ class _Stack:
         self.perms = np.stack([lane.perm for lane in lanes]) if lanes[0].perm.size else None
         self._buffers: dict[int, _Buffers] = {}
         self._one = self.dtype.type(1)
-        # Each network's running cost of the epoch, summed here and copied to its lane
-        # (`sync_costs`) only when an event or a change needs it.
+        # The lanes' place in the epoch (the same for all: they are in step) and each one's
+        # running cost, kept here and copied to the lanes (`sync`) only when an event or a
+        # change needs them.
+        self.done, self.batches = lanes[0].done, lanes[0].batches
         self.cost_sums = np.array([lane.cost_sum for lane in lanes], np.float64)
+        # Lanes by how often they report progress (mostly one group).
+        self.progress_groups: dict[int, list[_Lane]] = {}
+        for lane in lanes:
+            self.progress_groups.setdefault(lane.trainer.progress_every, []).append(lane)
         self._costs = np.empty((k, 1, 1), self.dtype)
         self._half_costs = np.empty(k, np.float64)
 
@@ -136,17 +136,17 @@ class _Stack:
         """Gather the lanes' new shuffles into ``perms``, one row each."""
         self.perms = np.stack([lane.perm for lane in self.lanes])
         self.cost_sums[:] = [lane.cost_sum for lane in self.lanes]
+        self.done, self.batches = self.lanes[0].done, self.lanes[0].batches
 
-    def sync_costs(self) -> None:
-        """Copy each network's running cost to its lane."""
+    def sync(self) -> None:
+        """Copy the stack's place in the epoch and each network's running cost to its lane."""
         for lane, cost in zip(self.lanes, self.cost_sums.tolist(), strict=True):
-            lane.cost_sum = cost
+            lane.cost_sum, lane.done, lane.batches = cost, self.done, self.batches
 
     def leave(self, lane: _Lane) -> None:
         """Take ``lane`` out: its network gets parameters of its own again.
 
-        The lanes' running costs must be in sync (`sync_costs`): the stack without it
-        is built from them.
+        The lanes must be in sync (`sync`): the stack without it is built from them.
         """
         net = lane.trainer.network
         net._adopt([p.copy() for p in net.params])
@@ -359,9 +359,11 @@ class StackedTrainer:
 
     def _controls(self, stack: _Stack, out: list[_Stack]) -> Iterator[tuple[int, TrainingEvent]]:
         """Apply each network's controls, as `Trainer.run` does between mini-batches."""
-        stack.sync_costs()
+        stack.sync()
         for lane in stack.lanes[:]:
             t = lane.trainer
+            # Read first: a control used while these lines run is seen at the next look.
+            lane.control_calls = t.control_calls
             if t._cancelled:
                 yield lane.index, self._finish(stack, lane, "stopped", "stopped by the user")
                 continue
@@ -398,26 +400,27 @@ class StackedTrainer:
     def _batch(self, stack: _Stack) -> Iterator[tuple[int, TrainingEvent]]:
         """One mini-batch for every network of ``stack``, then its events."""
         lanes = stack.lanes
-        first = lanes[0]
-        m = first.m
-        done = first.done
+        m = lanes[0].m
+        done = stack.done
         assert stack.perms is not None
         idx = stack.perms[:, done : done + m]
         size = idx.shape[1]
         stack.step(idx, size)
         n = stack.n
-        for lane in lanes:
-            lane.done += size
-            lane.batches += 1
+        stack.done += size
+        stack.batches += 1
         if done + size < n:
-            due = [lane for lane in lanes if lane.batches % lane.trainer.progress_every == 0]
-            if due:
-                stack.sync_costs()
-                for lane in due:
-                    yield lane.index, self._progress(stack, lane)
+            synced = False
+            for every, group in stack.progress_groups.items():
+                if stack.batches % every == 0:
+                    if not synced:
+                        stack.sync()
+                        synced = True
+                    for lane in group:
+                        yield lane.index, self._progress(stack, lane)
             return
         # The epoch is over for every network of the stack.
-        stack.sync_costs()
+        stack.sync()
         seconds = {}
         for lane in lanes:
             yield lane.index, self._progress(stack, lane)

@@ -172,6 +172,9 @@ class Trainer:
         # Set to cut short the wait between slowed-down mini-batches.
         self._nudge = threading.Event()
         self._next_batch_at = 0.0
+        # Counts the calls of the control methods: a stack (`nntui.engine.stacked`) looks at
+        # this one number between mini-batches instead of at every control.
+        self.control_calls = 0
         self.snapshot: NetworkSnapshot = self._publish(first_epoch - 1)
 
     # Controls: safe to call from any thread. -------------------------------------
@@ -186,6 +189,7 @@ class Trainer:
             self._step = None
             self._queued.clear()
             self._running.clear()
+        self.control_calls += 1  # after the change it announces, so it cannot be missed
         self._nudge.set()
 
     def resume(self) -> None:
@@ -194,6 +198,7 @@ class Trainer:
             self._step = None
             self._queued.clear()
             self._running.set()
+        self.control_calls += 1
         self._wake.set()
 
     def step(self, what: str = "batch") -> bool:
@@ -219,6 +224,7 @@ class Trainer:
                 return False
             self._step = what
             self._running.set()
+        self.control_calls += 1
         self._wake.set()
         return True
 
@@ -242,6 +248,7 @@ class Trainer:
                 f"speed must be above 0 mini-batches a second, got {batches_per_second}"
             )
         self._batches_per_second = batches_per_second
+        self.control_calls += 1
         self._nudge.set()
 
     @property
@@ -269,6 +276,7 @@ class Trainer:
             self._step = None
             self._queued.clear()
         self._running.set()
+        self.control_calls += 1
         self._wake.set()
         self._nudge.set()
 
@@ -319,6 +327,7 @@ class Trainer:
             self._mini_batch_size = mini_batch_size
         if epochs is not None:
             self._epochs = epochs
+        self.control_calls += 1
         self._wake.set()  # a paused run reports the change at once
 
     @property
