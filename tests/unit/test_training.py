@@ -249,3 +249,25 @@ def test_an_order_from_outside_replaces_the_trainers_shuffle(tiny_data):
             by_hand.update_mini_batch(x[idx].T, y[idx].T, 3.0)
     for a, b in zip(trainer.network.weights, by_hand.weights, strict=True):
         assert np.allclose(a, b, atol=1e-5)
+
+
+def test_every_control_call_is_counted_once_its_change_is_made(tiny_data):
+    # A stack of networks looks only at this count between mini-batches, so each control
+    # must bump it, and only after the change it announces is in place.
+    trainer = Trainer(tiny_data, TrainConfig(epochs=2, train_size=500), seed=1)
+    seen = [trainer.control_calls]
+
+    def counted(call: Callable[[], object], check: Callable[[], bool]) -> None:
+        call()
+        assert trainer.control_calls == seen[-1] + 1 and check()
+        seen.append(trainer.control_calls)
+
+    counted(trainer.pause, lambda: trainer.paused)
+    counted(lambda: trainer.step("batch"), lambda: trainer.stepping)
+    counted(trainer.resume, lambda: not trainer.paused)
+    counted(lambda: trainer.set_live(eta=0.5), lambda: trainer._eta == 0.5)
+    counted(lambda: trainer.set_speed(20.0), lambda: trainer.batches_per_second == 20.0)
+    counted(trainer.cancel, lambda: trainer.cancelled)
+    with pytest.raises(ConfigError):
+        trainer.set_live(eta=-1.0)
+    assert trainer.control_calls == seen[-1]  # a refused change is no change
