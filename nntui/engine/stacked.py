@@ -115,16 +115,15 @@ class _Stack:
         self._buffers: dict[int, _Buffers] = {}
         self._one = self.dtype.type(1)
         # The lanes' place in the epoch (the same for all: they are in step) and each one's
-        # running cost, kept here and copied to the lanes (`sync`) only when an event or a
-        # change needs them.
+        # running cost (doubled, see `step`), kept here and copied to the lanes (`sync`)
+        # only when an event or a change needs them.
         self.done, self.batches = lanes[0].done, lanes[0].batches
-        self.cost_sums = np.array([lane.cost_sum for lane in lanes], np.float64)
+        self.cost_sums = np.array([2 * lane.cost_sum for lane in lanes], np.float64)
         # Lanes by how often they report progress (mostly one group).
         self.progress_groups: dict[int, list[_Lane]] = {}
         for lane in lanes:
             self.progress_groups.setdefault(lane.trainer.progress_every, []).append(lane)
         self._costs = np.empty((k, 1, 1), self.dtype)
-        self._half_costs = np.empty(k, np.float64)
 
     def set_scale(self, m: int) -> None:
         """eta / m for each network, as `Network.update_mini_batch` scales its delta."""
@@ -135,13 +134,13 @@ class _Stack:
     def start_epoch(self) -> None:
         """Gather the lanes' new shuffles into ``perms``, one row each."""
         self.perms = np.stack([lane.perm for lane in self.lanes])
-        self.cost_sums[:] = [lane.cost_sum for lane in self.lanes]
+        self.cost_sums[:] = [2 * lane.cost_sum for lane in self.lanes]
         self.done, self.batches = self.lanes[0].done, self.lanes[0].batches
 
     def sync(self) -> None:
         """Copy the stack's place in the epoch and each network's running cost to its lane."""
         for lane, cost in zip(self.lanes, self.cost_sums.tolist(), strict=True):
-            lane.cost_sum, lane.done, lane.batches = cost, self.done, self.batches
+            lane.cost_sum, lane.done, lane.batches = 0.5 * cost, self.done, self.batches
 
     def leave(self, lane: _Lane) -> None:
         """Take ``lane`` out: its network gets parameters of its own again.
@@ -181,12 +180,11 @@ class _Stack:
         out = b.outs[-1]
         delta = b.deltas[-1]
         np.subtract(out, b.y, out=delta)
-        # C_x summed over the mini-batch, 0.5 (a - y).(a - y) per network: matmul over the
-        # stack makes the same dot call as a lone run's vdot, and 0.5 c is exact, so the sums
-        # are the lone run's bit for bit.
+        # C_x summed over the mini-batch is 0.5 (a - y).(a - y) per network: matmul over the
+        # stack makes the same dot call as a lone run's vdot. ``cost_sums`` adds up the dots
+        # and `sync` halves them: halving is exact, so the sums are the lone run's bit for bit.
         np.matmul(b.delta_rows, b.delta_cols, out=self._costs)
-        np.multiply(self._costs.reshape(-1), 0.5, out=self._half_costs)
-        self.cost_sums += self._half_costs
+        np.add(self.cost_sums, self._costs.reshape(-1), out=self.cost_sums)
         times_sigmoid_prime(delta, out, one, b.primes[-1])
         delta *= self.scale
         for j in range(len(self.params) - 1, 0, -1):
@@ -318,11 +316,10 @@ class StackedTrainer:
                     out: list[_Stack] = []
                     yield from self._controls(stack, out)
                     stacks.extend(out)
-                active = [lane for lane in stack.lanes if not lane.paused]
                 if not stack.lanes:
                     stacks.remove(stack)
                     continue
-                if not active:
+                if stack.lanes[0].paused:  # only a stack of one: a paused network leaves its stack
                     continue
                 progressed = True
                 yield from self._batch(stack)
