@@ -17,10 +17,10 @@ on the same numbers, in the same order (``tests/unit/test_stacked.py`` checks
 it bit for bit).
 
 A network leaves its stack, and the others go on undisturbed, when it finishes,
-diverges or is cancelled. One whose mini-batch size changes, or which is
-paused, goes on in a stack of its own (its mini-batches are then out of step
-with the others). `Trainer.step` and `Trainer.set_speed` are the dashboard's
-and are not honoured here: a stepped network simply resumes.
+diverges or is cancelled. One whose mini-batch size changes, which is paused
+(and then stepped) or slowed down (`Trainer.set_speed`), goes on in a stack of
+its own: its mini-batches are then out of step with the others'. Its controls
+work there as in `Trainer.run`, with the same events.
 """
 
 from __future__ import annotations
@@ -371,8 +371,8 @@ class StackedTrainer:
             elif lane.paused and t._running.is_set():
                 lane.paused = False
                 lane.clock.resume()
-                t._step = None  # stepping is not honoured in a stack: it is a resume
-                yield lane.index, Resumed(lane.epoch, lane.done)
+                if t._step is None:  # a step is not a resume: the run stays paused around it
+                    yield lane.index, Resumed(lane.epoch, lane.done)
             if t._eta != lane.eta:
                 yield lane.index, SettingChanged(lane.epoch, lane.done, "eta", lane.eta, t._eta)
                 lane.eta = t._eta
@@ -389,7 +389,8 @@ class StackedTrainer:
                     SettingChanged(lane.epoch, lane.done, "mini_batch_size", lane.m, new_m),
                 )
                 lane.m = new_m
-            if (lane.m != stack.lanes[0].m or lane.paused) and len(stack.lanes) > 1:
+            out_of_step = lane.paused or t._step is not None or t._batches_per_second is not None
+            if (lane.m != stack.lanes[0].m or out_of_step) and len(stack.lanes) > 1:
                 # Out of step with the others from now on: on in a stack of its own.
                 stack.leave(lane)
                 out.append(_Stack([lane]))
@@ -406,7 +407,11 @@ class StackedTrainer:
         n = stack.n
         stack.done += size
         stack.batches += 1
-        if done + size < n:
+        if len(lanes) == 1 and self._one_by_one(lanes[0]):
+            yield from self._alone_batch(stack, lanes[0], done + size < n)
+            if done + size < n:
+                return
+        elif done + size < n:
             synced = False
             for every, group in stack.progress_groups.items():
                 if stack.batches % every == 0:
@@ -449,10 +454,36 @@ class StackedTrainer:
             )
             t.history.append(event)
             lane.epochs_done = lane.epoch
+            if t._step == "epoch":
+                t._step_taken()  # paused before the next epoch's first mini-batch
+                lane.control_calls = -1
             t._publish(lane.epoch)
             yield lane.index, event
             lane.epoch += 1
         yield from self._start_epochs(stack, stack.lanes[:])
+
+    @staticmethod
+    def _one_by_one(lane: _Lane) -> bool:
+        """Whether a network is stepped or slowed down: then it is seen after every mini-batch."""
+        t = lane.trainer
+        return t._step is not None or t._batches_per_second is not None
+
+    def _alone_batch(
+        self, stack: _Stack, lane: _Lane, more: bool
+    ) -> Iterator[tuple[int, TrainingEvent]]:
+        """After a mini-batch of a stepped or slowed-down network, what `Trainer.run` does."""
+        t = lane.trainer
+        stack.sync()
+        one_by_one = t._step == "batch" or t._batches_per_second is not None
+        if one_by_one:
+            t._publish(lane.epoch - 1)
+        if t._step == "batch":
+            t._step_taken()  # the next step queued, or the next look at the controls pauses
+            lane.control_calls = -1  # a step taken is no control call: look at them anyway
+        if more and (one_by_one or lane.batches % t.progress_every == 0):
+            yield lane.index, self._progress(stack, lane)
+        if t._batches_per_second is not None and t._running.is_set():
+            t._throttle()
 
     @staticmethod
     def _progress(stack: _Stack, lane: _Lane) -> BatchProgress:

@@ -208,3 +208,48 @@ def test_networks_of_different_lengths_leave_in_turn_and_the_rest_train_as_alone
         for a, b in zip(trainers[i].network.params, single.network.params, strict=True):
             np.testing.assert_array_equal(a, b)
     assert [len([e for e in runs[i] if isinstance(e, EpochDone)]) for i in range(3)] == [1, 3, 2]
+
+
+def _drive(trainer_events, controlled: Trainer):
+    """The events of ``controlled``, resuming it once its stepped epoch is done."""
+    seen = []
+    for event in trainer_events:
+        seen.append(event)
+        if isinstance(event, EpochDone) and event.epoch == 1:
+            controlled.resume()
+    return seen
+
+
+@pytest.mark.parametrize("speed", [None, 5000.0])
+def test_a_stepped_or_slowed_network_leaves_and_keeps_its_controls(tiny_data, speed):
+    # Paused, then three single mini-batches and the rest of the epoch by steps, then on:
+    # stacked with another network, exactly the events (and numbers) of the same run alone.
+    def controlled(trainer: Trainer) -> Trainer:
+        trainer.pause()
+        for what in ("batch", "batch", "batch", "epoch"):
+            assert trainer.step(what)
+        if speed is not None:
+            trainer.set_speed(speed)
+        return trainer
+
+    lone = controlled(Trainer(tiny_data, BASE, seed=2, progress_every=7))
+    expected = _drive(lone.run(), lone)
+    stepped = controlled(Trainer(tiny_data, BASE, seed=2, progress_every=7))
+    other = Trainer(tiny_data, BASE, seed=3, progress_every=7)
+    events = per_run(
+        (i, e) for i, e in _drive_stack(StackedTrainer([stepped, other]).run(), stepped)
+    )
+    assert [comparable(e) for e in events[0]] == [comparable(e) for e in expected]
+    progress = [e.images_done for e in events[0] if isinstance(e, BatchProgress)]
+    assert progress[:3] == [10, 20, 30]  # one event per stepped mini-batch
+    np.testing.assert_array_equal(stepped.network.params[0], lone.network.params[0])
+    # The other network never noticed.
+    _, other_alone = alone(tiny_data, BASE, 3)
+    assert [comparable(e) for e in events[1]] == [comparable(e) for e in other_alone]
+
+
+def _drive_stack(items, controlled: Trainer):
+    for i, event in items:
+        yield i, event
+        if i == 0 and isinstance(event, EpochDone) and event.epoch == 1:
+            controlled.resume()
