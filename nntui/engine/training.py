@@ -194,6 +194,10 @@ class Trainer:
 
     def resume(self) -> None:
         """Go on after `pause` (at the speed set by `set_speed`)."""
+        self._run_freely()
+
+    def _run_freely(self) -> None:
+        """No step under way or queued, and running: what `resume` and `cancel` share."""
         with self._step_lock:
             self._step = None
             self._queued.clear()
@@ -272,12 +276,7 @@ class Trainer:
     def cancel(self) -> None:
         """End the run after the current mini-batch (the epoch is not evaluated)."""
         self._cancelled = True
-        with self._step_lock:
-            self._step = None
-            self._queued.clear()
-        self._running.set()
-        self.control_calls += 1
-        self._wake.set()
+        self._run_freely()  # a paused run wakes up to end
         self._nudge.set()
 
     @property
