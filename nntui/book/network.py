@@ -36,6 +36,7 @@ import numpy as np
 from nntui.book import pairs
 from nntui.engine import network as engine
 from nntui.engine.config import available_memory
+from nntui.engine.exact import ExactNetwork
 from nntui.engine.network import sigmoid, sigmoid_prime
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
@@ -122,6 +123,7 @@ class Network:
         test_data: Sequence[tuple[np.ndarray, int]] | None = None,
         *,
         watch: bool = False,
+        exact: bool = False,
     ) -> None:
         """Train by mini-batch stochastic gradient descent, printing a line per epoch.
 
@@ -130,10 +132,26 @@ class Network:
         each epoch prints ``Epoch j: correct / total``, else ``Epoch j complete``,
         with j counted from 0 as in the book. ``watch=True`` (not in the book)
         trains in nntui's dashboard instead and prints the lines when it closes.
+
+        ``exact=True`` (not in the book) trains with the book's own per-sample
+        arithmetic, batched without changing a rounding (`nntui.engine.exact`):
+        after ``random.seed(s); np.random.seed(s)`` it prints the very lines the
+        book's code prints, a few times faster than the book but slower than the
+        default matrix backprop. float64 networks only, and not with ``watch``.
         """
         epochs = _check_whole(epochs, "epochs", least=0)
         mini_batch_size = _check_whole(mini_batch_size, "mini_batch_size", least=1)
         eta = _check_eta(eta)
+        if exact and watch:
+            raise ValueError(
+                "exact=True cannot go with watch=True: the dashboard trains with nntui's "
+                "matrix backprop, not the book's per-sample arithmetic; choose one"
+            )
+        if exact and self.dtype != np.float64:
+            raise ValueError(
+                f"exact=True repeats the book's float64 arithmetic and this network is "
+                f"{self.dtype}; make it with network.Network(sizes) (float64, the default)"
+            )
         n_in, n_out = self.sizes[0], self.sizes[-1]
         pairs.check_list(training_data, "training_data")
         if not isinstance(training_data, MutableSequence):
@@ -153,12 +171,18 @@ class Network:
 
             watch_run(run, epochs, _say)
             return
-        for j in range(epochs):
-            run.train_epoch()
-            _say(run.epoch_line(j))
-            if not _finite(self._net):
-                _warn_not_finite(j)
-                break  # NaN stays NaN: further epochs would only print the same line
+        if exact:
+            run.exact = ExactNetwork(self.weights, self.biases)
+        try:
+            for j in range(epochs):
+                run.train_epoch()
+                run.keep_exact()
+                _say(run.epoch_line(j))
+                if not _finite(self._net):
+                    _warn_not_finite(j)
+                    break  # NaN stays NaN: further epochs would only print the same line
+        finally:
+            run.keep_exact()  # Ctrl-C or an error mid-epoch: net keeps every step taken
 
     def update_mini_batch(
         self, mini_batch: Sequence[tuple[np.ndarray, np.ndarray]], eta: float
@@ -234,6 +258,9 @@ class BookRun:
         self.eta = eta
         self.tests = tests
         self.order = list(range(len(x1)))
+        # Set by SGD(exact=True): the book's own arithmetic trains this copy of the
+        # parameters, and `keep_exact` writes them back into the network.
+        self.exact: ExactNetwork | None = None
 
     @property
     def x(self) -> np.ndarray:
@@ -250,16 +277,34 @@ class BookRun:
         """Shuffle, then one gradient step per consecutive mini-batch of the shuffled list."""
         rows = self.shuffle()
         net, m, eta = self.network.engine, self.mini_batch_size, self.eta
-        update = net.update_mini_batch_with_ones
         # Like the book, a huge eta runs on into inf and NaN without a word.
         with np.errstate(over="ignore", invalid="ignore"):
+            if self.exact is not None:
+                step = self.exact.update_mini_batch
+                for x1b, yb in _mini_batches(rows, self.x1, self.y, m, np.dtype(np.float64)):
+                    step(x1b[:, :-1], yb, eta)  # the images without their ones column
+                return
+            update = net.update_mini_batch_with_ones
             for x1b, yb in _mini_batches(rows, self.x1, self.y, m, net.dtype):
                 update(x1b.T, yb.T, eta)  # (n_in + 1, m): transposed views, read as they are
+
+    def keep_exact(self) -> None:
+        """Copy the exact run's parameters into the network (nothing without ``exact``)."""
+        if self.exact is None:
+            return
+        net = self.network.engine
+        for mine, book in zip(net.weights, self.exact.weights, strict=True):
+            mine[...] = book
+        for mine, book in zip(net.biases, self.exact.biases, strict=True):
+            mine[...] = book
 
     def correct(self) -> int | None:
         """Test images classified right now, or None without test data."""
         if self.tests is None:
             return None
+        if self.exact is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return self.exact.evaluate(*self.tests)
         return _count_correct(self.network.engine, *self.tests)
 
     def epoch_line(self, j: int) -> str:
