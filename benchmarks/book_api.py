@@ -102,16 +102,16 @@ def breakdown(training: list, test: list, epochs: int, dtype: type) -> dict[str,
     net = network.Network(SIZES, dtype=dtype)
     parts = dict.fromkeys(("convert", "shuffle", "gather", "kernel", "evaluate"), 0.0)
     t = clock()
-    x1, y = training_arrays(training, 784, 10, net.dtype)
+    x, y = training_arrays(training, 784, 10, net.dtype)
     tests = labelled_arrays(test, 784, 10, "test_data")
     parts["convert"] = clock() - t
-    run = BookRun(net, list(training), x1, y, M, ETA, tests)
+    run = BookRun(net, list(training), x, y, M, ETA, tests)
     update = net.engine.update_mini_batch_with_ones
     for _ in range(epochs):
         t = clock()
         rows = run.shuffle()
         parts["shuffle"] += clock() - t
-        batches = _mini_batches(rows, x1, y, M, net.dtype)
+        batches = _mini_batches(rows, x, y, M, net.dtype)
         while True:
             t = clock()
             batch = next(batches, None)

@@ -159,13 +159,13 @@ class Network:
                 "training_data must be a list: SGD shuffles it in place each epoch, as the "
                 f"book does; got a {type(training_data).__name__} (pass list(...) of it)"
             )
-        x1, y = pairs.training_arrays(training_data, n_in, n_out, self.dtype)
+        x, y = pairs.training_arrays(training_data, n_in, n_out, self.dtype)
         tests = None
         if test_data is not None:
             pairs.check_list(test_data, "test_data")
             if len(test_data) > 0:  # the book's `if test_data:`
                 tests = pairs.labelled_arrays(test_data, n_in, n_out, "test_data")
-        run = BookRun(self, training_data, x1, y, mini_batch_size, eta, tests)
+        run = BookRun(self, training_data, x, y, mini_batch_size, eta, tests)
         if watch:
             from nntui.book.watch import watch as watch_run
 
@@ -189,9 +189,9 @@ class Network:
     ) -> None:
         """Apply one gradient-descent step (Eqs. 20, 21) for a list of ``(x, y)`` pairs."""
         eta = _check_eta(eta)
-        x1, y = pairs.training_arrays(mini_batch, self.sizes[0], self.sizes[-1], self.dtype)
+        x, y = pairs.training_arrays(mini_batch, self.sizes[0], self.sizes[-1], self.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
-            self._net.update_mini_batch_with_ones(x1.T.astype(self.dtype), y.T, eta)
+            self._net.update_mini_batch(x.T, y.T, eta)
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Return ``(nabla_b, nabla_w)``, the gradient of the cost C_x for one sample.
@@ -233,18 +233,18 @@ class Network:
 class BookRun:
     """One ``SGD`` call's data as arrays, trained epoch by epoch the book's way.
 
-    ``x1`` holds the images as rows with a ones column last (n, n_in + 1), ``y``
-    the desired outputs (n, n_out). ``order[k]`` is the row now at position k of the caller's
-    list. Shuffling ``order`` with ``random.shuffle`` draws exactly what
-    shuffling the list itself would (the draws depend only on its length), and
-    the list is then put in that same order, so the caller sees the book's shuffle.
+    ``x`` holds the images as rows (n, n_in), ``y`` the desired outputs (n, n_out).
+    ``order[k]`` is the row now at position k of the caller's list. Shuffling
+    ``order`` with ``random.shuffle`` draws exactly what shuffling the list itself
+    would (the draws depend only on its length), and the list is then put in that
+    same order, so the caller sees the book's shuffle.
     """
 
     def __init__(
         self,
         network: Network,
         training_data: list[Any],
-        x1: np.ndarray,
+        x: np.ndarray,
         y: np.ndarray,
         mini_batch_size: int,
         eta: float,
@@ -252,20 +252,15 @@ class BookRun:
     ) -> None:
         self.network = network
         self.training_data = training_data
-        self._pairs = list(training_data)  # the caller's pairs, in the order of x1's rows
-        self.x1, self.y = x1, y
+        self._pairs = list(training_data)  # the caller's pairs, in the order of x's rows
+        self.x, self.y = x, y
         self.mini_batch_size = mini_batch_size
         self.eta = eta
         self.tests = tests
-        self.order = list(range(len(x1)))
+        self.order = list(range(len(x)))
         # Set by SGD(exact=True): the book's own arithmetic trains this copy of the
         # parameters, and `keep_exact` writes them back into the network.
         self.exact: ExactNetwork | None = None
-
-    @property
-    def x(self) -> np.ndarray:
-        """The images without their ones column, (n, n_in): a view."""
-        return self.x1[:, :-1]
 
     def shuffle(self) -> np.ndarray:
         """The book's ``random.shuffle(training_data)``; return the rows in their new order."""
@@ -281,11 +276,11 @@ class BookRun:
         with np.errstate(over="ignore", invalid="ignore"):
             if self.exact is not None:
                 step = self.exact.update_mini_batch
-                for x1b, yb in _mini_batches(rows, self.x1, self.y, m, np.dtype(np.float64)):
+                for x1b, yb in _mini_batches(rows, self.x, self.y, m, np.dtype(np.float64)):
                     step(x1b[:, :-1], yb, eta)  # the images without their ones column
                 return
             update = net.update_mini_batch_with_ones
-            for x1b, yb in _mini_batches(rows, self.x1, self.y, m, net.dtype):
+            for x1b, yb in _mini_batches(rows, self.x, self.y, m, net.dtype):
                 update(x1b.T, yb.T, eta)  # (n_in + 1, m): transposed views, read as they are
 
     def keep_exact(self) -> None:
@@ -318,27 +313,29 @@ class BookRun:
 def _mini_batches(
     rows: np.ndarray, x: np.ndarray, y: np.ndarray, m: int, dtype: np.dtype
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Consecutive slices of ``rows``: (m, k) blocks of ``x`` and ``y`` as ``dtype`` arrays.
+    """Consecutive slices of ``rows``: blocks (m, n_in + 1) of ``x`` with ones, and of ``y``.
 
-    Gathered many mini-batches at a time into buffers reused all epoch: two NumPy
-    calls per block instead of three per mini-batch, which at 5,000 mini-batches an
-    epoch is a few percent of the book's call. Each mini-batch is a view of the block.
+    The images come with a ones column last, so the engine folds each first-layer
+    bias into its weights; both are ``dtype``. Gathered many mini-batches at a time
+    into buffers reused all epoch: a few NumPy calls per block instead of three per
+    mini-batch, which at 5,000 mini-batches an epoch is a few percent of the book's
+    call. Each mini-batch is a view of the block.
     """
     m = min(m, len(rows))  # a larger mini-batch is all of them, as the book's slices give
     block = m * max(1, GATHER_ROWS // m)
-    xb = np.empty((block, x.shape[1]), dtype)
+    n_in = x.shape[1]
+    xb = np.empty((block, n_in + 1), dtype)
+    xb[:, n_in] = 1  # written once: each block's cast below fills only the images
     yb = np.empty((block, y.shape[1]), dtype)
-    # Images of another type (float32 from the loader) are gathered as they are, then cast:
-    # float32 to float64 is exact, and cheaper block by block than a float64 copy of the
-    # whole training set.
-    staged = np.empty((block, x.shape[1]), x.dtype) if x.dtype != dtype else xb
+    # Gathered as they are (float32 from the loader), then cast beside the ones: float32
+    # to float64 is exact, and cheaper block by block than a float64 copy of the whole set.
+    staged = np.empty((block, n_in), x.dtype)
     for start in range(0, len(rows), block):
         idx = rows[start : start + block]
         n = len(idx)
         # mode="clip" skips the bounds check's temporary: the rows are a permutation.
         x.take(idx, axis=0, out=staged[:n], mode="clip")
-        if staged is not xb:
-            np.copyto(xb[:n], staged[:n])
+        np.copyto(xb[:n, :n_in], staged[:n])
         y.take(idx, axis=0, out=yb[:n], mode="clip")
         for k in range(0, n, m):
             end = min(k + m, n)  # the epoch's last mini-batch may be short

@@ -30,11 +30,10 @@ def check_list(data: Any, name: str) -> None:
 def training_arrays(
     data: Sequence[Any], n_in: int, n_out: int, dtype: np.dtype
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return images (n, n_in + 1), a column of ones last, and desired outputs (n, n_out).
+    """Return images (n, n_in), one per row, and desired outputs (n, n_out).
 
     Each x is an (n_in, 1) column (or a flat (n_in,) vector) and each y an
-    (n_out, 1) column, like ``mnist_loader.vectorized_result(label)``. The ones
-    column lets the engine fold each first-layer bias into its weights. float32
+    (n_out, 1) column, like ``mnist_loader.vectorized_result(label)``. float32
     images (the loader's) stay float32, half the memory of float64, and are cast
     exactly mini-batch by mini-batch; others become ``dtype``. y is ``dtype``.
     """
@@ -42,7 +41,7 @@ def training_arrays(
     if len(data) == 0:
         raise ValueError("training_data is empty: give it at least one (x, y) pair")
     xs, ys = _split_pairs(data, "training_data")
-    x1 = _stack_with_ones(xs, n_in, "training_data", dtype)
+    x1 = _stack_images(xs, n_in, "training_data", dtype)
     if _is_label(ys[0]):
         raise TypeError(
             "training_data's y must be a desired output vector of shape "
@@ -113,7 +112,7 @@ def _stack(
     try:
         # Stacked as they are, then cast in one go: np.stack(dtype=...) casts item by
         # item, twenty times slower for 50,000 columns.
-        arr = np.stack(items)
+        arr = _concatenated(items, k) if _same_shape(items, k) else np.stack(items)
     except (ValueError, TypeError):
         arr = None
     if arr is None or arr.shape[1:] not in ((k, 1), (k,)) or arr.dtype.kind not in _NUMERIC:
@@ -122,26 +121,58 @@ def _stack(
     return arr.astype(dtype, copy=False) if dtype is not None else arr
 
 
-def _stack_with_ones(xs: list[Any], k: int, name: str, dtype: np.dtype) -> np.ndarray:
-    """The columns as rows of one (n, k + 1) array whose last column is ones."""
+def _stack_images(xs: list[Any], k: int, name: str, dtype: np.dtype) -> np.ndarray:
+    """The columns as rows of one (n, k) array."""
     stores = [dtype]
     if getattr(xs[0], "dtype", None) == np.float32 and dtype != np.float32:
         stores.insert(0, np.dtype(np.float32))  # tried first, kept if every x is float32
     column = np.shape(xs[0]) == (k, 1)  # an array's or a nested list's
+    same = _same_shape(xs, k)
     for store in stores:
-        x1 = np.empty((len(xs), k + 1), store)
-        x1[:, k] = 1
+        x = np.empty((len(xs), k), store)
         try:
             # Straight into place: one pass, no temporary the size of the training set.
             # "safe" refuses to round a float64 x into float32 storage.
             casting: Literal["same_kind", "safe"] = "same_kind" if store == dtype else "safe"
-            np.stack(xs, out=x1[:, :k, None] if column else x1[:, :k], casting=casting)
+            if same:
+                _concatenated(xs, k, out=x, casting=casting)
+            else:
+                np.stack(xs, out=x[:, :, None] if column else x, casting=casting)
         except TypeError:
             continue
         except ValueError:
             break
-        return x1
+        return x
     _raise_first_bad(xs, k, name, "x")
+
+
+def _same_shape(items: list[Any], k: int) -> bool:
+    """True when every item is an array of shape (k, 1), or every one (k,)."""
+    shapes = {getattr(item, "shape", None) for item in items}
+    return len(shapes) == 1 and shapes <= {(k, 1), (k,)} and isinstance(items[0], np.ndarray)
+
+
+def _concatenated(
+    items: list[np.ndarray],
+    k: int,
+    out: np.ndarray | None = None,
+    casting: Literal["same_kind", "safe"] = "same_kind",
+) -> np.ndarray:
+    """Arrays all of shape (k, 1) or all (k,) end to end, as rows (n, k).
+
+    `np.concatenate` copies them in one C loop; `np.stack` first makes a new view
+    of each (50,000 of them for MNIST), which costs more than the copy. The shapes
+    must have been checked equal: concatenation alone would take a (k - 1, 1) and a
+    (k + 1, 1) column for two columns.
+    """
+    flat = items[0].ndim == 1
+    if out is None:
+        joined = np.concatenate(items, axis=0)
+    else:
+        joined = np.concatenate(
+            items, axis=0, out=out.reshape(-1) if flat else out.reshape(-1, 1), casting=casting
+        )
+    return joined.reshape(len(items), k)
 
 
 def _check_finite(arr: np.ndarray, name: str, what: str) -> None:

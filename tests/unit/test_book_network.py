@@ -264,6 +264,15 @@ def test_sizes_that_do_not_match_the_data_are_refused(tiny_data_file):
     assert "(784, 1)" in one_sentence(exc) and "(100, 1)" in str(exc.value)
 
 
+def _uneven(two: list, part: int) -> list:
+    """Two pairs whose x (part 0) or y (part 1) are one too short and one too long."""
+    (a, b) = two
+    short, long = list(a), list(b)
+    short[part] = a[part][:-1]
+    long[part] = np.concatenate([b[part], b[part][:1]])
+    return [tuple(short), tuple(long)]
+
+
 @pytest.mark.parametrize(
     ("make", "error", "words"),
     [
@@ -272,6 +281,13 @@ def test_sizes_that_do_not_match_the_data_are_refused(tiny_data_file):
         (lambda p: [*p[:3], (p[3][0][:4], p[3][1]), *p[4:]], ValueError, "pair 3 has shape (4, 1)"),
         (lambda p: [(x, int(np.argmax(y))) for x, y in p], TypeError, "vectorized_result"),
         (lambda p: [(x, y[:2]) for x, y in p], ValueError, "the y of pair 0 has shape (2, 1)"),
+        # Lengths that make up for each other still name the first wrong pair.
+        (lambda p: [*_uneven(p[:2], 0), *p[2:]], ValueError, "the x of pair 0 has shape (5, 1)"),
+        (
+            lambda p: [*p[:4], *_uneven(p[4:6], 1), *p[6:]],
+            ValueError,
+            "y of pair 4 has shape (2, 1)",
+        ),
         (lambda p: [(x,) for x, y in p], TypeError, "(x, y) pairs; item 0"),
         (lambda p: [("abc", y) for x, y in p], TypeError, "must be an array of numbers"),
         (lambda p: np.zeros((5, 6)), TypeError, "must be a list of (x, y) pairs"),
