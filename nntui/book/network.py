@@ -159,13 +159,13 @@ class Network:
                 "training_data must be a list: SGD shuffles it in place each epoch, as the "
                 f"book does; got a {type(training_data).__name__} (pass list(...) of it)"
             )
-        x, y = pairs.training_arrays(training_data, n_in, n_out, self.dtype)
+        x, rows, y = pairs.training_images(training_data, n_in, n_out, self.dtype)
         tests = None
         if test_data is not None:
             pairs.check_list(test_data, "test_data")
             if len(test_data) > 0:  # the book's `if test_data:`
                 tests = pairs.labelled_arrays(test_data, n_in, n_out, "test_data")
-        run = BookRun(self, training_data, x, y, mini_batch_size, eta, tests)
+        run = BookRun(self, training_data, x, y, mini_batch_size, eta, tests, rows)
         if watch:
             from nntui.book.watch import watch as watch_run
 
@@ -233,8 +233,10 @@ class Network:
 class BookRun:
     """One ``SGD`` call's data as arrays, trained epoch by epoch the book's way.
 
-    ``x`` holds the images as rows (n, n_in), ``y`` the desired outputs (n, n_out).
-    ``order[k]`` is the row now at position k of the caller's list. Shuffling
+    ``x`` holds the images as rows (n, n_in), ``y`` the desired outputs (n, n_out);
+    with ``rows``, pair i's image is row ``rows[i]`` of ``x`` instead (the loader's
+    own array, see `pairs.training_images`). ``order[k]`` is the pair now at position
+    k of the caller's list. Shuffling
     ``order`` with ``random.shuffle`` draws exactly what shuffling the list itself
     would (the draws depend only on its length), and the list is then put in that
     same order, so the caller sees the book's shuffle.
@@ -249,18 +251,29 @@ class BookRun:
         mini_batch_size: int,
         eta: float,
         tests: tuple[np.ndarray, np.ndarray] | None,
+        rows: np.ndarray | None = None,
     ) -> None:
         self.network = network
         self.training_data = training_data
-        self._pairs = list(training_data)  # the caller's pairs, in the order of x's rows
-        self.x, self.y = x, y
+        self._pairs = list(training_data)  # the caller's pairs, in the order of y's rows
+        self.source, self.rows, self.y = x, rows, y
+        self._x: np.ndarray | None = None
         self.mini_batch_size = mini_batch_size
         self.eta = eta
         self.tests = tests
-        self.order = list(range(len(x)))
+        self.order = list(range(len(y)))
         # Set by SGD(exact=True): the book's own arithmetic trains this copy of the
         # parameters, and `keep_exact` writes them back into the network.
         self.exact: ExactNetwork | None = None
+
+    @property
+    def x(self) -> np.ndarray:
+        """The images (n, n_in) in the order of ``y``: copied out of the source if need be."""
+        if self.rows is None:
+            return self.source
+        if self._x is None:
+            self._x = self.source[self.rows]
+        return self._x
 
     def shuffle(self) -> np.ndarray:
         """The book's ``random.shuffle(training_data)``; return the rows in their new order."""
@@ -276,11 +289,12 @@ class BookRun:
         with np.errstate(over="ignore", invalid="ignore"):
             if self.exact is not None:
                 step = self.exact.update_mini_batch
-                for x1b, yb in _mini_batches(rows, self.x, self.y, m, np.dtype(np.float64)):
+                f64 = np.dtype(np.float64)
+                for x1b, yb in _mini_batches(rows, self.source, self.y, m, f64, self.rows):
                     step(x1b[:, :-1], yb, eta)  # the images without their ones column
                 return
             update = net.update_mini_batch_with_ones
-            for x1b, yb in _mini_batches(rows, self.x, self.y, m, net.dtype):
+            for x1b, yb in _mini_batches(rows, self.source, self.y, m, net.dtype, self.rows):
                 update(x1b.T, yb.T, eta)  # (n_in + 1, m): transposed views, read as they are
 
     def keep_exact(self) -> None:
@@ -311,9 +325,16 @@ class BookRun:
 
 
 def _mini_batches(
-    rows: np.ndarray, x: np.ndarray, y: np.ndarray, m: int, dtype: np.dtype
+    rows: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    m: int,
+    dtype: np.dtype,
+    x_rows: np.ndarray | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Consecutive slices of ``rows``: blocks (m, n_in + 1) of ``x`` with ones, and of ``y``.
+
+    With ``x_rows``, pair i's image is row ``x_rows[i]`` of ``x``.
 
     The images come with a ones column last, so the engine folds each first-layer
     bias into its weights; both are ``dtype``. Gathered many mini-batches at a time
@@ -334,7 +355,7 @@ def _mini_batches(
         idx = rows[start : start + block]
         n = len(idx)
         # mode="clip" skips the bounds check's temporary: the rows are a permutation.
-        x.take(idx, axis=0, out=staged[:n], mode="clip")
+        x.take(idx if x_rows is None else x_rows[idx], axis=0, out=staged[:n], mode="clip")
         np.copyto(xb[:n, :n_in], staged[:n])
         y.take(idx, axis=0, out=yb[:n], mode="clip")
         for k in range(0, n, m):

@@ -37,11 +37,30 @@ def training_arrays(
     images (the loader's) stay float32, half the memory of float64, and are cast
     exactly mini-batch by mini-batch; others become ``dtype``. y is ``dtype``.
     """
+    source, rows, y = training_images(data, n_in, n_out, dtype)
+    return (source if rows is None else source[rows]), y
+
+
+def training_images(
+    data: Sequence[Any], n_in: int, n_out: int, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """`training_arrays` without copying images that already are rows of one array.
+
+    Returns ``(source, rows, y)``: pair i's image is ``source[rows[i]]``, or
+    ``source[i]`` when ``rows`` is None. ``mnist_loader``'s columns are views of
+    the rows of one array, and `SGD` reads them there: no copy of the training
+    set, which on a machine that hands memory out slowly costs more than the
+    whole lookup (a fresh 157 MB array: 0.3 s here). Other lists are copied.
+    """
     check_list(data, "training_data")
     if len(data) == 0:
         raise ValueError("training_data is empty: give it at least one (x, y) pair")
     xs, ys = _split_pairs(data, "training_data")
-    x1 = _stack_images(xs, n_in, "training_data", dtype)
+    found = _rows_of_one_array(xs, n_in)
+    if found is None:
+        x1, rows = _stack_images(xs, n_in, "training_data", dtype), None
+    else:
+        x1, rows = found
     if _is_label(ys[0]):
         raise TypeError(
             "training_data's y must be a desired output vector of shape "
@@ -49,9 +68,9 @@ def training_arrays(
             f"{ys[0]!r} (plain labels belong in test_data)"
         )
     y = _stack(ys, (n_out,), "training_data", "y", None)
-    _check_finite(x1, "training_data", "x")
+    _check_finite(x1, "training_data", "x", rows)
     _check_finite(y, "training_data", "y")
-    return x1, y.astype(dtype, copy=False)
+    return x1, rows, y.astype(dtype, copy=False)
 
 
 def labelled_arrays(
@@ -66,7 +85,11 @@ def labelled_arrays(
     xs, ys = _split_pairs(data, name)
     if len(xs) == 0:
         return np.empty((0, n_in)), np.empty(0, np.int64)
-    x = _stack(xs, (n_in,), name, "x", None)
+    found = _rows_of_one_array(xs, n_in)
+    if found is None:
+        x = _stack(xs, (n_in,), name, "x", None)
+    else:
+        x = found[0] if found[1] is None else found[0][found[1]]
     _check_finite(x, name, "x")
     if all(_is_label(y) for y in ys):
         labels = np.array(ys, dtype=np.int64)
@@ -146,6 +169,41 @@ def _stack_images(xs: list[Any], k: int, name: str, dtype: np.dtype) -> np.ndarr
     _raise_first_bad(xs, k, name, "x")
 
 
+def _rows_of_one_array(xs: list[Any], k: int) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """``(source, rows)`` when every x is a whole row of one float (N, k) array, else None.
+
+    ``rows[i]`` is the row x_i views, found from where its data starts; ``rows``
+    is None and ``source`` the rows' slice when they follow each other in order
+    (a list fresh from the loader). Any other list, or one mixing in a single
+    array of its own, is left to the copying path.
+    """
+    base = getattr(xs[0], "base", None)
+    if not (
+        type(base) is np.ndarray
+        and base.ndim == 2
+        and base.shape[1] == k
+        and base.flags.c_contiguous
+        and base.dtype in (np.float32, np.float64)
+        and all(type(x) is np.ndarray and x.base is base for x in xs)
+    ):
+        return None
+    # One row each: the row's length and type, its numbers next to each other.
+    if {(x.shape, x.strides[0], x.dtype) for x in xs} not in (
+        {((k, 1), base.itemsize, base.dtype)},
+        {((k,), base.itemsize, base.dtype)},
+    ):
+        return None
+    row_bytes = k * base.itemsize
+    starts = np.fromiter((x.ctypes.data for x in xs), np.intp, len(xs)) - base.ctypes.data
+    rows, within = np.divmod(starts, row_bytes)
+    if within.any() or rows.min() < 0 or rows.max() >= len(base):
+        return None
+    first = int(rows[0])
+    if np.array_equal(rows, np.arange(first, first + len(rows))):
+        return base[first : first + len(rows)], None
+    return base, rows
+
+
 def _same_shape(items: list[Any], k: int) -> bool:
     """True when every item is an array of shape (k, 1), or every one (k,)."""
     shapes = {getattr(item, "shape", None) for item in items}
@@ -175,13 +233,21 @@ def _concatenated(
     return joined.reshape(len(items), k)
 
 
-def _check_finite(arr: np.ndarray, name: str, what: str) -> None:
-    """A NaN or infinity would make every weight NaN within a mini-batch: refuse it at once."""
+def _check_finite(arr: np.ndarray, name: str, what: str, rows: np.ndarray | None = None) -> None:
+    """A NaN or infinity would make every weight NaN within a mini-batch: refuse it at once.
+
+    With ``rows``, only ``arr[rows]`` is the data (pair i is row ``rows[i]``).
+    """
+    if rows is not None:
+        lo, hi = int(rows.min()), int(rows.max())
+        if arr.dtype.kind != "f" or np.isfinite(arr[lo : hi + 1].sum()):
+            return  # the rows between the first and the last used: a superset, one pass
+        arr = arr[rows]
     if arr.dtype.kind != "f" or np.isfinite(arr.sum()):
         return  # one cheap pass; only a non-finite sum needs the row-by-row look
-    rows = ~np.isfinite(arr).all(axis=1)
-    if rows.any():
-        i = int(np.argmax(rows))
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
         hint = " (the book's pixels are from 0 to 1)" if what == "x" else ""
         raise ValueError(
             f"{name}: the {what} of pair {i} holds NaN or infinity; it must be finite numbers"
