@@ -153,9 +153,12 @@ def _sum_over_samples(stack: np.ndarray) -> np.ndarray:
     order, when a slice holds more than one number; along the only axis it would
     sum pairwise instead, so a stack of single numbers is accumulated in order.
     """
+    total: np.ndarray
     if stack[0].size > 1:
-        return np.add.reduce(stack, axis=0)
-    return np.add.accumulate(stack, axis=0)[-1]
+        total = np.add.reduce(stack, axis=0)
+    else:
+        total = np.add.accumulate(stack, axis=0)[-1]
+    return total
 
 
 def _first_layer_step(
