@@ -16,9 +16,12 @@ backpropagation. What this module adds is the book's way of calling it:
   the weights, each (n_out, n_in). Each epoch Python's ``random.shuffle``
   reorders the caller's list in place and the mini-batches are consecutive
   slices of it. After ``random.seed(s); np.random.seed(s)`` the run takes the
-  book's steps; float64 as in the book, so only last-bit rounding differs.
-* Fast: `Network.SGD` turns the lists into arrays once per call and trains
-  each mini-batch with one matrix-based backprop instead of a loop over samples.
+  book's steps; float64 as in the book, so only last-bit rounding differs, and
+  ``SGD(..., exact=True)`` removes even that (`nntui.engine.exact`): the book's
+  very numbers, every rounding in its order.
+* Fast: `Network.SGD` turns the lists into arrays once per call (the loader's
+  images are read in place) and trains each mini-batch with one matrix-based
+  backprop instead of a loop over samples.
 * ``SGD(..., watch=True)`` opens nntui's dashboard on the very same call.
 """
 
