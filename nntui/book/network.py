@@ -239,10 +239,9 @@ class BookRun:
     ``x`` holds the images as rows (n, n_in), ``y`` the desired outputs (n, n_out);
     with ``rows``, pair i's image is row ``rows[i]`` of ``x`` instead (the loader's
     own array, see `pairs.training_images`). ``order[k]`` is the pair now at position
-    k of the caller's list. Shuffling
-    ``order`` with ``random.shuffle`` draws exactly what shuffling the list itself
-    would (the draws depend only on its length), and the list is then put in that
-    same order, so the caller sees the book's shuffle.
+    k of the caller's list. Shuffling ``order`` with ``random.shuffle`` draws exactly
+    what shuffling the list itself would (the draws depend only on its length), and
+    the list is then put in that same order, so the caller sees the book's shuffle.
     """
 
     def __init__(
