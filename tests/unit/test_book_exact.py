@@ -110,6 +110,30 @@ def test_exact_steps_agree_with_the_books_after_each_mini_batch():
         assert_close(params(ours), params(book))
 
 
+@pytest.mark.parametrize("zeros", [0.8, 0.0])
+def test_large_mini_batches_sum_their_products_piece_by_piece_in_order(monkeypatch, zeros):
+    """Room for 3 outer products at a time: each mini-batch of 10 is summed in four pieces.
+
+    The pieces are the same additions in the same order as one stack, so the run is
+    compared with the one-piece run for equality: that is the property under test (a
+    sum regrouped per piece would differ in the last bit, too little to fail a tolerance
+    against the book here). And both against the book's algorithm, with the tolerance.
+    """
+    training = pictures(60, seed=22, zeros=zeros)
+    nets = []
+    for room in (engine_exact.PRODUCTS_BYTES, 8 * 8 * 20 * 3):
+        monkeypatch.setattr(engine_exact, "PRODUCTS_BYTES", room)
+        seeded(21)
+        net = network.Network(SIZES)
+        net.SGD(list(training), 12, 10, 30.0, exact=True)
+        nets.append(net)
+    one_piece, in_pieces = nets
+    for a, b in zip(params(one_piece), params(in_pieces), strict=True):
+        assert np.array_equal(a, b)
+    book, _ = book_run(21, SIZES, training, 12, 10, 30.0)
+    assert_close(params(in_pieces), params(book))
+
+
 def test_a_single_output_neuron_sums_its_gradients_in_the_books_order():
     """Stacks of single numbers (here 9 samples, 1 output) must not be summed pairwise."""
     seeded(6)
