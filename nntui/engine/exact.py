@@ -179,7 +179,7 @@ def _sum_of_products(
         np.multiply(delta, a, out=products)
         return _sum_over_samples(products)
     stack = scratch((per + 1) * r * c).reshape(per + 1, r, c)
-    total = np.multiply(delta[0], a[0])
+    total: np.ndarray = np.multiply(delta[0], a[0])
     for start in range(1, m, per):
         end = min(start + per, m)
         part = stack[: end - start + 1]
