@@ -17,7 +17,11 @@ last bit. How far its lines land from the book's shows how far any float64
 implementation that is not bit-for-bit the book's can be expected to land.
 
     python benchmarks/book_api.py --data /path/to/mnist.pkl.gz [--seeds 1,2] [--epochs 3]
-        [--dtype float32] [--threads 1] [--control]
+        [--dtype float32] [--threads 1] [--control] [--exact]
+
+``--exact`` also runs ``SGD(..., exact=True)`` (the book's per-sample roundings,
+`nntui.engine.exact`) for each seed: its lines, their gaps from the book's (0
+when it is bit for bit the book's run), its CPU time and its ratio to the book's.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import numpy as np
 import tests.book_reference as reference
 from nntui.book import mnist_loader, network
 from nntui.book.network import BookRun, _mini_batches
-from nntui.book.pairs import labelled_arrays, training_arrays
+from nntui.book.pairs import labelled_arrays, training_images
 from tests.book_reference import BookNetwork
 
 SIZES = [784, 30, 10]
@@ -56,7 +60,13 @@ class Timing:
 
 
 def timed_call(
-    make: type, seed: int, training: list, test: list, epochs: int, **kw: object
+    make: type,
+    seed: int,
+    training: list,
+    test: list,
+    epochs: int,
+    sgd: dict[str, object] | None = None,
+    **kw: object,
 ) -> tuple[list[str], Timing]:
     random.seed(seed)
     np.random.seed(seed)
@@ -65,7 +75,7 @@ def timed_call(
     out = io.StringIO()
     wall, cpu = time.perf_counter(), time.process_time()
     with redirect_stdout(out):
-        net.SGD(data, epochs, M, ETA, test_data=test)
+        net.SGD(data, epochs, M, ETA, test_data=test, **(sgd or {}))
     spent = Timing(time.perf_counter() - wall, time.process_time() - cpu)
     return out.getvalue().splitlines(), spent
 
@@ -92,16 +102,16 @@ def breakdown(training: list, test: list, epochs: int, dtype: type) -> dict[str,
     net = network.Network(SIZES, dtype=dtype)
     parts = dict.fromkeys(("convert", "shuffle", "gather", "kernel", "evaluate"), 0.0)
     t = clock()
-    x1, y = training_arrays(training, 784, 10, net.dtype)
+    x, rows, y = training_images(training, 784, 10, net.dtype)
     tests = labelled_arrays(test, 784, 10, "test_data")
     parts["convert"] = clock() - t
-    run = BookRun(net, list(training), x1, y, M, ETA, tests)
+    run = BookRun(net, list(training), x, y, M, ETA, tests, rows)
     update = net.engine.update_mini_batch_with_ones
     for _ in range(epochs):
         t = clock()
-        rows = run.shuffle()
+        order = run.shuffle()
         parts["shuffle"] += clock() - t
-        batches = _mini_batches(rows, x1, y, M, net.dtype)
+        batches = _mini_batches(order, x, y, M, net.dtype, rows)
         while True:
             t = clock()
             batch = next(batches, None)
@@ -127,6 +137,9 @@ def main() -> None:
     parser.add_argument(
         "--control", action="store_true", help="also the book vs itself, tanh sigma"
     )
+    parser.add_argument(
+        "--exact", action="store_true", help="also SGD(..., exact=True): the book's roundings"
+    )
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     dtype = np.float64 if args.dtype == "float64" else np.float32
@@ -139,8 +152,12 @@ def main() -> None:
     pages = sum(float(x.sum()) for x, _ in training)
     timed_call(network.Network, 0, training[:2000], test[:100], 1, dtype=dtype)
     timed_call(BookNetwork, 0, training[:200], test[:100], 1)
+    if args.exact:
+        timed_call(network.Network, 0, training[:2000], test[:100], 1, {"exact": True})
     print(f"data read once (checksum {pages:.0f}), both calls warmed up on a slice")
     ratios, wall_ratios, worst = [], [], 0
+    exact_ratios: list[float] = []
+    exact_worst = 0
     with _common.blas_threads(args.threads):
         for line in _common.environment_lines():
             print(line)
@@ -151,6 +168,7 @@ def main() -> None:
             book, t_book = timed_call(BookNetwork, seed, training, test, args.epochs)
             # Again after the book's run, so that both bracket it: the mean of the two is timed.
             _, t_again = timed_call(network.Network, seed, training, test, args.epochs, dtype=dtype)
+            t_before = t_ours
             t_ours = (t_ours + t_again) / 2
             ratios.append(t_book.cpu / t_ours.cpu)
             wall_ratios.append(t_book.wall / t_ours.wall)
@@ -166,8 +184,23 @@ def main() -> None:
             print(
                 f"  CPU time: nntui {t_ours.cpu:.2f} s, book {t_book.cpu:.2f} s: "
                 f"{t_book.cpu / t_ours.cpu:.1f}x; wall: nntui {t_ours.wall:.2f} s, "
-                f"book {t_book.wall:.2f} s: {t_book.wall / t_ours.wall:.1f}x"
+                f"book {t_book.wall:.2f} s: {t_book.wall / t_ours.wall:.1f}x "
+                f"(nntui's CPU before and after the book's: {t_before.cpu:.2f} s, "
+                f"{t_again.cpu:.2f} s)"
             )
+            if args.exact:
+                exact, t_exact = timed_call(
+                    network.Network, seed, training, test, args.epochs, {"exact": True}
+                )
+                exact_gaps = gaps(exact, book)
+                exact_worst = max(exact_worst, *exact_gaps)
+                exact_ratios.append(t_book.cpu / t_exact.cpu)
+                same = "the same lines" if exact == book else "DIFFERENT lines"
+                print(
+                    f"  exact=True: {exact}, gaps {exact_gaps} ({same} as the book's); "
+                    f"CPU {t_exact.cpu:.2f} s: {t_book.cpu / t_exact.cpu:.1f}x faster than "
+                    f"the book, wall {t_exact.wall:.2f} s"
+                )
         parts = breakdown(training, test, args.epochs, dtype)
     total = sum(parts.values())
     print(f"\nnntui's {args.epochs}-epoch call, piece by piece ({total:.2f} s of CPU):")
@@ -179,6 +212,12 @@ def main() -> None:
         f"wall: {min(wall_ratios):.1f}x to {max(wall_ratios):.1f}x. "
         f"Largest gap between the two runs' lines: {worst} images"
     )
+    if exact_ratios:
+        print(
+            f"exact=True over the book's algorithm, in CPU time: {min(exact_ratios):.1f}x to "
+            f"{max(exact_ratios):.1f}x (median {statistics.median(exact_ratios):.1f}x); "
+            f"largest gap from the book's lines: {exact_worst} images"
+        )
 
 
 if __name__ == "__main__":

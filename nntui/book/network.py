@@ -16,9 +16,12 @@ backpropagation. What this module adds is the book's way of calling it:
   the weights, each (n_out, n_in). Each epoch Python's ``random.shuffle``
   reorders the caller's list in place and the mini-batches are consecutive
   slices of it. After ``random.seed(s); np.random.seed(s)`` the run takes the
-  book's steps; float64 as in the book, so only last-bit rounding differs.
-* Fast: `Network.SGD` turns the lists into arrays once per call and trains
-  each mini-batch with one matrix-based backprop instead of a loop over samples.
+  book's steps; float64 as in the book, so only last-bit rounding differs, and
+  ``SGD(..., exact=True)`` removes even that (`nntui.engine.exact`): the book's
+  very numbers, every rounding in its order.
+* Fast: `Network.SGD` turns the lists into arrays once per call (the loader's
+  images are read in place) and trains each mini-batch with one matrix-based
+  backprop instead of a loop over samples.
 * ``SGD(..., watch=True)`` opens nntui's dashboard on the very same call.
 """
 
@@ -36,6 +39,7 @@ import numpy as np
 from nntui.book import pairs
 from nntui.engine import network as engine
 from nntui.engine.config import available_memory
+from nntui.engine.exact import ExactNetwork
 from nntui.engine.network import sigmoid, sigmoid_prime
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
@@ -122,6 +126,7 @@ class Network:
         test_data: Sequence[tuple[np.ndarray, int]] | None = None,
         *,
         watch: bool = False,
+        exact: bool = False,
     ) -> None:
         """Train by mini-batch stochastic gradient descent, printing a line per epoch.
 
@@ -130,10 +135,26 @@ class Network:
         each epoch prints ``Epoch j: correct / total``, else ``Epoch j complete``,
         with j counted from 0 as in the book. ``watch=True`` (not in the book)
         trains in nntui's dashboard instead and prints the lines when it closes.
+
+        ``exact=True`` (not in the book) trains with the book's own per-sample
+        arithmetic, batched without changing a rounding (`nntui.engine.exact`):
+        after ``random.seed(s); np.random.seed(s)`` it prints the very lines the
+        book's code prints, a few times faster than the book but slower than the
+        default matrix backprop. float64 networks only, and not with ``watch``.
         """
         epochs = _check_whole(epochs, "epochs", least=0)
         mini_batch_size = _check_whole(mini_batch_size, "mini_batch_size", least=1)
         eta = _check_eta(eta)
+        if exact and watch:
+            raise ValueError(
+                "exact=True cannot go with watch=True: the dashboard trains with nntui's "
+                "matrix backprop, not the book's per-sample arithmetic; choose one"
+            )
+        if exact and self.dtype != np.float64:
+            raise ValueError(
+                f"exact=True repeats the book's float64 arithmetic and this network is "
+                f"{self.dtype}; make it with network.Network(sizes) (float64, the default)"
+            )
         n_in, n_out = self.sizes[0], self.sizes[-1]
         pairs.check_list(training_data, "training_data")
         if not isinstance(training_data, MutableSequence):
@@ -141,33 +162,39 @@ class Network:
                 "training_data must be a list: SGD shuffles it in place each epoch, as the "
                 f"book does; got a {type(training_data).__name__} (pass list(...) of it)"
             )
-        x1, y = pairs.training_arrays(training_data, n_in, n_out, self.dtype)
+        x, rows, y = pairs.training_images(training_data, n_in, n_out, self.dtype)
         tests = None
         if test_data is not None:
             pairs.check_list(test_data, "test_data")
             if len(test_data) > 0:  # the book's `if test_data:`
                 tests = pairs.labelled_arrays(test_data, n_in, n_out, "test_data")
-        run = BookRun(self, training_data, x1, y, mini_batch_size, eta, tests)
+        run = BookRun(self, training_data, x, y, mini_batch_size, eta, tests, rows)
         if watch:
             from nntui.book.watch import watch as watch_run
 
             watch_run(run, epochs, _say)
             return
-        for j in range(epochs):
-            run.train_epoch()
-            _say(run.epoch_line(j))
-            if not _finite(self._net):
-                _warn_not_finite(j)
-                break  # NaN stays NaN: further epochs would only print the same line
+        if exact:
+            run.exact = ExactNetwork(self.weights, self.biases)
+        try:
+            for j in range(epochs):
+                run.train_epoch()
+                run.keep_exact()
+                _say(run.epoch_line(j))
+                if not _finite(self._net):
+                    _warn_not_finite(j)
+                    break  # NaN stays NaN: further epochs would only print the same line
+        finally:
+            run.keep_exact()  # Ctrl-C or an error mid-epoch: net keeps every step taken
 
     def update_mini_batch(
         self, mini_batch: Sequence[tuple[np.ndarray, np.ndarray]], eta: float
     ) -> None:
         """Apply one gradient-descent step (Eqs. 20, 21) for a list of ``(x, y)`` pairs."""
         eta = _check_eta(eta)
-        x1, y = pairs.training_arrays(mini_batch, self.sizes[0], self.sizes[-1], self.dtype)
+        x, y = pairs.training_arrays(mini_batch, self.sizes[0], self.sizes[-1], self.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
-            self._net.update_mini_batch_with_ones(x1.T.astype(self.dtype), y.T, eta)
+            self._net.update_mini_batch(x.T, y.T, eta)
 
     def backprop(self, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Return ``(nabla_b, nabla_w)``, the gradient of the cost C_x for one sample.
@@ -209,10 +236,11 @@ class Network:
 class BookRun:
     """One ``SGD`` call's data as arrays, trained epoch by epoch the book's way.
 
-    ``x1`` holds the images as rows with a ones column last (n, n_in + 1), ``y``
-    the desired outputs (n, n_out). ``order[k]`` is the row now at position k of the caller's
-    list. Shuffling ``order`` with ``random.shuffle`` draws exactly what
-    shuffling the list itself would (the draws depend only on its length), and
+    ``x`` holds the images as rows (n, n_in), ``y`` the desired outputs (n, n_out);
+    with ``rows``, pair i's image is row ``rows[i]`` of ``x`` instead (the loader's
+    own array, see `pairs.training_images`). ``order[k]`` is the pair now at position
+    k of the caller's list. Shuffling ``order`` with ``random.shuffle`` draws exactly
+    what shuffling the list itself would (the draws depend only on its length), and
     the list is then put in that same order, so the caller sees the book's shuffle.
     """
 
@@ -220,25 +248,34 @@ class BookRun:
         self,
         network: Network,
         training_data: list[Any],
-        x1: np.ndarray,
+        x: np.ndarray,
         y: np.ndarray,
         mini_batch_size: int,
         eta: float,
         tests: tuple[np.ndarray, np.ndarray] | None,
+        rows: np.ndarray | None = None,
     ) -> None:
         self.network = network
         self.training_data = training_data
-        self._pairs = list(training_data)  # the caller's pairs, in the order of x1's rows
-        self.x1, self.y = x1, y
+        self._pairs = list(training_data)  # the caller's pairs, in the order of y's rows
+        self.source, self.rows, self.y = x, rows, y
+        self._x: np.ndarray | None = None
         self.mini_batch_size = mini_batch_size
         self.eta = eta
         self.tests = tests
-        self.order = list(range(len(x1)))
+        self.order = list(range(len(y)))
+        # Set by SGD(exact=True): the book's own arithmetic trains this copy of the
+        # parameters, and `keep_exact` writes them back into the network.
+        self.exact: ExactNetwork | None = None
 
     @property
     def x(self) -> np.ndarray:
-        """The images without their ones column, (n, n_in): a view."""
-        return self.x1[:, :-1]
+        """The images (n, n_in) in the order of ``y``: copied out of the source if need be."""
+        if self.rows is None:
+            return self.source
+        if self._x is None:
+            self._x = self.source[self.rows]
+        return self._x
 
     def shuffle(self) -> np.ndarray:
         """The book's ``random.shuffle(training_data)``; return the rows in their new order."""
@@ -250,16 +287,35 @@ class BookRun:
         """Shuffle, then one gradient step per consecutive mini-batch of the shuffled list."""
         rows = self.shuffle()
         net, m, eta = self.network.engine, self.mini_batch_size, self.eta
-        update = net.update_mini_batch_with_ones
         # Like the book, a huge eta runs on into inf and NaN without a word.
         with np.errstate(over="ignore", invalid="ignore"):
-            for x1b, yb in _mini_batches(rows, self.x1, self.y, m, net.dtype):
+            if self.exact is not None:
+                step = self.exact.update_mini_batch
+                f64 = np.dtype(np.float64)
+                for x1b, yb in _mini_batches(rows, self.source, self.y, m, f64, self.rows):
+                    step(x1b[:, :-1], yb, eta)  # the images without their ones column
+                return
+            update = net.update_mini_batch_with_ones
+            for x1b, yb in _mini_batches(rows, self.source, self.y, m, net.dtype, self.rows):
                 update(x1b.T, yb.T, eta)  # (n_in + 1, m): transposed views, read as they are
+
+    def keep_exact(self) -> None:
+        """Copy the exact run's parameters into the network (nothing without ``exact``)."""
+        if self.exact is None:
+            return
+        net = self.network.engine
+        for mine, book in zip(net.weights, self.exact.weights, strict=True):
+            mine[...] = book
+        for mine, book in zip(net.biases, self.exact.biases, strict=True):
+            mine[...] = book
 
     def correct(self) -> int | None:
         """Test images classified right now, or None without test data."""
         if self.tests is None:
             return None
+        if self.exact is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                return self.exact.evaluate(*self.tests)
         return _count_correct(self.network.engine, *self.tests)
 
     def epoch_line(self, j: int) -> str:
@@ -271,29 +327,38 @@ class BookRun:
 
 
 def _mini_batches(
-    rows: np.ndarray, x: np.ndarray, y: np.ndarray, m: int, dtype: np.dtype
+    rows: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    m: int,
+    dtype: np.dtype,
+    x_rows: np.ndarray | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Consecutive slices of ``rows``: (m, k) blocks of ``x`` and ``y`` as ``dtype`` arrays.
+    """Consecutive slices of ``rows``: blocks (m, n_in + 1) of ``x`` with ones, and of ``y``.
 
-    Gathered many mini-batches at a time into buffers reused all epoch: two NumPy
-    calls per block instead of three per mini-batch, which at 5,000 mini-batches an
-    epoch is a few percent of the book's call. Each mini-batch is a view of the block.
+    With ``x_rows``, pair i's image is row ``x_rows[i]`` of ``x``.
+
+    The images come with a ones column last, so the engine folds each first-layer
+    bias into its weights; both are ``dtype``. Gathered many mini-batches at a time
+    into buffers reused all epoch: a few NumPy calls per block instead of three per
+    mini-batch, which at 5,000 mini-batches an epoch is a few percent of the book's
+    call. Each mini-batch is a view of the block.
     """
     m = min(m, len(rows))  # a larger mini-batch is all of them, as the book's slices give
     block = m * max(1, GATHER_ROWS // m)
-    xb = np.empty((block, x.shape[1]), dtype)
+    n_in = x.shape[1]
+    xb = np.empty((block, n_in + 1), dtype)
+    xb[:, n_in] = 1  # written once: each block's cast below fills only the images
     yb = np.empty((block, y.shape[1]), dtype)
-    # Images of another type (float32 from the loader) are gathered as they are, then cast:
-    # float32 to float64 is exact, and cheaper block by block than a float64 copy of the
-    # whole training set.
-    staged = np.empty((block, x.shape[1]), x.dtype) if x.dtype != dtype else xb
+    # Gathered as they are (float32 from the loader), then cast beside the ones: float32
+    # to float64 is exact, and cheaper block by block than a float64 copy of the whole set.
+    staged = np.empty((block, n_in), x.dtype)
     for start in range(0, len(rows), block):
         idx = rows[start : start + block]
         n = len(idx)
         # mode="clip" skips the bounds check's temporary: the rows are a permutation.
-        x.take(idx, axis=0, out=staged[:n], mode="clip")
-        if staged is not xb:
-            np.copyto(xb[:n], staged[:n])
+        x.take(idx if x_rows is None else x_rows[idx], axis=0, out=staged[:n], mode="clip")
+        np.copyto(xb[:n, :n_in], staged[:n])
         y.take(idx, axis=0, out=yb[:n], mode="clip")
         for k in range(0, n, m):
             end = min(k + m, n)  # the epoch's last mini-batch may be short

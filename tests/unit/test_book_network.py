@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from nntui.book import mnist_loader, network
+from nntui.book import pairs as pairs_mod
 from tests.book_reference import BookNetwork
 
 SIZES = [6, 5, 3]
@@ -264,6 +265,15 @@ def test_sizes_that_do_not_match_the_data_are_refused(tiny_data_file):
     assert "(784, 1)" in one_sentence(exc) and "(100, 1)" in str(exc.value)
 
 
+def _uneven(two: list, part: int) -> list:
+    """Two pairs whose x (part 0) or y (part 1) are one too short and one too long."""
+    (a, b) = two
+    short, long = list(a), list(b)
+    short[part] = a[part][:-1]
+    long[part] = np.concatenate([b[part], b[part][:1]])
+    return [tuple(short), tuple(long)]
+
+
 @pytest.mark.parametrize(
     ("make", "error", "words"),
     [
@@ -272,6 +282,13 @@ def test_sizes_that_do_not_match_the_data_are_refused(tiny_data_file):
         (lambda p: [*p[:3], (p[3][0][:4], p[3][1]), *p[4:]], ValueError, "pair 3 has shape (4, 1)"),
         (lambda p: [(x, int(np.argmax(y))) for x, y in p], TypeError, "vectorized_result"),
         (lambda p: [(x, y[:2]) for x, y in p], ValueError, "the y of pair 0 has shape (2, 1)"),
+        # Lengths that make up for each other still name the first wrong pair.
+        (lambda p: [*_uneven(p[:2], 0), *p[2:]], ValueError, "the x of pair 0 has shape (5, 1)"),
+        (
+            lambda p: [*p[:4], *_uneven(p[4:6], 1), *p[6:]],
+            ValueError,
+            "y of pair 4 has shape (2, 1)",
+        ),
         (lambda p: [(x,) for x, y in p], TypeError, "(x, y) pairs; item 0"),
         (lambda p: [("abc", y) for x, y in p], TypeError, "must be an array of numbers"),
         (lambda p: np.zeros((5, 6)), TypeError, "must be a list of (x, y) pairs"),
@@ -441,3 +458,67 @@ def test_more_bad_inputs_are_one_sentence(call, error, words):
     with pytest.raises(error) as exc:
         call(network.Network(SIZES), pairs(6))
     assert words in one_sentence(exc)
+
+
+# The loader's images are read where they are, not copied. ------------------------------------
+
+
+def _copied(data: list) -> list:
+    return [(np.array(x), y) for x, y in data]
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_the_loaders_views_train_like_copies_of_them(tiny_data_file, capsys, exact):
+    """In order (a slice of the loader's array), then shuffled (rows looked up): as copies."""
+    training, _, test = mnist_loader.load_data_wrapper(tiny_data_file)
+    runs = []
+    for data in (list(training[:300]), _copied(training[:300])):
+        seeded(11)
+        net = network.Network([784, 12, 10])
+        net.SGD(data, 2, 10, 3.0, test_data=test, exact=exact)
+        net.SGD(data, 1, 10, 3.0, test_data=_copied(test)[::-1], exact=exact)  # data shuffled
+        runs.append((net, capsys.readouterr().out.splitlines()))
+    (a, lines_a), (b, lines_b) = runs
+    assert lines_a == lines_b and len(lines_a) == 3
+    for p, q in zip([*a.weights, *a.biases], [*b.weights, *b.biases], strict=True):
+        assert np.allclose(p, q, rtol=1e-12, atol=1e-13)
+
+
+def test_images_that_are_rows_of_one_array_are_found_there():
+    base = np.random.default_rng(0).random((9, 6)).astype(np.float32)
+    views = [(base[i].reshape(6, 1), np.eye(3)[[i % 3]].T) for i in range(9)]
+    source, rows, _ = pairs_mod.training_images(views[2:7], 6, 3, np.dtype(np.float64))
+    assert rows is None and np.shares_memory(source, base) and np.array_equal(source, base[2:7])
+    shuffled = [views[i] for i in (4, 0, 8, 3)]
+    source, rows, _ = pairs_mod.training_images(shuffled, 6, 3, np.dtype(np.float64))
+    assert source is base and rows is not None and rows.tolist() == [4, 0, 8, 3]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        # Columns of a square array: (6, 1) views of it, but not its rows.
+        lambda m: [m[:, i : i + 1] for i in range(6)],
+        # Rows seen as another type, and rows with one array of the caller's own among them.
+        lambda m: [m[i].view(np.int64).reshape(6, 1) for i in range(6)],
+        lambda m: [*(m[i].reshape(6, 1) for i in range(5)), m[5].reshape(6, 1).copy()],
+    ],
+)
+def test_views_that_are_not_plain_rows_are_copied(make):
+    square = np.random.default_rng(1).random((6, 6))
+    xs = make(square)
+    data = [(x, np.eye(3)[[i % 3]].T) for i, x in enumerate(xs)]
+    expected = np.stack([np.asarray(x, dtype=np.float64).reshape(6) for x in xs])
+    x, _ = pairs_mod.training_arrays(data, 6, 3, np.dtype(np.float64))
+    assert np.array_equal(x, expected)
+
+
+def test_nan_in_the_loaders_array_names_the_pair_in_the_callers_order():
+    base = np.random.default_rng(2).random((8, 6))
+    base[5, 2] = np.nan
+    data = [(base[i].reshape(6, 1), np.eye(3)[[i % 3]].T) for i in (7, 1, 5, 0)]
+    with pytest.raises(ValueError) as exc:
+        network.Network(SIZES).SGD(data, 1, 2, 3.0)
+    assert "the x of pair 2 holds NaN" in one_sentence(exc)
+    data = [(base[i].reshape(6, 1), np.eye(3)[[i % 3]].T) for i in (7, 1, 6, 0)]
+    network.Network(SIZES).SGD(data, 1, 2, 3.0)  # row 5 unused: trains
