@@ -297,7 +297,9 @@ class BookRun:
                 return
             update = net.update_mini_batch_with_ones
             for x1b, yb in _mini_batches(rows, self.source, self.y, m, net.dtype, self.rows):
-                update(x1b.T, yb.T, eta)  # (n_in + 1, m): transposed views, read as they are
+                # (n_in + 1, m): transposed views, read as they are. No gradient is kept for
+                # later, so the first layer's update is one pass (`nntui.engine.blas`).
+                update(x1b.T, yb.T, eta, keep_gradients=False)
 
     def keep_exact(self) -> None:
         """Copy the exact run's parameters into the network (nothing without ``exact``)."""
