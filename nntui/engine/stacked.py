@@ -45,7 +45,7 @@ from nntui.engine.events import (
     TrainingStarted,
 )
 from nntui.engine.layers import GradientMeter
-from nntui.engine.network import forward_in_place, times_sigmoid_prime
+from nntui.engine.network import sigmoid, times_sigmoid_prime
 from nntui.engine.training import GRADIENT_SAMPLE_EVERY, Trainer, _Clock, quiet_overflow
 
 # How long an all-paused stack sleeps between looks at its controls.
@@ -176,7 +176,17 @@ class _Stack:
             self.set_scale(m)
         one = self._one
         # Exactly the operations of `Network._backprop`, on stacks (see there for the maths).
-        forward_in_place(self.params, b.x1, b.outs, b.activations)
+        # The forward pass as `forward_in_place`, but for the sigmoid's memory: each hidden
+        # layer's z sits above a row of ones, so across the stack z is not one contiguous
+        # block, and elementwise calls on such a view cost twice as much. The sigmoid goes
+        # over the whole buffer instead (the same numbers), and the ones are put back.
+        a = b.x1
+        for p, out, act, ones in zip(self.params, b.outs, b.activations, b.ones, strict=True):
+            np.matmul(p, a, out=out)
+            sigmoid(act, out=act)
+            if ones is not None:
+                ones.fill(1)
+            a = act
         out = b.outs[-1]
         delta = b.deltas[-1]
         np.subtract(out, b.y, out=delta)
@@ -191,7 +201,8 @@ class _Stack:
             np.matmul(delta, b.activations_t[j - 1], out=b.nabla[j])
             below = b.deltas[j - 1]
             np.matmul(self.weights_t[j], delta, out=below)
-            times_sigmoid_prime(below, b.outs[j - 1], one, b.primes[j - 1])
+            # Over whole buffers: the ones row gives sigma' = 0, and the spare row stays 0.
+            times_sigmoid_prime(b.deltas_full[j - 1], b.activations[j - 1], one, b.primes[j - 1])
             delta = below
         for p, g in zip(self.params[1:], b.nabla[1:], strict=True):
             p -= g
@@ -216,21 +227,25 @@ class _Buffers:
 
     def __init__(self, sizes: Sequence[int], k: int, m: int, dtype: np.dtype) -> None:
         self.xb = np.empty((k, m, sizes[0] + 1), dtype)
-        self.xb_flat = self.xb.reshape(k * m, sizes[0] + 1)
         self.x1 = self.xb.transpose(0, 2, 1)  # (K, 785, m), each network's x as alone
         self.yb = np.empty((k, m, sizes[-1]), dtype)
-        self.yb_flat = self.yb.reshape(k * m, sizes[-1])
         self.y = self.yb.transpose(0, 2, 1)
         self.activations = [np.empty((k, n + 1, m), dtype) for n in sizes[1:-1]]
         self.activations.append(np.empty((k, sizes[-1], m), dtype))
         for a in self.activations[:-1]:
             a[:, -1] = 1
+        # Each hidden layer's row of ones (the output layer has none).
+        self.ones: list[np.ndarray | None] = [a[:, -1] for a in self.activations[:-1]]
+        self.ones.append(None)
         self.outs = [a[:, :n] for a, n in zip(self.activations, sizes[1:], strict=True)]
-        self.deltas = [np.empty((k, n, m), dtype) for n in sizes[1:]]
+        # Shaped like the activations (a hidden layer's with a spare row, kept at 0, under
+        # its delta's), so that sigma'(z) is worked out over whole, contiguous buffers.
+        self.deltas_full = [np.zeros_like(a) for a in self.activations]
+        self.deltas = [d[:, :n] for d, n in zip(self.deltas_full, sizes[1:], strict=True)]
         # Each network's output error as one row and one column, for its cost.
         self.delta_rows = self.deltas[-1].reshape(k, 1, -1)
         self.delta_cols = self.delta_rows.transpose(0, 2, 1)
-        self.primes = [np.empty((k, n, m), dtype) for n in sizes[1:]]
+        self.primes = [np.empty_like(a) for a in self.activations]
         self.activations_t = [a.transpose(0, 2, 1) for a in self.activations]
         # nabla[0] is unused: the first layer's gradient goes through nabla0, one at a time.
         self.nabla = [np.empty((k, n, j + 1), dtype) for j, n in itertools.pairwise(sizes)]
