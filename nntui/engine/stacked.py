@@ -75,11 +75,6 @@ class _Lane:
     control_calls: int = -1  # the trainer's `control_calls` when its controls were last read
 
 
-def _changed(lane: _Lane) -> bool:
-    """Whether a network's controls were used since they were last read: mostly not."""
-    return lane.trainer.control_calls != lane.control_calls
-
-
 class _Stack:
     """Networks in lockstep: the same mini-batch size, at the same image of the same epoch.
 
@@ -136,6 +131,14 @@ class _Stack:
         self.perms = np.stack([lane.perm for lane in self.lanes])
         self.cost_sums[:] = [2 * lane.cost_sum for lane in self.lanes]
         self.done, self.batches = self.lanes[0].done, self.lanes[0].batches
+
+    def controls_used(self) -> bool:
+        """Whether a network's controls were used since they were last read: mostly not."""
+        # A plain loop, as this runs every mini-batch and a generator in any() costs more.
+        for lane in self.lanes:  # noqa: SIM110
+            if lane.trainer.control_calls != lane.control_calls:
+                return True
+        return False
 
     def sync(self) -> None:
         """Copy the stack's place in the epoch and each network's running cost to its lane."""
@@ -327,7 +330,7 @@ class StackedTrainer:
                 if not stack.lanes:
                     stacks.remove(stack)
                     continue
-                if any(_changed(lane) for lane in stack.lanes):
+                if stack.controls_used():
                     out: list[_Stack] = []
                     yield from self._controls(stack, out)
                     stacks.extend(out)
