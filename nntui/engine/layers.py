@@ -131,6 +131,14 @@ class GradientMeter:
         self._batches += 1
         return due
 
+    def seen(self, batches: int) -> None:
+        """Set how many mini-batches of the epoch were counted, for a caller counting them itself.
+
+        A stack of networks in step (`nntui.engine.stacked`) knows when every
+        network's meter is due without asking each one every mini-batch.
+        """
+        self._batches = batches
+
     def add(self, updates: Sequence[np.ndarray], eta: float) -> None:
         """Record one mini-batch from its weight updates (eta/m) sum_x dC_x/dw.
 

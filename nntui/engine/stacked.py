@@ -113,6 +113,8 @@ class _Stack:
         # running cost (doubled, see `step`), kept here and copied to the lanes (`sync`)
         # only when an event or a change needs them.
         self.done, self.batches = lanes[0].done, lanes[0].batches
+        # Every network's meter samples the same mini-batches (GRADIENT_SAMPLE_EVERY).
+        self.meter_every = lanes[0].meter.every
         self.cost_sums = np.array([2 * lane.cost_sum for lane in lanes], np.float64)
         # Lanes by how often they report progress (mostly one group).
         self.progress_groups: dict[int, list[_Lane]] = {}
@@ -144,6 +146,7 @@ class _Stack:
         """Copy the stack's place in the epoch and each network's running cost to its lane."""
         for lane, cost in zip(self.lanes, self.cost_sums.tolist(), strict=True):
             lane.cost_sum, lane.done, lane.batches = 0.5 * cost, self.done, self.batches
+            lane.meter.seen(self.batches)
 
     def leave(self, lane: _Lane) -> None:
         """Take ``lane`` out: its network gets parameters of its own again.
@@ -160,9 +163,9 @@ class _Stack:
         b = self._buffers.get(m)
         if b is None:
             b = self._buffers[m] = _Buffers(self.sizes, len(self.lanes), m, self.dtype)
-            b.first_updates = [
-                subtract_product(p, d, b.nabla0)
-                for p, d in zip(self.first_params, b.delta0_views, strict=True)
+            b.first_steps = [
+                (subtract_product(p, d, b.nabla0), x)
+                for p, d, x in zip(self.first_params, b.delta0_views, b.xb_views, strict=True)
             ]
         return b
 
@@ -170,7 +173,8 @@ class _Stack:
         """One mini-batch of SGD for every network; ``idx`` is (K, m) training indices.
 
         Each network's cost before the step is added to ``cost_sums``, and each
-        lane's gradient meter, when due, reads that lane's updates here.
+        lane's gradient meter, when due (every ``meter_every`` mini-batches of an
+        epoch, from the first), reads that lane's updates here.
         """
         b = self.buffers(m)
         self.x_all.take(idx, axis=0, out=b.xb, mode="clip")
@@ -213,16 +217,16 @@ class _Stack:
         # one GEMM pass over it (`nntui.engine.blas`), as a lone run's is. A network
         # whose gradient is to be measured takes the two passes, through one small
         # buffer that stays in cache, again as alone.
-        g = b.nabla0
-        for k, (lane, update, x) in enumerate(
-            zip(self.lanes, b.first_updates, b.xb_views, strict=True)
-        ):
-            if lane.meter.due():
-                np.matmul(b.delta0_views[k], x, out=g)
-                lane.meter.add([g[:, :-1], *(n[k, :, :-1] for n in b.nabla[1:])], lane.eta)
-                np.subtract(self.first_params[k], g, out=self.first_params[k])
-            else:
+        if self.batches % self.meter_every:
+            for update, x in b.first_steps:
                 update(x)
+            return
+        # The gradient meters' mini-batch (they are in step: one count for all, `sync`).
+        g = b.nabla0
+        for k, (lane, x) in enumerate(zip(self.lanes, b.xb_views, strict=True)):
+            np.matmul(b.delta0_views[k], x, out=g)
+            lane.meter.add([g[:, :-1], *(n[k, :, :-1] for n in b.nabla[1:])], lane.eta)
+            np.subtract(self.first_params[k], g, out=self.first_params[k])
 
 
 class _Buffers:
@@ -256,9 +260,9 @@ class _Buffers:
         self.nabla0 = np.empty((sizes[1], sizes[0] + 1), dtype)
         self.delta0_views = list(self.deltas[0])
         self.xb_views = list(self.xb)
-        # Each network's first-layer update, params[0][k] -= delta0[k] @ xb[k] (set by
-        # `_Stack.buffers`, which knows the parameters).
-        self.first_updates: list[Callable[[np.ndarray], None]] = []
+        # Each network's first-layer update, params[0][k] -= delta0[k] @ xb[k], with its
+        # xb[k] (set by `_Stack.buffers`, which knows the parameters).
+        self.first_steps: list[tuple[Callable[[np.ndarray], None], np.ndarray]] = []
 
 
 class StackedTrainer:

@@ -77,6 +77,8 @@ def test_stacked_runs_equal_the_same_runs_trained_alone_bit_for_bit(tiny_data, d
         alone_done = [e for e in events if isinstance(e, EpochDone)]
         for a, b in zip(stacked_done, alone_done, strict=True):
             np.testing.assert_array_equal(a.predictions, b.predictions)
+            # Inside the layers too: the same mini-batches sampled for the gradient sizes.
+            assert a.layers == b.layers
         # The parameters themselves, bit for bit (same process, same operations).
         for a, b in zip(trainers[i].network.params, single.network.params, strict=True):
             np.testing.assert_array_equal(a, b)
