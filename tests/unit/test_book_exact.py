@@ -222,16 +222,6 @@ def test_an_interrupted_exact_call_leaves_net_trained_as_far_as_it_got(error, mo
     assert not np.allclose(net.weights[0], untrained.weights[0])
 
 
-def test_exact_stops_with_the_warning_when_weights_hold_nan(capsys):
-    net = network.Network(SIZES)
-    biases = [b.copy() for b in net.biases]
-    biases[0][0, 0] = np.nan
-    net.biases = biases
-    with pytest.warns(RuntimeWarning, match="no longer finite numbers .* after epoch 0"):
-        net.SGD(pictures(20, seed=17), 30, 2, 3.0, test_data=labelled(5, seed=18), exact=True)
-    assert len(capsys.readouterr().out.splitlines()) == 1
-
-
 def test_exact_is_silent_when_e_to_the_minus_z_overflows(recwarn):
     """Huge eta saturates the sigmoids: e^-z overflows, as in the book, without a warning."""
     seeded(19)

@@ -415,7 +415,8 @@ def test_a_network_too_big_for_memory_is_refused_before_drawing_a_weight(monkeyp
     assert "needs about 236.9 GB" in text and "2.0 GB is available" in text
 
 
-def test_weights_that_hold_nan_stop_sgd_with_a_warning(capsys):
+@pytest.mark.parametrize("exact", [False, True])
+def test_weights_that_hold_nan_stop_sgd_with_a_warning(capsys, exact):
     net = network.Network(SIZES)
     # Sigmoids saturate, so even huge eta and inputs keep the weights finite; a NaN gets
     # in by assignment (the book's attributes can be set), and then spreads to them all.
@@ -423,7 +424,7 @@ def test_weights_that_hold_nan_stop_sgd_with_a_warning(capsys):
     biases[0][0, 0] = np.nan
     net.biases = biases
     with pytest.warns(RuntimeWarning, match="no longer finite numbers .* after epoch 0"):
-        net.SGD(pairs(20), 30, 2, 3.0, test_data=labelled(5))
+        net.SGD(pairs(20), 30, 2, 3.0, test_data=labelled(5), exact=exact)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Epoch 0: ")  # not 29 more useless epochs
 
