@@ -145,6 +145,7 @@ class Network:
         epochs = _check_whole(epochs, "epochs", least=0)
         mini_batch_size = _check_whole(mini_batch_size, "mini_batch_size", least=1)
         eta = _check_eta(eta)
+        watch, exact = _check_flag(watch, "watch"), _check_flag(exact, "exact")
         if exact and watch:
             raise ValueError(
                 "exact=True cannot go with watch=True: the dashboard trains with nntui's "
@@ -439,6 +440,13 @@ def _check_whole(value: Any, name: str, least: int) -> int:
     if value < least:
         raise ValueError(f"{name} must be at least {least}, got {value}")
     return int(value)
+
+
+def _check_flag(value: Any, name: str) -> bool:
+    # Strict, as exact="no" or watch="False" would otherwise switch the option on.
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _check_eta(eta: Any) -> float:

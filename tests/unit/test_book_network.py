@@ -245,6 +245,16 @@ def one_sentence(exc: pytest.ExceptionInfo[BaseException]) -> str:
         ),
         (dict(epochs=1, mini_batch_size=2, eta=0.0), ValueError, "greater than 0"),
         (dict(epochs=1, mini_batch_size=2, eta="3.0"), TypeError, "eta must be a number"),
+        (
+            dict(epochs=1, mini_batch_size=2, eta=3.0, exact="no"),
+            TypeError,
+            "exact must be True or False, got 'no'",
+        ),
+        (
+            dict(epochs=1, mini_batch_size=2, eta=3.0, watch=1),
+            TypeError,
+            "watch must be True or False, got 1",
+        ),
     ],
 )
 def test_bad_settings_are_refused_before_training(args, error, words):
