@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from nntui.engine.errors import NntuiError
+from nntui.engine.signals import TERMINATING_SIGNALS, exit_code
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -43,11 +43,8 @@ EXIT_USAGE = 2  # bad arguments or files, like every Unix tool
 EXIT_SIGINT = 130  # 128 + SIGINT
 EXIT_SIGTERM = 143  # 128 + SIGTERM
 EXIT_SIGHUP = 129  # 128 + SIGHUP
-EXIT_SIGNAL: dict[int, int] = {
-    signal.SIGINT: EXIT_SIGINT,
-    signal.SIGTERM: EXIT_SIGTERM,
-    signal.SIGHUP: EXIT_SIGHUP,
-}
+# 128 + the number of whichever signal stopped the work (`nntui.engine.signals`).
+EXIT_SIGNAL: dict[int, int] = {s: exit_code(s) for s in TERMINATING_SIGNALS}
 
 
 def stdout_console() -> Console:

@@ -1,4 +1,5 @@
-"""How ``nntui train`` and ``nntui sweep`` stop: Ctrl-C, SIGTERM or SIGHUP end the work in order.
+"""How ``nntui train`` and ``nntui sweep`` stop: Ctrl-C, SIGTERM, SIGHUP or any other signal
+that would end the process (SIGQUIT, SIGUSR1, ...: `nntui.engine.signals`) end the work in order.
 
 The first signal asks the work to stop after its current mini-batch (each run keeps what it
 learned); Ctrl-C a second time aborts at once. After a hang-up nothing more is written, since
@@ -13,9 +14,10 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 from nntui.cli.console import Output
+from nntui.engine.signals import TERMINATING_SIGNALS
 
 # Each of these stops the work in order; the exit code then says which (`EXIT_SIGNAL`).
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+STOP_SIGNALS = frozenset(TERMINATING_SIGNALS)
 
 
 class StopState:

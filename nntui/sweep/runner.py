@@ -32,6 +32,7 @@ from typing import Any
 
 from nntui.engine.dataset import MnistData
 from nntui.engine.errors import NntuiError
+from nntui.engine.signals import TERMINATING_SIGNALS
 from nntui.sweep.events import (
     RunCheckpoint,
     RunEnded,
@@ -196,13 +197,17 @@ class Sweep:
             )
             return client, None
         # The worker processes must ignore Ctrl-C and the terminal's hang-up: a terminal
-        # sends SIGINT (and, closed, SIGHUP) to the whole foreground process group, and
+        # sends SIGINT (and, closed, SIGHUP; ctrl+\ SIGQUIT) to the whole foreground
+        # process group, as `timeout` sends its signal, and
         # it is the client's job to stop the runs in order, not the workers' to die
         # mid-run, each with a traceback. An ignored signal is the one state a spawned
         # process inherits (a handler or a blocked mask is not: they measured unblocked),
         # and Python, started with it ignored, leaves it so. So both are ignored while they
         # start: one sent then is lost, but ``nntui sweep`` on a terminal reads what the
-        # terminal did meanwhile and acts on it once they are up (`nntui.cli.sweep`).
+        # terminal did meanwhile and acts on it once they are up (`nntui.cli.sweep`). So are
+        # the other signals that would end a process (`nntui.engine.signals`), which this
+        # process answers by stopping in order; multiprocessing's resource tracker, started
+        # here too, would otherwise die of them and be relaunched, with tracebacks.
         # SIGTERM, which reaches this process alone, is blocked instead: one sent during
         # the start waits, and is handled once it is over.
         _ensure_resource_tracker()
@@ -212,7 +217,7 @@ class Sweep:
         # nannies live here and some of them read their settings later.
         dask.config.set(QUIET_DASK)
         in_main = threading.current_thread() is threading.main_thread()
-        inherited = (signal.SIGINT, signal.SIGHUP)
+        inherited = tuple(s for s in TERMINATING_SIGNALS if s != signal.SIGTERM)
         if in_main:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
             before = {s: signal.signal(s, signal.SIG_IGN) for s in inherited}

@@ -19,25 +19,17 @@ from textual.screen import Screen
 
 from nntui.engine.config import TrainConfig
 from nntui.engine.dataset import MnistData
+from nntui.engine.signals import TERMINATING_SIGNALS
 from nntui.store.model_file import SavedModel
 from nntui.tui.browser import keep_stdout_for_the_driver, served, watch_server
 from nntui.tui.screens.main import MainScreen
 from nntui.tui.terminal_watch import silence_dead_terminal, terminal_alive, watch_terminal
 
-# kill (SIGTERM), a closed terminal or SSH session (SIGHUP), `kill -INT`, and every other
-# signal whose default action would end the process (SIGQUIT from ctrl+\ elsewhere, a
-# stray SIGUSR1, a CPU limit's SIGXCPU...) end the dashboard like `q`, so the terminal is
+# Every signal that would end the process ends the dashboard like `q`, so the terminal is
 # left as it was: main screen, cursor shown, mouse off, the run kept, and with 128 + the
-# signal's number. Python already ignores SIGPIPE and SIGXFSZ; SIGKILL and SIGSTOP cannot
-# be caught, and the faults (SIGSEGV, SIGBUS...) are not for an event loop to answer.
-# (The ctrl+c key sends no signal in the app's raw mode: it is the quit key, and exits 0.)
-_TERMINATING = (
-    "SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM",
-    "SIGPROF", "SIGXCPU", "SIGIO", "SIGPWR", "SIGSTKFLT",
-)  # fmt: skip
-STOP_SIGNALS: tuple[int, ...] = tuple(
-    dict.fromkeys(getattr(signal, name) for name in _TERMINATING if hasattr(signal, name))
-) + tuple(range(signal.SIGRTMIN, signal.SIGRTMAX + 1) if hasattr(signal, "SIGRTMIN") else ())
+# signal's number (`nntui.engine.signals`). (The ctrl+c key sends no signal in the app's
+# raw mode: it is the quit key, and exits 0.)
+STOP_SIGNALS: tuple[int, ...] = TERMINATING_SIGNALS
 STOP_GRACE_SECONDS = 5.0
 
 

@@ -24,7 +24,9 @@ from nntui.store.runs import RunStore
 NNTUI = str(Path(sys.executable).parent / "nntui")
 # Long runs: no sweep may end before the Ctrl-C reaches it.
 LONG_SWEEP = ["--eta", "3", "--hidden", "30", "--epochs", "2000", "--seeds", "2", "--workers", "2"]
-WORKER_NOISE = ("Traceback", "KeyboardInterrupt", "Exception ignored", "Nanny failed")
+WORKER_NOISE = (
+    "Traceback", "KeyboardInterrupt", "Exception ignored", "Nanny failed", "resource_tracker",
+)  # fmt: skip
 
 
 def _on_the_terminal() -> None:
@@ -71,17 +73,20 @@ def _training_sweep(data_file, runs_dir):  # type: ignore[no-untyped-def]
     return proc, master
 
 
+# Ctrl-C, and ctrl+\ (SIGQUIT), which a terminal sends to the whole group too: the workers
+# and multiprocessing's resource tracker must not die of it (with tracebacks) either.
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGQUIT, 131)])
 def test_ctrl_c_to_the_whole_group_stops_the_runs_without_a_word_from_the_workers(
-    tiny_data_file, tmp_path
+    tiny_data_file, tmp_path, signum, code
 ) -> None:
     runs_dir = tmp_path / "runs"
     proc, master = _training_sweep(tiny_data_file, runs_dir)
     try:
-        os.killpg(proc.pid, signal.SIGINT)  # what the terminal's Ctrl-C does
+        os.killpg(proc.pid, signum)  # what the terminal's Ctrl-C (or ctrl+\) does
         err = _finish(proc)
     finally:
         os.close(master)
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert not any(word in err for word in WORKER_NOISE), err
     stored = RunStore(runs_dir).list()
     assert len(stored) == 2 and {r.status for r in stored} == {"stopped"}

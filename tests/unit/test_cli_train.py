@@ -129,7 +129,17 @@ def test_version_and_help():
     assert run("-h").exit_code == 0
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [
+        (signal.SIGINT, 130),
+        (signal.SIGTERM, 143),
+        # Any signal that would end the process stops it in order too (ctrl+\, a stray one).
+        (signal.SIGQUIT, 131),
+        (signal.SIGUSR1, 138),
+        (signal.SIGRTMIN, 128 + signal.SIGRTMIN),
+    ],
+)
 def test_a_signal_stops_training_saves_what_was_done_and_exits_128_plus_n(
     tiny_data_file, tmp_path, signum, code
 ):

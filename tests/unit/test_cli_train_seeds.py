@@ -99,13 +99,14 @@ def test_a_stuck_seed_is_named_with_the_hint(tiny_data_file, monkeypatch):
     assert "seed 1:" not in result.stderr and "seed 3:" not in result.stderr
 
 
-def test_a_signal_stops_every_seed_and_keeps_what_was_done(tiny_data_file, tmp_path):
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGQUIT, 131)])
+def test_a_signal_stops_every_seed_and_keeps_what_was_done(tiny_data_file, tmp_path, signum, code):
     proc = train_process(
         tmp_path, tiny_data_file, "--train-size", "500", "--epochs", "500", "--seeds", "2",
         "--metrics", "m-{seed}.json",
     )  # fmt: skip
-    err = signal_after_epochs(proc, 4, signal.SIGTERM)
-    assert proc.returncode == 143, err
+    err = signal_after_epochs(proc, 4, signum)
+    assert proc.returncode == code, err
     assert "Traceback" not in err
     for seed in (1, 2):
         doc = json.loads((tmp_path / f"m-{seed}.json").read_text())
