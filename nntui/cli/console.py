@@ -47,11 +47,28 @@ EXIT_SIGHUP = 129  # 128 + SIGHUP
 EXIT_SIGNAL: dict[int, int] = {s: exit_code(s) for s in TERMINATING_SIGNALS}
 
 
-def stdout_console() -> Console:
-    """Rich on stdout. Piped, lines are as long as they need to be, not cut at 80 columns."""
-    out = Console(highlight=False)
+class _ReportingConsole(Console):
+    """Rich's console whose closed stdout raises `BrokenPipeError`, for `Output` to answer.
+
+    Rich's own answer is to exit with status 1 on the spot, without a word: a sweep
+    whose reader stopped reading (``| head -1``) would end as a failure, although
+    every run is kept, whenever the reader let go only after the last epoch line.
+    """
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+def stdout_console(*, report_closed: bool = False) -> Console:
+    """Rich on stdout. Piped, lines are as long as they need to be, not cut at 80 columns.
+
+    With ``report_closed``, a closed stdout raises `BrokenPipeError` (write within
+    `Output.on_stdout`); otherwise Rich exits with status 1.
+    """
+    kind = _ReportingConsole if report_closed else Console
+    out = kind(highlight=False)
     if not out.is_terminal:
-        out = Console(highlight=False, width=max(out.width, 160))
+        out = kind(highlight=False, width=max(out.width, 160))
     return out
 
 

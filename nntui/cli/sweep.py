@@ -330,7 +330,7 @@ def sweep(
         else:
             _take_up(store, sweep_id, plans, recorder)
 
-        out = stdout_console()
+        out = stdout_console(report_closed=True)
         err_console.print(
             f"Sweep {sweep_id}: {len(runs)} runs on {runner.workers} workers "
             f"({'scheduler ' + scheduler if scheduler else 'this machine'})",
